@@ -1,0 +1,223 @@
+//! The city: its area hierarchy, components, incidents, buildings and roads.
+
+use std::collections::{BTreeMap, HashMap};
+
+use geo::{BoundingRect, Rect};
+use serde::Serialize;
+
+use crate::area::Area;
+use crate::building::{Building, Road};
+use crate::category::{CategoryKey, CategoryTable};
+use crate::code::{AreaCode, CodeRule, Level};
+use crate::component::Component;
+use crate::incident::Incident;
+
+/// A whole city model.
+#[derive(Debug, Clone)]
+pub struct City {
+    pub name: String,
+    pub rule: CodeRule,
+    /// Areas of every level, in any order.
+    pub areas: Vec<Area>,
+    pub components: Vec<Component>,
+    pub incidents: Vec<Incident>,
+    pub buildings: Vec<Building>,
+    pub roads: Vec<Road>,
+}
+
+/// A defect in the nesting of a city's areas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HierarchyProblem {
+    pub code: String,
+    pub message: String,
+}
+
+impl City {
+    pub fn new(name: impl Into<String>, rule: CodeRule) -> Self {
+        City {
+            name: name.into(),
+            rule,
+            areas: Vec::new(),
+            components: Vec::new(),
+            incidents: Vec::new(),
+            buildings: Vec::new(),
+            roads: Vec::new(),
+        }
+    }
+
+    /// Areas of one level.
+    pub fn areas_at(&self, level: Level) -> impl Iterator<Item = &Area> {
+        self.areas.iter().filter(move |a| a.level() == level)
+    }
+
+    /// Checks the codes nest: every area's code is unique, and every area below the
+    /// top level present has its parent present (a child's code extends its parent's
+    /// by construction of [`AreaCode::parent`]).
+    pub fn check_hierarchy(&self) -> Vec<HierarchyProblem> {
+        let mut problems = Vec::new();
+        let mut seen: HashMap<AreaCode, usize> = HashMap::new();
+        for (i, a) in self.areas.iter().enumerate() {
+            if seen.insert(a.code, i).is_some() {
+                problems.push(HierarchyProblem {
+                    code: a.code.to_string(),
+                    message: "duplicate area code".into(),
+                });
+            }
+        }
+        let top = self.areas.iter().map(|a| a.level()).min();
+        for a in &self.areas {
+            if Some(a.level()) == top {
+                continue;
+            }
+            if let Some(p) = a.code.parent(&self.rule) {
+                if !seen.contains_key(&p) {
+                    problems.push(HierarchyProblem {
+                        code: a.code.to_string(),
+                        message: format!("parent {} `{p}` is missing", p.level()),
+                    });
+                }
+            }
+        }
+        problems
+    }
+
+    /// Bounding box of everything in the city.
+    pub fn extent(&self) -> Option<Rect<f64>> {
+        let mut rects: Vec<Rect<f64>> = Vec::new();
+        rects.extend(self.areas.iter().filter_map(|a| a.bbox()));
+        rects.extend(
+            self.buildings
+                .iter()
+                .filter_map(|b| b.footprint.bounding_rect()),
+        );
+        rects.extend(self.roads.iter().filter_map(|r| r.line.bounding_rect()));
+        rects.extend(self.components.iter().map(|c| c.location.bounding_rect()));
+        rects.extend(self.incidents.iter().map(|c| c.location.bounding_rect()));
+        rects.into_iter().reduce(|a, b| {
+            Rect::new(
+                (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
+                (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
+            )
+        })
+    }
+
+    /// Counts for `gridtwin info`.
+    pub fn summary(&self, table: &CategoryTable) -> CitySummary {
+        let mut areas = BTreeMap::new();
+        for level in Level::ALL {
+            let n = self.areas_at(level).count();
+            if n > 0 {
+                areas.insert(level.name().to_string(), n);
+            }
+        }
+        let name = |k: &CategoryKey| {
+            let code = k.class_code(&self.rule);
+            match table.get(k) {
+                Some(c) => format!("{code} {} ({})", c.minor_en, c.minor_zh),
+                None => format!("{code} (not in category table)"),
+            }
+        };
+        let mut components: BTreeMap<String, usize> = BTreeMap::new();
+        for c in &self.components {
+            *components.entry(name(&c.category())).or_default() += 1;
+        }
+        let mut incidents: BTreeMap<String, usize> = BTreeMap::new();
+        for i in &self.incidents {
+            *incidents.entry(name(&i.category)).or_default() += 1;
+        }
+        let grid_area_m2: f64 = self.areas_at(Level::Grid).map(|a| a.area_m2()).sum();
+        let grids = self.areas_at(Level::Grid).count();
+        CitySummary {
+            name: self.name.clone(),
+            extent: self
+                .extent()
+                .map(|r| [r.min().x, r.min().y, r.max().x, r.max().y]),
+            areas,
+            mean_grid_area_m2: (grids > 0).then(|| grid_area_m2 / grids as f64),
+            components_total: self.components.len(),
+            components,
+            incidents_total: self.incidents.len(),
+            incidents,
+            buildings: self.buildings.len(),
+            buildings_by_height_source: count_by(
+                self.buildings.iter().map(|b| b.height_source.name()),
+            ),
+            roads: self.roads.len(),
+            roads_by_speed_source: count_by(self.roads.iter().map(|r| r.speed_source.name())),
+            road_length_km: self
+                .roads
+                .iter()
+                .map(|r| {
+                    r.line
+                        .lines()
+                        .map(|l| crate::coord::haversine_m(l.start.x, l.start.y, l.end.x, l.end.y))
+                        .sum::<f64>()
+                })
+                .sum::<f64>()
+                / 1000.0,
+        }
+    }
+}
+
+fn count_by<'a>(it: impl Iterator<Item = &'a str>) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for k in it {
+        *m.entry(k.to_string()).or_default() += 1;
+    }
+    m
+}
+
+/// What `gridtwin info` prints and writes.
+#[derive(Debug, Clone, Serialize)]
+pub struct CitySummary {
+    pub name: String,
+    /// [min lon, min lat, max lon, max lat]
+    pub extent: Option<[f64; 4]>,
+    pub areas: BTreeMap<String, usize>,
+    pub mean_grid_area_m2: Option<f64>,
+    pub components_total: usize,
+    pub components: BTreeMap<String, usize>,
+    pub incidents_total: usize,
+    pub incidents: BTreeMap<String, usize>,
+    pub buildings: usize,
+    pub buildings_by_height_source: BTreeMap<String, usize>,
+    pub roads: usize,
+    pub roads_by_speed_source: BTreeMap<String, usize>,
+    pub road_length_km: f64,
+}
+
+impl std::fmt::Display for CitySummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "city: {}", self.name)?;
+        if let Some([a, b, c, d]) = self.extent {
+            writeln!(f, "extent: {a:.5},{b:.5} .. {c:.5},{d:.5} (lon,lat WGS-84)")?;
+        }
+        writeln!(f, "areas:")?;
+        for level in Level::ALL {
+            if let Some(n) = self.areas.get(level.name()) {
+                writeln!(f, "  {:<10} {n}", level.name())?;
+            }
+        }
+        if let Some(m) = self.mean_grid_area_m2 {
+            writeln!(f, "  mean unit-grid area: {m:.0} m²")?;
+        }
+        writeln!(f, "components: {}", self.components_total)?;
+        for (k, n) in &self.components {
+            writeln!(f, "  {k}: {n}")?;
+        }
+        writeln!(f, "incidents: {}", self.incidents_total)?;
+        for (k, n) in &self.incidents {
+            writeln!(f, "  {k}: {n}")?;
+        }
+        writeln!(
+            f,
+            "buildings: {} (height from {:?})",
+            self.buildings, self.buildings_by_height_source
+        )?;
+        write!(
+            f,
+            "roads: {} ({:.1} km; speed from {:?})",
+            self.roads, self.road_length_km, self.roads_by_speed_source
+        )
+    }
+}

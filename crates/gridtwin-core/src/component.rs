@@ -1,0 +1,70 @@
+//! City components: fixed objects (manhole covers, lamps, hydrants…), coded and owned.
+
+use std::str::FromStr;
+
+use geo::Point;
+use serde::{Deserialize, Serialize};
+
+use crate::category::{CategoryKey, CategoryKind};
+use crate::code::ComponentCode;
+
+/// Condition of a component as surveyed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComponentStatus {
+    #[default]
+    InService,
+    Damaged,
+    Missing,
+    Removed,
+}
+
+impl ComponentStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            ComponentStatus::InService => "in_service",
+            ComponentStatus::Damaged => "damaged",
+            ComponentStatus::Missing => "missing",
+            ComponentStatus::Removed => "removed",
+        }
+    }
+}
+
+impl FromStr for ComponentStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "" | "in_service" => Ok(ComponentStatus::InService),
+            "damaged" => Ok(ComponentStatus::Damaged),
+            "missing" => Ok(ComponentStatus::Missing),
+            "removed" => Ok(ComponentStatus::Removed),
+            o => Err(format!(
+                "unknown status `{o}` (expected in_service, damaged, missing or removed)"
+            )),
+        }
+    }
+}
+
+/// A surveyed city component. Its category is the major/minor class in its code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Component {
+    pub code: ComponentCode,
+    /// WGS-84 lon/lat.
+    pub location: Point<f64>,
+    /// Owning department (defaults to the category's department).
+    pub department: String,
+    pub status: ComponentStatus,
+    /// Identifier in the source data (e.g. `osm:node/123`), for tracing back.
+    pub source_id: String,
+}
+
+impl Component {
+    /// The component's category key, read from its code.
+    pub fn category(&self) -> CategoryKey {
+        CategoryKey {
+            kind: CategoryKind::Component,
+            major: self.code.major(),
+            minor: self.code.minor(),
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! gridtwin-core: the city model of gridtwin.
+//!
+//! The area hierarchy (city → district → street → community → unit grid) with codes
+//! under a data-driven [`code::CodeRule`], category tables loaded from files, city
+//! components, incidents, buildings and roads, the data-quality ledger that accounts
+//! for every input record, and the spatial index of grids.
+//!
+//! This crate never depends on readers, the simulation, the viewer or the CLI.
+
+pub mod area;
+pub mod building;
+pub mod category;
+pub mod city;
+pub mod code;
+pub mod component;
+pub mod coord;
+pub mod frame;
+pub mod incident;
+pub mod index;
+pub mod partition;
+pub mod quality;
+pub mod synth;
+
+pub use area::Area;
+pub use building::{Building, HeightSource, Road, SpeedSource};
+pub use category::{Category, CategoryKey, CategoryKind, CategoryTable, Routing};
+pub use city::City;
+pub use code::{AreaCode, CodeRule, ComponentCode, Level};
+pub use component::{Component, ComponentStatus};
+pub use incident::{CaseStep, CaseTimeline, Incident, IntakeSource};
+pub use quality::{QualityReport, RejectReason, Rejection};
