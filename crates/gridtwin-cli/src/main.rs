@@ -1,1 +1,51 @@
-fn main() {}
+//! `gridtwin`: the command line of the gridtwin city grid-management engine.
+
+mod import;
+mod info;
+mod progress;
+mod synth;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "gridtwin",
+    version,
+    about = "Unit-grid city management and digital twin"
+)]
+struct Cli {
+    /// Directory of the data tables (code rule, categories, OSM tag map, road speeds).
+    #[arg(long, global = true, default_value = "data")]
+    data: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import a city: an OSM city settings file (e.g. data/helsinki/city.toml), or layers in any format.
+    Import(import::ImportArgs),
+    /// Counts per level and category, extent and data quality of a city directory.
+    Info(info::InfoArgs),
+    /// Write a synthetic megacity (grids, components, incidents), deterministic by seed.
+    Synth(synth::SynthArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Import(a) => import::run(&cli.data, a),
+        Command::Info(a) => info::run(a),
+        Command::Synth(a) => synth::run(&cli.data, a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -109,10 +109,11 @@ pub struct ReasonSummary {
     pub examples: Vec<Rejection>,
 }
 
-/// Tally of one input file.
+/// Tally of one layer of one input file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FileQuality {
-    /// What the records were loaded as (components, incidents, grids…).
+    pub file: String,
+    /// What the records were loaded as (components, incidents, areas…).
     pub layer: String,
     pub read: u64,
     pub loaded: u64,
@@ -123,6 +124,7 @@ pub struct FileQuality {
 /// Data-quality summary over all files of one load.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct QualityReport {
+    /// Keyed `"{file} [{layer}]"`: one file (an OSM extract) can feed several layers.
     pub files: BTreeMap<String, FileQuality>,
 }
 
@@ -135,11 +137,13 @@ impl QualityReport {
     }
 
     fn file(&mut self, file: &str, layer: &str) -> &mut FileQuality {
-        let q = self.files.entry(file.to_string()).or_default();
-        if q.layer.is_empty() {
-            q.layer = layer.to_string();
-        }
-        q
+        self.files
+            .entry(format!("{file} [{layer}]"))
+            .or_insert_with(|| FileQuality {
+                file: file.to_string(),
+                layer: layer.to_string(),
+                ..Default::default()
+            })
     }
 
     /// Records one loaded record.
@@ -163,8 +167,8 @@ impl QualityReport {
 
     /// Adds another report's tallies into this one.
     pub fn merge(&mut self, other: QualityReport) {
-        for (name, q) in other.files {
-            let mine = self.file(&name, &q.layer);
+        for q in other.files.into_values() {
+            let mine = self.file(&q.file, &q.layer);
             mine.read += q.read;
             mine.loaded += q.loaded;
             mine.rejected += q.rejected;
@@ -201,8 +205,8 @@ impl fmt::Display for QualityReport {
         for (name, q) in &self.files {
             writeln!(
                 f,
-                "  {name} ({}): read {}, loaded {}, rejected {}",
-                q.layer, q.read, q.loaded, q.rejected
+                "  {name}: read {}, loaded {}, rejected {}",
+                q.read, q.loaded, q.rejected
             )?;
             for (reason, s) in &q.reasons {
                 writeln!(f, "    {reason}: {}", s.count)?;
@@ -239,7 +243,7 @@ mod tests {
         q.merge(other);
         assert_eq!(q.totals(), (10, 2, 8));
         assert!(q.balanced());
-        let a = &q.files["a.csv"];
+        let a = &q.files["a.csv [components]"];
         let bad = &a.reasons[&RejectReason::BadCoordinate];
         assert_eq!(bad.count, 7);
         assert_eq!(bad.examples.len(), EXAMPLES_PER_REASON);

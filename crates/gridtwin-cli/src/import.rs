@@ -1,0 +1,119 @@
+//! `gridtwin import`: build a city directory from an OSM extract or from layer files.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use gridtwin_core::coord::LonLatSystem;
+use gridtwin_core::{City, QualityReport};
+use gridtwin_io::city_dir::{import_osm_city, save_city, DataTables, OsmImportConfig};
+use gridtwin_io::{read_records, Loader};
+
+use crate::progress::spinner;
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// An OSM city settings file (TOML naming the .osm.pbf and how to build the hierarchy).
+    source: Option<PathBuf>,
+    /// Output city directory.
+    #[arg(long)]
+    out: PathBuf,
+    /// City name (layer import).
+    #[arg(long, default_value = "city")]
+    name: String,
+    /// Areas of any level: unit grids, communities, streets, districts (code, name, polygon).
+    #[arg(long)]
+    areas: Vec<PathBuf>,
+    /// Components (code, optional department/status, point).
+    #[arg(long)]
+    components: Vec<PathBuf>,
+    /// Incidents (id, category, time, source, point, optional step times).
+    #[arg(long)]
+    incidents: Vec<PathBuf>,
+    /// Buildings (polygon, height or levels).
+    #[arg(long)]
+    buildings: Vec<PathBuf>,
+    /// Roads (line, class, speed_kmh).
+    #[arg(long)]
+    roads: Vec<PathBuf>,
+    /// Coordinate system of the input lon/lat: wgs84, gcj02 (Chinese web maps) or bd09 (Baidu).
+    #[arg(long, default_value = "wgs84")]
+    coords: LonLatSystem,
+    /// Exit with an error if any record is rejected.
+    #[arg(long)]
+    strict: bool,
+}
+
+pub fn run(data: &Path, a: ImportArgs) -> Result<ExitCode> {
+    let tables = DataTables::load(data).map_err(anyhow::Error::msg)?;
+    let layers = !(a.areas.is_empty()
+        && a.components.is_empty()
+        && a.incidents.is_empty()
+        && a.buildings.is_empty()
+        && a.roads.is_empty());
+    let (city, quality) = match (&a.source, layers) {
+        (Some(src), false) => {
+            if a.coords != LonLatSystem::Wgs84 {
+                bail!("--coords applies to layer files; OpenStreetMap is always WGS-84");
+            }
+            let cfg = OsmImportConfig::load(src).map_err(anyhow::Error::msg)?;
+            let sp = spinner("reading OSM");
+            let r = import_osm_city(&cfg, &tables).map_err(anyhow::Error::msg)?;
+            sp.finish_and_clear();
+            r
+        }
+        (None, true) => import_layers(&a, &tables)?,
+        (Some(_), true) => bail!("give either an OSM city settings file or layer files (--areas, --components, …), not both"),
+        (None, false) => bail!("nothing to import: give an OSM city settings file (e.g. data/helsinki/city.toml) or layer files"),
+    };
+    for p in city.check_hierarchy() {
+        eprintln!("warning: area {}: {}", p.code, p.message);
+    }
+    save_city(&a.out, &city, &tables.categories_path, &quality)
+        .with_context(|| format!("writing {}", a.out.display()))?;
+    println!("{}", city.summary(&tables.table));
+    println!("{quality}");
+    println!(
+        "wrote {} (quality report: {})",
+        a.out.display(),
+        a.out.join("quality.json").display()
+    );
+    let (_, _, rejected) = quality.totals();
+    if a.strict && rejected > 0 {
+        eprintln!("error: --strict: {rejected} record(s) rejected");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import_layers(a: &ImportArgs, tables: &DataTables) -> Result<(City, QualityReport)> {
+    let mut loader = Loader::new(&tables.rule, &tables.table);
+    loader.coords = a.coords;
+    let mut city = City::new(a.name.clone(), tables.rule);
+    let mut q = QualityReport::new();
+    let open = |p: &PathBuf| -> Result<(String, gridtwin_io::format::Records)> {
+        Ok((p.display().to_string(), read_records(p)?))
+    };
+    for p in &a.areas {
+        let (f, r) = open(p)?;
+        city.areas.extend(loader.areas(&f, r, &mut q));
+    }
+    for p in &a.components {
+        let (f, r) = open(p)?;
+        city.components.extend(loader.components(&f, r, &mut q));
+    }
+    for p in &a.incidents {
+        let (f, r) = open(p)?;
+        city.incidents.extend(loader.incidents(&f, r, &mut q));
+    }
+    for p in &a.buildings {
+        let (f, r) = open(p)?;
+        city.buildings.extend(loader.buildings(&f, r, &mut q));
+    }
+    for p in &a.roads {
+        let (f, r) = open(p)?;
+        city.roads.extend(loader.roads(&f, r, &mut q));
+    }
+    Ok((city, q))
+}

@@ -1,0 +1,42 @@
+//! `gridtwin info`: what a city directory holds.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Args;
+use gridtwin_io::atomic::write_bytes_atomic;
+use gridtwin_io::city_dir::load_city;
+
+#[derive(Args)]
+pub struct InfoArgs {
+    /// A city directory (written by `gridtwin import` or `gridtwin synth`).
+    city: PathBuf,
+    /// Also write the summary and data-quality report as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+pub fn run(a: InfoArgs) -> Result<ExitCode> {
+    let (city, table, quality) = load_city(&a.city).map_err(anyhow::Error::msg)?;
+    let summary = city.summary(&table);
+    println!("{summary}");
+    // The import's own ledger, if the directory has one, then this read's.
+    if let Ok(text) = std::fs::read_to_string(a.city.join("quality.json")) {
+        if let Ok(import_q) = serde_json::from_str::<gridtwin_core::QualityReport>(&text) {
+            println!("import {import_q}");
+        }
+    }
+    println!("this read: {quality}");
+    for p in city.check_hierarchy() {
+        println!("hierarchy problem: area {}: {}", p.code, p.message);
+    }
+    if let Some(path) = a.json {
+        let json = serde_json::json!({"summary": summary, "quality": quality});
+        write_bytes_atomic(
+            &path,
+            (serde_json::to_string_pretty(&json)? + "\n").as_bytes(),
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,388 @@
+//! Loading records into the city model, validating each: every record ends loaded or
+//! rejected with its file, record number and reason in the [`QualityReport`].
+
+use std::collections::HashSet;
+use std::str::FromStr;
+
+use geo::{Coord, CoordsIter, Geometry, LineString, MapCoords, MultiPolygon, Point, Validation};
+use gridtwin_core::coord::{check_lon_lat, LonLatProblem, LonLatSystem};
+use gridtwin_core::{
+    Area, Building, CaseStep, CaseTimeline, CategoryKind, CategoryTable, CodeRule, Component,
+    ComponentStatus, HeightSource, Incident, IntakeSource, Level, QualityReport, RejectReason,
+    Rejection, Road, SpeedSource,
+};
+
+use crate::csv_io::{LAT_NAMES, LON_NAMES};
+use crate::record::{Record, Value};
+
+/// Turns records into model objects under one code rule and category table.
+pub struct Loader<'a> {
+    pub rule: &'a CodeRule,
+    pub table: &'a CategoryTable,
+    /// The system input lon/lat are in; converted to WGS-84 on load.
+    pub coords: LonLatSystem,
+    /// Default building height in metres when neither height nor levels are given.
+    pub default_height_m: f64,
+    pub metres_per_level: f64,
+}
+
+type Check<T> = Result<T, (RejectReason, String)>;
+
+fn required(r: &Record, names: &[&str]) -> Check<String> {
+    r.text(names)
+        .ok_or((RejectReason::MissingField, format!("`{}` is missing or empty", names[0])))
+}
+
+/// Parses a time: Unix seconds, RFC 3339 (`2025-03-01T08:30:00+08:00`), or a civil
+/// date-time without offset (`2025-03-01 08:30:00`), taken as UTC.
+pub fn parse_time(v: &Value) -> Result<i64, String> {
+    if let Value::Int(i) = v {
+        return Ok(*i);
+    }
+    let s = v.as_text().ok_or("empty time")?;
+    if let Ok(i) = s.parse::<i64>() {
+        return Ok(i);
+    }
+    if let Ok(t) = jiff::Timestamp::from_str(&s) {
+        return Ok(t.as_second());
+    }
+    jiff::civil::DateTime::from_str(&s)
+        .ok()
+        .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
+        .map(|z| z.timestamp().as_second())
+        .ok_or_else(|| format!("`{s}` is not a time (RFC 3339, `YYYY-MM-DD HH:MM:SS` or Unix seconds)"))
+}
+
+/// Formats Unix seconds as RFC 3339 UTC.
+pub fn format_time(t: i64) -> String {
+    jiff::Timestamp::from_second(t)
+        .map(|ts| ts.to_string())
+        .unwrap_or_else(|_| t.to_string())
+}
+
+impl<'a> Loader<'a> {
+    pub fn new(rule: &'a CodeRule, table: &'a CategoryTable) -> Self {
+        Loader {
+            rule,
+            table,
+            coords: LonLatSystem::Wgs84,
+            default_height_m: 9.0,
+            metres_per_level: 3.0,
+        }
+    }
+
+    /// Converts to WGS-84 and checks every coordinate of a geometry.
+    fn geometry(&self, g: Geometry<f64>) -> Check<Geometry<f64>> {
+        for c in g.coords_iter() {
+            check_coord(c.x, c.y)?;
+        }
+        if self.coords == LonLatSystem::Wgs84 {
+            return Ok(g);
+        }
+        Ok(g.map_coords(|c| {
+            let (x, y) = self.coords.to_wgs84(c.x, c.y);
+            Coord { x, y }
+        }))
+    }
+
+    fn point(&self, r: &Record) -> Check<Point<f64>> {
+        let g = match &r.geometry {
+            Some(g) => g.clone(),
+            None => {
+                let lon = r.text(&LON_NAMES);
+                let lat = r.text(&LAT_NAMES);
+                let (Some(lon), Some(lat)) = (lon, lat) else {
+                    return Err((RejectReason::MissingCoordinate, "no geometry and no lon/lat".into()));
+                };
+                let num = |s: &str, what: &str| {
+                    s.parse::<f64>()
+                        .map_err(|_| (RejectReason::BadCoordinate, format!("{what} `{s}` is not a number")))
+                };
+                Geometry::Point(Point::new(num(&lon, "lon")?, num(&lat, "lat")?))
+            }
+        };
+        match self.geometry(g)? {
+            Geometry::Point(p) => Ok(p),
+            Geometry::MultiPoint(mp) if mp.0.len() == 1 => Ok(mp.0[0]),
+            other => Err((RejectReason::WrongGeometryType, format!("expected a point, found {}", kind(&other)))),
+        }
+    }
+
+    fn polygons(&self, r: &Record) -> Check<MultiPolygon<f64>> {
+        let g = r
+            .geometry
+            .clone()
+            .ok_or((RejectReason::MissingCoordinate, "no geometry".to_string()))?;
+        let mp = match self.geometry(g)? {
+            Geometry::Polygon(p) => MultiPolygon(vec![p]),
+            Geometry::MultiPolygon(mp) => mp,
+            Geometry::Rect(r) => MultiPolygon(vec![r.to_polygon()]),
+            other => {
+                return Err((RejectReason::WrongGeometryType, format!("expected a polygon, found {}", kind(&other))))
+            }
+        };
+        if mp.0.is_empty() {
+            return Err((RejectReason::InvalidGeometry, "empty polygon".into()));
+        }
+        if let Err(e) = mp.check_validation() {
+            return Err((RejectReason::InvalidGeometry, e.to_string()));
+        }
+        Ok(mp)
+    }
+
+    fn line(&self, r: &Record) -> Check<LineString<f64>> {
+        let g = r
+            .geometry
+            .clone()
+            .ok_or((RejectReason::MissingCoordinate, "no geometry".to_string()))?;
+        match self.geometry(g)? {
+            Geometry::LineString(l) if l.0.len() >= 2 => Ok(l),
+            Geometry::MultiLineString(m) if m.0.len() == 1 && m.0[0].0.len() >= 2 => Ok(m.0[0].clone()),
+            Geometry::LineString(_) => Err((RejectReason::InvalidGeometry, "a line needs two points".into())),
+            other => Err((RejectReason::WrongGeometryType, format!("expected a line, found {}", kind(&other)))),
+        }
+    }
+
+    fn run<T>(
+        &self,
+        layer: &str,
+        file: &str,
+        records: impl Iterator<Item = Result<Record, Rejection>>,
+        quality: &mut QualityReport,
+        mut convert: impl FnMut(&Record) -> Check<T>,
+    ) -> Vec<T> {
+        let mut out = Vec::new();
+        for rec in records {
+            match rec {
+                Err(rejection) => quality.rejected(layer, rejection),
+                Ok(r) => match convert(&r) {
+                    Ok(t) => {
+                        quality.loaded(file, layer);
+                        out.push(t);
+                    }
+                    Err((reason, detail)) => quality.rejected(layer, Rejection::new(file, r.number, reason, detail)),
+                },
+            }
+        }
+        out
+    }
+
+    /// Loads components: `code` (16 digits by the national rule), optional
+    /// `department` (default: the category's) and `status`, and a point.
+    pub fn components(
+        &self,
+        file: &str,
+        records: impl Iterator<Item = Result<Record, Rejection>>,
+        quality: &mut QualityReport,
+    ) -> Vec<Component> {
+        let mut seen = HashSet::new();
+        self.run("components", file, records, quality, |r| {
+            let text = required(r, &["code"])?;
+            let code = self
+                .rule
+                .parse_component(&text)
+                .map_err(|e| (RejectReason::MalformedCode, e.to_string()))?;
+            let component = Component {
+                code,
+                location: Point::new(0.0, 0.0),
+                department: String::new(),
+                status: ComponentStatus::InService,
+                source_id: r.text(&["source_id"]).unwrap_or_default(),
+            };
+            let category = self.table.get(&component.category()).ok_or_else(|| {
+                (
+                    RejectReason::UnknownCategory,
+                    format!("component class {:02}{:02} of `{text}` is not in the category table", code.major(), code.minor()),
+                )
+            })?;
+            let status = match r.text(&["status"]) {
+                None => ComponentStatus::InService,
+                Some(s) => s.parse().map_err(|e: String| (RejectReason::BadValue, e))?,
+            };
+            let location = self.point(r)?;
+            if !seen.insert(code.value()) {
+                return Err((RejectReason::DuplicateId, format!("code `{text}` appeared earlier")));
+            }
+            Ok(Component {
+                location,
+                department: r.text(&["department", "owner"]).unwrap_or_else(|| category.department.clone()),
+                status,
+                ..component
+            })
+        })
+    }
+
+    /// Loads incidents: `id`, `category` (class code such as `0501`, or its name),
+    /// `time`, `source` (patrol/hotline/sensor), a point, and optional step times
+    /// (`verified_at` … `closed_at`).
+    pub fn incidents(
+        &self,
+        file: &str,
+        records: impl Iterator<Item = Result<Record, Rejection>>,
+        quality: &mut QualityReport,
+    ) -> Vec<Incident> {
+        let mut seen = HashSet::new();
+        self.run("incidents", file, records, quality, |r| {
+            let id = required(r, &["id"])?;
+            let cat = required(r, &["category"])?;
+            let category = self
+                .table
+                .find(CategoryKind::Event, &cat)
+                .ok_or_else(|| (RejectReason::UnknownCategory, format!("event category `{cat}` is not in the category table")))?
+                .key;
+            let time_v = r.get("time").ok_or((RejectReason::MissingField, "`time` is missing or empty".to_string()))?;
+            let time = parse_time(time_v).map_err(|e| (RejectReason::BadValue, format!("time: {e}")))?;
+            let source: IntakeSource = required(r, &["source"])?
+                .parse()
+                .map_err(|e: String| (RejectReason::BadValue, e))?;
+            let mut timeline = CaseTimeline::default();
+            let mut any = false;
+            for step in CaseStep::ALL {
+                if let Some(v) = r.get(step.column()) {
+                    let t = parse_time(v).map_err(|e| (RejectReason::BadValue, format!("{}: {e}", step.column())))?;
+                    timeline.steps[step as usize] = Some(t);
+                    any = true;
+                }
+            }
+            if any {
+                timeline.check(time).map_err(|e| (RejectReason::BadValue, e))?;
+            }
+            let location = self.point(r)?;
+            if !seen.insert(id.clone()) {
+                return Err((RejectReason::DuplicateId, format!("id `{id}` appeared earlier")));
+            }
+            Ok(Incident { id, category, location, time, source, timeline: any.then_some(timeline) })
+        })
+    }
+
+    /// Loads areas of any level: `code` (level told by its length, or by `level`),
+    /// optional `name` and `parent` (which the code must extend), and a polygon.
+    pub fn areas(
+        &self,
+        file: &str,
+        records: impl Iterator<Item = Result<Record, Rejection>>,
+        quality: &mut QualityReport,
+    ) -> Vec<Area> {
+        let mut seen = HashSet::new();
+        self.run("areas", file, records, quality, |r| {
+            let text = required(r, &["code"])?;
+            let code = match r.text(&["level"]) {
+                Some(l) => {
+                    let level: Level = l.parse().map_err(|e: gridtwin_core::code::CodeError| (RejectReason::BadValue, e.to_string()))?;
+                    self.rule.parse_area(level, &text)
+                }
+                None => self.rule.parse_area_any(&text),
+            }
+            .map_err(|e| (RejectReason::MalformedCode, e.to_string()))?;
+            if let Some(parent) = r.text(&["parent"]) {
+                let p = self
+                    .rule
+                    .parse_area_any(&parent)
+                    .map_err(|e| (RejectReason::MalformedCode, format!("parent: {e}")))?;
+                if !code.extends(&p) || code.parent(self.rule) != Some(p) {
+                    return Err((
+                        RejectReason::CodeNotExtendingParent,
+                        format!("code `{code}` does not extend its parent's code `{p}`"),
+                    ));
+                }
+            }
+            let boundary = self.polygons(r)?;
+            if !seen.insert(code) {
+                return Err((RejectReason::DuplicateId, format!("code `{code}` appeared earlier")));
+            }
+            Ok(Area { code, name: r.text(&["name"]).unwrap_or_default(), boundary })
+        })
+    }
+
+    /// Loads buildings: optional `id`, `height` (m) or `levels`, and a polygon.
+    pub fn buildings(
+        &self,
+        file: &str,
+        records: impl Iterator<Item = Result<Record, Rejection>>,
+        quality: &mut QualityReport,
+    ) -> Vec<Building> {
+        self.run("buildings", file, records, quality, |r| {
+            let footprint = self.polygons(r)?;
+            let (height_m, mut height_source) = self.height(r.text(&["height", "height_m"]).as_deref(), r.text(&["levels", "building:levels"]).as_deref())?;
+            // A city directory records where each height came from; keep it.
+            height_source = match r.text(&["height_source"]).as_deref() {
+                Some("levels") => HeightSource::Levels,
+                Some("default") => HeightSource::Default,
+                _ => height_source,
+            };
+            Ok(Building {
+                id: r.text(&["id"]).unwrap_or_else(|| format!("{file}#{}", r.number)),
+                footprint,
+                height_m,
+                height_source,
+            })
+        })
+    }
+
+    /// Height from a `height` value, else `levels` × metres per level, else the default.
+    pub fn height(&self, height: Option<&str>, levels: Option<&str>) -> Check<(f64, HeightSource)> {
+        if let Some(h) = height {
+            let v = parse_measure(h).ok_or((RejectReason::BadValue, format!("height `{h}` is not a length in metres")))?;
+            return Ok((v, HeightSource::Tagged));
+        }
+        if let Some(l) = levels {
+            let v = parse_measure(l).ok_or((RejectReason::BadValue, format!("levels `{l}` is not a number")))?;
+            return Ok((v * self.metres_per_level, HeightSource::Levels));
+        }
+        Ok((self.default_height_m, HeightSource::Default))
+    }
+
+    /// Loads roads: optional `id`, `class`, `speed_kmh` (required), `oneway`, and a line.
+    pub fn roads(
+        &self,
+        file: &str,
+        records: impl Iterator<Item = Result<Record, Rejection>>,
+        quality: &mut QualityReport,
+    ) -> Vec<Road> {
+        self.run("roads", file, records, quality, |r| {
+            let line = self.line(r)?;
+            let speed = required(r, &["speed_kmh", "speed", "maxspeed"])?;
+            let speed_kmh = parse_measure(&speed)
+                .ok_or((RejectReason::BadValue, format!("speed `{speed}` is not a positive number")))?;
+            Ok(Road {
+                id: r.text(&["id"]).unwrap_or_else(|| format!("{file}#{}", r.number)),
+                line,
+                class: r.text(&["class", "highway"]).unwrap_or_else(|| "road".into()),
+                speed_kmh,
+                speed_source: match r.text(&["speed_source"]).as_deref() {
+                    Some("class") => SpeedSource::Class,
+                    _ => SpeedSource::Tagged,
+                },
+                oneway: matches!(r.text(&["oneway"]).as_deref(), Some("true" | "yes" | "1")),
+            })
+        })
+    }
+}
+
+/// A positive finite number, optionally followed by a unit `m` (`"12"`, `"12.5 m"`).
+pub fn parse_measure(s: &str) -> Option<f64> {
+    let t = s.trim().trim_end_matches('m').trim();
+    t.parse::<f64>().ok().filter(|v| v.is_finite() && *v > 0.0)
+}
+
+fn check_coord(x: f64, y: f64) -> Check<()> {
+    check_lon_lat(x, y).map_err(|p| match p {
+        LonLatProblem::NotFinite => (RejectReason::BadCoordinate, format!("coordinate ({x}, {y}) is not finite")),
+        LonLatProblem::OutOfRange => (
+            RejectReason::OutOfRange,
+            format!("coordinate ({x}, {y}) is outside lon −180..180 / lat −90..90 (projected data? reproject to WGS-84)"),
+        ),
+    })
+}
+
+fn kind(g: &Geometry<f64>) -> &'static str {
+    match g {
+        Geometry::Point(_) => "a point",
+        Geometry::Line(_) | Geometry::LineString(_) => "a line",
+        Geometry::Polygon(_) | Geometry::Rect(_) | Geometry::Triangle(_) => "a polygon",
+        Geometry::MultiPoint(_) => "a multipoint",
+        Geometry::MultiLineString(_) => "a multiline",
+        Geometry::MultiPolygon(_) => "a multipolygon",
+        Geometry::GeometryCollection(_) => "a geometry collection",
+    }
+}

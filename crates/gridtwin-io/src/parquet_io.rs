@@ -1,0 +1,266 @@
+//! GeoParquet (1.1, WKB geometry) reader and writer.
+//!
+//! The `geo` file metadata names the geometry column and its CRS; an absent CRS means
+//! OGC:CRS84 (lon/lat WGS-84) by the specification. Anything else is a file-level
+//! error. A Parquet file without `geo` metadata is read as a table whose geometry
+//! comes from lon/lat columns, like CSV.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::{
+    Array, ArrayRef, BinaryArray, BooleanArray, Float32Array, Float64Array, Int32Array,
+    Int64Array, LargeBinaryArray, LargeStringArray, RecordBatch, StringArray,
+};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
+use geozero::{wkb::Wkb, CoordDimensions, ToGeo, ToWkb};
+use gridtwin_core::{RejectReason, Rejection};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+use serde_json::Value as Json;
+
+use crate::error::IoError;
+use crate::record::{FieldType, Record, Table, Value};
+
+/// Rows per written row group / read batch.
+const BATCH: usize = 65_536;
+
+fn geometry_column(file: &str, meta: Option<&str>) -> Result<Option<String>, IoError> {
+    let Some(text) = meta else { return Ok(None) };
+    let geo: Json = serde_json::from_str(text)
+        .map_err(|e| IoError::read(file, format!("bad `geo` metadata: {e}")))?;
+    let primary = geo
+        .get("primary_column")
+        .and_then(|p| p.as_str())
+        .unwrap_or("geometry")
+        .to_string();
+    let col = geo.get("columns").and_then(|c| c.get(&primary));
+    if let Some(enc) = col.and_then(|c| c.get("encoding")).and_then(|e| e.as_str()) {
+        if !enc.eq_ignore_ascii_case("WKB") {
+            return Err(IoError::read(file, format!("geometry encoding `{enc}` is not supported (WKB is)")));
+        }
+    }
+    match col.and_then(|c| c.get("crs")) {
+        None | Some(Json::Null) => {}
+        Some(crs) => {
+            let id = crs.get("id");
+            let authority = id.and_then(|i| i.get("authority")).and_then(|a| a.as_str()).unwrap_or("");
+            let code = id.and_then(|i| i.get("code")).map(|c| c.to_string().trim_matches('"').to_string()).unwrap_or_default();
+            let ok = (authority == "EPSG" && code == "4326") || (authority == "OGC" && code == "CRS84");
+            if !ok {
+                let name = crs.get("name").and_then(|n| n.as_str()).unwrap_or("a non-WGS-84 CRS");
+                return Err(IoError::ForeignCrs {
+                    file: file.to_string(),
+                    crs: format!("{name} ({authority}:{code})"),
+                });
+            }
+        }
+    }
+    Ok(Some(primary))
+}
+
+fn cell(array: &ArrayRef, row: usize) -> Result<Value, String> {
+    if array.is_null(row) {
+        return Ok(Value::Null);
+    }
+    let a = array.as_any();
+    macro_rules! try_as {
+        ($t:ty, $f:expr) => {
+            if let Some(x) = a.downcast_ref::<$t>() {
+                return Ok($f(x.value(row)));
+            }
+        };
+    }
+    try_as!(StringArray, |s: &str| Value::Text(s.to_string()));
+    try_as!(LargeStringArray, |s: &str| Value::Text(s.to_string()));
+    try_as!(Int64Array, Value::Int);
+    try_as!(Int32Array, |x: i32| Value::Int(x as i64));
+    try_as!(Float64Array, Value::Float);
+    try_as!(Float32Array, |x: f32| Value::Float(x as f64));
+    try_as!(BooleanArray, Value::Bool);
+    if let DataType::Timestamp(unit, _) = array.data_type() {
+        let raw = array
+            .as_any()
+            .downcast_ref::<arrow_array::PrimitiveArray<arrow_array::types::TimestampSecondType>>()
+            .map(|x| x.value(row))
+            .or_else(|| a.downcast_ref::<arrow_array::TimestampMillisecondArray>().map(|x| x.value(row)))
+            .or_else(|| a.downcast_ref::<arrow_array::TimestampMicrosecondArray>().map(|x| x.value(row)))
+            .or_else(|| a.downcast_ref::<arrow_array::TimestampNanosecondArray>().map(|x| x.value(row)))
+            .ok_or("unreadable timestamp")?;
+        let secs = match unit {
+            TimeUnit::Second => raw,
+            TimeUnit::Millisecond => raw.div_euclid(1_000),
+            TimeUnit::Microsecond => raw.div_euclid(1_000_000),
+            TimeUnit::Nanosecond => raw.div_euclid(1_000_000_000),
+        };
+        return Ok(Value::Int(secs));
+    }
+    Err(format!("column type {} is not supported", array.data_type()))
+}
+
+/// Reads every row of a (Geo)Parquet file.
+pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
+    let file = path.display().to_string();
+    let f = File::open(path).map_err(|e| IoError::read(&file, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| IoError::read(&file, e))?;
+    let geo_meta = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .and_then(|kv| kv.iter().find(|k| k.key == "geo").and_then(|k| k.value.clone()));
+    let geom_col = geometry_column(&file, geo_meta.as_deref())?;
+    let schema = builder.schema().clone();
+    for f in schema.fields() {
+        let supported = matches!(
+            f.data_type(),
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Int64 | DataType::Int32 | DataType::Float64
+                | DataType::Float32 | DataType::Boolean | DataType::Timestamp(_, _)
+        ) || (Some(f.name()) == geom_col.as_ref()
+            && matches!(f.data_type(), DataType::Binary | DataType::LargeBinary));
+        if !supported {
+            return Err(IoError::read(&file, format!("column `{}` has type {}, which gridtwin does not read", f.name(), f.data_type())));
+        }
+    }
+    let reader = builder.with_batch_size(BATCH).build().map_err(|e| IoError::read(&file, e))?;
+    let mut out = Vec::new();
+    let mut number = 0u64;
+    for batch in reader {
+        let batch: RecordBatch = batch.map_err(|e| IoError::read(&file, format!("after record {number}: {e}")))?;
+        for row in 0..batch.num_rows() {
+            number += 1;
+            let mut geometry = None;
+            let mut fields = Vec::with_capacity(batch.num_columns());
+            let mut problem = None;
+            for (f, col) in schema.fields().iter().zip(batch.columns()) {
+                if Some(f.name()) == geom_col.as_ref() {
+                    if col.is_null(row) {
+                        continue;
+                    }
+                    let bytes: &[u8] = if let Some(b) = col.as_any().downcast_ref::<BinaryArray>() {
+                        b.value(row)
+                    } else if let Some(b) = col.as_any().downcast_ref::<LargeBinaryArray>() {
+                        b.value(row)
+                    } else {
+                        &[]
+                    };
+                    match Wkb(bytes).to_geo() {
+                        Ok(g) => geometry = Some(g),
+                        Err(e) => problem = Some((RejectReason::InvalidGeometry, format!("WKB: {e}"))),
+                    }
+                } else {
+                    match cell(col, row) {
+                        Ok(v) => fields.push((f.name().clone(), v)),
+                        Err(e) => problem = Some((RejectReason::BadValue, format!("{}: {e}", f.name()))),
+                    }
+                }
+            }
+            out.push(match problem {
+                Some((reason, detail)) => Err(Rejection::new(&file, number, reason, detail)),
+                None => Ok(Record { number, geometry, fields }),
+            });
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn geometry_type_name(g: &geo::Geometry<f64>) -> &'static str {
+    match g {
+        geo::Geometry::Point(_) => "Point",
+        geo::Geometry::LineString(_) | geo::Geometry::Line(_) => "LineString",
+        geo::Geometry::Polygon(_) | geo::Geometry::Rect(_) | geo::Geometry::Triangle(_) => "Polygon",
+        geo::Geometry::MultiPoint(_) => "MultiPoint",
+        geo::Geometry::MultiLineString(_) => "MultiLineString",
+        geo::Geometry::MultiPolygon(_) => "MultiPolygon",
+        geo::Geometry::GeometryCollection(_) => "GeometryCollection",
+    }
+}
+
+fn column(t: FieldType, values: Vec<&Value>) -> ArrayRef {
+    match t {
+        FieldType::Bool => Arc::new(BooleanArray::from(
+            values.iter().map(|v| match v { Value::Bool(b) => Some(*b), _ => None }).collect::<Vec<_>>(),
+        )),
+        FieldType::Int => Arc::new(Int64Array::from(
+            values.iter().map(|v| match v { Value::Int(i) => Some(*i), _ => None }).collect::<Vec<_>>(),
+        )),
+        FieldType::Float => Arc::new(Float64Array::from(
+            values
+                .iter()
+                .map(|v| match v { Value::Float(f) => Some(*f), Value::Int(i) => Some(*i as f64), _ => None })
+                .collect::<Vec<_>>(),
+        )),
+        FieldType::Text => Arc::new(StringArray::from(values.iter().map(|v| v.as_text()).collect::<Vec<_>>())),
+    }
+}
+
+pub(crate) fn arrow_schema(table: &Table) -> Arc<Schema> {
+    let mut fields: Vec<Field> = table
+        .schema
+        .iter()
+        .map(|(n, t)| {
+            let dt = match t {
+                FieldType::Bool => DataType::Boolean,
+                FieldType::Int => DataType::Int64,
+                FieldType::Float => DataType::Float64,
+                FieldType::Text => DataType::Utf8,
+            };
+            Field::new(n, dt, true)
+        })
+        .collect();
+    fields.push(Field::new("geometry", DataType::Binary, true));
+    Arc::new(Schema::new_with_metadata(fields, HashMap::new()))
+}
+
+/// Writer properties carrying the GeoParquet `geo` metadata.
+pub(crate) fn properties(types: &[&str], bbox: Option<geo::Rect<f64>>) -> WriterProperties {
+    let mut col = serde_json::json!({"encoding": "WKB", "geometry_types": types});
+    if let Some(b) = bbox {
+        col["bbox"] = serde_json::json!([b.min().x, b.min().y, b.max().x, b.max().y]);
+    }
+    let geo_meta = serde_json::json!({"version": "1.1.0", "primary_column": "geometry", "columns": {"geometry": col}});
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(BATCH))
+        .set_key_value_metadata(Some(vec![KeyValue::new("geo".to_string(), geo_meta.to_string())]))
+        .build()
+}
+
+/// One Arrow batch of rows.
+pub(crate) fn batch(table: &Table, schema: &Arc<Schema>, rows: &[(Option<geo::Geometry<f64>>, Vec<Value>)]) -> Result<RecordBatch, String> {
+    let mut arrays: Vec<ArrayRef> = (0..table.schema.len())
+        .map(|c| column(table.schema[c].1, rows.iter().map(|(_, v)| &v[c]).collect()))
+        .collect();
+    let wkb: Vec<Option<Vec<u8>>> = rows
+        .iter()
+        .map(|(g, _)| g.as_ref().map(|g| g.to_wkb(CoordDimensions::xy())).transpose())
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    arrays.push(Arc::new(BinaryArray::from(wkb.iter().map(|b| b.as_deref()).collect::<Vec<_>>())));
+    RecordBatch::try_new(schema.clone(), arrays).map_err(|e| e.to_string())
+}
+
+/// Writes a table as GeoParquet 1.1 (WKB `geometry` column, CRS OGC:CRS84, snappy).
+pub fn write<W: Write + Send>(table: &Table, w: W) -> Result<(), String> {
+    let schema = arrow_schema(table);
+    let mut types: Vec<&str> = table.rows.iter().filter_map(|(g, _)| g.as_ref().map(geometry_type_name)).collect();
+    types.sort_unstable();
+    types.dedup();
+    let bbox = table.rows.iter().filter_map(|(g, _)| g.as_ref().and_then(geo::BoundingRect::bounding_rect)).reduce(|a, b| {
+        geo::Rect::new(
+            (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
+            (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
+        )
+    });
+    let mut writer = ArrowWriter::try_new(w, schema.clone(), Some(properties(&types, bbox))).map_err(|e| e.to_string())?;
+    for chunk in table.rows.chunks(BATCH) {
+        writer.write(&batch(table, &schema, chunk)?).map_err(|e| e.to_string())?;
+    }
+    writer.close().map_err(|e| e.to_string())?;
+    Ok(())
+}
