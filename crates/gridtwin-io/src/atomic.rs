@@ -26,7 +26,9 @@ where
         let mut w = BufWriter::new(file);
         f(&mut w)?;
         w.flush().map_err(|e| IoError::write(&name, e))?;
-        w.get_ref().sync_all().map_err(|e| IoError::write(&name, e))?;
+        w.get_ref()
+            .sync_all()
+            .map_err(|e| IoError::write(&name, e))?;
         Ok(())
     })();
     match result {
@@ -41,5 +43,7 @@ where
 /// Writes bytes atomically.
 pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
     let name = path.display().to_string();
-    write_atomic(path, |w| w.write_all(bytes).map_err(|e| IoError::write(&name, e)))
+    write_atomic(path, |w| {
+        w.write_all(bytes).map_err(|e| IoError::write(&name, e))
+    })
 }

@@ -18,9 +18,7 @@ use std::path::{Path, PathBuf};
 use geo::{Geometry, Rect};
 use gridtwin_core::coord::LonLatSystem;
 use gridtwin_core::partition::{partition, PartitionPlan};
-use gridtwin_core::{
-    CaseStep, CategoryTable, City, CodeRule, Level, QualityReport,
-};
+use gridtwin_core::{CaseStep, CategoryTable, City, CodeRule, Level, QualityReport};
 use serde::{Deserialize, Serialize};
 
 use crate::atomic::write_bytes_atomic;
@@ -46,9 +44,16 @@ impl DataTables {
         let rule = CodeRule::load(&data.join("code_rule.toml")).map_err(|e| e.to_string())?;
         let categories_path = data.join("categories.csv");
         let table = CategoryTable::load(&categories_path, &rule).map_err(|e| e.to_string())?;
-        let tags = OsmTagMap::load(&data.join("osm_components.csv"), &table).map_err(|e| e.to_string())?;
+        let tags =
+            OsmTagMap::load(&data.join("osm_components.csv"), &table).map_err(|e| e.to_string())?;
         let speeds = RoadSpeeds::load(&data.join("road_speeds.csv")).map_err(|e| e.to_string())?;
-        Ok(DataTables { rule, table, categories_path, tags, speeds })
+        Ok(DataTables {
+            rule,
+            table,
+            categories_path,
+            tags,
+            speeds,
+        })
     }
 }
 
@@ -71,7 +76,8 @@ pub struct OsmImportConfig {
 impl OsmImportConfig {
     pub fn load(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let mut cfg: OsmImportConfig = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut cfg: OsmImportConfig =
+            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         if let Some(dir) = path.parent() {
             cfg.osm = dir.join(&cfg.osm);
         }
@@ -82,10 +88,16 @@ impl OsmImportConfig {
             ("metres_per_level", cfg.metres_per_level),
         ];
         if let Some((k, v)) = positive.iter().find(|(_, v)| !(v.is_finite() && *v > 0.0)) {
-            return Err(format!("{}: `{k}` must be a positive number, not {v}", path.display()));
+            return Err(format!(
+                "{}: `{k}` must be a positive number, not {v}",
+                path.display()
+            ));
         }
         if cfg.streets.0 * cfg.streets.1 == 0 || cfg.communities.0 * cfg.communities.1 == 0 {
-            return Err(format!("{}: `streets` and `communities` need at least 1×1", path.display()));
+            return Err(format!(
+                "{}: `streets` and `communities` need at least 1×1",
+                path.display()
+            ));
         }
         Ok(cfg)
     }
@@ -93,7 +105,10 @@ impl OsmImportConfig {
 
 /// Imports a city from an OSM extract: buildings, roads, components, and a generated
 /// area hierarchy over the data's extent.
-pub fn import_osm_city(cfg: &OsmImportConfig, data: &DataTables) -> Result<(City, QualityReport), String> {
+pub fn import_osm_city(
+    cfg: &OsmImportConfig,
+    data: &DataTables,
+) -> Result<(City, QualityReport), String> {
     let mut loader = Loader::new(&data.rule, &data.table);
     loader.default_height_m = cfg.default_height_m;
     loader.metres_per_level = cfg.metres_per_level;
@@ -105,18 +120,26 @@ pub fn import_osm_city(cfg: &OsmImportConfig, data: &DataTables) -> Result<(City
     let mut city = City::new(cfg.name.clone(), data.rule);
     city.buildings = osm.buildings;
     city.roads = osm.roads;
-    city.components = code_components(&data.rule, &data.table, &district, &osm.components).map_err(|e| e.to_string())?;
+    city.components = code_components(&data.rule, &data.table, &district, &osm.components)
+        .map_err(|e| e.to_string())?;
     let extent = {
         let mut c = City::new("", data.rule);
         c.buildings = city.buildings.clone();
         c.components = city.components.clone();
-        c.extent().ok_or("the extract has no buildings or components")?
+        c.extent()
+            .ok_or("the extract has no buildings or components")?
     };
     // k / per_deg with integer k is correctly rounded: 24.935, not 24.935000000000002.
     let per_deg = (1.0 / cfg.extent_round_deg).round();
     let extent = Rect::new(
-        ((extent.min().x * per_deg).floor() / per_deg, (extent.min().y * per_deg).floor() / per_deg),
-        ((extent.max().x * per_deg).ceil() / per_deg, (extent.max().y * per_deg).ceil() / per_deg),
+        (
+            (extent.min().x * per_deg).floor() / per_deg,
+            (extent.min().y * per_deg).floor() / per_deg,
+        ),
+        (
+            (extent.max().x * per_deg).ceil() / per_deg,
+            (extent.max().y * per_deg).ceil() / per_deg,
+        ),
     );
     let plan = PartitionPlan {
         district,
@@ -137,7 +160,12 @@ struct Manifest {
 
 /// Tables of a city's layers, as written to its directory.
 pub fn area_table(city: &City) -> Table {
-    let mut t = Table::new(&[("code", FieldType::Text), ("level", FieldType::Text), ("name", FieldType::Text), ("parent", FieldType::Text)]);
+    let mut t = Table::new(&[
+        ("code", FieldType::Text),
+        ("level", FieldType::Text),
+        ("name", FieldType::Text),
+        ("parent", FieldType::Text),
+    ]);
     let mut areas: Vec<_> = city.areas.iter().collect();
     areas.sort_by_key(|a| a.code);
     for a in areas {
@@ -147,7 +175,10 @@ pub fn area_table(city: &City) -> Table {
                 Value::Text(a.code.to_string()),
                 Value::Text(a.level().name().into()),
                 Value::Text(a.name.clone()),
-                a.code.parent(&city.rule).map(|p| Value::Text(p.to_string())).unwrap_or(Value::Null),
+                a.code
+                    .parent(&city.rule)
+                    .map(|p| Value::Text(p.to_string()))
+                    .unwrap_or(Value::Null),
             ],
         );
     }
@@ -178,7 +209,12 @@ pub fn component_table(city: &City) -> Table {
 }
 
 pub fn incident_table(city: &City) -> Table {
-    let mut schema = vec![("id", FieldType::Text), ("category", FieldType::Text), ("time", FieldType::Text), ("source", FieldType::Text)];
+    let mut schema = vec![
+        ("id", FieldType::Text),
+        ("category", FieldType::Text),
+        ("time", FieldType::Text),
+        ("source", FieldType::Text),
+    ];
     schema.extend(CaseStep::ALL.iter().map(|s| (s.column(), FieldType::Text)));
     let mut t = Table::new(&schema);
     for i in &city.incidents {
@@ -200,11 +236,19 @@ pub fn incident_table(city: &City) -> Table {
 }
 
 pub fn building_table(city: &City) -> Table {
-    let mut t = Table::new(&[("id", FieldType::Text), ("height_m", FieldType::Float), ("height_source", FieldType::Text)]);
+    let mut t = Table::new(&[
+        ("id", FieldType::Text),
+        ("height_m", FieldType::Float),
+        ("height_source", FieldType::Text),
+    ]);
     for b in &city.buildings {
         t.push(
             Some(Geometry::MultiPolygon(b.footprint.clone())),
-            vec![Value::Text(b.id.clone()), Value::Float(b.height_m), Value::Text(b.height_source.name().into())],
+            vec![
+                Value::Text(b.id.clone()),
+                Value::Float(b.height_m),
+                Value::Text(b.height_source.name().into()),
+            ],
         );
     }
     t
@@ -234,41 +278,71 @@ pub fn road_table(city: &City) -> Table {
 }
 
 /// Writes a city directory (each file atomically).
-pub fn save_city(dir: &Path, city: &City, categories_csv: &Path, quality: &QualityReport) -> Result<(), IoError> {
+pub fn save_city(
+    dir: &Path,
+    city: &City,
+    categories_csv: &Path,
+    quality: &QualityReport,
+) -> Result<(), IoError> {
     std::fs::create_dir_all(dir).map_err(|e| IoError::write(&dir.display().to_string(), e))?;
-    let manifest = toml::to_string(&Manifest { name: city.name.clone() }).expect("manifest serialises");
+    let manifest = toml::to_string(&Manifest {
+        name: city.name.clone(),
+    })
+    .expect("manifest serialises");
     write_bytes_atomic(&dir.join("city.toml"), manifest.as_bytes())?;
     write_bytes_atomic(&dir.join("code_rule.toml"), city.rule.to_toml().as_bytes())?;
-    let cats = std::fs::read(categories_csv).map_err(|e| IoError::read(&categories_csv.display().to_string(), e))?;
+    let cats = std::fs::read(categories_csv)
+        .map_err(|e| IoError::read(&categories_csv.display().to_string(), e))?;
     write_bytes_atomic(&dir.join("categories.csv"), &cats)?;
     write_table(&dir.join("areas.geojson"), &area_table(city))?;
     write_table(&dir.join("components.csv"), &component_table(city))?;
     write_table(&dir.join("incidents.csv"), &incident_table(city))?;
     write_table(&dir.join("buildings.geojson"), &building_table(city))?;
     write_table(&dir.join("roads.geojson"), &road_table(city))?;
-    write_bytes_atomic(&dir.join("quality.json"), (quality.to_json() + "\n").as_bytes())?;
+    write_bytes_atomic(
+        &dir.join("quality.json"),
+        (quality.to_json() + "\n").as_bytes(),
+    )?;
     Ok(())
 }
 
 /// Reads a city directory, validating every record again.
 pub fn load_city(dir: &Path) -> Result<(City, CategoryTable, QualityReport), String> {
     let manifest_path = dir.join("city.toml");
-    let text = std::fs::read_to_string(&manifest_path).map_err(|e| format!("{}: {e} (is this a city directory?)", manifest_path.display()))?;
-    let manifest: Manifest = toml::from_str(&text).map_err(|e| format!("{}: {e}", manifest_path.display()))?;
+    let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
+        format!(
+            "{}: {e} (is this a city directory?)",
+            manifest_path.display()
+        )
+    })?;
+    let manifest: Manifest =
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", manifest_path.display()))?;
     let rule = CodeRule::load(&dir.join("code_rule.toml")).map_err(|e| e.to_string())?;
-    let table = CategoryTable::load(&dir.join("categories.csv"), &rule).map_err(|e| e.to_string())?;
+    let table =
+        CategoryTable::load(&dir.join("categories.csv"), &rule).map_err(|e| e.to_string())?;
     let mut quality = QualityReport::new();
     let mut city = City::new(manifest.name, rule);
     {
-        let loader = Loader { coords: LonLatSystem::Wgs84, ..Loader::new(&rule, &table) };
+        let loader = Loader {
+            coords: LonLatSystem::Wgs84,
+            ..Loader::new(&rule, &table)
+        };
         // Each layer may be in any supported format: the first that exists is read.
         let open = |layer: &str| -> Result<(String, crate::format::Records), String> {
             let p = ["geojson", "fgb", "parquet", "csv"]
                 .iter()
                 .map(|ext| dir.join(format!("{layer}.{ext}")))
                 .find(|p| p.exists())
-                .ok_or_else(|| format!("{}: no {layer} layer (.geojson, .fgb, .parquet or .csv)", dir.display()))?;
-            Ok((p.display().to_string(), read_records(&p).map_err(|e| e.to_string())?))
+                .ok_or_else(|| {
+                    format!(
+                        "{}: no {layer} layer (.geojson, .fgb, .parquet or .csv)",
+                        dir.display()
+                    )
+                })?;
+            Ok((
+                p.display().to_string(),
+                read_records(&p).map_err(|e| e.to_string())?,
+            ))
         };
         let (f, r) = open("areas")?;
         city.areas = loader.areas(&f, r, &mut quality);

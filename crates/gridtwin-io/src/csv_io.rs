@@ -34,9 +34,11 @@ pub fn read(path: &Path) -> Result<impl Iterator<Item = Result<Record, Rejection
     let wkt_col = headers
         .iter()
         .position(|h| WKT_NAMES.iter().any(|n| h.eq_ignore_ascii_case(n)));
-    let has_lon_lat = [&LON_NAMES[..], &LAT_NAMES[..]]
-        .iter()
-        .all(|names| headers.iter().any(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n))));
+    let has_lon_lat = [&LON_NAMES[..], &LAT_NAMES[..]].iter().all(|names| {
+        headers
+            .iter()
+            .any(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
+    });
     if wkt_col.is_none() && !has_lon_lat {
         return Err(IoError::read(
             &file,
@@ -49,9 +51,8 @@ pub fn read(path: &Path) -> Result<impl Iterator<Item = Result<Record, Rejection
     let mut number = 0u64;
     Ok(reader.into_records().map(move |row| {
         number += 1;
-        let row = row.map_err(|e| {
-            Rejection::new(&file, number, RejectReason::Unparsable, e.to_string())
-        })?;
+        let row = row
+            .map_err(|e| Rejection::new(&file, number, RejectReason::Unparsable, e.to_string()))?;
         if row.len() != headers.len() {
             return Err(Rejection::new(
                 &file,
@@ -66,14 +67,23 @@ pub fn read(path: &Path) -> Result<impl Iterator<Item = Result<Record, Rejection
             if Some(i) == wkt_col {
                 if !v.is_empty() {
                     geometry = Some(Wkt(v).to_geo().map_err(|e| {
-                        Rejection::new(&file, number, RejectReason::InvalidGeometry, format!("WKT: {e}"))
+                        Rejection::new(
+                            &file,
+                            number,
+                            RejectReason::InvalidGeometry,
+                            format!("WKT: {e}"),
+                        )
                     })?);
                 }
             } else {
                 fields.push((h.clone(), Value::Text(v.to_string())));
             }
         }
-        Ok(Record { number, geometry, fields })
+        Ok(Record {
+            number,
+            geometry,
+            fields,
+        })
     }))
 }
 
@@ -97,7 +107,11 @@ pub(crate) fn all_points(table: &Table) -> bool {
 }
 
 /// Writes the table's rows (no header).
-pub(crate) fn write_rows<W: Write>(out: &mut csv::Writer<W>, table: &Table, points: bool) -> Result<(), csv::Error> {
+pub(crate) fn write_rows<W: Write>(
+    out: &mut csv::Writer<W>,
+    table: &Table,
+    points: bool,
+) -> Result<(), csv::Error> {
     let mut cells: Vec<String> = Vec::with_capacity(table.schema.len() + 2);
     for (geometry, values) in &table.rows {
         cells.clear();

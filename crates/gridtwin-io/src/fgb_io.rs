@@ -1,4 +1,7 @@
-//! FlatGeobuf reader and writer (with its packed R-tree index, readable by QGIS/GDAL).
+//! FlatGeobuf reader and writer.
+//!
+//! Files are written without the optional packed R-tree: the index would reorder
+//! features along a Hilbert curve, and analysts need row order (record numbers) kept.
 
 use std::fs::File;
 use std::io::{BufReader, Write};
@@ -26,7 +29,9 @@ impl PropertyProcessor for Props {
             ColumnValue::Int(x) => Value::Int(*x as i64),
             ColumnValue::UInt(x) => Value::Int(*x as i64),
             ColumnValue::Long(x) => Value::Int(*x),
-            ColumnValue::ULong(x) => i64::try_from(*x).map(Value::Int).unwrap_or(Value::Float(*x as f64)),
+            ColumnValue::ULong(x) => i64::try_from(*x)
+                .map(Value::Int)
+                .unwrap_or(Value::Float(*x as f64)),
             ColumnValue::Float(x) => Value::Float(*x as f64),
             ColumnValue::Double(x) => Value::Float(*x),
             ColumnValue::Bool(x) => Value::Bool(*x),
@@ -84,13 +89,14 @@ pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
     Ok(out)
 }
 
-/// Writes a table as FlatGeobuf (EPSG:4326, spatial index included).
+/// Writes a table as FlatGeobuf (EPSG:4326, rows in table order).
 pub fn write<W: Write>(table: &Table, name: &str, w: &mut W) -> Result<(), String> {
     let opts = FgbWriterOptions {
         crs: FgbCrs {
             code: 4326,
             ..Default::default()
         },
+        write_index: false,
         ..Default::default()
     };
     let mut fgb = FgbWriter::create_with_options(name, GeometryType::Unknown, opts)

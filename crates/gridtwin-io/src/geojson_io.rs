@@ -46,7 +46,12 @@ pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
     let features: Vec<Json> = match root.get("type").and_then(|t| t.as_str()) {
         Some("FeatureCollection") => match root.get("features") {
             Some(Json::Array(a)) => a.clone(),
-            _ => return Err(IoError::read(&file, "FeatureCollection without a `features` array")),
+            _ => {
+                return Err(IoError::read(
+                    &file,
+                    "FeatureCollection without a `features` array",
+                ))
+            }
         },
         Some("Feature") => vec![root.clone()],
         other => {
@@ -67,7 +72,12 @@ fn feature_record(file: &str, number: u64, f: Json) -> Result<Record, Rejection>
     let props = f.get("properties").cloned();
     let id = f.get("id").cloned();
     let feature: geojson::Feature = serde_json::from_value(f).map_err(|e| {
-        Rejection::new(file, number, RejectReason::Unparsable, format!("bad feature: {e}"))
+        Rejection::new(
+            file,
+            number,
+            RejectReason::Unparsable,
+            format!("bad feature: {e}"),
+        )
     })?;
     let geometry = match feature.geometry {
         None => None,
@@ -76,19 +86,22 @@ fn feature_record(file: &str, number: u64, f: Json) -> Result<Record, Rejection>
         })?),
     };
     let mut fields: Vec<(String, Value)> = Vec::new();
-    if let Some(id) = id {
+    let props = match props {
+        Some(Json::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    // The feature's own `id` stands in for an `id` property only when there is none.
+    if let Some(id) = id.filter(|_| !props.contains_key("id")) {
         fields.push(("id".into(), json_to_value(&id)));
     }
-    if let Some(Json::Object(map)) = props {
-        for (k, v) in map {
-            if k == "id" && !fields.is_empty() {
-                fields[0].1 = json_to_value(&v);
-            } else {
-                fields.push((k, json_to_value(&v)));
-            }
-        }
+    for (k, v) in props {
+        fields.push((k, json_to_value(&v)));
     }
-    Ok(Record { number, geometry, fields })
+    Ok(Record {
+        number,
+        geometry,
+        fields,
+    })
 }
 
 fn value_to_json(v: &Value, t: FieldType) -> Json {
@@ -96,7 +109,9 @@ fn value_to_json(v: &Value, t: FieldType) -> Json {
         (Value::Null, _) => Json::Null,
         (Value::Bool(b), _) => Json::Bool(*b),
         (Value::Int(i), _) => Json::from(*i),
-        (Value::Float(f), _) => serde_json::Number::from_f64(*f).map(Json::Number).unwrap_or(Json::Null),
+        (Value::Float(f), _) => serde_json::Number::from_f64(*f)
+            .map(Json::Number)
+            .unwrap_or(Json::Null),
         (Value::Text(s), _) => Json::String(s.clone()),
     }
 }

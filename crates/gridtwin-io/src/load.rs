@@ -29,8 +29,10 @@ pub struct Loader<'a> {
 type Check<T> = Result<T, (RejectReason, String)>;
 
 fn required(r: &Record, names: &[&str]) -> Check<String> {
-    r.text(names)
-        .ok_or((RejectReason::MissingField, format!("`{}` is missing or empty", names[0])))
+    r.text(names).ok_or((
+        RejectReason::MissingField,
+        format!("`{}` is missing or empty", names[0]),
+    ))
 }
 
 /// Parses a time: Unix seconds, RFC 3339 (`2025-03-01T08:30:00+08:00`), or a civil
@@ -50,7 +52,9 @@ pub fn parse_time(v: &Value) -> Result<i64, String> {
         .ok()
         .and_then(|dt| dt.to_zoned(jiff::tz::TimeZone::UTC).ok())
         .map(|z| z.timestamp().as_second())
-        .ok_or_else(|| format!("`{s}` is not a time (RFC 3339, `YYYY-MM-DD HH:MM:SS` or Unix seconds)"))
+        .ok_or_else(|| {
+            format!("`{s}` is not a time (RFC 3339, `YYYY-MM-DD HH:MM:SS` or Unix seconds)")
+        })
 }
 
 /// Formats Unix seconds as RFC 3339 UTC.
@@ -92,11 +96,18 @@ impl<'a> Loader<'a> {
                 let lon = r.text(&LON_NAMES);
                 let lat = r.text(&LAT_NAMES);
                 let (Some(lon), Some(lat)) = (lon, lat) else {
-                    return Err((RejectReason::MissingCoordinate, "no geometry and no lon/lat".into()));
+                    return Err((
+                        RejectReason::MissingCoordinate,
+                        "no geometry and no lon/lat".into(),
+                    ));
                 };
                 let num = |s: &str, what: &str| {
-                    s.parse::<f64>()
-                        .map_err(|_| (RejectReason::BadCoordinate, format!("{what} `{s}` is not a number")))
+                    s.parse::<f64>().map_err(|_| {
+                        (
+                            RejectReason::BadCoordinate,
+                            format!("{what} `{s}` is not a number"),
+                        )
+                    })
                 };
                 Geometry::Point(Point::new(num(&lon, "lon")?, num(&lat, "lat")?))
             }
@@ -104,7 +115,10 @@ impl<'a> Loader<'a> {
         match self.geometry(g)? {
             Geometry::Point(p) => Ok(p),
             Geometry::MultiPoint(mp) if mp.0.len() == 1 => Ok(mp.0[0]),
-            other => Err((RejectReason::WrongGeometryType, format!("expected a point, found {}", kind(&other)))),
+            other => Err((
+                RejectReason::WrongGeometryType,
+                format!("expected a point, found {}", kind(&other)),
+            )),
         }
     }
 
@@ -118,7 +132,10 @@ impl<'a> Loader<'a> {
             Geometry::MultiPolygon(mp) => mp,
             Geometry::Rect(r) => MultiPolygon(vec![r.to_polygon()]),
             other => {
-                return Err((RejectReason::WrongGeometryType, format!("expected a polygon, found {}", kind(&other))))
+                return Err((
+                    RejectReason::WrongGeometryType,
+                    format!("expected a polygon, found {}", kind(&other)),
+                ))
             }
         };
         if mp.0.is_empty() {
@@ -137,9 +154,17 @@ impl<'a> Loader<'a> {
             .ok_or((RejectReason::MissingCoordinate, "no geometry".to_string()))?;
         match self.geometry(g)? {
             Geometry::LineString(l) if l.0.len() >= 2 => Ok(l),
-            Geometry::MultiLineString(m) if m.0.len() == 1 && m.0[0].0.len() >= 2 => Ok(m.0[0].clone()),
-            Geometry::LineString(_) => Err((RejectReason::InvalidGeometry, "a line needs two points".into())),
-            other => Err((RejectReason::WrongGeometryType, format!("expected a line, found {}", kind(&other)))),
+            Geometry::MultiLineString(m) if m.0.len() == 1 && m.0[0].0.len() >= 2 => {
+                Ok(m.0[0].clone())
+            }
+            Geometry::LineString(_) => Err((
+                RejectReason::InvalidGeometry,
+                "a line needs two points".into(),
+            )),
+            other => Err((
+                RejectReason::WrongGeometryType,
+                format!("expected a line, found {}", kind(&other)),
+            )),
         }
     }
 
@@ -160,7 +185,9 @@ impl<'a> Loader<'a> {
                         quality.loaded(file, layer);
                         out.push(t);
                     }
-                    Err((reason, detail)) => quality.rejected(layer, Rejection::new(file, r.number, reason, detail)),
+                    Err((reason, detail)) => {
+                        quality.rejected(layer, Rejection::new(file, r.number, reason, detail))
+                    }
                 },
             }
         }
@@ -192,7 +219,11 @@ impl<'a> Loader<'a> {
             let category = self.table.get(&component.category()).ok_or_else(|| {
                 (
                     RejectReason::UnknownCategory,
-                    format!("component class {:02}{:02} of `{text}` is not in the category table", code.major(), code.minor()),
+                    format!(
+                        "component class {:02}{:02} of `{text}` is not in the category table",
+                        code.major(),
+                        code.minor()
+                    ),
                 )
             })?;
             let status = match r.text(&["status"]) {
@@ -201,11 +232,16 @@ impl<'a> Loader<'a> {
             };
             let location = self.point(r)?;
             if !seen.insert(code.value()) {
-                return Err((RejectReason::DuplicateId, format!("code `{text}` appeared earlier")));
+                return Err((
+                    RejectReason::DuplicateId,
+                    format!("code `{text}` appeared earlier"),
+                ));
             }
             Ok(Component {
                 location,
-                department: r.text(&["department", "owner"]).unwrap_or_else(|| category.department.clone()),
+                department: r
+                    .text(&["department", "owner"])
+                    .unwrap_or_else(|| category.department.clone()),
                 status,
                 ..component
             })
@@ -228,10 +264,19 @@ impl<'a> Loader<'a> {
             let category = self
                 .table
                 .find(CategoryKind::Event, &cat)
-                .ok_or_else(|| (RejectReason::UnknownCategory, format!("event category `{cat}` is not in the category table")))?
+                .ok_or_else(|| {
+                    (
+                        RejectReason::UnknownCategory,
+                        format!("event category `{cat}` is not in the category table"),
+                    )
+                })?
                 .key;
-            let time_v = r.get("time").ok_or((RejectReason::MissingField, "`time` is missing or empty".to_string()))?;
-            let time = parse_time(time_v).map_err(|e| (RejectReason::BadValue, format!("time: {e}")))?;
+            let time_v = r.get("time").ok_or((
+                RejectReason::MissingField,
+                "`time` is missing or empty".to_string(),
+            ))?;
+            let time =
+                parse_time(time_v).map_err(|e| (RejectReason::BadValue, format!("time: {e}")))?;
             let source: IntakeSource = required(r, &["source"])?
                 .parse()
                 .map_err(|e: String| (RejectReason::BadValue, e))?;
@@ -239,19 +284,32 @@ impl<'a> Loader<'a> {
             let mut any = false;
             for step in CaseStep::ALL {
                 if let Some(v) = r.get(step.column()) {
-                    let t = parse_time(v).map_err(|e| (RejectReason::BadValue, format!("{}: {e}", step.column())))?;
+                    let t = parse_time(v)
+                        .map_err(|e| (RejectReason::BadValue, format!("{}: {e}", step.column())))?;
                     timeline.steps[step as usize] = Some(t);
                     any = true;
                 }
             }
             if any {
-                timeline.check(time).map_err(|e| (RejectReason::BadValue, e))?;
+                timeline
+                    .check(time)
+                    .map_err(|e| (RejectReason::BadValue, e))?;
             }
             let location = self.point(r)?;
             if !seen.insert(id.clone()) {
-                return Err((RejectReason::DuplicateId, format!("id `{id}` appeared earlier")));
+                return Err((
+                    RejectReason::DuplicateId,
+                    format!("id `{id}` appeared earlier"),
+                ));
             }
-            Ok(Incident { id, category, location, time, source, timeline: any.then_some(timeline) })
+            Ok(Incident {
+                id,
+                category,
+                location,
+                time,
+                source,
+                timeline: any.then_some(timeline),
+            })
         })
     }
 
@@ -268,7 +326,9 @@ impl<'a> Loader<'a> {
             let text = required(r, &["code"])?;
             let code = match r.text(&["level"]) {
                 Some(l) => {
-                    let level: Level = l.parse().map_err(|e: gridtwin_core::code::CodeError| (RejectReason::BadValue, e.to_string()))?;
+                    let level: Level = l.parse().map_err(|e: gridtwin_core::code::CodeError| {
+                        (RejectReason::BadValue, e.to_string())
+                    })?;
                     self.rule.parse_area(level, &text)
                 }
                 None => self.rule.parse_area_any(&text),
@@ -288,9 +348,16 @@ impl<'a> Loader<'a> {
             }
             let boundary = self.polygons(r)?;
             if !seen.insert(code) {
-                return Err((RejectReason::DuplicateId, format!("code `{code}` appeared earlier")));
+                return Err((
+                    RejectReason::DuplicateId,
+                    format!("code `{code}` appeared earlier"),
+                ));
             }
-            Ok(Area { code, name: r.text(&["name"]).unwrap_or_default(), boundary })
+            Ok(Area {
+                code,
+                name: r.text(&["name"]).unwrap_or_default(),
+                boundary,
+            })
         })
     }
 
@@ -303,7 +370,10 @@ impl<'a> Loader<'a> {
     ) -> Vec<Building> {
         self.run("buildings", file, records, quality, |r| {
             let footprint = self.polygons(r)?;
-            let (height_m, mut height_source) = self.height(r.text(&["height", "height_m"]).as_deref(), r.text(&["levels", "building:levels"]).as_deref())?;
+            let (height_m, mut height_source) = self.height(
+                r.text(&["height", "height_m"]).as_deref(),
+                r.text(&["levels", "building:levels"]).as_deref(),
+            )?;
             // A city directory records where each height came from; keep it.
             height_source = match r.text(&["height_source"]).as_deref() {
                 Some("levels") => HeightSource::Levels,
@@ -311,7 +381,9 @@ impl<'a> Loader<'a> {
                 _ => height_source,
             };
             Ok(Building {
-                id: r.text(&["id"]).unwrap_or_else(|| format!("{file}#{}", r.number)),
+                id: r
+                    .text(&["id"])
+                    .unwrap_or_else(|| format!("{file}#{}", r.number)),
                 footprint,
                 height_m,
                 height_source,
@@ -322,11 +394,17 @@ impl<'a> Loader<'a> {
     /// Height from a `height` value, else `levels` × metres per level, else the default.
     pub fn height(&self, height: Option<&str>, levels: Option<&str>) -> Check<(f64, HeightSource)> {
         if let Some(h) = height {
-            let v = parse_measure(h).ok_or((RejectReason::BadValue, format!("height `{h}` is not a length in metres")))?;
+            let v = parse_measure(h).ok_or((
+                RejectReason::BadValue,
+                format!("height `{h}` is not a length in metres"),
+            ))?;
             return Ok((v, HeightSource::Tagged));
         }
         if let Some(l) = levels {
-            let v = parse_measure(l).ok_or((RejectReason::BadValue, format!("levels `{l}` is not a number")))?;
+            let v = parse_measure(l).ok_or((
+                RejectReason::BadValue,
+                format!("levels `{l}` is not a number"),
+            ))?;
             return Ok((v * self.metres_per_level, HeightSource::Levels));
         }
         Ok((self.default_height_m, HeightSource::Default))
@@ -342,12 +420,18 @@ impl<'a> Loader<'a> {
         self.run("roads", file, records, quality, |r| {
             let line = self.line(r)?;
             let speed = required(r, &["speed_kmh", "speed", "maxspeed"])?;
-            let speed_kmh = parse_measure(&speed)
-                .ok_or((RejectReason::BadValue, format!("speed `{speed}` is not a positive number")))?;
+            let speed_kmh = parse_measure(&speed).ok_or((
+                RejectReason::BadValue,
+                format!("speed `{speed}` is not a positive number"),
+            ))?;
             Ok(Road {
-                id: r.text(&["id"]).unwrap_or_else(|| format!("{file}#{}", r.number)),
+                id: r
+                    .text(&["id"])
+                    .unwrap_or_else(|| format!("{file}#{}", r.number)),
                 line,
-                class: r.text(&["class", "highway"]).unwrap_or_else(|| "road".into()),
+                class: r
+                    .text(&["class", "highway"])
+                    .unwrap_or_else(|| "road".into()),
                 speed_kmh,
                 speed_source: match r.text(&["speed_source"]).as_deref() {
                     Some("class") => SpeedSource::Class,

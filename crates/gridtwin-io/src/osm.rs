@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use geo::{Coord, LineString, MultiPolygon, Point, Polygon, Validation, Contains};
+use geo::{Contains, Coord, LineString, MultiPolygon, Point, Polygon, Validation};
 use gridtwin_core::{
     Building, CategoryKey, CategoryKind, CategoryTable, CodeRule, Component, ComponentStatus,
     QualityReport, RejectReason, Rejection, Road, SpeedSource,
@@ -47,15 +47,27 @@ impl OsmTagMap {
         let mut rows = Vec::new();
         for (i, row) in reader.deserialize::<TagRow>().enumerate() {
             let row = row.map_err(|e| IoError::read(&file, format!("row {}: {e}", i + 1)))?;
-            let cat = table.find(CategoryKind::Component, &row.category).ok_or_else(|| {
-                IoError::read(&file, format!("row {}: component category `{}` is not in the category table", i + 1, row.category))
-            })?;
+            let cat = table
+                .find(CategoryKind::Component, &row.category)
+                .ok_or_else(|| {
+                    IoError::read(
+                        &file,
+                        format!(
+                            "row {}: component category `{}` is not in the category table",
+                            i + 1,
+                            row.category
+                        ),
+                    )
+                })?;
             rows.push((row.key, row.value, cat.key));
         }
         Ok(OsmTagMap { rows })
     }
 
-    fn category<'t>(&self, tags: impl Iterator<Item = (&'t str, &'t str)> + Clone) -> Option<CategoryKey> {
+    fn category<'t>(
+        &self,
+        tags: impl Iterator<Item = (&'t str, &'t str)> + Clone,
+    ) -> Option<CategoryKey> {
         self.rows
             .iter()
             .find(|(k, v, _)| tags.clone().any(|(tk, tv)| tk == k && tv == v))
@@ -85,10 +97,16 @@ impl RoadSpeeds {
         for (i, row) in reader.deserialize::<Row>().enumerate() {
             let row = row.map_err(|e| IoError::read(&file, format!("row {}: {e}", i + 1)))?;
             if !(row.speed_kmh.is_finite() && row.speed_kmh > 0.0) {
-                return Err(IoError::read(&file, format!("row {}: speed must be positive", i + 1)));
+                return Err(IoError::read(
+                    &file,
+                    format!("row {}: speed must be positive", i + 1),
+                ));
             }
             if map.insert(row.class.clone(), row.speed_kmh).is_some() {
-                return Err(IoError::read(&file, format!("row {}: class `{}` listed twice", i + 1, row.class)));
+                return Err(IoError::read(
+                    &file,
+                    format!("row {}: class `{}` listed twice", i + 1, row.class),
+                ));
             }
         }
         Ok(RoadSpeeds(map))
@@ -116,49 +134,76 @@ struct Raw {
 }
 
 /// Reads an OSM PBF file.
-pub fn read_osm(path: &Path, tags: &OsmTagMap, speeds: &RoadSpeeds, loader: &Loader) -> Result<OsmCity, IoError> {
+pub fn read_osm(
+    path: &Path,
+    tags: &OsmTagMap,
+    speeds: &RoadSpeeds,
+    loader: &Loader,
+) -> Result<OsmCity, IoError> {
     let file = path
         .file_name()
         .map(|f| f.to_string_lossy().to_string())
         .unwrap_or_else(|| path.display().to_string());
-    let reader = ElementReader::from_path(path).map_err(|e| IoError::read(&path.display().to_string(), e))?;
+    let reader = ElementReader::from_path(path)
+        .map_err(|e| IoError::read(&path.display().to_string(), e))?;
     let mut raw = Raw::default();
     reader
         .for_each(|element| match element {
             Element::Node(n) => {
-                raw.nodes.insert(n.id(), lon_lat(n.nano_lon(), n.nano_lat()));
+                raw.nodes
+                    .insert(n.id(), lon_lat(n.nano_lon(), n.nano_lat()));
                 if let Some(c) = tags.category(n.tags()) {
                     raw.component_nodes.push((n.id(), c));
                 }
             }
             Element::DenseNode(n) => {
-                raw.nodes.insert(n.id(), lon_lat(n.nano_lon(), n.nano_lat()));
+                raw.nodes
+                    .insert(n.id(), lon_lat(n.nano_lon(), n.nano_lat()));
                 if let Some(c) = tags.category(n.tags()) {
                     raw.component_nodes.push((n.id(), c));
                 }
             }
             Element::Way(w) => {
-                let tag = |k: &str| w.tags().find(|(tk, _)| *tk == k).map(|(_, v)| v.to_string());
+                let tag = |k: &str| {
+                    w.tags()
+                        .find(|(tk, _)| *tk == k)
+                        .map(|(_, v)| v.to_string())
+                };
                 let refs: Vec<i64> = w.refs().collect();
                 if tag("building").is_some() {
-                    raw.building_ways.push((w.id(), refs.clone(), tag("height"), tag("building:levels")));
+                    raw.building_ways.push((
+                        w.id(),
+                        refs.clone(),
+                        tag("height"),
+                        tag("building:levels"),
+                    ));
                 }
                 if let Some(class) = tag("highway") {
                     let oneway = matches!(tag("oneway").as_deref(), Some("yes" | "1" | "true"))
                         || tag("junction").as_deref() == Some("roundabout");
-                    raw.road_ways.push((w.id(), refs.clone(), class, tag("maxspeed"), oneway));
+                    raw.road_ways
+                        .push((w.id(), refs.clone(), class, tag("maxspeed"), oneway));
                 }
                 raw.way_refs.insert(w.id(), refs);
             }
             Element::Relation(r) => {
-                let tag = |k: &str| r.tags().find(|(tk, _)| *tk == k).map(|(_, v)| v.to_string());
+                let tag = |k: &str| {
+                    r.tags()
+                        .find(|(tk, _)| *tk == k)
+                        .map(|(_, v)| v.to_string())
+                };
                 if tag("type").as_deref() == Some("multipolygon") && tag("building").is_some() {
                     let members = r
                         .members()
                         .filter(|m| m.member_type == RelMemberType::Way)
                         .map(|m| (m.member_id, m.role().unwrap_or("outer") != "inner"))
                         .collect();
-                    raw.building_relations.push((r.id(), members, tag("height"), tag("building:levels")));
+                    raw.building_relations.push((
+                        r.id(),
+                        members,
+                        tag("height"),
+                        tag("building:levels"),
+                    ));
                 }
             }
         })
@@ -170,30 +215,53 @@ pub fn read_osm(path: &Path, tags: &OsmTagMap, speeds: &RoadSpeeds, loader: &Loa
         q.rejected(layer, Rejection::new(&file, id as u64, reason, detail))
     };
     let line_of = |refs: &[i64]| -> Result<Vec<Coord<f64>>, i64> {
-        refs.iter().map(|r| raw.nodes.get(r).copied().ok_or(*r)).collect()
+        refs.iter()
+            .map(|r| raw.nodes.get(r).copied().ok_or(*r))
+            .collect()
     };
 
     let mut buildings = Vec::new();
-    let mut add_building = |q: &mut QualityReport, kind: &str, id: i64, footprint: Result<MultiPolygon<f64>, (RejectReason, String)>, h: &Option<String>, l: &Option<String>| {
+    let mut add_building = |q: &mut QualityReport,
+                            kind: &str,
+                            id: i64,
+                            footprint: Result<MultiPolygon<f64>, (RejectReason, String)>,
+                            h: &Option<String>,
+                            l: &Option<String>| {
         let result = footprint.and_then(|fp| {
-            fp.check_validation().map_err(|e| (RejectReason::InvalidGeometry, e.to_string()))?;
+            fp.check_validation()
+                .map_err(|e| (RejectReason::InvalidGeometry, e.to_string()))?;
             let (height_m, height_source) = loader.height(h.as_deref(), l.as_deref())?;
-            Ok(Building { id: format!("osm:{kind}/{id}"), footprint: fp, height_m, height_source })
+            Ok(Building {
+                id: format!("osm:{kind}/{id}"),
+                footprint: fp,
+                height_m,
+                height_source,
+            })
         });
         match result {
             Ok(b) => {
                 q.loaded(&file, "buildings");
                 buildings.push(b);
             }
-            Err((reason, detail)) => reject(q, "buildings", id, reason, format!("{kind} {id}: {detail}")),
+            Err((reason, detail)) => {
+                reject(q, "buildings", id, reason, format!("{kind} {id}: {detail}"))
+            }
         }
     };
     for (id, refs, h, l) in &raw.building_ways {
         let fp = line_of(refs)
-            .map_err(|n| (RejectReason::MissingCoordinate, format!("node {n} is missing from the extract")))
+            .map_err(|n| {
+                (
+                    RejectReason::MissingCoordinate,
+                    format!("node {n} is missing from the extract"),
+                )
+            })
             .and_then(|coords| {
                 if coords.len() < 4 || coords.first() != coords.last() {
-                    Err((RejectReason::InvalidGeometry, "the way is not a closed ring".to_string()))
+                    Err((
+                        RejectReason::InvalidGeometry,
+                        "the way is not a closed ring".to_string(),
+                    ))
                 } else {
                     Ok(MultiPolygon(vec![Polygon::new(LineString(coords), vec![])]))
                 }
@@ -208,26 +276,49 @@ pub fn read_osm(path: &Path, tags: &OsmTagMap, speeds: &RoadSpeeds, loader: &Loa
     let mut roads = Vec::new();
     for (id, refs, class, maxspeed, oneway) in &raw.road_ways {
         let result = (|| {
-            let coords = line_of(refs).map_err(|n| (RejectReason::MissingCoordinate, format!("node {n} is missing from the extract")))?;
+            let coords = line_of(refs).map_err(|n| {
+                (
+                    RejectReason::MissingCoordinate,
+                    format!("node {n} is missing from the extract"),
+                )
+            })?;
             if coords.len() < 2 {
-                return Err((RejectReason::InvalidGeometry, "a road needs two nodes".to_string()));
+                return Err((
+                    RejectReason::InvalidGeometry,
+                    "a road needs two nodes".to_string(),
+                ));
             }
-            let default = *speeds
-                .0
-                .get(class)
-                .ok_or_else(|| (RejectReason::UnknownCategory, format!("highway=`{class}` has no speed in the road speed table")))?;
+            let default = *speeds.0.get(class).ok_or_else(|| {
+                (
+                    RejectReason::UnknownCategory,
+                    format!("highway=`{class}` has no speed in the road speed table"),
+                )
+            })?;
             let (speed_kmh, speed_source) = match maxspeed.as_deref().and_then(parse_maxspeed) {
                 Some(s) => (s, SpeedSource::Tagged),
                 None => (default, SpeedSource::Class),
             };
-            Ok(Road { id: format!("osm:way/{id}"), line: LineString(coords), class: class.clone(), speed_kmh, speed_source, oneway: *oneway })
+            Ok(Road {
+                id: format!("osm:way/{id}"),
+                line: LineString(coords),
+                class: class.clone(),
+                speed_kmh,
+                speed_source,
+                oneway: *oneway,
+            })
         })();
         match result {
             Ok(r) => {
                 quality.loaded(&file, "roads");
                 roads.push(r);
             }
-            Err((reason, detail)) => reject(&mut quality, "roads", *id, reason, format!("way {id}: {detail}")),
+            Err((reason, detail)) => reject(
+                &mut quality,
+                "roads",
+                *id,
+                reason,
+                format!("way {id}: {detail}"),
+            ),
         }
     }
 
@@ -239,17 +330,31 @@ pub fn read_osm(path: &Path, tags: &OsmTagMap, speeds: &RoadSpeeds, loader: &Loa
                 quality.loaded(&file, "components");
                 components.push((*cat, Point(c), *id));
             }
-            Err(_) => reject(&mut quality, "components", *id, RejectReason::OutOfRange, format!("node {id} at ({}, {})", c.x, c.y)),
+            Err(_) => reject(
+                &mut quality,
+                "components",
+                *id,
+                RejectReason::OutOfRange,
+                format!("node {id} at ({}, {})", c.x, c.y),
+            ),
         }
     }
     components.sort_by_key(|c| c.2);
-    Ok(OsmCity { buildings, roads, components, quality })
+    Ok(OsmCity {
+        buildings,
+        roads,
+        components,
+        quality,
+    })
 }
 
 /// Degrees from OSM's integer nanodegrees by one correctly rounded division, so
 /// `60.1651349` stays `60.1651349` (a multiplication by 1e-9 would print 60.165134900000005).
 fn lon_lat(nano_lon: i64, nano_lat: i64) -> Coord<f64> {
-    Coord { x: nano_lon as f64 / 1e9, y: nano_lat as f64 / 1e9 }
+    Coord {
+        x: nano_lon as f64 / 1e9,
+        y: nano_lat as f64 / 1e9,
+    }
 }
 
 /// Parses `maxspeed`: a number in km/h, or `N mph`; anything else (`FI:urban`, `none`)
@@ -257,9 +362,18 @@ fn lon_lat(nano_lon: i64, nano_lat: i64) -> Coord<f64> {
 fn parse_maxspeed(s: &str) -> Option<f64> {
     let t = s.trim();
     if let Some(mph) = t.strip_suffix("mph") {
-        return mph.trim().parse::<f64>().ok().filter(|v| *v > 0.0).map(|v| v * 1.609_344);
+        return mph
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| *v > 0.0)
+            .map(|v| v * 1.609_344);
     }
-    t.trim_end_matches("km/h").trim().parse::<f64>().ok().filter(|v| *v > 0.0)
+    t.trim_end_matches("km/h")
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| *v > 0.0)
 }
 
 /// Joins member ways into closed rings (outer and inner), holes into the outer that
@@ -275,17 +389,26 @@ fn assemble_multipolygon(
             if *is_outer != outer {
                 continue;
             }
-            let refs = ways
-                .get(way)
-                .ok_or_else(|| (RejectReason::MissingCoordinate, format!("member way {way} is missing from the extract")))?;
+            let refs = ways.get(way).ok_or_else(|| {
+                (
+                    RejectReason::MissingCoordinate,
+                    format!("member way {way} is missing from the extract"),
+                )
+            })?;
             chains.push(refs.clone());
         }
         let mut rings = Vec::new();
         while let Some(mut chain) = chains.pop() {
             while chain.first() != chain.last() {
                 let end = *chain.last().expect("non-empty");
-                let Some(pos) = chains.iter().position(|c| c.first() == Some(&end) || c.last() == Some(&end)) else {
-                    return Err((RejectReason::InvalidGeometry, "member ways do not close into a ring".to_string()));
+                let Some(pos) = chains
+                    .iter()
+                    .position(|c| c.first() == Some(&end) || c.last() == Some(&end))
+                else {
+                    return Err((
+                        RejectReason::InvalidGeometry,
+                        "member ways do not close into a ring".to_string(),
+                    ));
                 };
                 let mut next = chains.remove(pos);
                 if next.first() != Some(&end) {
@@ -297,9 +420,17 @@ fn assemble_multipolygon(
                 .iter()
                 .map(|n| nodes.get(n).copied().ok_or(*n))
                 .collect::<Result<_, _>>()
-                .map_err(|n| (RejectReason::MissingCoordinate, format!("node {n} is missing from the extract")))?;
+                .map_err(|n| {
+                    (
+                        RejectReason::MissingCoordinate,
+                        format!("node {n} is missing from the extract"),
+                    )
+                })?;
             if coords.len() < 4 {
-                return Err((RejectReason::InvalidGeometry, "a ring needs at least 3 distinct nodes".to_string()));
+                return Err((
+                    RejectReason::InvalidGeometry,
+                    "a ring needs at least 3 distinct nodes".to_string(),
+                ));
             }
             rings.push(LineString(coords));
         }
@@ -310,13 +441,21 @@ fn assemble_multipolygon(
     if outers.is_empty() {
         return Err((RejectReason::InvalidGeometry, "no outer ring".to_string()));
     }
-    let mut polygons: Vec<Polygon<f64>> = outers.into_iter().map(|o| Polygon::new(o, vec![])).collect();
+    let mut polygons: Vec<Polygon<f64>> = outers
+        .into_iter()
+        .map(|o| Polygon::new(o, vec![]))
+        .collect();
     for inner in inners {
         let probe = Point(inner.0[0]);
         let host = polygons
             .iter_mut()
             .find(|p| p.contains(&probe))
-            .ok_or_else(|| (RejectReason::InvalidGeometry, "an inner ring lies in no outer ring".to_string()))?;
+            .ok_or_else(|| {
+                (
+                    RejectReason::InvalidGeometry,
+                    "an inner ring lies in no outer ring".to_string(),
+                )
+            })?;
         host.interiors_push(inner);
     }
     Ok(MultiPolygon(polygons))
@@ -337,7 +476,10 @@ pub fn code_components(
             Ok(Component {
                 code: rule.component_code(district, key.major, key.minor, *s)?,
                 location: *p,
-                department: table.get(key).map(|c| c.department.clone()).unwrap_or_default(),
+                department: table
+                    .get(key)
+                    .map(|c| c.department.clone())
+                    .unwrap_or_default(),
                 status: ComponentStatus::InService,
                 source_id: format!("osm:node/{id}"),
             })

@@ -12,8 +12,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::{
-    Array, ArrayRef, BinaryArray, BooleanArray, Float32Array, Float64Array, Int32Array,
-    Int64Array, LargeBinaryArray, LargeStringArray, RecordBatch, StringArray,
+    Array, ArrayRef, BinaryArray, BooleanArray, Float32Array, Float64Array, Int32Array, Int64Array,
+    LargeBinaryArray, LargeStringArray, RecordBatch, StringArray,
 };
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use geozero::{wkb::Wkb, CoordDimensions, ToGeo, ToWkb};
@@ -43,18 +43,31 @@ fn geometry_column(file: &str, meta: Option<&str>) -> Result<Option<String>, IoE
     let col = geo.get("columns").and_then(|c| c.get(&primary));
     if let Some(enc) = col.and_then(|c| c.get("encoding")).and_then(|e| e.as_str()) {
         if !enc.eq_ignore_ascii_case("WKB") {
-            return Err(IoError::read(file, format!("geometry encoding `{enc}` is not supported (WKB is)")));
+            return Err(IoError::read(
+                file,
+                format!("geometry encoding `{enc}` is not supported (WKB is)"),
+            ));
         }
     }
     match col.and_then(|c| c.get("crs")) {
         None | Some(Json::Null) => {}
         Some(crs) => {
             let id = crs.get("id");
-            let authority = id.and_then(|i| i.get("authority")).and_then(|a| a.as_str()).unwrap_or("");
-            let code = id.and_then(|i| i.get("code")).map(|c| c.to_string().trim_matches('"').to_string()).unwrap_or_default();
-            let ok = (authority == "EPSG" && code == "4326") || (authority == "OGC" && code == "CRS84");
+            let authority = id
+                .and_then(|i| i.get("authority"))
+                .and_then(|a| a.as_str())
+                .unwrap_or("");
+            let code = id
+                .and_then(|i| i.get("code"))
+                .map(|c| c.to_string().trim_matches('"').to_string())
+                .unwrap_or_default();
+            let ok =
+                (authority == "EPSG" && code == "4326") || (authority == "OGC" && code == "CRS84");
             if !ok {
-                let name = crs.get("name").and_then(|n| n.as_str()).unwrap_or("a non-WGS-84 CRS");
+                let name = crs
+                    .get("name")
+                    .and_then(|n| n.as_str())
+                    .unwrap_or("a non-WGS-84 CRS");
                 return Err(IoError::ForeignCrs {
                     file: file.to_string(),
                     crs: format!("{name} ({authority}:{code})"),
@@ -89,9 +102,18 @@ fn cell(array: &ArrayRef, row: usize) -> Result<Value, String> {
             .as_any()
             .downcast_ref::<arrow_array::PrimitiveArray<arrow_array::types::TimestampSecondType>>()
             .map(|x| x.value(row))
-            .or_else(|| a.downcast_ref::<arrow_array::TimestampMillisecondArray>().map(|x| x.value(row)))
-            .or_else(|| a.downcast_ref::<arrow_array::TimestampMicrosecondArray>().map(|x| x.value(row)))
-            .or_else(|| a.downcast_ref::<arrow_array::TimestampNanosecondArray>().map(|x| x.value(row)))
+            .or_else(|| {
+                a.downcast_ref::<arrow_array::TimestampMillisecondArray>()
+                    .map(|x| x.value(row))
+            })
+            .or_else(|| {
+                a.downcast_ref::<arrow_array::TimestampMicrosecondArray>()
+                    .map(|x| x.value(row))
+            })
+            .or_else(|| {
+                a.downcast_ref::<arrow_array::TimestampNanosecondArray>()
+                    .map(|x| x.value(row))
+            })
             .ok_or("unreadable timestamp")?;
         let secs = match unit {
             TimeUnit::Second => raw,
@@ -101,37 +123,62 @@ fn cell(array: &ArrayRef, row: usize) -> Result<Value, String> {
         };
         return Ok(Value::Int(secs));
     }
-    Err(format!("column type {} is not supported", array.data_type()))
+    Err(format!(
+        "column type {} is not supported",
+        array.data_type()
+    ))
 }
 
 /// Reads every row of a (Geo)Parquet file.
 pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
     let file = path.display().to_string();
     let f = File::open(path).map_err(|e| IoError::read(&file, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| IoError::read(&file, e))?;
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| IoError::read(&file, e))?;
     let geo_meta = builder
         .metadata()
         .file_metadata()
         .key_value_metadata()
-        .and_then(|kv| kv.iter().find(|k| k.key == "geo").and_then(|k| k.value.clone()));
+        .and_then(|kv| {
+            kv.iter()
+                .find(|k| k.key == "geo")
+                .and_then(|k| k.value.clone())
+        });
     let geom_col = geometry_column(&file, geo_meta.as_deref())?;
     let schema = builder.schema().clone();
     for f in schema.fields() {
         let supported = matches!(
             f.data_type(),
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Int64 | DataType::Int32 | DataType::Float64
-                | DataType::Float32 | DataType::Boolean | DataType::Timestamp(_, _)
+            DataType::Utf8
+                | DataType::LargeUtf8
+                | DataType::Int64
+                | DataType::Int32
+                | DataType::Float64
+                | DataType::Float32
+                | DataType::Boolean
+                | DataType::Timestamp(_, _)
         ) || (Some(f.name()) == geom_col.as_ref()
             && matches!(f.data_type(), DataType::Binary | DataType::LargeBinary));
         if !supported {
-            return Err(IoError::read(&file, format!("column `{}` has type {}, which gridtwin does not read", f.name(), f.data_type())));
+            return Err(IoError::read(
+                &file,
+                format!(
+                    "column `{}` has type {}, which gridtwin does not read",
+                    f.name(),
+                    f.data_type()
+                ),
+            ));
         }
     }
-    let reader = builder.with_batch_size(BATCH).build().map_err(|e| IoError::read(&file, e))?;
+    let reader = builder
+        .with_batch_size(BATCH)
+        .build()
+        .map_err(|e| IoError::read(&file, e))?;
     let mut out = Vec::new();
     let mut number = 0u64;
     for batch in reader {
-        let batch: RecordBatch = batch.map_err(|e| IoError::read(&file, format!("after record {number}: {e}")))?;
+        let batch: RecordBatch =
+            batch.map_err(|e| IoError::read(&file, format!("after record {number}: {e}")))?;
         for row in 0..batch.num_rows() {
             number += 1;
             let mut geometry = None;
@@ -151,18 +198,26 @@ pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
                     };
                     match Wkb(bytes).to_geo() {
                         Ok(g) => geometry = Some(g),
-                        Err(e) => problem = Some((RejectReason::InvalidGeometry, format!("WKB: {e}"))),
+                        Err(e) => {
+                            problem = Some((RejectReason::InvalidGeometry, format!("WKB: {e}")))
+                        }
                     }
                 } else {
                     match cell(col, row) {
                         Ok(v) => fields.push((f.name().clone(), v)),
-                        Err(e) => problem = Some((RejectReason::BadValue, format!("{}: {e}", f.name()))),
+                        Err(e) => {
+                            problem = Some((RejectReason::BadValue, format!("{}: {e}", f.name())))
+                        }
                     }
                 }
             }
             out.push(match problem {
                 Some((reason, detail)) => Err(Rejection::new(&file, number, reason, detail)),
-                None => Ok(Record { number, geometry, fields }),
+                None => Ok(Record {
+                    number,
+                    geometry,
+                    fields,
+                }),
             });
         }
     }
@@ -173,7 +228,9 @@ pub(crate) fn geometry_type_name(g: &geo::Geometry<f64>) -> &'static str {
     match g {
         geo::Geometry::Point(_) => "Point",
         geo::Geometry::LineString(_) | geo::Geometry::Line(_) => "LineString",
-        geo::Geometry::Polygon(_) | geo::Geometry::Rect(_) | geo::Geometry::Triangle(_) => "Polygon",
+        geo::Geometry::Polygon(_) | geo::Geometry::Rect(_) | geo::Geometry::Triangle(_) => {
+            "Polygon"
+        }
         geo::Geometry::MultiPoint(_) => "MultiPoint",
         geo::Geometry::MultiLineString(_) => "MultiLineString",
         geo::Geometry::MultiPolygon(_) => "MultiPolygon",
@@ -184,18 +241,36 @@ pub(crate) fn geometry_type_name(g: &geo::Geometry<f64>) -> &'static str {
 fn column(t: FieldType, values: Vec<&Value>) -> ArrayRef {
     match t {
         FieldType::Bool => Arc::new(BooleanArray::from(
-            values.iter().map(|v| match v { Value::Bool(b) => Some(*b), _ => None }).collect::<Vec<_>>(),
+            values
+                .iter()
+                .map(|v| match v {
+                    Value::Bool(b) => Some(*b),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
         )),
         FieldType::Int => Arc::new(Int64Array::from(
-            values.iter().map(|v| match v { Value::Int(i) => Some(*i), _ => None }).collect::<Vec<_>>(),
+            values
+                .iter()
+                .map(|v| match v {
+                    Value::Int(i) => Some(*i),
+                    _ => None,
+                })
+                .collect::<Vec<_>>(),
         )),
         FieldType::Float => Arc::new(Float64Array::from(
             values
                 .iter()
-                .map(|v| match v { Value::Float(f) => Some(*f), Value::Int(i) => Some(*i as f64), _ => None })
+                .map(|v| match v {
+                    Value::Float(f) => Some(*f),
+                    Value::Int(i) => Some(*i as f64),
+                    _ => None,
+                })
                 .collect::<Vec<_>>(),
         )),
-        FieldType::Text => Arc::new(StringArray::from(values.iter().map(|v| v.as_text()).collect::<Vec<_>>())),
+        FieldType::Text => Arc::new(StringArray::from(
+            values.iter().map(|v| v.as_text()).collect::<Vec<_>>(),
+        )),
     }
 }
 
@@ -227,39 +302,63 @@ pub(crate) fn properties(types: &[&str], bbox: Option<geo::Rect<f64>>) -> Writer
     WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(BATCH))
-        .set_key_value_metadata(Some(vec![KeyValue::new("geo".to_string(), geo_meta.to_string())]))
+        .set_key_value_metadata(Some(vec![KeyValue::new(
+            "geo".to_string(),
+            geo_meta.to_string(),
+        )]))
         .build()
 }
 
 /// One Arrow batch of rows.
-pub(crate) fn batch(table: &Table, schema: &Arc<Schema>, rows: &[(Option<geo::Geometry<f64>>, Vec<Value>)]) -> Result<RecordBatch, String> {
+pub(crate) fn batch(
+    table: &Table,
+    schema: &Arc<Schema>,
+    rows: &[(Option<geo::Geometry<f64>>, Vec<Value>)],
+) -> Result<RecordBatch, String> {
     let mut arrays: Vec<ArrayRef> = (0..table.schema.len())
         .map(|c| column(table.schema[c].1, rows.iter().map(|(_, v)| &v[c]).collect()))
         .collect();
     let wkb: Vec<Option<Vec<u8>>> = rows
         .iter()
-        .map(|(g, _)| g.as_ref().map(|g| g.to_wkb(CoordDimensions::xy())).transpose())
+        .map(|(g, _)| {
+            g.as_ref()
+                .map(|g| g.to_wkb(CoordDimensions::xy()))
+                .transpose()
+        })
         .collect::<Result<_, _>>()
         .map_err(|e| e.to_string())?;
-    arrays.push(Arc::new(BinaryArray::from(wkb.iter().map(|b| b.as_deref()).collect::<Vec<_>>())));
+    arrays.push(Arc::new(BinaryArray::from(
+        wkb.iter().map(|b| b.as_deref()).collect::<Vec<_>>(),
+    )));
     RecordBatch::try_new(schema.clone(), arrays).map_err(|e| e.to_string())
 }
 
 /// Writes a table as GeoParquet 1.1 (WKB `geometry` column, CRS OGC:CRS84, snappy).
 pub fn write<W: Write + Send>(table: &Table, w: W) -> Result<(), String> {
     let schema = arrow_schema(table);
-    let mut types: Vec<&str> = table.rows.iter().filter_map(|(g, _)| g.as_ref().map(geometry_type_name)).collect();
+    let mut types: Vec<&str> = table
+        .rows
+        .iter()
+        .filter_map(|(g, _)| g.as_ref().map(geometry_type_name))
+        .collect();
     types.sort_unstable();
     types.dedup();
-    let bbox = table.rows.iter().filter_map(|(g, _)| g.as_ref().and_then(geo::BoundingRect::bounding_rect)).reduce(|a, b| {
-        geo::Rect::new(
-            (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
-            (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
-        )
-    });
-    let mut writer = ArrowWriter::try_new(w, schema.clone(), Some(properties(&types, bbox))).map_err(|e| e.to_string())?;
+    let bbox = table
+        .rows
+        .iter()
+        .filter_map(|(g, _)| g.as_ref().and_then(geo::BoundingRect::bounding_rect))
+        .reduce(|a, b| {
+            geo::Rect::new(
+                (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
+                (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
+            )
+        });
+    let mut writer = ArrowWriter::try_new(w, schema.clone(), Some(properties(&types, bbox)))
+        .map_err(|e| e.to_string())?;
     for chunk in table.rows.chunks(BATCH) {
-        writer.write(&batch(table, &schema, chunk)?).map_err(|e| e.to_string())?;
+        writer
+            .write(&batch(table, &schema, chunk)?)
+            .map_err(|e| e.to_string())?;
     }
     writer.close().map_err(|e| e.to_string())?;
     Ok(())

@@ -71,7 +71,10 @@ impl Record {
 
     /// The first present field among `names`, as text.
     pub fn text(&self, names: &[&str]) -> Option<String> {
-        names.iter().find_map(|n| self.get(n)).and_then(|v| v.as_text())
+        names
+            .iter()
+            .find_map(|n| self.get(n))
+            .and_then(|v| v.as_text())
     }
 }
 

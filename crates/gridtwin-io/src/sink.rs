@@ -33,33 +33,56 @@ impl TableSink {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| IoError::write(&name, e))?;
         }
-        let file_name = path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+        let file_name = path
+            .file_name()
+            .map(|f| f.to_string_lossy().to_string())
+            .unwrap_or_default();
         let tmp = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
-        let file = BufWriter::with_capacity(1 << 20, File::create(&tmp).map_err(|e| IoError::write(&name, e))?);
+        let file = BufWriter::with_capacity(
+            1 << 20,
+            File::create(&tmp).map_err(|e| IoError::write(&name, e))?,
+        );
         let inner = match Format::from_path(path)? {
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(file);
-                w.write_record(crate::csv_io::header(template, true)).map_err(|e| IoError::write(&name, e))?;
+                w.write_record(crate::csv_io::header(template, true))
+                    .map_err(|e| IoError::write(&name, e))?;
                 Inner::Csv(w)
             }
             Format::GeoParquet => {
                 let schema = crate::parquet_io::arrow_schema(template);
-                let w = ArrowWriter::try_new(file, schema.clone(), Some(crate::parquet_io::properties(&["Point"], None)))
-                    .map_err(|e| IoError::write(&name, e))?;
+                let w = ArrowWriter::try_new(
+                    file,
+                    schema.clone(),
+                    Some(crate::parquet_io::properties(&["Point"], None)),
+                )
+                .map_err(|e| IoError::write(&name, e))?;
                 Inner::Parquet(w, schema)
             }
-            _ => return Err(IoError::write(&name, "streamed output is written as .csv or .parquet")),
+            _ => {
+                return Err(IoError::write(
+                    &name,
+                    "streamed output is written as .csv or .parquet",
+                ))
+            }
         };
-        Ok(TableSink { inner: Some(inner), tmp, path: path.to_path_buf() })
+        Ok(TableSink {
+            inner: Some(inner),
+            tmp,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Appends a chunk of rows.
     pub fn write(&mut self, chunk: &Table) -> Result<(), IoError> {
         let name = self.path.display().to_string();
         match self.inner.as_mut().expect("sink open") {
-            Inner::Csv(w) => crate::csv_io::write_rows(w, chunk, true).map_err(|e| IoError::write(&name, e)),
+            Inner::Csv(w) => {
+                crate::csv_io::write_rows(w, chunk, true).map_err(|e| IoError::write(&name, e))
+            }
             Inner::Parquet(w, schema) => {
-                let batch = crate::parquet_io::batch(chunk, schema, &chunk.rows).map_err(|e| IoError::write(&name, e))?;
+                let batch = crate::parquet_io::batch(chunk, schema, &chunk.rows)
+                    .map_err(|e| IoError::write(&name, e))?;
                 w.write(&batch).map_err(|e| IoError::write(&name, e))
             }
         }
@@ -69,10 +92,14 @@ impl TableSink {
     pub fn finish(mut self) -> Result<(), IoError> {
         let name = self.path.display().to_string();
         let file = match self.inner.take().expect("sink open") {
-            Inner::Csv(w) => w.into_inner().map_err(|e| IoError::write(&name, e.error()))?,
+            Inner::Csv(w) => w
+                .into_inner()
+                .map_err(|e| IoError::write(&name, e.error()))?,
             Inner::Parquet(w, _) => w.into_inner().map_err(|e| IoError::write(&name, e))?,
         };
-        let file = file.into_inner().map_err(|e| IoError::write(&name, e.error()))?;
+        let file = file
+            .into_inner()
+            .map_err(|e| IoError::write(&name, e.error()))?;
         file.sync_all().map_err(|e| IoError::write(&name, e))?;
         std::fs::rename(&self.tmp, &self.path).map_err(|e| IoError::write(&name, e))
     }

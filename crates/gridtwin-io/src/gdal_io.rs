@@ -1,0 +1,106 @@
+//! Everything GDAL reads (GeoPackage, Shapefile, KML, …), reprojected to WGS-84 lon/lat.
+//!
+//! Built only with `--features gdal` (needs the system libgdal). A dataset with several
+//! layers is read as `FILE::LAYER`.
+
+use std::path::Path;
+
+use gdal::spatial_ref::{AxisMappingStrategy, CoordTransform, SpatialRef};
+use gdal::vector::{FieldValue, LayerAccess};
+use gdal::Dataset;
+use gridtwin_core::{RejectReason, Rejection};
+
+use crate::error::IoError;
+use crate::record::{Record, Value};
+
+fn field(v: Option<FieldValue>) -> Value {
+    match v {
+        None => Value::Null,
+        Some(FieldValue::IntegerValue(i)) => Value::Int(i as i64),
+        Some(FieldValue::Integer64Value(i)) => Value::Int(i),
+        Some(FieldValue::RealValue(f)) => Value::Float(f),
+        Some(FieldValue::StringValue(s)) => Value::Text(s),
+        Some(FieldValue::DateValue(d)) => Value::Text(d.to_string()),
+        Some(FieldValue::DateTimeValue(d)) => Value::Text(d.to_string()),
+        Some(other) => Value::Text(format!("{other:?}")),
+    }
+}
+
+/// Reads every feature of a GDAL vector layer, reprojecting to WGS-84.
+pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
+    let text = path.display().to_string();
+    let (file_part, layer_name) = match text.split_once("::") {
+        Some((f, l)) => (f.to_string(), Some(l.to_string())),
+        None => (text.clone(), None),
+    };
+    let file = text.clone();
+    let ds = Dataset::open(&file_part).map_err(|e| IoError::read(&file, e))?;
+    let mut layer = match &layer_name {
+        Some(name) => ds
+            .layer_by_name(name)
+            .map_err(|e| IoError::read(&file, e))?,
+        None => {
+            if ds.layer_count() != 1 {
+                let names: Vec<String> = ds.layers().map(|l| l.name()).collect();
+                return Err(IoError::read(
+                    &file,
+                    format!(
+                        "has {} layers ({}); name one as FILE::LAYER",
+                        names.len(),
+                        names.join(", ")
+                    ),
+                ));
+            }
+            ds.layer(0).map_err(|e| IoError::read(&file, e))?
+        }
+    };
+    let mut wgs84 = SpatialRef::from_epsg(4326).map_err(|e| IoError::read(&file, e))?;
+    wgs84.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+    let transform =
+        match layer.spatial_ref() {
+            Some(mut srs) => {
+                srs.set_axis_mapping_strategy(AxisMappingStrategy::TraditionalGisOrder);
+                Some(CoordTransform::new(&srs, &wgs84).map_err(|e| {
+                    IoError::read(&file, format!("cannot reproject to WGS-84: {e}"))
+                })?)
+            }
+            None => None,
+        };
+    let mut out = Vec::new();
+    for (i, feature) in layer.features().enumerate() {
+        let number = i as u64 + 1;
+        let fields: Vec<(String, Value)> = feature.fields().map(|(n, v)| (n, field(v))).collect();
+        let geometry = match feature.geometry() {
+            // SAFETY: only reads whether GDAL's handle is null (a feature with no geometry).
+            Some(g) if !unsafe { g.c_geometry().is_null() } => {
+                let converted = (|| {
+                    let mut g = match &transform {
+                        Some(t) => g.transform(t)?,
+                        None => g.clone(),
+                    };
+                    g.flatten_to_2d();
+                    g.to_geo()
+                })();
+                match converted {
+                    Ok(g) => Some(g),
+                    Err(e) => {
+                        out.push(Err(Rejection::new(
+                            &file,
+                            number,
+                            RejectReason::InvalidGeometry,
+                            e.to_string(),
+                        )));
+                        continue;
+                    }
+                }
+            }
+            _ => None,
+        };
+        out.push(Ok(Record {
+            number,
+            geometry,
+            fields,
+        }));
+    }
+    Ok(out)
+}

@@ -1,0 +1,406 @@
+//! Each reader on good and malformed input: good records round-trip through every
+//! format; each bad record is rejected with its file, record number and reason.
+
+use std::path::{Path, PathBuf};
+
+use geo::Point;
+use gridtwin_core::coord::{haversine_m, wgs84_to_gcj02, LonLatSystem};
+use gridtwin_core::{City, Component, QualityReport, RejectReason};
+use gridtwin_io::city_dir::{component_table, incident_table, DataTables};
+use gridtwin_io::{read_records, write_table, IoError, Loader};
+
+fn data() -> DataTables {
+    DataTables::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data")).unwrap()
+}
+
+fn sample_city(t: &DataTables) -> City {
+    let mut city = City::new("t", t.rule);
+    let district = t
+        .rule
+        .parse_area(gridtwin_core::Level::District, "310101")
+        .unwrap();
+    for (i, (maj, min)) in [(1, 1), (1, 7), (4, 1)].into_iter().enumerate() {
+        city.components.push(Component {
+            code: t
+                .rule
+                .component_code(&district, maj, min, i as u64 + 1)
+                .unwrap(),
+            location: Point::new(121.4 + i as f64 * 0.001, 31.2 + i as f64 * 0.0005),
+            department: format!("Dept {i}"),
+            status: gridtwin_core::ComponentStatus::InService,
+            source_id: format!("s{i}"),
+        });
+    }
+    city
+}
+
+fn load_components(
+    t: &DataTables,
+    path: &Path,
+    coords: LonLatSystem,
+) -> (Vec<Component>, QualityReport) {
+    let mut loader = Loader::new(&t.rule, &t.table);
+    loader.coords = coords;
+    let mut q = QualityReport::new();
+    let file = path.display().to_string();
+    let c = loader.components(&file, read_records(path).unwrap(), &mut q);
+    (c, q)
+}
+
+fn rejections(q: &QualityReport) -> Vec<(u64, RejectReason)> {
+    let mut v: Vec<(u64, RejectReason)> = q
+        .files
+        .values()
+        .flat_map(|f| {
+            f.reasons
+                .values()
+                .flat_map(|r| r.examples.iter().map(|e| (e.record, e.reason)))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn components_round_trip_through_every_format() {
+    let t = data();
+    let city = sample_city(&t);
+    let dir = tempfile::tempdir().unwrap();
+    for ext in ["csv", "geojson", "fgb", "parquet"] {
+        let path = dir.path().join(format!("components.{ext}"));
+        write_table(&path, &component_table(&city)).unwrap();
+        let (loaded, q) = load_components(&t, &path, LonLatSystem::Wgs84);
+        assert_eq!(loaded, city.components, "{ext}");
+        assert_eq!(q.totals(), (3, 3, 0), "{ext}");
+    }
+}
+
+#[test]
+fn incidents_round_trip_with_timeline() {
+    let t = data();
+    let mut city = City::new("t", t.rule);
+    let mut timeline = gridtwin_core::CaseTimeline::default();
+    timeline.steps[0] = Some(1_735_700_000);
+    timeline.steps[5] = Some(1_735_710_000);
+    city.incidents.push(gridtwin_core::Incident {
+        id: "E1".into(),
+        category: t
+            .table
+            .find(gridtwin_core::CategoryKind::Event, "占道经营")
+            .unwrap()
+            .key,
+        location: Point::new(24.94, 60.17),
+        time: 1_735_690_000,
+        source: gridtwin_core::IntakeSource::Hotline,
+        timeline: Some(timeline),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    for ext in ["csv", "geojson", "fgb", "parquet"] {
+        let path = dir.path().join(format!("incidents.{ext}"));
+        write_table(&path, &incident_table(&city)).unwrap();
+        let loader = Loader::new(&t.rule, &t.table);
+        let mut q = QualityReport::new();
+        let got = loader.incidents("f", read_records(&path).unwrap(), &mut q);
+        assert_eq!(got, city.incidents, "{ext}: {q}");
+    }
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn malformed_csv_rows_are_each_rejected_with_their_record_number() {
+    let t = data();
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "bad.csv",
+        "code,lon,lat\n\
+         3101010101000001,121.4,31.2\n\
+         3101010101000002,abc,31.2\n\
+         3101010101000003,NaN,31.2\n\
+         3101010101000004,121.4,95\n\
+         ,121.4,31.2\n\
+         3101019901000006,121.4,31.2\n\
+         31010101010000x7,121.4,31.2\n\
+         3101010101000008,121.4\n\
+         3101010101000001,121.5,31.3\n\
+         3101010101000010,,\n",
+    );
+    let (loaded, q) = load_components(&t, &p, LonLatSystem::Wgs84);
+    assert_eq!(loaded.len(), 1);
+    assert_eq!(q.totals(), (10, 1, 9));
+    assert!(q.balanced());
+    assert_eq!(
+        rejections(&q),
+        vec![
+            (2, RejectReason::BadCoordinate),
+            (3, RejectReason::BadCoordinate),
+            (4, RejectReason::OutOfRange),
+            (5, RejectReason::MissingField),
+            (6, RejectReason::UnknownCategory),
+            (7, RejectReason::MalformedCode),
+            (8, RejectReason::Unparsable),
+            (9, RejectReason::DuplicateId),
+            (10, RejectReason::MissingCoordinate),
+        ]
+    );
+    let text = q.to_string();
+    assert!(text.contains("bad.csv"), "{text}");
+}
+
+#[test]
+fn csv_without_geometry_columns_is_a_clear_file_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "nogeo.csv", "code,x_coord\n1,2\n");
+    let e = read_records(&p).err().unwrap().to_string();
+    assert!(
+        e.contains("nogeo.csv") && e.contains("no geometry columns"),
+        "{e}"
+    );
+}
+
+#[test]
+fn wkt_csv_and_bad_wkt() {
+    let t = data();
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "areas.csv",
+        "code,name,wkt\n\
+         31010100100101,a,\"POLYGON((121 31,121.001 31,121.001 31.001,121 31.001,121 31))\"\n\
+         31010100100102,bowtie,\"POLYGON((121 31,121.001 31.001,121.001 31,121 31.001,121 31))\"\n\
+         31010100100103,broken,\"POLYGON((121 31,121.001\"\n\
+         31010100100104,line,\"LINESTRING(121 31,121.001 31)\"\n\
+         3101010010010,short,\"POLYGON((121 31,121.001 31,121.001 31.001,121 31.001,121 31))\"\n",
+    );
+    let loader = Loader::new(&t.rule, &t.table);
+    let mut q = QualityReport::new();
+    let areas = loader.areas("areas.csv", read_records(&p).unwrap(), &mut q);
+    assert_eq!(areas.len(), 1);
+    assert_eq!(
+        rejections(&q),
+        vec![
+            (2, RejectReason::InvalidGeometry),
+            (3, RejectReason::InvalidGeometry),
+            (4, RejectReason::WrongGeometryType),
+            (5, RejectReason::MalformedCode),
+        ]
+    );
+}
+
+#[test]
+fn area_code_must_extend_its_parent() {
+    let t = data();
+    let dir = tempfile::tempdir().unwrap();
+    let square = "POLYGON((121 31,121.001 31,121.001 31.001,121 31.001,121 31))";
+    let p = write(
+        dir.path(),
+        "grids.csv",
+        &format!("code,parent,wkt\n31010100100101,310101001001,\"{square}\"\n31010100100102,310101001002,\"{square}\"\n"),
+    );
+    let loader = Loader::new(&t.rule, &t.table);
+    let mut q = QualityReport::new();
+    let areas = loader.areas("grids.csv", read_records(&p).unwrap(), &mut q);
+    assert_eq!(areas.len(), 1);
+    assert_eq!(
+        rejections(&q),
+        vec![(2, RejectReason::CodeNotExtendingParent)]
+    );
+}
+
+#[test]
+fn malformed_geojson_features_are_rejected_one_by_one() {
+    let t = data();
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "c.geojson",
+        r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","geometry":{"type":"Point","coordinates":[121.4,31.2]},"properties":{"code":"3101010101000001"}},
+        {"type":"Feature","geometry":{"type":"Pointy","coordinates":[121.4,31.2]},"properties":{"code":"3101010101000002"}},
+        {"type":"Feature","geometry":null,"properties":{"code":"3101010101000003"}},
+        {"type":"Feature","geometry":{"type":"Point","coordinates":[500,31.2]},"properties":{"code":"3101010101000004"}},
+        {"type":"Feature","geometry":{"type":"LineString","coordinates":[[121.4,31.2],[121.5,31.2]]},"properties":{"code":"3101010101000005"}}
+        ]}"#,
+    );
+    let (loaded, q) = load_components(&t, &p, LonLatSystem::Wgs84);
+    assert_eq!(loaded.len(), 1);
+    assert_eq!(
+        rejections(&q),
+        vec![
+            (2, RejectReason::Unparsable),
+            (3, RejectReason::MissingCoordinate),
+            (4, RejectReason::OutOfRange),
+            (5, RejectReason::WrongGeometryType),
+        ]
+    );
+}
+
+#[test]
+fn broken_files_are_errors_naming_the_file_never_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = write(
+        dir.path(),
+        "broken.geojson",
+        "{\"type\":\"FeatureCollection\",\"features\":[",
+    );
+    let fgb = write(dir.path(), "broken.fgb", "not a flatgeobuf at all");
+    let parquet = write(dir.path(), "broken.parquet", "PAR1 truncated");
+    for p in [json, fgb, parquet] {
+        let e = read_records(&p).err().expect("an error").to_string();
+        assert!(e.contains(&p.display().to_string()), "{e}");
+    }
+    // a truncated real file
+    let t = data();
+    let full = dir.path().join("full.fgb");
+    write_table(&full, &component_table(&sample_city(&t))).unwrap();
+    let bytes = std::fs::read(&full).unwrap();
+    let cut = dir.path().join("cut.fgb");
+    std::fs::write(&cut, &bytes[..bytes.len() - 40]).unwrap();
+    let r = read_records(&cut);
+    assert!(r.is_err() || r.unwrap().any(|x| x.is_err()));
+}
+
+#[test]
+fn foreign_crs_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "merc.geojson",
+        r#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::3857"}},"features":[]}"#,
+    );
+    assert!(matches!(read_records(&p), Err(IoError::ForeignCrs { .. })));
+    let ok = write(
+        dir.path(),
+        "wgs.geojson",
+        r#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:OGC:1.3:CRS84"}},"features":[]}"#,
+    );
+    assert!(read_records(&ok).is_ok());
+}
+
+#[test]
+fn gcj02_input_converts_to_wgs84_on_an_explicit_flag() {
+    let t = data();
+    let truth = [(121.4737, 31.2304), (121.5, 31.25)];
+    let mut text = String::from("code,lon,lat\n");
+    for (i, (lon, lat)) in truth.iter().enumerate() {
+        let (g, h) = wgs84_to_gcj02(*lon, *lat);
+        text.push_str(&format!("310101010100000{},{g},{h}\n", i + 1));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "gcj.csv", &text);
+    let (as_is, _) = load_components(&t, &p, LonLatSystem::Wgs84);
+    let (converted, _) = load_components(&t, &p, LonLatSystem::Gcj02);
+    for (i, (lon, lat)) in truth.iter().enumerate() {
+        let c = converted[i].location;
+        assert!(haversine_m(*lon, *lat, c.x(), c.y()) < 1.0);
+        let raw = as_is[i].location;
+        assert!(
+            haversine_m(*lon, *lat, raw.x(), raw.y()) > 100.0,
+            "GCJ-02 offset is hundreds of metres"
+        );
+    }
+}
+
+#[test]
+fn foreign_crs_in_flatgeobuf_and_geoparquet_is_a_clear_error() {
+    use flatgeobuf::{FgbCrs, FgbWriter, FgbWriterOptions, GeometryType};
+    let dir = tempfile::tempdir().unwrap();
+    // FlatGeobuf in EPSG:3857
+    let opts = FgbWriterOptions {
+        crs: FgbCrs {
+            code: 3857,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let mut fgb = FgbWriter::create_with_options("m", GeometryType::Point, opts).unwrap();
+    fgb.add_feature_geom(
+        geo::Geometry::Point(Point::new(13_500_000.0, 3_660_000.0)),
+        |_| {},
+    )
+    .unwrap();
+    let p = dir.path().join("merc.fgb");
+    fgb.write(std::fs::File::create(&p).unwrap()).unwrap();
+    let e = read_records(&p).err().unwrap();
+    assert!(
+        matches!(&e, IoError::ForeignCrs { crs, .. } if crs.contains("3857")),
+        "{e}"
+    );
+
+    // GeoParquet whose `geo` metadata names EPSG:3857
+    use std::sync::Arc;
+    let schema = Arc::new(arrow_schema::Schema::new(vec![arrow_schema::Field::new(
+        "geometry",
+        arrow_schema::DataType::Binary,
+        true,
+    )]));
+    let geo_meta = r#"{"version":"1.1.0","primary_column":"geometry","columns":{"geometry":{"encoding":"WKB","geometry_types":[],"crs":{"name":"WGS 84 / Pseudo-Mercator","id":{"authority":"EPSG","code":3857}}}}}"#;
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_key_value_metadata(Some(vec![parquet::file::metadata::KeyValue::new(
+            "geo".into(),
+            geo_meta.to_string(),
+        )]))
+        .build();
+    let p = dir.path().join("merc.parquet");
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&p).unwrap(),
+        schema.clone(),
+        Some(props),
+    )
+    .unwrap();
+    let col: arrow_array::ArrayRef = Arc::new(arrow_array::BinaryArray::from(vec![None::<&[u8]>]));
+    w.write(&arrow_array::RecordBatch::try_new(schema, vec![col]).unwrap())
+        .unwrap();
+    w.close().unwrap();
+    let e = read_records(&p).err().unwrap();
+    assert!(
+        matches!(&e, IoError::ForeignCrs { crs, .. } if crs.contains("3857")),
+        "{e}"
+    );
+}
+
+#[cfg(feature = "gdal")]
+#[test]
+fn gdal_reads_a_geopackage_and_reprojects_to_wgs84() {
+    use gdal::spatial_ref::SpatialRef;
+    use gdal::vector::{FieldValue, LayerAccess, LayerOptions, OGRFieldType};
+    use gdal::DriverManager;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grids.gpkg");
+    {
+        let mut ds = DriverManager::get_driver_by_name("GPKG")
+            .unwrap()
+            .create_vector_only(&path)
+            .unwrap();
+        let srs = SpatialRef::from_epsg(3857).unwrap();
+        let layer = ds
+            .create_layer(LayerOptions {
+                name: "components",
+                srs: Some(&srs),
+                ty: gdal::vector::OGRwkbGeometryType::wkbPoint,
+                options: None,
+            })
+            .unwrap();
+        layer
+            .create_defn_fields(&[("code", OGRFieldType::OFTString)])
+            .unwrap();
+        // Web Mercator of lon 121.4737, lat 31.2304
+        let g = gdal::vector::Geometry::from_wkt("POINT (13522390.4288 3662707.2571)").unwrap();
+        let mut feature = gdal::vector::Feature::new(layer.defn()).unwrap();
+        feature.set_geometry(g).unwrap();
+        feature
+            .set_field(0, &FieldValue::StringValue("3101010101000001".into()))
+            .unwrap();
+        feature.create(&layer).unwrap();
+    }
+    let t = data();
+    let (loaded, q) = load_components(&t, &path, LonLatSystem::Wgs84);
+    assert_eq!(q.totals(), (1, 1, 0), "{q}");
+    let p = loaded[0].location;
+    assert!(haversine_m(121.4737, 31.2304, p.x(), p.y()) < 1.0, "{p:?}");
+}
