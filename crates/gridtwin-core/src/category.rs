@@ -237,13 +237,16 @@ impl CategoryTable {
                 .map_err(|m| bad("routing", m));
             let limit = match row.time_limit_hours.parse::<f64>() {
                 Ok(h) if h.is_finite() && h > 0.0 => Ok(h),
-                _ => Err(bad(
-                    "time_limit_hours",
-                    format!(
-                        "`{}` is not a positive number of working hours",
-                        row.time_limit_hours
-                    ),
-                )),
+                _ => {
+                    bad(
+                        "time_limit_hours",
+                        format!(
+                            "`{}` is not a positive number of working hours",
+                            row.time_limit_hours
+                        ),
+                    );
+                    Err(())
+                }
             };
             for (column, value) in [
                 ("major_zh", &row.major_zh),

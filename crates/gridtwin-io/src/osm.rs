@@ -122,15 +122,31 @@ pub struct OsmCity {
     pub quality: QualityReport,
 }
 
+/// A building candidate: a way's node refs, or a relation's member ways (id, is outer).
+struct RawBuilding<M> {
+    id: i64,
+    members: Vec<M>,
+    height: Option<String>,
+    levels: Option<String>,
+}
+
+struct RawRoad {
+    id: i64,
+    refs: Vec<i64>,
+    class: String,
+    maxspeed: Option<String>,
+    oneway: bool,
+}
+
+/// What one pass over the PBF keeps.
 #[derive(Default)]
 struct Raw {
     nodes: HashMap<i64, Coord<f64>>,
     component_nodes: Vec<(i64, CategoryKey)>,
-    building_ways: Vec<(i64, Vec<i64>, Option<String>, Option<String>)>,
-    road_ways: Vec<(i64, Vec<i64>, String, Option<String>, bool)>,
+    building_ways: Vec<RawBuilding<i64>>,
+    road_ways: Vec<RawRoad>,
     way_refs: HashMap<i64, Vec<i64>>,
-    building_relations: Vec<(i64, Vec<(i64, bool)>, Option<String>, Option<String>)>,
-    relation_way_missing: Vec<(i64, i64)>,
+    building_relations: Vec<RawBuilding<(i64, bool)>>,
 }
 
 /// Reads an OSM PBF file.
@@ -171,18 +187,23 @@ pub fn read_osm(
                 };
                 let refs: Vec<i64> = w.refs().collect();
                 if tag("building").is_some() {
-                    raw.building_ways.push((
-                        w.id(),
-                        refs.clone(),
-                        tag("height"),
-                        tag("building:levels"),
-                    ));
+                    raw.building_ways.push(RawBuilding {
+                        id: w.id(),
+                        members: refs.clone(),
+                        height: tag("height"),
+                        levels: tag("building:levels"),
+                    });
                 }
                 if let Some(class) = tag("highway") {
                     let oneway = matches!(tag("oneway").as_deref(), Some("yes" | "1" | "true"))
                         || tag("junction").as_deref() == Some("roundabout");
-                    raw.road_ways
-                        .push((w.id(), refs.clone(), class, tag("maxspeed"), oneway));
+                    raw.road_ways.push(RawRoad {
+                        id: w.id(),
+                        refs: refs.clone(),
+                        class,
+                        maxspeed: tag("maxspeed"),
+                        oneway,
+                    });
                 }
                 raw.way_refs.insert(w.id(), refs);
             }
@@ -198,17 +219,16 @@ pub fn read_osm(
                         .filter(|m| m.member_type == RelMemberType::Way)
                         .map(|m| (m.member_id, m.role().unwrap_or("outer") != "inner"))
                         .collect();
-                    raw.building_relations.push((
-                        r.id(),
+                    raw.building_relations.push(RawBuilding {
+                        id: r.id(),
                         members,
-                        tag("height"),
-                        tag("building:levels"),
-                    ));
+                        height: tag("height"),
+                        levels: tag("building:levels"),
+                    });
                 }
             }
         })
         .map_err(|e| IoError::read(&path.display().to_string(), e))?;
-    raw.relation_way_missing.clear();
 
     let mut quality = QualityReport::new();
     let reject = |q: &mut QualityReport, layer: &str, id: i64, reason, detail: String| {
@@ -248,7 +268,13 @@ pub fn read_osm(
             }
         }
     };
-    for (id, refs, h, l) in &raw.building_ways {
+    for RawBuilding {
+        id,
+        members: refs,
+        height: h,
+        levels: l,
+    } in &raw.building_ways
+    {
         let fp = line_of(refs)
             .map_err(|n| {
                 (
@@ -268,13 +294,26 @@ pub fn read_osm(
             });
         add_building(&mut quality, "way", *id, fp, h, l);
     }
-    for (id, members, h, l) in &raw.building_relations {
+    for RawBuilding {
+        id,
+        members,
+        height: h,
+        levels: l,
+    } in &raw.building_relations
+    {
         let fp = assemble_multipolygon(members, &raw.way_refs, &raw.nodes);
         add_building(&mut quality, "relation", *id, fp, h, l);
     }
 
     let mut roads = Vec::new();
-    for (id, refs, class, maxspeed, oneway) in &raw.road_ways {
+    for RawRoad {
+        id,
+        refs,
+        class,
+        maxspeed,
+        oneway,
+    } in &raw.road_ways
+    {
         let result = (|| {
             let coords = line_of(refs).map_err(|n| {
                 (

@@ -1,0 +1,209 @@
+//! End-to-end tests of the `gridtwin` command line on the demo city and on synthetic
+//! megacities. They run the real binary from the repository root.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn gridtwin(args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_gridtwin"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("runs");
+    out
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = gridtwin(args);
+    assert!(
+        out.status.success(),
+        "gridtwin {args:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn demo_city_import_is_deterministic_and_matches_the_committed_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("helsinki");
+    let stdout = ok(&[
+        "import",
+        "data/helsinki/city.toml",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        stdout.contains("street lamp") || stdout.contains("Street lamp"),
+        "{stdout}"
+    );
+    let committed = files(&repo().join("data/helsinki/city"));
+    let fresh = files(&out);
+    let names = |f: &[(String, Vec<u8>)]| f.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&fresh), names(&committed));
+    for ((name, a), (_, b)) in fresh.iter().zip(&committed) {
+        assert!(a == b, "{name} differs from data/helsinki/city/{name}: regenerate with `gridtwin import data/helsinki/city.toml --out data/helsinki/city`");
+    }
+}
+
+#[test]
+fn info_on_the_demo_city_reads_everything_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let json = tmp.path().join("info.json");
+    let stdout = ok(&[
+        "info",
+        "data/helsinki/city",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(stdout.contains("grid       192"), "{stdout}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let s = &v["summary"];
+    assert_eq!(s["areas"]["grid"], 192);
+    assert_eq!(s["areas"]["community"], 16);
+    assert_eq!(s["components"]["0107 Street lamp (路灯)"], 586);
+    assert_eq!(s["components"]["0106 Fire hydrant (消防栓)"], 37);
+    // Reading the city directory back rejects nothing: what import wrote is valid.
+    for f in v["quality"]["files"].as_object().unwrap().values() {
+        assert_eq!(f["rejected"], 0, "{f}");
+        assert_eq!(f["read"], f["loaded"]);
+    }
+}
+
+#[test]
+fn layer_import_accounts_for_every_row_and_strict_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("components.csv");
+    std::fs::write(
+        &csv,
+        "code,department,lon,lat\n\
+         3101010107000001,Lighting,121.4,31.2\n\
+         3101010107000002,Lighting,121.4,nope\n\
+         3101019999000003,Lighting,121.4,31.2\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("city");
+    let args = [
+        "import",
+        "--components",
+        csv.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let stdout = ok(&args);
+    assert!(stdout.contains("read 3, loaded 1, rejected 2"), "{stdout}");
+    let q: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("quality.json")).unwrap()).unwrap();
+    let f = q["files"].as_object().unwrap().values().next().unwrap();
+    assert_eq!(f["reasons"]["bad_coordinate"]["examples"][0]["record"], 2);
+    assert_eq!(f["reasons"]["unknown_category"]["examples"][0]["record"], 3);
+    let mut strict = args.to_vec();
+    strict.push("--strict");
+    let o = gridtwin(&strict);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn gcj02_flag_moves_points_back_to_wgs84() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (lon, lat) = (121.4737, 31.2304);
+    let (g, h) = gridtwin_core::coord::wgs84_to_gcj02(lon, lat);
+    let csv = tmp.path().join("c.csv");
+    std::fs::write(&csv, format!("code,lon,lat\n3101010107000001,{g},{h}\n")).unwrap();
+    let out = tmp.path().join("city");
+    ok(&[
+        "import",
+        "--components",
+        csv.to_str().unwrap(),
+        "--coords",
+        "gcj02",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(out.join("components.csv")).unwrap();
+    let row: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
+    let (x, y): (f64, f64) = (row[5].parse().unwrap(), row[6].parse().unwrap());
+    assert!(gridtwin_core::coord::haversine_m(lon, lat, x, y) < 1.0);
+}
+
+#[test]
+fn bad_input_is_an_error_naming_the_place_not_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("grids.geojson");
+    std::fs::write(&bad, "{ not json").unwrap();
+    let o = gridtwin(&[
+        "import",
+        "--areas",
+        bad.to_str().unwrap(),
+        "--out",
+        tmp.path().join("x").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("grids.geojson") && !err.contains("panicked"),
+        "{err}"
+    );
+    let o = gridtwin(&["info", tmp.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("city.toml"));
+}
+
+#[test]
+fn synth_is_deterministic_and_readable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |name: &str, format: &str| {
+        let out = tmp.path().join(name);
+        ok(&[
+            "synth",
+            "--grids",
+            "300",
+            "--components",
+            "5000",
+            "--incidents",
+            "2000",
+            "--seed",
+            "5",
+            "--format",
+            format,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        out
+    };
+    let a = run("a", "csv");
+    let b = run("b", "csv");
+    assert_eq!(files(&a), files(&b), "same seed, same bytes");
+    let stdout = ok(&["info", a.to_str().unwrap()]);
+    assert!(stdout.contains("grid       300"), "{stdout}");
+    assert!(stdout.contains("components: 5000"), "{stdout}");
+    assert!(stdout.contains("incidents: 2000"), "{stdout}");
+    let p = run("p", "parquet");
+    let stdout = ok(&["info", p.to_str().unwrap()]);
+    assert!(stdout.contains("components: 5000"), "{stdout}");
+    assert!(!stdout.contains("hierarchy problem"), "{stdout}");
+}
