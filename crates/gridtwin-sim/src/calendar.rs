@@ -1,0 +1,259 @@
+//! Working-hour calendars: case time limits are counted in working hours, so a
+//! 24-hour limit on a case reported Friday evening ends on Wednesday, not Saturday.
+//!
+//! A calendar is data: a UTC offset and, per weekday, the working periods of the day.
+//!
+//! ```
+//! use gridtwin_sim::WorkingCalendar;
+//! // Mon–Fri 08:30–12:00 and 13:30–17:30 at UTC+8 (7.5 working hours a day)
+//! let cal = WorkingCalendar::from_toml_str(r#"
+//!     utc_offset_hours = 8
+//!     weekdays = ["08:30-12:00", "13:30-17:30"]
+//! "#, "cal.toml").unwrap();
+//! // Monday 2025-01-06 10:00 local = 02:00 UTC; 8 working hours later is Tuesday 10:30 local.
+//! let monday_10 = 1_736_128_800;
+//! assert_eq!(cal.add_working_hours(monday_10, 8.0), monday_10 + 86_400 + 1_800);
+//! ```
+
+use serde::Deserialize;
+use thiserror::Error;
+
+/// Why a calendar file was refused.
+#[derive(Debug, Error)]
+#[error("{file}: {message}")]
+pub struct CalendarError {
+    pub file: String,
+    pub message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarFile {
+    utc_offset_hours: f64,
+    /// Periods of Monday to Friday, as `"HH:MM-HH:MM"`.
+    weekdays: Vec<String>,
+    /// Periods of Saturday and Sunday (none by default).
+    #[serde(default)]
+    weekend: Vec<String>,
+}
+
+/// Working periods per weekday (Monday = 0), as seconds from local midnight.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkingCalendar {
+    utc_offset_s: i64,
+    days: [Vec<(i64, i64)>; 7],
+}
+
+const DAY: i64 = 86_400;
+
+fn parse_period(s: &str) -> Result<(i64, i64), String> {
+    let clock = |t: &str| -> Result<i64, String> {
+        let (h, m) = t
+            .trim()
+            .split_once(':')
+            .ok_or_else(|| format!("`{t}` is not HH:MM"))?;
+        let h: i64 = h.parse().map_err(|_| format!("`{t}` is not HH:MM"))?;
+        let m: i64 = m.parse().map_err(|_| format!("`{t}` is not HH:MM"))?;
+        if !(0..=24).contains(&h) || !(0..60).contains(&m) || h * 60 + m > 24 * 60 {
+            return Err(format!("`{t}` is not a time of day"));
+        }
+        Ok(h * 3600 + m * 60)
+    };
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| format!("`{s}` is not HH:MM-HH:MM"))?;
+    let (a, b) = (clock(a)?, clock(b)?);
+    if a >= b {
+        return Err(format!("period `{s}` ends before it starts"));
+    }
+    Ok((a, b))
+}
+
+impl WorkingCalendar {
+    /// Builds a calendar from TOML text; `file` names the source in errors.
+    pub fn from_toml_str(text: &str, file: &str) -> Result<Self, CalendarError> {
+        let err = |message: String| CalendarError {
+            file: file.to_string(),
+            message,
+        };
+        let f: CalendarFile = toml::from_str(text).map_err(|e| err(e.to_string()))?;
+        if !(-14.0..=14.0).contains(&f.utc_offset_hours) {
+            return Err(err(format!(
+                "utc_offset_hours {} is out of range -14..14",
+                f.utc_offset_hours
+            )));
+        }
+        let parse_all = |v: &[String]| -> Result<Vec<(i64, i64)>, CalendarError> {
+            let mut p: Vec<(i64, i64)> = v
+                .iter()
+                .map(|s| parse_period(s))
+                .collect::<Result<_, _>>()
+                .map_err(err)?;
+            p.sort();
+            if p.windows(2).any(|w| w[0].1 > w[1].0) {
+                return Err(err("working periods overlap".into()));
+            }
+            Ok(p)
+        };
+        let weekdays = parse_all(&f.weekdays)?;
+        let weekend = parse_all(&f.weekend)?;
+        if weekdays.is_empty() && weekend.is_empty() {
+            return Err(err("a calendar needs at least one working period".into()));
+        }
+        let mut days: [Vec<(i64, i64)>; 7] = Default::default();
+        for (d, day) in days.iter_mut().enumerate() {
+            *day = if d < 5 {
+                weekdays.clone()
+            } else {
+                weekend.clone()
+            };
+        }
+        Ok(WorkingCalendar {
+            utc_offset_s: (f.utc_offset_hours * 3600.0).round() as i64,
+            days,
+        })
+    }
+
+    /// Local day number and weekday (Monday = 0) of a Unix time. 1970-01-01 was a Thursday.
+    fn local_day(&self, t: i64) -> (i64, usize) {
+        let day = (t + self.utc_offset_s).div_euclid(DAY);
+        (day, (day + 3).rem_euclid(7) as usize)
+    }
+
+    /// The instant `hours` working hours after `t`.
+    pub fn add_working_hours(&self, t: i64, hours: f64) -> i64 {
+        let mut left = (hours * 3600.0).round() as i64;
+        let (mut day, mut weekday) = self.local_day(t);
+        let mut now = t;
+        loop {
+            let midnight = day * DAY - self.utc_offset_s;
+            for &(a, b) in &self.days[weekday] {
+                let (start, end) = (midnight + a, midnight + b);
+                if end <= now {
+                    continue;
+                }
+                let from = now.max(start);
+                if from + left <= end {
+                    return from + left;
+                }
+                left -= end - from;
+                now = end;
+            }
+            day += 1;
+            weekday = (weekday + 1) % 7;
+        }
+    }
+
+    /// Loads a calendar from a TOML file (e.g. `data/calendar.toml`).
+    pub fn load(path: &std::path::Path) -> Result<Self, CalendarError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| CalendarError {
+            file: file.clone(),
+            message: e.to_string(),
+        })?;
+        Self::from_toml_str(&text, &file)
+    }
+
+    /// When a case of `category` taken in at `intake` falls overdue.
+    pub fn deadline(&self, category: &gridtwin_core::Category, intake: i64) -> i64 {
+        self.add_working_hours(intake, category.time_limit_hours)
+    }
+
+    /// Working seconds between `a` and `b` (zero if `b <= a`).
+    pub fn working_seconds_between(&self, a: i64, b: i64) -> i64 {
+        if b <= a {
+            return 0;
+        }
+        let (mut day, mut weekday) = self.local_day(a);
+        let mut total = 0;
+        loop {
+            let midnight = day * DAY - self.utc_offset_s;
+            if midnight >= b {
+                return total;
+            }
+            for &(s, e) in &self.days[weekday] {
+                let (start, end) = ((midnight + s).max(a), (midnight + e).min(b));
+                total += (end - start).max(0);
+            }
+            day += 1;
+            weekday = (weekday + 1) % 7;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn office() -> WorkingCalendar {
+        WorkingCalendar::from_toml_str(
+            "utc_offset_hours = 8\nweekdays = [\"08:30-12:00\", \"13:30-17:30\"]\n",
+            "c",
+        )
+        .unwrap()
+    }
+
+    // Monday 2025-01-06 00:00 at UTC+8
+    const MON: i64 = 1_736_092_800;
+
+    #[test]
+    fn friday_evening_case_with_a_day_limit_ends_next_week() {
+        let cal = office();
+        let friday_18 = MON + 4 * DAY + 18 * 3600;
+        // 7.5 working hours a day: 24 h = 3 full days + 1.5 h → Thursday 10:00
+        let deadline = cal.add_working_hours(friday_18, 24.0);
+        assert_eq!(deadline, MON + 7 * DAY + 3 * DAY + 10 * 3600);
+        assert_eq!(cal.working_seconds_between(friday_18, deadline), 24 * 3600);
+    }
+
+    #[test]
+    fn lunch_break_is_skipped_and_measures_agree() {
+        let cal = office();
+        let t = MON + 11 * 3600; // Monday 11:00
+        assert_eq!(cal.add_working_hours(t, 2.0), MON + 14 * 3600 + 30 * 60);
+        for h in [0.5, 1.0, 7.5, 13.0, 40.0] {
+            let d = cal.add_working_hours(t, h);
+            assert_eq!(
+                cal.working_seconds_between(t, d),
+                (h * 3600.0) as i64,
+                "{h}"
+            );
+        }
+        // a week holds exactly 37.5 working hours
+        assert_eq!(
+            cal.working_seconds_between(MON, MON + 7 * DAY),
+            37 * 3600 + 1800
+        );
+    }
+
+    #[test]
+    fn shipped_calendar_gives_category_deadlines() {
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+        let cal = WorkingCalendar::load(&data.join("calendar.toml")).unwrap();
+        assert_eq!(cal, office());
+        let rule = gridtwin_core::CodeRule::national();
+        let table =
+            gridtwin_core::CategoryTable::load(&data.join("categories.csv"), &rule).unwrap();
+        let vending = table
+            .find(gridtwin_core::CategoryKind::Event, "占道经营")
+            .unwrap();
+        assert_eq!(vending.time_limit_hours, 8.0);
+        // Monday 16:00 + 8 working hours = Tuesday 16:30 (1.5 h Monday, 6.5 h Tuesday)
+        let t = MON + 16 * 3600;
+        assert_eq!(cal.deadline(vending, t), MON + DAY + 16 * 3600 + 1800);
+    }
+
+    #[test]
+    fn bad_calendars_are_errors_naming_the_file() {
+        for text in [
+            "utc_offset_hours = 8\nweekdays = [\"12:00-08:00\"]\n",
+            "utc_offset_hours = 8\nweekdays = [\"08:00-12:00\", \"11:00-13:00\"]\n",
+            "utc_offset_hours = 8\nweekdays = [\"8-12\"]\n",
+            "utc_offset_hours = 8\nweekdays = []\n",
+            "utc_offset_hours = 8\nweekdays = [\"08:00-12:00\"]\nholidays = 3\n",
+        ] {
+            let e = WorkingCalendar::from_toml_str(text, "cal.toml").unwrap_err();
+            assert!(e.to_string().starts_with("cal.toml:"), "{e}");
+        }
+    }
+}
