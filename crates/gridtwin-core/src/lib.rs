@@ -16,8 +16,9 @@ pub mod component;
 pub mod coord;
 pub mod frame;
 pub mod incident;
-pub mod index;
+pub mod locate;
 pub mod partition;
+pub mod prepared;
 pub mod quality;
 pub mod synth;
 
