@@ -1,5 +1,6 @@
 //! `gridtwin`: the command line of the gridtwin city grid-management engine.
 
+mod assign;
 mod import;
 mod info;
 mod progress;
@@ -26,6 +27,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Assign points (components, incidents) to unit grids and every level above.
+    Assign(assign::AssignArgs),
     /// Import a city: an OSM city settings file (e.g. data/helsinki/city.toml), or layers in any format.
     Import(import::ImportArgs),
     /// Counts per level and category, extent and data quality of a city directory.
@@ -37,6 +40,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Assign(a) => assign::run(&cli.data, a),
         Command::Import(a) => import::run(&cli.data, a),
         Command::Info(a) => info::run(a),
         Command::Synth(a) => synth::run(&cli.data, a),

@@ -8,6 +8,7 @@
 //! This crate never depends on readers, the simulation, the viewer or the CLI.
 
 pub mod area;
+pub mod assign;
 pub mod building;
 pub mod category;
 pub mod city;

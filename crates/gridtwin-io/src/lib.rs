@@ -7,6 +7,7 @@
 //! Every output is written atomically.
 
 pub mod atomic;
+pub mod batch;
 pub mod city_dir;
 pub mod csv_io;
 pub mod error;

@@ -1,0 +1,571 @@
+//! Batch assignment, file to file: every input row ends assigned, nearest,
+//! unassigned (with the reason) or rejected (with record number and reason).
+//!
+//! CSV input is streamed: a reader thread parses chunks of rows while the previous
+//! chunk is located in parallel and written, so memory stays bounded by a few chunks
+//! whatever the file size. Coordinates are parsed straight from the row's bytes; no
+//! geometry object is built per point. Other input formats are read whole, then go
+//! through the same path. Output rows keep the input's columns and order and add
+//! `grid_code, community_code, street_code, district_code, outcome, distance_m`.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
+
+use csv::ByteRecord;
+use geo::{Geometry, Point};
+use geozero::{wkt::Wkt, ToGeo};
+use gridtwin_core::assign::Assigner;
+use gridtwin_core::coord::{check_lon_lat, LonLatProblem, LonLatSystem};
+use gridtwin_core::locate::Location;
+use gridtwin_core::{CategoryKind, CategoryTable, RejectReason};
+use serde::Serialize;
+
+use crate::csv_io::{LAT_NAMES, LON_NAMES, WKT_NAMES};
+use crate::error::IoError;
+use crate::format::{read_records, Format};
+use crate::record::{FieldType, Table, Value};
+use crate::sink::TableSink;
+
+/// Options of a batch assignment.
+#[derive(Debug, Clone)]
+pub struct AssignOptions {
+    /// Give points outside every grid the nearest grid within this many metres.
+    pub nearest_m: Option<f64>,
+    /// Coordinate system of the input lon/lat.
+    pub coords: LonLatSystem,
+    /// Rows per chunk (memory ≈ 3 chunks of rows).
+    pub chunk_rows: usize,
+}
+
+impl Default for AssignOptions {
+    fn default() -> Self {
+        AssignOptions {
+            nearest_m: None,
+            coords: LonLatSystem::Wgs84,
+            chunk_rows: 1 << 17,
+        }
+    }
+}
+
+/// What a batch assignment did, row by row accounted: rows = assigned + nearest +
+/// unassigned + rejected.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct AssignReport {
+    pub input: String,
+    pub output: String,
+    pub rejected_file: String,
+    pub grids: usize,
+    pub rows: u64,
+    pub assigned: u64,
+    pub nearest: u64,
+    pub unassigned: u64,
+    pub rejected: u64,
+    pub unassigned_by_reason: BTreeMap<String, u64>,
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    pub boundary_rule: String,
+}
+
+/// Columns added to every output row.
+pub const ADDED: [&str; 6] = [
+    "grid_code",
+    "community_code",
+    "street_code",
+    "district_code",
+    "outcome",
+    "distance_m",
+];
+
+struct Chunk {
+    /// (record number, fields)
+    rows: Vec<(u64, ByteRecord)>,
+    /// Geometry-format rows carry their point here (CSV rows parse theirs from fields).
+    points: Vec<Option<Point<f64>>>,
+    bytes_done: u64,
+}
+
+/// Where coordinates are in a row.
+enum Geo {
+    LonLat(usize, usize),
+    Wkt(usize),
+    Point,
+}
+
+fn find(header: &[String], names: &[&str]) -> Option<usize> {
+    header
+        .iter()
+        .position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
+}
+
+type RowResult = Result<(f64, f64), (RejectReason, String)>;
+
+fn parse_row(
+    rec: &ByteRecord,
+    pt: Option<Point<f64>>,
+    width: usize,
+    geo: &Geo,
+    category: Option<(usize, &CategoryTable)>,
+    coords: LonLatSystem,
+) -> RowResult {
+    if rec.len() != width {
+        return Err((
+            RejectReason::Unparsable,
+            format!("{} fields, header has {width}", rec.len()),
+        ));
+    }
+    let num = |i: usize, what: &str| -> Result<f64, (RejectReason, String)> {
+        let s = std::str::from_utf8(&rec[i]).unwrap_or("").trim();
+        if s.is_empty() {
+            return Err((RejectReason::MissingCoordinate, format!("{what} is empty")));
+        }
+        s.parse::<f64>().map_err(|_| {
+            (
+                RejectReason::BadCoordinate,
+                format!("{what} `{s}` is not a number"),
+            )
+        })
+    };
+    let (x, y) = match geo {
+        Geo::LonLat(i, j) => (num(*i, "lon")?, num(*j, "lat")?),
+        Geo::Wkt(i) => {
+            let s = std::str::from_utf8(&rec[*i]).unwrap_or("");
+            if s.trim().is_empty() {
+                return Err((RejectReason::MissingCoordinate, "empty WKT".into()));
+            }
+            match Wkt(s).to_geo() {
+                Ok(Geometry::Point(p)) => (p.x(), p.y()),
+                Ok(_) => return Err((RejectReason::WrongGeometryType, "expected a point".into())),
+                Err(e) => return Err((RejectReason::InvalidGeometry, format!("WKT: {e}"))),
+            }
+        }
+        Geo::Point => match pt {
+            Some(p) => (p.x(), p.y()),
+            None => return Err((RejectReason::MissingCoordinate, "no point geometry".into())),
+        },
+    };
+    match check_lon_lat(x, y) {
+        Ok(()) => {}
+        Err(LonLatProblem::NotFinite) => {
+            return Err((
+                RejectReason::BadCoordinate,
+                format!("coordinate ({x}, {y}) is not finite"),
+            ))
+        }
+        Err(LonLatProblem::OutOfRange) => {
+            return Err((
+                RejectReason::OutOfRange,
+                format!("coordinate ({x}, {y}) is outside lon −180..180 / lat −90..90"),
+            ))
+        }
+    }
+    if let Some((i, table)) = category {
+        let s = std::str::from_utf8(&rec[i]).unwrap_or("").trim();
+        if table.find(CategoryKind::Component, s).is_none()
+            && table.find(CategoryKind::Event, s).is_none()
+        {
+            return Err((
+                RejectReason::UnknownCategory,
+                format!("category `{s}` is not in the category table"),
+            ));
+        }
+    }
+    Ok(coords.to_wgs84(x, y))
+}
+
+enum Out {
+    Csv(csv::Writer<BufWriter<File>>, PathBuf),
+    Stream(TableSink),
+    Whole(Table),
+}
+
+fn tmp_of(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|f| f.to_string_lossy().to_string())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+fn csv_to_tmp(path: &Path) -> Result<(csv::Writer<BufWriter<File>>, PathBuf), IoError> {
+    let name = path.display().to_string();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| IoError::write(&name, e))?;
+    }
+    let tmp = tmp_of(path);
+    let f = File::create(&tmp).map_err(|e| IoError::write(&name, e))?;
+    Ok((
+        csv::Writer::from_writer(BufWriter::with_capacity(1 << 20, f)),
+        tmp,
+    ))
+}
+
+fn finish_csv(w: csv::Writer<BufWriter<File>>, tmp: &Path, path: &Path) -> Result<(), IoError> {
+    let name = path.display().to_string();
+    let f = w
+        .into_inner()
+        .map_err(|e| IoError::write(&name, e.error()))?
+        .into_inner()
+        .map_err(|e| IoError::write(&name, e.error()))?;
+    f.sync_all().map_err(|e| IoError::write(&name, e))?;
+    std::fs::rename(tmp, path).map_err(|e| IoError::write(&name, e))
+}
+
+/// Assigns every row of `input`, writing `output` and the rejected rows to `rejected`.
+/// `progress` is told how many input bytes (CSV) or records (other formats) are done.
+pub fn assign_file(
+    assigner: &Assigner,
+    table: Option<&CategoryTable>,
+    input: &Path,
+    output: &Path,
+    rejected: &Path,
+    opts: &AssignOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<AssignReport, IoError> {
+    let in_name = input.display().to_string();
+    let chunk_rows = opts.chunk_rows.max(1);
+    let format = Format::from_path(input)?;
+    let out_format = Format::from_path(output)?;
+
+    // Header and the chunk source.
+    let (header, geo, receiver, reader_thread);
+    if format == Format::Csv {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_path(input)
+            .map_err(|e| IoError::read(&in_name, e))?;
+        header = reader
+            .headers()
+            .map_err(|e| IoError::read(&in_name, e))?
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+            .collect::<Vec<String>>();
+        geo = match (find(&header, &LON_NAMES), find(&header, &LAT_NAMES), find(&header, &WKT_NAMES)) {
+            (Some(i), Some(j), _) => Geo::LonLat(i, j),
+            (_, _, Some(w)) => Geo::Wkt(w),
+            _ => return Err(IoError::read(&in_name, format!("no geometry columns: need lon and lat (or lng/longitude/x, latitude/y) or wkt; found {}", header.join(",")))),
+        };
+        let (tx, rx) = sync_channel::<Result<Chunk, IoError>>(2);
+        let name = in_name.clone();
+        reader_thread = Some(std::thread::spawn(move || {
+            let mut number = 0u64;
+            loop {
+                let mut rows = Vec::with_capacity(chunk_rows);
+                let mut rec = ByteRecord::new();
+                while rows.len() < chunk_rows {
+                    match reader.read_byte_record(&mut rec) {
+                        Ok(true) => {
+                            number += 1;
+                            rows.push((number, std::mem::take(&mut rec)));
+                        }
+                        Ok(false) => break,
+                        Err(e) => {
+                            // A broken row (e.g. bad quoting) is rejected, not fatal.
+                            number += 1;
+                            let mut r = ByteRecord::new();
+                            r.push_field(format!("\u{0}unparsable: {e}").as_bytes());
+                            rows.push((number, r));
+                        }
+                    }
+                }
+                let done = rows.is_empty();
+                let bytes_done = reader.position().byte();
+                let n = rows.len();
+                if tx
+                    .send(Ok(Chunk {
+                        rows,
+                        points: vec![None; n],
+                        bytes_done,
+                    }))
+                    .is_err()
+                    || done
+                {
+                    break;
+                }
+            }
+            let _ = name;
+        }));
+        receiver = rx;
+    } else {
+        let records = read_records(input)?;
+        let all: Vec<_> = records.collect();
+        let mut names: Vec<String> = Vec::new();
+        for r in all.iter().flatten() {
+            for (n, _) in &r.fields {
+                if !names.iter().any(|m| m == n) {
+                    names.push(n.clone());
+                }
+            }
+        }
+        // Geometry-format rows: their fields become text columns; the point comes from
+        // the geometry, or from lon/lat fields when there is none.
+        let lonlat = (find(&names, &LON_NAMES), find(&names, &LAT_NAMES));
+        header = names.clone();
+        geo = match lonlat {
+            (Some(i), Some(j)) if all.iter().flatten().all(|r| r.geometry.is_none()) => {
+                Geo::LonLat(i, j)
+            }
+            _ => Geo::Point,
+        };
+        let (tx, rx) = sync_channel::<Result<Chunk, IoError>>(2);
+        reader_thread = Some(std::thread::spawn(move || {
+            let mut it = all.into_iter().enumerate().peekable();
+            while it.peek().is_some() {
+                let mut rows = Vec::with_capacity(chunk_rows);
+                let mut points = Vec::with_capacity(chunk_rows);
+                for (i, r) in it.by_ref().take(chunk_rows) {
+                    match r {
+                        Ok(rec) => {
+                            let mut b = ByteRecord::new();
+                            for n in &names {
+                                let v = rec
+                                    .fields
+                                    .iter()
+                                    .find(|(k, _)| k == n)
+                                    .and_then(|(_, v)| v.as_text())
+                                    .unwrap_or_default();
+                                b.push_field(v.as_bytes());
+                            }
+                            let p = match rec.geometry {
+                                Some(Geometry::Point(p)) => Some(p),
+                                Some(Geometry::MultiPoint(mp)) if mp.0.len() == 1 => Some(mp.0[0]),
+                                Some(_) => {
+                                    b = ByteRecord::new();
+                                    b.push_field(b"\x00wrong geometry type: expected a point");
+                                    None
+                                }
+                                None => None,
+                            };
+                            rows.push((rec.number, b));
+                            points.push(p);
+                        }
+                        Err(rej) => {
+                            let mut b = ByteRecord::new();
+                            b.push_field(format!("\u{0}{}: {}", rej.reason, rej.detail).as_bytes());
+                            rows.push((rej.record.max(i as u64 + 1), b));
+                            points.push(None);
+                        }
+                    }
+                }
+                let bytes_done = rows.last().map(|r| r.0).unwrap_or(0);
+                if tx
+                    .send(Ok(Chunk {
+                        rows,
+                        points,
+                        bytes_done,
+                    }))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+            let _ = tx.send(Ok(Chunk {
+                rows: Vec::new(),
+                points: Vec::new(),
+                bytes_done: 0,
+            }));
+        }));
+        receiver = rx;
+    }
+    let width = header.len();
+    let category = find(&header, &["category"]).and_then(|i| table.map(|t| (i, t)));
+    let add_lonlat = !matches!(geo, Geo::LonLat(..)) && out_format == Format::Csv;
+
+    // Output.
+    let mut out_header: Vec<String> = header.clone();
+    if add_lonlat {
+        out_header.extend(["lon".to_string(), "lat".to_string()]);
+    }
+    out_header.extend(ADDED.iter().map(|s| s.to_string()));
+    let schema: Vec<(&str, FieldType)> = header
+        .iter()
+        .map(|h| (h.as_str(), FieldType::Text))
+        .chain(ADDED[..5].iter().map(|a| (*a, FieldType::Text)))
+        .chain(std::iter::once(("distance_m", FieldType::Float)))
+        .collect();
+    let mut out = match out_format {
+        Format::Csv => {
+            let (mut w, tmp) = csv_to_tmp(output)?;
+            w.write_record(&out_header)
+                .map_err(|e| IoError::write(&output.display().to_string(), e))?;
+            Out::Csv(w, tmp)
+        }
+        Format::GeoParquet => Out::Stream(TableSink::create(output, &Table::new(&schema))?),
+        Format::GeoJson | Format::FlatGeobuf => Out::Whole(Table::new(&schema)),
+        _ => {
+            return Err(IoError::write(
+                &output.display().to_string(),
+                "assign writes .csv, .parquet, .geojson or .fgb",
+            ))
+        }
+    };
+    let (mut rej_w, rej_tmp) = csv_to_tmp(rejected)?;
+    let rej_name = rejected.display().to_string();
+    rej_w
+        .write_record(["file", "record", "reason", "detail"])
+        .map_err(|e| IoError::write(&rej_name, e))?;
+
+    let mut report = AssignReport {
+        input: in_name.clone(),
+        output: output.display().to_string(),
+        rejected_file: rej_name.clone(),
+        grids: assigner.grids(),
+        boundary_rule: "half-open: a point on an edge shared by two grids goes to the grid east of a north-south edge and north of an east-west edge; a point on the outer boundary of the grid set goes to the lowest-coded grid whose boundary holds it".into(),
+        ..Default::default()
+    };
+    let out_name = output.display().to_string();
+    let mut line = ByteRecord::new();
+    for chunk in receiver {
+        let chunk = chunk?;
+        if chunk.rows.is_empty() {
+            break;
+        }
+        let parsed: Vec<RowResult> = {
+            use rayon::prelude::*;
+            chunk
+                .rows
+                .par_iter()
+                .zip(chunk.points.par_iter())
+                .with_min_len(4096)
+                .map(|((_, rec), pt)| {
+                    if rec.len() == 1 && rec[0].first() == Some(&0) {
+                        let msg = String::from_utf8_lossy(&rec[0][1..]).to_string();
+                        let reason = if msg.starts_with("wrong geometry") {
+                            RejectReason::WrongGeometryType
+                        } else {
+                            RejectReason::Unparsable
+                        };
+                        return Err((reason, msg));
+                    }
+                    parse_row(rec, *pt, width, &geo, category, opts.coords)
+                })
+                .collect()
+        };
+        let coords: Vec<Option<(f64, f64)>> =
+            parsed.iter().map(|r| r.as_ref().ok().copied()).collect();
+        let located = assigner.assign_batch(&coords, opts.nearest_m);
+        let mut chunk_table = Table::new(&schema);
+        for (((number, rec), result), loc) in chunk.rows.iter().zip(&parsed).zip(&located) {
+            report.rows += 1;
+            let (x, y) = match result {
+                Err((reason, detail)) => {
+                    report.rejected += 1;
+                    *report
+                        .rejected_by_reason
+                        .entry(reason.name().to_string())
+                        .or_default() += 1;
+                    rej_w
+                        .write_record([
+                            in_name.as_str(),
+                            &number.to_string(),
+                            reason.name(),
+                            detail.as_str(),
+                        ])
+                        .map_err(|e| IoError::write(&rej_name, e))?;
+                    continue;
+                }
+                Ok(p) => *p,
+            };
+            let (codes, outcome, distance) = match loc.expect("parsed rows are located") {
+                Location::Inside(g) => {
+                    report.assigned += 1;
+                    (Some(assigner.codes(g)), "assigned", None)
+                }
+                Location::Nearest(g, d) => {
+                    report.nearest += 1;
+                    (Some(assigner.codes(g)), "nearest", Some(d))
+                }
+                Location::Outside => {
+                    report.unassigned += 1;
+                    let why = match opts.nearest_m {
+                        Some(m) => format!("no grid within {m} m"),
+                        None => "outside every grid".to_string(),
+                    };
+                    *report.unassigned_by_reason.entry(why).or_default() += 1;
+                    (None, "unassigned", None)
+                }
+            };
+            let code_fields = |c: Option<&gridtwin_core::assign::GridCodes>| -> [String; 4] {
+                match c {
+                    Some(c) => [
+                        c.grid.clone(),
+                        c.community.clone(),
+                        c.street.clone(),
+                        c.district.clone(),
+                    ],
+                    None => Default::default(),
+                }
+            };
+            match &mut out {
+                Out::Csv(w, _) => {
+                    line.clear();
+                    for f in rec.iter() {
+                        line.push_field(f);
+                    }
+                    if add_lonlat {
+                        line.push_field(x.to_string().as_bytes());
+                        line.push_field(y.to_string().as_bytes());
+                    }
+                    match codes {
+                        Some(c) => {
+                            for s in [&c.grid, &c.community, &c.street, &c.district] {
+                                line.push_field(s.as_bytes());
+                            }
+                        }
+                        None => {
+                            for _ in 0..4 {
+                                line.push_field(b"");
+                            }
+                        }
+                    }
+                    line.push_field(outcome.as_bytes());
+                    match distance {
+                        Some(d) => line.push_field(format!("{d:.3}").as_bytes()),
+                        None => line.push_field(b""),
+                    }
+                    w.write_byte_record(&line)
+                        .map_err(|e| IoError::write(&out_name, e))?;
+                }
+                Out::Stream(_) | Out::Whole(_) => {
+                    let mut values: Vec<Value> = rec
+                        .iter()
+                        .map(|f| Value::Text(String::from_utf8_lossy(f).to_string()))
+                        .collect();
+                    values.extend(code_fields(codes).into_iter().map(|s| {
+                        if s.is_empty() {
+                            Value::Null
+                        } else {
+                            Value::Text(s)
+                        }
+                    }));
+                    values.push(Value::Text(outcome.to_string()));
+                    values.push(
+                        distance
+                            .map(|d| Value::Float((d * 1000.0).round() / 1000.0))
+                            .unwrap_or(Value::Null),
+                    );
+                    chunk_table
+                        .rows
+                        .push((Some(Geometry::Point(Point::new(x, y))), values));
+                }
+            }
+        }
+        match &mut out {
+            Out::Stream(s) => s.write(&chunk_table)?,
+            Out::Whole(t) => t.rows.append(&mut chunk_table.rows),
+            Out::Csv(..) => {}
+        }
+        progress(chunk.bytes_done);
+    }
+    if let Some(t) = reader_thread {
+        let _ = t.join();
+    }
+    match out {
+        Out::Csv(w, tmp) => finish_csv(w, &tmp, output)?,
+        Out::Stream(s) => s.finish()?,
+        Out::Whole(t) => crate::format::write_table(output, &t)?,
+    }
+    finish_csv(rej_w, &rej_tmp, rejected)?;
+    Ok(report)
+}
