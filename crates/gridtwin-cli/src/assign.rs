@@ -46,6 +46,9 @@ pub struct AssignArgs {
     /// Rows per streamed chunk.
     #[arg(long, default_value_t = 1 << 17)]
     chunk_rows: usize,
+    /// Bytes per block of the CSV fast path.
+    #[arg(long, default_value_t = 8 << 20, hide = true)]
+    block_bytes: usize,
 }
 
 fn sibling(out: &Path, suffix: &str) -> PathBuf {
@@ -116,6 +119,7 @@ pub fn run(data: &Path, a: AssignArgs) -> Result<ExitCode> {
         nearest_m: a.nearest,
         coords: a.coords,
         chunk_rows: a.chunk_rows,
+        block_bytes: a.block_bytes,
     };
     let t1 = Instant::now();
     let report = assign_file(

@@ -122,7 +122,7 @@ struct Lattice {
 /// Cells of one grid: boundary cells and interior cells.
 fn rasterise(p: &PreparedPolygon, l: &Lattice) -> (Vec<u32>, Vec<u32>) {
     let mut edge = Vec::new();
-    for e in p.edges() {
+    for e in p.boundary_edges() {
         edge_cells(e, l, &mut edge);
     }
     edge.sort_unstable();

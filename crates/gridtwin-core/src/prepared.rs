@@ -155,7 +155,7 @@ impl PreparedPolygon {
     }
 
     /// All edges (for rasterising the boundary).
-    pub(crate) fn edges(&self) -> &[Edge] {
+    pub(crate) fn boundary_edges(&self) -> &[Edge] {
         &self.all
     }
 

@@ -10,14 +10,14 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 
 use csv::ByteRecord;
 use geo::{Geometry, Point};
 use geozero::{wkt::Wkt, ToGeo};
-use gridtwin_core::assign::Assigner;
+use gridtwin_core::assign::{Assigner, GridCodes};
 use gridtwin_core::coord::{check_lon_lat, LonLatProblem, LonLatSystem};
 use gridtwin_core::locate::Location;
 use gridtwin_core::{CategoryKind, CategoryTable, RejectReason};
@@ -38,6 +38,8 @@ pub struct AssignOptions {
     pub coords: LonLatSystem,
     /// Rows per chunk (memory ≈ 3 chunks of rows).
     pub chunk_rows: usize,
+    /// Bytes per block on the CSV fast path (memory ≈ 3 blocks plus their output).
+    pub block_bytes: usize,
 }
 
 impl Default for AssignOptions {
@@ -46,6 +48,7 @@ impl Default for AssignOptions {
             nearest_m: None,
             coords: LonLatSystem::Wgs84,
             chunk_rows: 1 << 17,
+            block_bytes: 8 << 20,
         }
     }
 }
@@ -78,12 +81,184 @@ pub const ADDED: [&str; 6] = [
     "distance_m",
 ];
 
-struct Chunk {
-    /// (record number, fields)
-    rows: Vec<(u64, ByteRecord)>,
-    /// Geometry-format rows carry their point here (CSV rows parse theirs from fields).
-    points: Vec<Option<Point<f64>>>,
-    bytes_done: u64,
+enum Chunk {
+    /// Rows parsed by the csv crate (or converted from another format).
+    Records {
+        /// (record number, fields)
+        rows: Vec<(u64, ByteRecord)>,
+        /// Geometry-format rows carry their point here (CSV rows parse theirs from fields).
+        points: Vec<Option<Point<f64>>>,
+        bytes_done: u64,
+    },
+    /// Fast path: a block of whole, quote-free CSV lines, passed through byte for byte.
+    Lines {
+        block: Vec<u8>,
+        /// (start, end) of each non-empty line, without its line ending.
+        lines: Vec<(u32, u32)>,
+        first_number: u64,
+        bytes_done: u64,
+    },
+}
+
+/// One slice of a fast-path block, processed on one thread.
+#[derive(Default)]
+struct Part {
+    out: Vec<u8>,
+    rejections: Vec<(u64, RejectReason, String)>,
+    assigned: u64,
+    nearest: u64,
+    unassigned: u64,
+}
+
+/// Splits a block of whole lines into non-empty line ranges (line endings stripped).
+fn line_ranges(block: &[u8]) -> Vec<(u32, u32)> {
+    let mut out = Vec::with_capacity(block.len() / 32);
+    let mut start = 0usize;
+    for end in memchr::memchr_iter(b'\n', block).chain(std::iter::once(block.len())) {
+        let mut e = end;
+        if e > start && block[e - 1] == b'\r' {
+            e -= 1;
+        }
+        if e > start {
+            out.push((start as u32, e as u32));
+        }
+        start = end + 1;
+    }
+    out
+}
+
+/// Reads the CSV at `path` in quote-free blocks of whole lines; at the first block
+/// holding a quote character it hands over to the csv crate, seeking to that block's
+/// start — a line boundary, since everything before it is quote-free.
+fn read_csv_blocks(
+    path: &Path,
+    mut offset: u64,
+    chunk_rows: usize,
+    block_bytes: usize,
+    tx: std::sync::mpsc::SyncSender<Result<Chunk, IoError>>,
+) {
+    use std::io::{Read, Seek, SeekFrom};
+    let name = path.display().to_string();
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = tx.send(Err(IoError::read(&name, e)));
+            return;
+        }
+    };
+    if let Err(e) = file.seek(SeekFrom::Start(offset)) {
+        let _ = tx.send(Err(IoError::read(&name, e)));
+        return;
+    }
+    let mut number = 0u64;
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let mut block = std::mem::take(&mut carry);
+        let have = block.len();
+        block.resize(have + block_bytes.max(1), 0);
+        let n = match file.read(&mut block[have..]) {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = tx.send(Err(IoError::read(&name, e)));
+                return;
+            }
+        };
+        block.truncate(have + n);
+        let eof = n == 0;
+        if block.is_empty() {
+            return;
+        }
+        // Keep the partial last line for the next block.
+        if !eof {
+            match memchr::memrchr(b'\n', &block) {
+                Some(i) => carry = block.split_off(i + 1),
+                None => {
+                    carry = block;
+                    continue;
+                }
+            }
+        }
+        if memchr::memchr(b'"', &block).is_some() {
+            read_csv_records(path, offset, number, chunk_rows, tx);
+            return;
+        }
+        offset += block.len() as u64;
+        let lines = line_ranges(&block);
+        let first_number = number + 1;
+        number += lines.len() as u64;
+        if tx
+            .send(Ok(Chunk::Lines {
+                block,
+                lines,
+                first_number,
+                bytes_done: offset,
+            }))
+            .is_err()
+            || eof
+        {
+            return;
+        }
+    }
+}
+
+/// Reads CSV records with the csv crate from byte `offset` (a record boundary), the
+/// first record being number `after + 1`.
+fn read_csv_records(
+    path: &Path,
+    offset: u64,
+    after: u64,
+    chunk_rows: usize,
+    tx: std::sync::mpsc::SyncSender<Result<Chunk, IoError>>,
+) {
+    use std::io::{Seek, SeekFrom};
+    let name = path.display().to_string();
+    let file = File::open(path).and_then(|mut f| f.seek(SeekFrom::Start(offset)).map(|_| f));
+    let file = match file {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = tx.send(Err(IoError::read(&name, e)));
+            return;
+        }
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(std::io::BufReader::with_capacity(1 << 20, file));
+    let mut number = after;
+    loop {
+        let mut rows = Vec::with_capacity(chunk_rows);
+        let mut rec = ByteRecord::new();
+        while rows.len() < chunk_rows {
+            match reader.read_byte_record(&mut rec) {
+                Ok(true) => {
+                    number += 1;
+                    rows.push((number, std::mem::take(&mut rec)));
+                }
+                Ok(false) => break,
+                Err(e) => {
+                    // A broken row (e.g. bad quoting) is rejected, not fatal.
+                    number += 1;
+                    let mut r = ByteRecord::new();
+                    r.push_field(format!("\u{0}unparsable: {e}").as_bytes());
+                    rows.push((number, r));
+                }
+            }
+        }
+        let done = rows.is_empty();
+        let n = rows.len();
+        let bytes_done = offset + reader.position().byte();
+        if done
+            || tx
+                .send(Ok(Chunk::Records {
+                    rows,
+                    points: vec![None; n],
+                    bytes_done,
+                }))
+                .is_err()
+        {
+            return;
+        }
+    }
 }
 
 /// Where coordinates are in a row.
@@ -102,7 +277,7 @@ fn find(header: &[String], names: &[&str]) -> Option<usize> {
 type RowResult = Result<(f64, f64), (RejectReason, String)>;
 
 fn parse_row(
-    rec: &ByteRecord,
+    rec: &[&[u8]],
     pt: Option<Point<f64>>,
     width: usize,
     geo: &Geo,
@@ -175,7 +350,7 @@ fn parse_row(
 }
 
 enum Out {
-    Csv(csv::Writer<BufWriter<File>>, PathBuf),
+    Csv(Option<csv::Writer<BufWriter<File>>>, PathBuf),
     Stream(TableSink),
     Whole(Table),
 }
@@ -212,6 +387,21 @@ fn finish_csv(w: csv::Writer<BufWriter<File>>, tmp: &Path, path: &Path) -> Resul
     std::fs::rename(tmp, path).map_err(|e| IoError::write(&name, e))
 }
 
+/// Appends `,grid,community,street,district,outcome,distance` and a newline.
+fn push_codes(out: &mut Vec<u8>, c: &GridCodes, outcome: &str, distance: Option<f64>) {
+    for code in [&c.grid, &c.community, &c.street, &c.district] {
+        out.push(b',');
+        out.extend_from_slice(code.as_bytes());
+    }
+    out.push(b',');
+    out.extend_from_slice(outcome.as_bytes());
+    out.push(b',');
+    if let Some(d) = distance {
+        out.extend_from_slice(format!("{d:.3}").as_bytes());
+    }
+    out.push(b'\n');
+}
+
 /// Assigns every row of `input`, writing `output` and the rejected rows to `rejected`.
 /// `progress` is told how many input bytes (CSV) or records (other formats) are done.
 pub fn assign_file(
@@ -231,6 +421,7 @@ pub fn assign_file(
     // Header and the chunk source.
     let (header, geo, receiver, reader_thread);
     if format == Format::Csv {
+        // The header, read by the csv crate; its byte length says where rows begin.
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .from_path(input)
@@ -241,50 +432,23 @@ pub fn assign_file(
             .iter()
             .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
             .collect::<Vec<String>>();
+        let body_start = reader.position().byte();
         geo = match (find(&header, &LON_NAMES), find(&header, &LAT_NAMES), find(&header, &WKT_NAMES)) {
             (Some(i), Some(j), _) => Geo::LonLat(i, j),
             (_, _, Some(w)) => Geo::Wkt(w),
             _ => return Err(IoError::read(&in_name, format!("no geometry columns: need lon and lat (or lng/longitude/x, latitude/y) or wkt; found {}", header.join(",")))),
         };
         let (tx, rx) = sync_channel::<Result<Chunk, IoError>>(2);
-        let name = in_name.clone();
+        let path = input.to_path_buf();
+        let block_bytes = opts.block_bytes;
+        // Quote-free lines pass through byte for byte when the output is CSV too.
+        let fast = out_format == Format::Csv && matches!(geo, Geo::LonLat(..));
         reader_thread = Some(std::thread::spawn(move || {
-            let mut number = 0u64;
-            loop {
-                let mut rows = Vec::with_capacity(chunk_rows);
-                let mut rec = ByteRecord::new();
-                while rows.len() < chunk_rows {
-                    match reader.read_byte_record(&mut rec) {
-                        Ok(true) => {
-                            number += 1;
-                            rows.push((number, std::mem::take(&mut rec)));
-                        }
-                        Ok(false) => break,
-                        Err(e) => {
-                            // A broken row (e.g. bad quoting) is rejected, not fatal.
-                            number += 1;
-                            let mut r = ByteRecord::new();
-                            r.push_field(format!("\u{0}unparsable: {e}").as_bytes());
-                            rows.push((number, r));
-                        }
-                    }
-                }
-                let done = rows.is_empty();
-                let bytes_done = reader.position().byte();
-                let n = rows.len();
-                if tx
-                    .send(Ok(Chunk {
-                        rows,
-                        points: vec![None; n],
-                        bytes_done,
-                    }))
-                    .is_err()
-                    || done
-                {
-                    break;
-                }
+            if fast {
+                read_csv_blocks(&path, body_start, chunk_rows, block_bytes, tx)
+            } else {
+                read_csv_records(&path, body_start, 0, chunk_rows, tx)
             }
-            let _ = name;
         }));
         receiver = rx;
     } else {
@@ -350,7 +514,7 @@ pub fn assign_file(
                 }
                 let bytes_done = rows.last().map(|r| r.0).unwrap_or(0);
                 if tx
-                    .send(Ok(Chunk {
+                    .send(Ok(Chunk::Records {
                         rows,
                         points,
                         bytes_done,
@@ -360,11 +524,6 @@ pub fn assign_file(
                     break;
                 }
             }
-            let _ = tx.send(Ok(Chunk {
-                rows: Vec::new(),
-                points: Vec::new(),
-                bytes_done: 0,
-            }));
         }));
         receiver = rx;
     }
@@ -389,7 +548,7 @@ pub fn assign_file(
             let (mut w, tmp) = csv_to_tmp(output)?;
             w.write_record(&out_header)
                 .map_err(|e| IoError::write(&output.display().to_string(), e))?;
-            Out::Csv(w, tmp)
+            Out::Csv(Some(w), tmp)
         }
         Format::GeoParquet => Out::Stream(TableSink::create(output, &Table::new(&schema))?),
         Format::GeoJson | Format::FlatGeobuf => Out::Whole(Table::new(&schema)),
@@ -415,12 +574,137 @@ pub fn assign_file(
         ..Default::default()
     };
     let out_name = output.display().to_string();
+    let unassigned_why = match opts.nearest_m {
+        Some(m) => format!("no grid within {m} m"),
+        None => "outside every grid".to_string(),
+    };
     let mut line = ByteRecord::new();
     for chunk in receiver {
-        let chunk = chunk?;
-        if chunk.rows.is_empty() {
-            break;
+        struct Records {
+            rows: Vec<(u64, ByteRecord)>,
+            points: Vec<Option<Point<f64>>>,
+            bytes_done: u64,
         }
+        let chunk = match chunk? {
+            Chunk::Records {
+                rows,
+                points,
+                bytes_done,
+            } => Records {
+                rows,
+                points,
+                bytes_done,
+            },
+            Chunk::Lines {
+                block,
+                lines,
+                first_number,
+                bytes_done,
+            } => {
+                use rayon::prelude::*;
+                const SLICE: usize = 8192;
+                let parts: Vec<Part> = lines
+                    .par_chunks(SLICE)
+                    .enumerate()
+                    .map(|(ci, slice)| {
+                        let mut part = Part {
+                            out: Vec::with_capacity(slice.len() * 96),
+                            ..Default::default()
+                        };
+                        let mut fields: Vec<&[u8]> = Vec::with_capacity(width);
+                        for (k, &(a, b)) in slice.iter().enumerate() {
+                            let number = first_number + (ci * SLICE + k) as u64;
+                            let line = &block[a as usize..b as usize];
+                            fields.clear();
+                            fields.extend(line.split(|&c| c == b','));
+                            match parse_row(&fields, None, width, &geo, category, opts.coords) {
+                                Err((reason, detail)) => {
+                                    part.rejections.push((number, reason, detail))
+                                }
+                                Ok((x, y)) => {
+                                    part.out.extend_from_slice(line);
+                                    match assigner.assign(x, y, opts.nearest_m) {
+                                        Location::Inside(g) => {
+                                            part.assigned += 1;
+                                            push_codes(
+                                                &mut part.out,
+                                                assigner.codes(g),
+                                                "assigned",
+                                                None,
+                                            );
+                                        }
+                                        Location::Nearest(g, d) => {
+                                            part.nearest += 1;
+                                            push_codes(
+                                                &mut part.out,
+                                                assigner.codes(g),
+                                                "nearest",
+                                                Some(d),
+                                            );
+                                        }
+                                        Location::Outside => {
+                                            part.unassigned += 1;
+                                            part.out.extend_from_slice(b",,,,,unassigned,\n");
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        part
+                    })
+                    .collect();
+                let Out::Csv(w, _) = &mut out else {
+                    unreachable!("the fast path writes CSV")
+                };
+                // Raw bytes go to the file under the csv writer, which is emptied first.
+                let mut raw = w
+                    .take()
+                    .expect("writer present")
+                    .into_inner()
+                    .map_err(|e| IoError::write(&out_name, e.error()))?;
+                for part in &parts {
+                    raw.write_all(&part.out)
+                        .map_err(|e| IoError::write(&out_name, e))?;
+                }
+                *w = Some(
+                    csv::WriterBuilder::new()
+                        .has_headers(false)
+                        .from_writer(raw),
+                );
+                for part in parts {
+                    report.assigned += part.assigned;
+                    report.nearest += part.nearest;
+                    report.unassigned += part.unassigned;
+                    report.rows += part.assigned
+                        + part.nearest
+                        + part.unassigned
+                        + part.rejections.len() as u64;
+                    if part.unassigned > 0 {
+                        *report
+                            .unassigned_by_reason
+                            .entry(unassigned_why.clone())
+                            .or_default() += part.unassigned;
+                    }
+                    for (number, reason, detail) in part.rejections {
+                        report.rejected += 1;
+                        *report
+                            .rejected_by_reason
+                            .entry(reason.name().to_string())
+                            .or_default() += 1;
+                        rej_w
+                            .write_record([
+                                in_name.as_str(),
+                                &number.to_string(),
+                                reason.name(),
+                                detail.as_str(),
+                            ])
+                            .map_err(|e| IoError::write(&rej_name, e))?;
+                    }
+                }
+                progress(bytes_done);
+                continue;
+            }
+        };
         let parsed: Vec<RowResult> = {
             use rayon::prelude::*;
             chunk
@@ -438,7 +722,8 @@ pub fn assign_file(
                         };
                         return Err((reason, msg));
                     }
-                    parse_row(rec, *pt, width, &geo, category, opts.coords)
+                    let fields: Vec<&[u8]> = rec.iter().collect();
+                    parse_row(&fields, *pt, width, &geo, category, opts.coords)
                 })
                 .collect()
         };
@@ -478,11 +763,10 @@ pub fn assign_file(
                 }
                 Location::Outside => {
                     report.unassigned += 1;
-                    let why = match opts.nearest_m {
-                        Some(m) => format!("no grid within {m} m"),
-                        None => "outside every grid".to_string(),
-                    };
-                    *report.unassigned_by_reason.entry(why).or_default() += 1;
+                    *report
+                        .unassigned_by_reason
+                        .entry(unassigned_why.clone())
+                        .or_default() += 1;
                     (None, "unassigned", None)
                 }
             };
@@ -524,7 +808,9 @@ pub fn assign_file(
                         Some(d) => line.push_field(format!("{d:.3}").as_bytes()),
                         None => line.push_field(b""),
                     }
-                    w.write_byte_record(&line)
+                    w.as_mut()
+                        .expect("writer present")
+                        .write_byte_record(&line)
                         .map_err(|e| IoError::write(&out_name, e))?;
                 }
                 Out::Stream(_) | Out::Whole(_) => {
@@ -562,7 +848,7 @@ pub fn assign_file(
         let _ = t.join();
     }
     match out {
-        Out::Csv(w, tmp) => finish_csv(w, &tmp, output)?,
+        Out::Csv(w, tmp) => finish_csv(w.expect("writer present"), &tmp, output)?,
         Out::Stream(s) => s.finish()?,
         Out::Whole(t) => crate::format::write_table(output, &t)?,
     }
