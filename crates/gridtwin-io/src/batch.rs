@@ -291,7 +291,7 @@ fn parse_row(
         ));
     }
     let num = |i: usize, what: &str| -> Result<f64, (RejectReason, String)> {
-        let s = std::str::from_utf8(&rec[i]).unwrap_or("").trim();
+        let s = std::str::from_utf8(rec[i]).unwrap_or("").trim();
         if s.is_empty() {
             return Err((RejectReason::MissingCoordinate, format!("{what} is empty")));
         }
@@ -305,7 +305,7 @@ fn parse_row(
     let (x, y) = match geo {
         Geo::LonLat(i, j) => (num(*i, "lon")?, num(*j, "lat")?),
         Geo::Wkt(i) => {
-            let s = std::str::from_utf8(&rec[*i]).unwrap_or("");
+            let s = std::str::from_utf8(rec[*i]).unwrap_or("");
             if s.trim().is_empty() {
                 return Err((RejectReason::MissingCoordinate, "empty WKT".into()));
             }
@@ -336,7 +336,7 @@ fn parse_row(
         }
     }
     if let Some((i, table)) = category {
-        let s = std::str::from_utf8(&rec[i]).unwrap_or("").trim();
+        let s = std::str::from_utf8(rec[i]).unwrap_or("").trim();
         if table.find(CategoryKind::Component, s).is_none()
             && table.find(CategoryKind::Event, s).is_none()
         {
