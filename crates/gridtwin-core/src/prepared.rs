@@ -47,6 +47,16 @@ pub struct PreparedPolygon {
 /// Polygons with more edges than this get a band index.
 const INDEX_FROM_EDGES: usize = 32;
 
+/// Exact sign of the orientation of (edge start, edge end, point): > 0 left, 0 on.
+#[inline]
+fn orient(e: &Edge, x: f64, y: f64) -> f64 {
+    robust::orient2d(
+        robust::Coord { x: e[0], y: e[1] },
+        robust::Coord { x: e[2], y: e[3] },
+        robust::Coord { x, y },
+    )
+}
+
 fn canonical(a: geo::Coord<f64>, b: geo::Coord<f64>) -> Edge {
     if (a.y, a.x) <= (b.y, b.x) {
         [a.x, a.y, b.x, b.y]
@@ -106,9 +116,12 @@ impl PreparedPolygon {
         self.bbox
     }
 
+    /// The edge counts when it spans `y` (half-open) and the point is strictly west of
+    /// it: strictly left of the upward edge, by Shewchuk's exact orientation predicate —
+    /// so a point a hair's breadth off a boundary is decided exactly, not by rounding.
     #[inline]
     fn crosses(e: &Edge, x: f64, y: f64) -> bool {
-        e[1] <= y && y < e[3] && x < e[0] + (y - e[1]) * (e[2] - e[0]) / (e[3] - e[1])
+        e[1] <= y && y < e[3] && orient(e, x, y) > 0.0
     }
 
     /// Inside under the half-open rule (see the module documentation).
