@@ -359,3 +359,78 @@ fn fast_path_and_quoted_rows_agree_across_blocks() {
     // 200 lines, one blank (not a record): 199 records, one rejected
     assert_eq!(r.len(), 198);
 }
+
+#[test]
+fn aggregate_counts_by_grid_category_window_and_h3() {
+    let tmp = tempfile::tempdir().unwrap();
+    let grids = two_by_two(tmp.path());
+    let points = tmp.path().join("inc.csv");
+    std::fs::write(
+        &points,
+        "id,category,time,lon,lat\n\
+         1,0501,2025-03-01T08:10:00Z,121.005,31.005\n\
+         2,0501,2025-03-01T08:50:00Z,121.006,31.004\n\
+         3,0502,2025-03-01T08:20:00Z,121.006,31.004\n\
+         4,0501,2025-03-01T09:05:00Z,121.005,31.005\n\
+         5,0501,2025-03-01T08:15:00Z,121.015,31.015\n\
+         6,0501,2025-03-01T08:15:00Z,13.405,52.52\n",
+    )
+    .unwrap();
+    let assigned = tmp.path().join("assigned.csv");
+    ok(&[
+        "assign",
+        "--grids",
+        s(&grids),
+        "--points",
+        s(&points),
+        "--out",
+        s(&assigned),
+    ]);
+    let counts = tmp.path().join("counts.csv");
+    let stdout = ok(&[
+        "aggregate",
+        "--points",
+        s(&assigned),
+        "--by",
+        "grid",
+        "--category",
+        "--window",
+        "1h",
+        "--out",
+        s(&counts),
+    ]);
+    assert!(
+        stdout.contains("6 rows: 6 counted in 5 groups, 0 rejected"),
+        "{stdout}"
+    );
+    let text = std::fs::read_to_string(&counts).unwrap();
+    assert_eq!(
+        text,
+        "grid_code,category,window_start,count\n\
+         ,0501,2025-03-01T08:00:00Z,1\n\
+         31010100100102,0501,2025-03-01T08:00:00Z,1\n\
+         31010100100103,0501,2025-03-01T08:00:00Z,2\n\
+         31010100100103,0501,2025-03-01T09:00:00Z,1\n\
+         31010100100103,0502,2025-03-01T08:00:00Z,1\n"
+    );
+    // straight from points, grouped by community and H3 resolution 9
+    let by_h3 = tmp.path().join("h3.csv");
+    ok(&[
+        "aggregate",
+        "--points",
+        s(&points),
+        "--grids",
+        s(&grids),
+        "--by",
+        "community",
+        "--by",
+        "h3:9",
+        "--out",
+        s(&by_h3),
+    ]);
+    let rows = rows(&by_h3);
+    assert_eq!(rows[0], ["", "891f1d48947ffff", "1"]); // the h3o check value, outside every grid
+    let total: u64 = rows.iter().map(|r| r[2].parse::<u64>().unwrap()).sum();
+    assert_eq!(total, 6);
+    assert!(rows[1..].iter().all(|r| r[0] == "310101001001"));
+}

@@ -1,5 +1,6 @@
 //! `gridtwin`: the command line of the gridtwin city grid-management engine.
 
+mod aggregate;
 mod assign;
 mod import;
 mod info;
@@ -29,6 +30,8 @@ struct Cli {
 enum Command {
     /// Assign points (components, incidents) to unit grids and every level above.
     Assign(assign::AssignArgs),
+    /// Count points per grid or level, per H3 cell, per category and time window.
+    Aggregate(aggregate::AggregateArgs),
     /// Import a city: an OSM city settings file (e.g. data/helsinki/city.toml), or layers in any format.
     Import(import::ImportArgs),
     /// Counts per level and category, extent and data quality of a city directory.
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Assign(a) => assign::run(&cli.data, a),
+        Command::Aggregate(a) => aggregate::run(&cli.data, a),
         Command::Import(a) => import::run(&cli.data, a),
         Command::Info(a) => info::run(a),
         Command::Synth(a) => synth::run(&cli.data, a),

@@ -7,6 +7,7 @@
 //!
 //! This crate never depends on readers, the simulation, the viewer or the CLI.
 
+pub mod aggregate;
 pub mod area;
 pub mod assign;
 pub mod building;
