@@ -46,6 +46,9 @@ pub struct AssignArgs {
     /// Rows per streamed chunk.
     #[arg(long, default_value_t = 1 << 17)]
     chunk_rows: usize,
+    /// Lattice cells per grid in the cell cache.
+    #[arg(long, default_value_t = 64.0, hide = true)]
+    cells_per_grid: f64,
     /// Bytes per block of the CSV fast path.
     #[arg(long, default_value_t = 8 << 20, hide = true)]
     block_bytes: usize,
@@ -95,7 +98,14 @@ pub fn run(data: &Path, a: AssignArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     }
-    let assigner = Assigner::new(&areas, &tables.rule, LocatorOptions::default());
+    let assigner = Assigner::new(
+        &areas,
+        &tables.rule,
+        LocatorOptions {
+            cells_per_grid: a.cells_per_grid,
+            ..LocatorOptions::default()
+        },
+    );
     if assigner.grids() == 0 {
         bail!(
             "{}: no unit grids (codes of {} digits) to assign to",

@@ -79,6 +79,21 @@ impl Assigner {
         self.locator.locate_or_nearest(lon, lat, nearest_m)
     }
 
+    /// Locates a slice of points on this thread, cell lookups batched (see
+    /// [`GridLocator::locate_many`]); nearest grids are searched for those outside.
+    pub fn assign_many(&self, points: &[(f64, f64)], nearest_m: Option<f64>) -> Vec<Location> {
+        let mut found = Vec::with_capacity(points.len());
+        self.locator.locate_many(points, &mut found);
+        points
+            .iter()
+            .zip(found)
+            .map(|(&(x, y), f)| match f {
+                Some(g) => Location::Inside(g),
+                None => self.locator.locate_or_nearest(x, y, nearest_m),
+            })
+            .collect()
+    }
+
     /// Locates a batch in parallel; `None` entries (rejected rows) stay `None`.
     pub fn assign_batch(
         &self,

@@ -60,6 +60,11 @@ pub struct GridLocator {
     list_start: Vec<u32>,
     lists: Vec<u32>,
     envelopes: RTree<GeomWithData<rstar::primitives::Rectangle<[f64; 2]>, u32>>,
+    /// Crossing edges of all small polygons, contiguous per grid: the exact test on an
+    /// edge cell reads one short run of memory instead of chasing per-polygon
+    /// allocations. `u32::MAX` marks a banded (large) polygon, tested through its index.
+    flat_edges: Vec<[f64; 4]>,
+    flat_start: Vec<u32>,
 }
 
 /// How a point was located.
@@ -153,7 +158,33 @@ fn rasterise(p: &PreparedPolygon, l: &Lattice) -> (Vec<u32>, Vec<u32>) {
     (edge, inside)
 }
 
+fn flatten(polygons: &[PreparedPolygon]) -> (Vec<[f64; 4]>, Vec<u32>) {
+    let mut edges = Vec::new();
+    let mut start = Vec::with_capacity(polygons.len() + 1);
+    for p in polygons {
+        start.push(edges.len() as u32);
+        if !p.is_banded() {
+            edges.extend_from_slice(p.crossing_edges());
+        }
+    }
+    start.push(edges.len() as u32);
+    (edges, start)
+}
+
 impl GridLocator {
+    /// Half-open test of grid `g`, on the contiguous edges when it has few.
+    #[inline]
+    fn contains(&self, g: u32, x: f64, y: f64) -> bool {
+        let (a, b) = (
+            self.flat_start[g as usize] as usize,
+            self.flat_start[g as usize + 1] as usize,
+        );
+        if a == b {
+            return self.polygons[g as usize].contains(x, y);
+        }
+        PreparedPolygon::contains_edges(&self.flat_edges[a..b], x, y)
+    }
+
     /// Builds the locator over `grids`; their order decides outer-boundary ties.
     pub fn new(grids: &[Area], options: LocatorOptions) -> Self {
         let polygons: Vec<PreparedPolygon> = grids
@@ -182,8 +213,11 @@ impl GridLocator {
                 })
                 .collect(),
         );
+        let (flat_edges, flat_start) = flatten(&polygons);
         let Some(b) = bbox else {
             return GridLocator {
+                flat_edges,
+                flat_start,
                 polygons,
                 x0: 0.0,
                 y0: 0.0,
@@ -253,6 +287,8 @@ impl GridLocator {
             }
         }
         GridLocator {
+            flat_edges,
+            flat_start,
             polygons,
             x0: l.x0,
             y0: l.y0,
@@ -286,9 +322,9 @@ impl GridLocator {
         )
     }
 
-    /// The grid holding the point, by the assignment rule.
+    /// The lattice cell holding a point, if any.
     #[inline]
-    pub fn locate(&self, x: f64, y: f64) -> Option<u32> {
+    fn cell_of(&self, x: f64, y: f64) -> Option<usize> {
         let fx = (x - self.x0) * self.inv_w;
         let fy = (y - self.y0) * self.inv_h;
         if !(fx >= 0.0 && fy >= 0.0) {
@@ -306,10 +342,12 @@ impl GridLocator {
         } else {
             cy
         };
-        if cx >= self.nx || cy >= self.ny {
-            return None;
-        }
-        let v = self.cells[cy * self.nx + cx];
+        (cx < self.nx && cy < self.ny).then_some(cy * self.nx + cx)
+    }
+
+    /// The grid for a point given its cell's value.
+    #[inline]
+    fn resolve(&self, v: u32, x: f64, y: f64) -> Option<u32> {
         if v & EDGE == 0 {
             return v.checked_sub(1);
         }
@@ -318,13 +356,36 @@ impl GridLocator {
         candidates
             .iter()
             .copied()
-            .find(|&g| self.polygons[g as usize].contains(x, y))
+            .find(|&g| self.contains(g, x, y))
             .or_else(|| {
                 candidates
                     .iter()
                     .copied()
                     .find(|&g| self.polygons[g as usize].on_boundary(x, y))
             })
+    }
+
+    /// The grid holding the point, by the assignment rule.
+    #[inline]
+    pub fn locate(&self, x: f64, y: f64) -> Option<u32> {
+        let c = self.cell_of(x, y)?;
+        self.resolve(self.cells[c], x, y)
+    }
+
+    /// [`GridLocator::locate`] for many points. Cell values are gathered in a first
+    /// tight pass, so the memory system overlaps their cache misses, then resolved.
+    pub fn locate_many(&self, points: &[(f64, f64)], out: &mut Vec<Option<u32>>) {
+        let values: Vec<u32> = points
+            .iter()
+            .map(|&(x, y)| self.cell_of(x, y).map_or(0, |c| self.cells[c]))
+            .collect();
+        out.clear();
+        out.extend(
+            points
+                .iter()
+                .zip(&values)
+                .map(|(&(x, y), &v)| self.resolve(v, x, y)),
+        );
     }
 
     /// Locates, and for points outside every grid finds the nearest grid within

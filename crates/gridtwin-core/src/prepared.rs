@@ -116,6 +116,26 @@ impl PreparedPolygon {
         self.bbox
     }
 
+    /// Crossing edges (non-horizontal), canonical; the locator keeps them contiguous.
+    pub(crate) fn crossing_edges(&self) -> &[Edge] {
+        &self.edges
+    }
+
+    /// True when [`PreparedPolygon::contains`] uses the band index (many edges).
+    pub(crate) fn is_banded(&self) -> bool {
+        !self.bands.is_empty()
+    }
+
+    /// The half-open test over a slice of crossing edges.
+    #[inline]
+    pub(crate) fn contains_edges(edges: &[Edge], x: f64, y: f64) -> bool {
+        let mut inside = false;
+        for e in edges {
+            inside ^= Self::crosses(e, x, y);
+        }
+        inside
+    }
+
     /// The edge counts when it spans `y` (half-open) and the point is strictly west of
     /// it: strictly left of the upward edge, by Shewchuk's exact orientation predicate —
     /// so a point a hair's breadth off a boundary is decided exactly, not by rounding.

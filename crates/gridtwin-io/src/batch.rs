@@ -154,16 +154,17 @@ fn read_csv_blocks(
     let mut carry: Vec<u8> = Vec::new();
     loop {
         let mut block = std::mem::take(&mut carry);
-        let have = block.len();
-        block.resize(have + block_bytes.max(1), 0);
-        let n = match file.read(&mut block[have..]) {
+        block.reserve(block_bytes.max(1));
+        let n = match (&mut file)
+            .take(block_bytes.max(1) as u64)
+            .read_to_end(&mut block)
+        {
             Ok(n) => n,
             Err(e) => {
                 let _ = tx.send(Err(IoError::read(&name, e)));
                 return;
             }
         };
-        block.truncate(have + n);
         let eof = n == 0;
         if block.is_empty() {
             return;
@@ -350,9 +351,110 @@ fn parse_row(
 }
 
 enum Out {
-    Csv(Option<csv::Writer<BufWriter<File>>>, PathBuf),
+    Csv(CsvOut),
     Stream(TableSink),
     Whole(Table),
+}
+
+/// CSV output written by its own thread, so formatting the next chunk overlaps with
+/// writing this one. Rows are formatted into byte buffers on the caller's side.
+struct CsvOut {
+    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    handle: Option<std::thread::JoinHandle<Result<(), IoError>>>,
+    fmt: csv::Writer<Vec<u8>>,
+    tmp: PathBuf,
+    path: PathBuf,
+}
+
+fn byte_writer() -> csv::Writer<Vec<u8>> {
+    csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::with_capacity(1 << 20))
+}
+
+impl CsvOut {
+    fn create(path: &Path) -> Result<Self, IoError> {
+        let name = path.display().to_string();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| IoError::write(&name, e))?;
+        }
+        let tmp = tmp_of(path);
+        let file = File::create(&tmp).map_err(|e| IoError::write(&name, e))?;
+        let (tx, rx) = sync_channel::<Vec<u8>>(4);
+        let handle = std::thread::spawn(move || {
+            let mut w = BufWriter::with_capacity(1 << 20, file);
+            for buf in rx {
+                w.write_all(&buf).map_err(|e| IoError::write(&name, e))?;
+            }
+            let f = w
+                .into_inner()
+                .map_err(|e| IoError::write(&name, e.error()))?;
+            f.sync_all().map_err(|e| IoError::write(&name, e))
+        });
+        Ok(CsvOut {
+            tx: Some(tx),
+            handle: Some(handle),
+            fmt: byte_writer(),
+            tmp,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn failed(&mut self) -> IoError {
+        self.tx = None;
+        match self.handle.take().map(|h| h.join()) {
+            Some(Ok(Err(e))) => e,
+            _ => IoError::write(&self.path.display().to_string(), "the writer stopped"),
+        }
+    }
+
+    /// Sends bytes already formatted as CSV lines.
+    fn send(&mut self, bytes: Vec<u8>) -> Result<(), IoError> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let sent = self
+            .tx
+            .as_ref()
+            .map(|tx| tx.send(bytes).is_ok())
+            .unwrap_or(false);
+        if sent {
+            Ok(())
+        } else {
+            Err(self.failed())
+        }
+    }
+
+    /// Formats one record (quoting as needed).
+    fn record<R: AsRef<[u8]>>(
+        &mut self,
+        fields: impl IntoIterator<Item = R>,
+    ) -> Result<(), IoError> {
+        let name = self.path.display().to_string();
+        self.fmt
+            .write_record(fields)
+            .map_err(|e| IoError::write(&name, e))
+    }
+
+    /// Sends what [`CsvOut::record`] formatted so far.
+    fn flush_records(&mut self) -> Result<(), IoError> {
+        let name = self.path.display().to_string();
+        let bytes = std::mem::replace(&mut self.fmt, byte_writer())
+            .into_inner()
+            .map_err(|e| IoError::write(&name, e.error()))?;
+        self.send(bytes)
+    }
+
+    fn finish(mut self) -> Result<(), IoError> {
+        self.flush_records()?;
+        self.tx = None;
+        let name = self.path.display().to_string();
+        match self.handle.take().map(|h| h.join()) {
+            Some(Ok(r)) => r?,
+            _ => return Err(IoError::write(&name, "the writer thread panicked")),
+        }
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| IoError::write(&name, e))
+    }
 }
 
 fn tmp_of(path: &Path) -> PathBuf {
@@ -545,10 +647,9 @@ pub fn assign_file(
         .collect();
     let mut out = match out_format {
         Format::Csv => {
-            let (mut w, tmp) = csv_to_tmp(output)?;
-            w.write_record(&out_header)
-                .map_err(|e| IoError::write(&output.display().to_string(), e))?;
-            Out::Csv(Some(w), tmp)
+            let mut w = CsvOut::create(output)?;
+            w.record(&out_header)?;
+            Out::Csv(w)
         }
         Format::GeoParquet => Out::Stream(TableSink::create(output, &Table::new(&schema))?),
         Format::GeoJson | Format::FlatGeobuf => Out::Whole(Table::new(&schema)),
@@ -573,7 +674,6 @@ pub fn assign_file(
         boundary_rule: "half-open: a point on an edge shared by two grids goes to the grid east of a north-south edge and north of an east-west edge; a point on the outer boundary of the grid set goes to the lowest-coded grid whose boundary holds it".into(),
         ..Default::default()
     };
-    let out_name = output.display().to_string();
     let unassigned_why = match opts.nearest_m {
         Some(m) => format!("no grid within {m} m"),
         None => "outside every grid".to_string(),
@@ -612,65 +712,58 @@ pub fn assign_file(
                             ..Default::default()
                         };
                         let mut fields: Vec<&[u8]> = Vec::with_capacity(width);
+                        // Parse every line, locate all points together, then format.
+                        let mut ok: Vec<(usize, (f64, f64))> = Vec::with_capacity(slice.len());
                         for (k, &(a, b)) in slice.iter().enumerate() {
-                            let number = first_number + (ci * SLICE + k) as u64;
                             let line = &block[a as usize..b as usize];
                             fields.clear();
                             fields.extend(line.split(|&c| c == b','));
                             match parse_row(&fields, None, width, &geo, category, opts.coords) {
                                 Err((reason, detail)) => {
-                                    part.rejections.push((number, reason, detail))
+                                    let number = first_number + (ci * SLICE + k) as u64;
+                                    part.rejections.push((number, reason, detail));
                                 }
-                                Ok((x, y)) => {
-                                    part.out.extend_from_slice(line);
-                                    match assigner.assign(x, y, opts.nearest_m) {
-                                        Location::Inside(g) => {
-                                            part.assigned += 1;
-                                            push_codes(
-                                                &mut part.out,
-                                                assigner.codes(g),
-                                                "assigned",
-                                                None,
-                                            );
-                                        }
-                                        Location::Nearest(g, d) => {
-                                            part.nearest += 1;
-                                            push_codes(
-                                                &mut part.out,
-                                                assigner.codes(g),
-                                                "nearest",
-                                                Some(d),
-                                            );
-                                        }
-                                        Location::Outside => {
-                                            part.unassigned += 1;
-                                            part.out.extend_from_slice(b",,,,,unassigned,\n");
-                                        }
-                                    }
+                                Ok(p) => ok.push((k, p)),
+                            }
+                        }
+                        let points: Vec<(f64, f64)> = ok.iter().map(|&(_, p)| p).collect();
+                        let located = assigner.assign_many(&points, opts.nearest_m);
+                        for (&(k, _), loc) in ok.iter().zip(located) {
+                            let (a, b) = slice[k];
+                            part.out.extend_from_slice(&block[a as usize..b as usize]);
+                            match loc {
+                                Location::Inside(g) => {
+                                    part.assigned += 1;
+                                    push_codes(&mut part.out, assigner.codes(g), "assigned", None);
+                                }
+                                Location::Nearest(g, d) => {
+                                    part.nearest += 1;
+                                    push_codes(
+                                        &mut part.out,
+                                        assigner.codes(g),
+                                        "nearest",
+                                        Some(d),
+                                    );
+                                }
+                                Location::Outside => {
+                                    part.unassigned += 1;
+                                    part.out.extend_from_slice(b",,,,,unassigned,\n");
                                 }
                             }
                         }
                         part
                     })
                     .collect();
-                let Out::Csv(w, _) = &mut out else {
+                let Out::Csv(w) = &mut out else {
                     unreachable!("the fast path writes CSV")
                 };
-                // Raw bytes go to the file under the csv writer, which is emptied first.
-                let mut raw = w
-                    .take()
-                    .expect("writer present")
-                    .into_inner()
-                    .map_err(|e| IoError::write(&out_name, e.error()))?;
-                for part in &parts {
-                    raw.write_all(&part.out)
-                        .map_err(|e| IoError::write(&out_name, e))?;
+                w.flush_records()?;
+                let mut counted = Vec::with_capacity(parts.len());
+                for mut part in parts {
+                    w.send(std::mem::take(&mut part.out))?;
+                    counted.push(part);
                 }
-                *w = Some(
-                    csv::WriterBuilder::new()
-                        .has_headers(false)
-                        .from_writer(raw),
-                );
+                let parts = counted;
                 for part in parts {
                     report.assigned += part.assigned;
                     report.nearest += part.nearest;
@@ -782,7 +875,7 @@ pub fn assign_file(
                 }
             };
             match &mut out {
-                Out::Csv(w, _) => {
+                Out::Csv(w) => {
                     line.clear();
                     for f in rec.iter() {
                         line.push_field(f);
@@ -808,10 +901,7 @@ pub fn assign_file(
                         Some(d) => line.push_field(format!("{d:.3}").as_bytes()),
                         None => line.push_field(b""),
                     }
-                    w.as_mut()
-                        .expect("writer present")
-                        .write_byte_record(&line)
-                        .map_err(|e| IoError::write(&out_name, e))?;
+                    w.record(&line)?;
                 }
                 Out::Stream(_) | Out::Whole(_) => {
                     let mut values: Vec<Value> = rec
@@ -840,7 +930,7 @@ pub fn assign_file(
         match &mut out {
             Out::Stream(s) => s.write(&chunk_table)?,
             Out::Whole(t) => t.rows.append(&mut chunk_table.rows),
-            Out::Csv(..) => {}
+            Out::Csv(w) => w.flush_records()?,
         }
         progress(chunk.bytes_done);
     }
@@ -848,7 +938,7 @@ pub fn assign_file(
         let _ = t.join();
     }
     match out {
-        Out::Csv(w, tmp) => finish_csv(w.expect("writer present"), &tmp, output)?,
+        Out::Csv(w) => w.finish()?,
         Out::Stream(s) => s.finish()?,
         Out::Whole(t) => crate::format::write_table(output, &t)?,
     }
