@@ -2,9 +2,11 @@
 
 mod aggregate;
 mod assign;
+mod charts;
 mod import;
 mod info;
 mod progress;
+mod simulate;
 mod synth;
 
 use std::path::PathBuf;
@@ -36,6 +38,10 @@ enum Command {
     Import(import::ImportArgs),
     /// Counts per level and category, extent and data quality of a city directory.
     Info(info::InfoArgs),
+    /// Run seeded replications of a scenario (scenes/*.toml).
+    Simulate(simulate::SimulateArgs),
+    /// Compare two simulate runs: KPI differences with paired confidence intervals, charts.
+    Compare(simulate::CompareArgs),
     /// Write a synthetic megacity (grids, components, incidents), deterministic by seed.
     Synth(synth::SynthArgs),
 }
@@ -48,6 +54,8 @@ fn main() -> ExitCode {
         Command::Import(a) => import::run(&cli.data, a),
         Command::Info(a) => info::run(a),
         Command::Synth(a) => synth::run(&cli.data, a),
+        Command::Simulate(a) => simulate::run_simulate(a),
+        Command::Compare(a) => simulate::run_compare(a),
     };
     match result {
         Ok(code) => code,

@@ -114,6 +114,11 @@ impl WorkingCalendar {
         })
     }
 
+    /// The calendar's offset from UTC, seconds.
+    pub fn utc_offset_s(&self) -> i64 {
+        self.utc_offset_s
+    }
+
     /// Local day number and weekday (Monday = 0) of a Unix time. 1970-01-01 was a Thursday.
     fn local_day(&self, t: i64) -> (i64, usize) {
         let day = (t + self.utc_offset_s).div_euclid(DAY);

@@ -1,12 +1,23 @@
 //! gridtwin-sim: discrete-event simulation of the closed case loop.
 //!
-//! This crate holds the simulation's foundations: the [`queue::EventQueue`] ordered by
-//! (time, sequence number) so that ties resolve the same way on every run, and the
-//! [`calendar::WorkingCalendar`] that turns a category's time limit in working hours
-//! into a deadline. It depends on the city model only.
+//! intake → verify → dispatch → handle → feedback → check → close, with crews on
+//! the road network, working-hour time limits, overdue escalation and graded
+//! escalation ladders; scenarios and what-if overlays are TOML files in `scenes/`.
+//! Layers: [`scenario`] (parameters), [`engine`] (the event loop), [`timeline`] (the
+//! case record every metric comes from), [`kpi`] (indicators and confidence
+//! intervals), [`compare`] (paired comparison of two scenarios). Depends on the city
+//! model only.
 
 pub mod calendar;
+pub mod compare;
+pub mod engine;
+pub mod kpi;
+pub mod network;
 pub mod queue;
+pub mod rng;
+pub mod scenario;
+pub mod study;
+pub mod timeline;
 
 pub use calendar::WorkingCalendar;
 pub use queue::EventQueue;

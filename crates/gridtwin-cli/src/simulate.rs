@@ -1,0 +1,242 @@
+//! `gridtwin simulate` and `gridtwin compare`: seeded replications of a scenario, and
+//! a paired comparison of two runs.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use gridtwin_io::atomic::{write_atomic, write_bytes_atomic};
+use gridtwin_io::city_dir::load_city;
+use gridtwin_io::IoError;
+use gridtwin_sim::compare::compare;
+use gridtwin_sim::engine::World;
+use gridtwin_sim::kpi::Estimate;
+use gridtwin_sim::scenario::Scenario;
+use gridtwin_sim::study::replicate;
+use gridtwin_sim::timeline::write_csv;
+use gridtwin_sim::WorkingCalendar;
+
+use crate::progress::bar;
+
+#[derive(Args)]
+pub struct SimulateArgs {
+    /// Scenario file (TOML in scenes/), a baseline or a what-if overlay.
+    scenario: PathBuf,
+    #[arg(long, default_value_t = 10)]
+    replications: u64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output directory.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+pub struct CompareArgs {
+    /// Output directory of `simulate` for scenario A (e.g. the baseline).
+    a: PathBuf,
+    /// Output directory of `simulate` for scenario B (the what-if).
+    b: PathBuf,
+    /// Where to write compare.csv and the charts (default: B's directory).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn csv_bytes<T: serde::Serialize>(rows: &[T]) -> Result<Vec<u8>> {
+    let mut v = Vec::new();
+    write_csv(rows, &mut v)?;
+    Ok(v)
+}
+
+fn fmt(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.6}")
+    } else {
+        String::new()
+    }
+}
+
+pub fn run_simulate(a: SimulateArgs) -> Result<ExitCode> {
+    let loaded = Scenario::load(&a.scenario)?;
+    let sc = loaded.scenario.clone();
+    let (city, table, q) = load_city(&sc.city).map_err(anyhow::Error::msg)?;
+    if q.totals().2 > 0 {
+        eprintln!("{q}");
+    }
+    let calendar = WorkingCalendar::load(&sc.calendar)?;
+    let world = World::new(sc.clone(), &city, &table, calendar)?;
+    let pb = bar(a.replications, "replications");
+    let done = AtomicU64::new(0);
+    let t0 = std::time::Instant::now();
+    let results = replicate(&world, a.seed, a.replications, &|| {
+        pb.set_position(done.fetch_add(1, Ordering::Relaxed) + 1);
+    });
+    pb.finish_and_clear();
+    let took = t0.elapsed().as_secs_f64();
+
+    std::fs::create_dir_all(&a.out)?;
+    let merged = toml::to_string(&loaded.merged)?;
+    let header = format!(
+        "# Resolved scenario: {}\n# seed {}, {} replications\n",
+        loaded
+            .files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" over "),
+        a.seed,
+        a.replications
+    );
+    write_bytes_atomic(&a.out.join("scenario.toml"), (header + &merged).as_bytes())?;
+    let mut kpi_rows: Vec<Vec<String>> = Vec::new();
+    let names: Vec<String> = results
+        .first()
+        .map(|(_, k)| k.values.keys().cloned().collect())
+        .unwrap_or_default();
+    let mut backlog = String::from("rep,time,open\n");
+    let mut events = 0u64;
+    for (rep, (r, k)) in results.iter().enumerate() {
+        let dir = a.out.join(format!("rep_{rep:03}"));
+        write_bytes_atomic(&dir.join("timeline.csv"), &csv_bytes(&r.cases)?)?;
+        write_bytes_atomic(&dir.join("crews.csv"), &csv_bytes(&r.crews)?)?;
+        let mut row = vec![rep.to_string(), a.seed.to_string()];
+        row.extend(names.iter().map(|n| fmt(k.values[n])));
+        kpi_rows.push(row);
+        for (t, n) in &k.backlog {
+            backlog.push_str(&format!("{rep},{t},{n}\n"));
+        }
+        events += r.events;
+    }
+    let name = a.out.join("kpis.csv").display().to_string();
+    write_atomic(&a.out.join("kpis.csv"), |w| {
+        let mut out = csv::Writer::from_writer(w);
+        let mut h = vec!["rep".to_string(), "seed".to_string()];
+        h.extend(names.iter().cloned());
+        out.write_record(&h).map_err(|e| IoError::write(&name, e))?;
+        for r in &kpi_rows {
+            out.write_record(r).map_err(|e| IoError::write(&name, e))?;
+        }
+        out.flush().map_err(|e| IoError::write(&name, e))
+    })?;
+    write_bytes_atomic(&a.out.join("backlog.csv"), backlog.as_bytes())?;
+    let mut summary = String::from("kpi,mean,ci95_lo,ci95_hi,replications\n");
+    println!(
+        "{} — {} replications, seed {}",
+        sc.name, a.replications, a.seed
+    );
+    println!("{:<28} {:>12} {:>24}", "indicator", "mean", "95% CI");
+    for (i, n) in names.iter().enumerate() {
+        let v: Vec<f64> = results.iter().map(|(_, k)| k.values[n]).collect();
+        let e = Estimate::of(&v);
+        summary.push_str(&format!(
+            "{n},{},{},{},{}\n",
+            fmt(e.mean),
+            fmt(e.lo()),
+            fmt(e.hi()),
+            e.n
+        ));
+        println!(
+            "{:<28} {:>12.3} {:>24}",
+            n,
+            e.mean,
+            if e.half_width.is_finite() {
+                format!("[{:.3}, {:.3}]", e.lo(), e.hi())
+            } else {
+                "-".into()
+            }
+        );
+        let _ = i;
+    }
+    write_bytes_atomic(&a.out.join("summary.csv"), summary.as_bytes())?;
+    println!("wrote {}", a.out.display());
+    eprintln!(
+        "{events} events in {took:.2} s ({:.2} M events/s over all replications)",
+        events as f64 / took / 1e6
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_kpis(dir: &Path) -> Result<BTreeMap<u64, BTreeMap<String, f64>>> {
+    let path = dir.join("kpis.csv");
+    let mut r = csv::Reader::from_path(&path)
+        .with_context(|| format!("{} (is this a `simulate` output?)", path.display()))?;
+    let h = r.headers()?.clone();
+    let mut out = BTreeMap::new();
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec.with_context(|| format!("{}: record {}", path.display(), i + 1))?;
+        let rep: u64 = rec[0]
+            .parse()
+            .with_context(|| format!("{}: record {}: rep", path.display(), i + 1))?;
+        let m = h
+            .iter()
+            .zip(rec.iter())
+            .skip(2)
+            .map(|(k, v)| (k.to_string(), v.parse().unwrap_or(f64::NAN)))
+            .collect();
+        out.insert(rep, m);
+    }
+    Ok(out)
+}
+
+fn seed_of(dir: &Path) -> Option<String> {
+    let mut r = csv::Reader::from_path(dir.join("kpis.csv")).ok()?;
+    r.records().next()?.ok().map(|x| x[1].to_string())
+}
+
+pub fn run_compare(a: CompareArgs) -> Result<ExitCode> {
+    let (ka, kb) = (read_kpis(&a.a)?, read_kpis(&a.b)?);
+    if seed_of(&a.a) != seed_of(&a.b) {
+        bail!(
+            "{} and {} were run with different seeds: a paired comparison needs the same seed",
+            a.a.display(),
+            a.b.display()
+        );
+    }
+    let diffs = compare(&ka, &kb);
+    let out = a.out.clone().unwrap_or_else(|| a.b.clone());
+    println!("A = {}\nB = {}", a.a.display(), a.b.display());
+    println!(
+        "{:<28} {:>11} {:>11} {:>11} {:>24}",
+        "indicator", "A", "B", "B − A", "paired 95% CI of B − A"
+    );
+    let mut csv_text = String::from(
+        "kpi,a_mean,b_mean,diff_mean,diff_ci95_lo,diff_ci95_hi,significant,replications\n",
+    );
+    for d in &diffs {
+        println!(
+            "{:<28} {:>11.3} {:>11.3} {:>11.3} {:>24}{}",
+            d.kpi,
+            d.a.mean,
+            d.b.mean,
+            d.diff.mean,
+            if d.diff.half_width.is_finite() {
+                format!("[{:.3}, {:.3}]", d.diff.lo(), d.diff.hi())
+            } else {
+                "-".into()
+            },
+            if d.significant() { " *" } else { "" }
+        );
+        csv_text.push_str(&format!(
+            "{},{},{},{},{},{},{},{}\n",
+            d.kpi,
+            fmt(d.a.mean),
+            fmt(d.b.mean),
+            fmt(d.diff.mean),
+            fmt(d.diff.lo()),
+            fmt(d.diff.hi()),
+            d.significant(),
+            d.diff.n
+        ));
+    }
+    println!("* the paired interval excludes zero");
+    write_bytes_atomic(&out.join("compare.csv"), csv_text.as_bytes())?;
+    crate::charts::write_charts(&a.a, &a.b, &out)?;
+    println!(
+        "wrote {} and charts backlog.{{png,svg}}, response.{{png,svg}}",
+        out.join("compare.csv").display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

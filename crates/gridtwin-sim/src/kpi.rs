@@ -1,0 +1,340 @@
+//! Key performance indicators, computed from the case timeline alone — never from
+//! counters kept beside it — and their spread across replications.
+
+use std::collections::{BTreeMap, HashMap};
+
+use gridtwin_core::coord::haversine_m;
+
+use crate::timeline::{CaseRecord, CrewRecord};
+
+/// Settings the KPIs need besides the timeline.
+#[derive(Debug, Clone, Copy)]
+pub struct KpiSettings {
+    pub start: i64,
+    pub end: i64,
+    pub sample_secs: i64,
+    pub repeat_radius_m: f64,
+    pub repeat_window_secs: i64,
+}
+
+/// One replication's indicators.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Kpis {
+    /// Scalar indicators by name (stable order).
+    pub values: BTreeMap<String, f64>,
+    /// Open cases at each sample time: (time, count).
+    pub backlog: Vec<(i64, u32)>,
+}
+
+/// Nearest-rank quantile of sorted values (NaN when empty).
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn spans(
+    cases: &[CaseRecord],
+    from: impl Fn(&CaseRecord) -> Option<i64>,
+    to: impl Fn(&CaseRecord) -> Option<i64>,
+    unit: f64,
+) -> Vec<f64> {
+    let mut v: Vec<f64> = cases
+        .iter()
+        .filter_map(|c| Some((to(c)? - from(c)?) as f64 / unit))
+        .collect();
+    v.sort_by(|a, b| a.total_cmp(b));
+    v
+}
+
+fn mean(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
+}
+
+/// Computes the indicators of one replication.
+pub fn compute(cases: &[CaseRecord], crews: &[CrewRecord], s: KpiSettings) -> Kpis {
+    let mut k = BTreeMap::new();
+    let taken: Vec<&CaseRecord> = cases.iter().filter(|c| c.intake_at.is_some()).collect();
+    let taken_owned: Vec<CaseRecord> = taken.iter().map(|c| (*c).clone()).collect();
+    let closed = taken.iter().filter(|c| c.closed_at.is_some()).count();
+    let duration_h = (s.end - s.start) as f64 / 3600.0;
+    k.insert("cases_occurred".into(), cases.len() as f64);
+    k.insert("cases_taken_in".into(), taken.len() as f64);
+    k.insert("cases_closed".into(), closed as f64);
+    k.insert("cases_open_at_end".into(), (taken.len() - closed) as f64);
+
+    let discovery = spans(&taken_owned, |c| Some(c.occurred_at), |c| c.intake_at, 60.0);
+    k.insert("discovery_delay_mean_min".into(), mean(&discovery));
+    k.insert("discovery_delay_p90_min".into(), quantile(&discovery, 0.9));
+    let dispatch = spans(&taken_owned, |c| c.intake_at, |c| c.dispatched_at, 60.0);
+    k.insert("dispatch_delay_p50_min".into(), quantile(&dispatch, 0.5));
+    k.insert("dispatch_delay_p90_min".into(), quantile(&dispatch, 0.9));
+    let wait = spans(&taken_owned, |c| c.dispatched_at, |c| c.assigned_at, 60.0);
+    k.insert("crew_wait_mean_min".into(), mean(&wait));
+    let response = spans(&taken_owned, |c| c.intake_at, |c| c.arrived_at, 60.0);
+    k.insert("response_p50_min".into(), quantile(&response, 0.5));
+    k.insert("response_p90_min".into(), quantile(&response, 0.9));
+    let close = spans(&taken_owned, |c| c.intake_at, |c| c.closed_at, 3600.0);
+    k.insert("close_time_p50_h".into(), quantile(&close, 0.5));
+    k.insert("close_time_p90_h".into(), quantile(&close, 0.9));
+
+    let on_time = taken
+        .iter()
+        .filter(|c| matches!((c.closed_at, c.deadline), (Some(a), Some(d)) if a <= d))
+        .count();
+    k.insert(
+        "on_time_closure_rate".into(),
+        if closed > 0 {
+            on_time as f64 / closed as f64
+        } else {
+            f64::NAN
+        },
+    );
+    let overdue = taken
+        .iter()
+        .filter(|c| match (c.closed_at, c.deadline) {
+            (Some(a), Some(d)) => a > d,
+            (None, Some(d)) => s.end > d,
+            _ => false,
+        })
+        .count();
+    k.insert("overdue".into(), overdue as f64);
+    k.insert(
+        "escalated".into(),
+        taken.iter().filter(|c| c.escalated).count() as f64,
+    );
+    k.insert(
+        "closed_by_compliance".into(),
+        taken
+            .iter()
+            .filter(|c| c.closed_by.starts_with("compliance"))
+            .count() as f64,
+    );
+    let (busy, shift): (i64, i64) = crews
+        .iter()
+        .fold((0, 0), |(b, o), c| (b + c.busy_secs, o + c.on_shift_secs));
+    k.insert(
+        "crew_utilisation".into(),
+        if shift > 0 {
+            busy as f64 / shift as f64
+        } else {
+            f64::NAN
+        },
+    );
+    k.insert(
+        "repeat_incidents".into(),
+        repeats(cases, s.repeat_radius_m, s.repeat_window_secs) as f64,
+    );
+
+    // Backlog: open cases (taken in, not yet closed) at each sample time, by a sweep
+    // over intakes and closures in time order.
+    let mut changes: Vec<(i64, i32)> = Vec::with_capacity(taken.len() * 2);
+    for c in &taken {
+        if let Some(i) = c.intake_at {
+            changes.push((i, 1));
+            if let Some(x) = c.closed_at {
+                changes.push((x, -1));
+            }
+        }
+    }
+    changes.sort_unstable();
+    let mut backlog = Vec::new();
+    let (mut open, mut next) = (0i64, 0usize);
+    let mut t = s.start;
+    while t < s.end {
+        // open at t: intake <= t and (closed > t)
+        while next < changes.len() && changes[next].0 <= t {
+            open += changes[next].1 as i64;
+            next += 1;
+        }
+        backlog.push((t, open.max(0) as u32));
+        t += s.sample_secs;
+    }
+    let backlog_mean = mean(&backlog.iter().map(|b| b.1 as f64).collect::<Vec<_>>());
+    k.insert("backlog_mean".into(), backlog_mean);
+    k.insert(
+        "backlog_max".into(),
+        backlog.iter().map(|b| b.1).max().unwrap_or(0) as f64,
+    );
+    k.insert("backlog_at_end".into(), (taken.len() - closed) as f64);
+    // Little's law ingredients: arrival rate per hour and mean time in system (open
+    // cases counted up to the end), so L = λW can be checked on any run.
+    let in_system: Vec<f64> = taken
+        .iter()
+        .map(|c| {
+            (c.closed_at.unwrap_or(s.end).min(s.end) - c.intake_at.unwrap_or(s.end)) as f64 / 3600.0
+        })
+        .collect();
+    k.insert("arrival_rate_per_h".into(), taken.len() as f64 / duration_h);
+    k.insert("time_in_system_mean_h".into(), mean(&in_system));
+    Kpis { values: k, backlog }
+}
+
+/// Cases that repeat an earlier case of the same category within `radius_m` and
+/// `window_secs` (duplicate reports of one problem, or a problem that came back).
+pub fn repeats(cases: &[CaseRecord], radius_m: f64, window_secs: i64) -> usize {
+    let mut order: Vec<&CaseRecord> = cases.iter().collect();
+    order.sort_by_key(|c| (c.occurred_at, c.case_id.clone()));
+    // Buckets of about the radius, so only neighbouring buckets are searched.
+    let cell = (radius_m / 111_000.0).max(1e-9);
+    // (category, cell x, cell y) → earlier cases there: (occurred, lon, lat)
+    type Bucket = (String, i64, i64);
+    let mut buckets: HashMap<Bucket, Vec<(i64, f64, f64)>> = HashMap::new();
+    let mut n = 0;
+    for c in order {
+        let (bx, by) = ((c.lon / cell).floor() as i64, (c.lat / cell).floor() as i64);
+        let mut found = false;
+        'search: for dx in -2..=2 {
+            for dy in -2..=2 {
+                if let Some(list) = buckets.get(&(c.category.clone(), bx + dx, by + dy)) {
+                    for &(t, x, y) in list.iter().rev() {
+                        if c.occurred_at - t <= window_secs
+                            && haversine_m(x, y, c.lon, c.lat) <= radius_m
+                        {
+                            found = true;
+                            break 'search;
+                        }
+                    }
+                }
+            }
+        }
+        n += found as usize;
+        buckets
+            .entry((c.category.clone(), bx, by))
+            .or_default()
+            .push((c.occurred_at, c.lon, c.lat));
+    }
+    n
+}
+
+/// Student's t quantile for a two-sided 95 % interval with `df` degrees of freedom.
+pub fn t95(df: usize) -> f64 {
+    const T: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    match df {
+        0 => f64::NAN,
+        1..=30 => T[df - 1],
+        _ => 1.960 + 2.4 / df as f64,
+    }
+}
+
+/// Mean and 95 % confidence half-width of a sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    pub mean: f64,
+    pub half_width: f64,
+    pub n: usize,
+}
+
+impl Estimate {
+    pub fn of(v: &[f64]) -> Estimate {
+        let v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+        let n = v.len();
+        let m = mean(&v);
+        let sd = if n > 1 {
+            (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        } else {
+            f64::NAN
+        };
+        Estimate {
+            mean: m,
+            half_width: t95(n.saturating_sub(1)) * sd / (n as f64).sqrt(),
+            n,
+        }
+    }
+
+    pub fn lo(&self) -> f64 {
+        self.mean - self.half_width
+    }
+
+    pub fn hi(&self) -> f64 {
+        self.mean + self.half_width
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(
+        id: &str,
+        occurred: i64,
+        intake: i64,
+        closed: Option<i64>,
+        deadline: i64,
+    ) -> CaseRecord {
+        CaseRecord {
+            case_id: id.into(),
+            category: "0501".into(),
+            occurred_at: occurred,
+            intake_at: Some(intake),
+            dispatched_at: Some(intake + 600),
+            assigned_at: Some(intake + 900),
+            arrived_at: Some(intake + 1200),
+            closed_at: closed,
+            deadline: Some(deadline),
+            lon: 24.94,
+            lat: 60.17,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn hand_computed_timeline() {
+        // three cases over a 4-hour window; one closes late, one stays open
+        let s = KpiSettings {
+            start: 0,
+            end: 4 * 3600,
+            sample_secs: 3600,
+            repeat_radius_m: 50.0,
+            repeat_window_secs: 3600,
+        };
+        let cases = vec![
+            case("a", 0, 600, Some(3600), 7200),
+            case("b", 1800, 1800, Some(3 * 3600), 7200),
+            case("c", 7200, 7800, None, 9000),
+        ];
+        let crews = vec![CrewRecord {
+            crew: "x".into(),
+            department: "d".into(),
+            on_shift_secs: 4 * 3600,
+            busy_secs: 3600,
+        }];
+        let k = compute(&cases, &crews, s);
+        let v = |n: &str| k.values[n];
+        assert_eq!(v("cases_taken_in"), 3.0);
+        assert_eq!(v("cases_closed"), 2.0);
+        assert_eq!(v("on_time_closure_rate"), 0.5); // a on time, b late
+        assert_eq!(v("overdue"), 2.0); // b closed late, c open past its deadline
+        assert_eq!(v("discovery_delay_mean_min"), (10.0 + 0.0 + 10.0) / 3.0);
+        assert_eq!(v("crew_wait_mean_min"), 5.0);
+        assert_eq!(v("response_p50_min"), 20.0);
+        assert_eq!(v("crew_utilisation"), 0.25);
+        // backlog at 0h: none (a taken at 600); 1h: b (a closed at 3600); 2h: b; 3h: c
+        assert_eq!(k.backlog, vec![(0, 0), (3600, 1), (7200, 1), (10800, 1)]);
+        // a and b: same category within 50 m; b occurred 1800 s after a → a repeat
+        assert_eq!(v("repeat_incidents"), 1.0);
+        // L = λW exactly on the integral: (3000 + 9000 + 6600) s / 4 h
+        let l = v("arrival_rate_per_h") * v("time_in_system_mean_h");
+        assert!((l - (3000.0 + 9000.0 + 6600.0) / 14400.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn estimates() {
+        let e = Estimate::of(&[1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(e.mean, 2.5);
+        // sd = 1.29099, t(3) = 3.182 → 3.182 × 1.29099 / 2
+        assert!((e.half_width - 3.182 * 1.290_994_448_7 / 2.0).abs() < 1e-9);
+        assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.5), 3.0);
+        assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.9), 5.0);
+    }
+}

@@ -1,0 +1,212 @@
+//! The road network crews travel on: shortest travel times by speed, cached.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Mutex;
+
+use gridtwin_core::coord::haversine_m;
+use gridtwin_core::Road;
+use rstar::{primitives::GeomWithData, RTree};
+
+/// Speed assumed off the network (a crew walking/driving the straight line from the
+/// nearest node), km/h.
+pub const OFF_NETWORK_KMH: f64 = 20.0;
+
+/// A directed road graph.
+pub struct RoadNetwork {
+    nodes: Vec<(f64, f64)>,
+    /// Adjacency: (to, seconds) per node, CSR.
+    start: Vec<u32>,
+    adj: Vec<(u32, f64)>,
+    tree: RTree<GeomWithData<[f64; 2], u32>>,
+    cache: Mutex<HashMap<(u32, u32), f64>>,
+}
+
+impl RoadNetwork {
+    /// Builds the graph: a node per distinct road vertex, an edge per segment
+    /// (both ways unless one-way), timed at min(road speed, `max_kmh`).
+    pub fn new(roads: &[Road], max_kmh: f64) -> Self {
+        let mut index: HashMap<(u64, u64), u32> = HashMap::new();
+        let mut nodes = Vec::new();
+        let mut edges: Vec<(u32, u32, f64)> = Vec::new();
+        let mut node = |x: f64, y: f64, nodes: &mut Vec<(f64, f64)>| -> u32 {
+            *index.entry((x.to_bits(), y.to_bits())).or_insert_with(|| {
+                nodes.push((x, y));
+                (nodes.len() - 1) as u32
+            })
+        };
+        for r in roads {
+            let speed = r.speed_kmh.min(max_kmh).max(1.0) / 3.6;
+            for l in r.line.lines() {
+                let a = node(l.start.x, l.start.y, &mut nodes);
+                let b = node(l.end.x, l.end.y, &mut nodes);
+                if a == b {
+                    continue;
+                }
+                let secs = haversine_m(l.start.x, l.start.y, l.end.x, l.end.y) / speed;
+                edges.push((a, b, secs));
+                if !r.oneway {
+                    edges.push((b, a, secs));
+                }
+            }
+        }
+        edges.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(a.2.total_cmp(&b.2)));
+        let mut start = vec![0u32; nodes.len() + 1];
+        for e in &edges {
+            start[e.0 as usize + 1] += 1;
+        }
+        for i in 0..nodes.len() {
+            start[i + 1] += start[i];
+        }
+        let adj = edges.iter().map(|e| (e.1, e.2)).collect();
+        let tree = RTree::bulk_load(
+            nodes
+                .iter()
+                .enumerate()
+                .map(|(i, &(x, y))| GeomWithData::new([x, y], i as u32))
+                .collect(),
+        );
+        RoadNetwork {
+            nodes,
+            start,
+            adj,
+            tree,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// The node nearest a point.
+    pub fn nearest(&self, x: f64, y: f64) -> Option<u32> {
+        self.tree.nearest_neighbor(&[x, y]).map(|e| e.data)
+    }
+
+    pub fn node(&self, i: u32) -> (f64, f64) {
+        self.nodes[i as usize]
+    }
+
+    /// Shortest travel time in seconds from node `a` to node `b` (Dijkstra, cached);
+    /// `None` when `b` cannot be reached.
+    pub fn travel_secs(&self, a: u32, b: u32) -> Option<f64> {
+        if a == b {
+            return Some(0.0);
+        }
+        if let Some(&t) = self.cache.lock().expect("cache").get(&(a, b)) {
+            return t.is_finite().then_some(t);
+        }
+        let mut dist = vec![f64::INFINITY; self.nodes.len()];
+        let mut heap = BinaryHeap::new();
+        dist[a as usize] = 0.0;
+        heap.push(Reverse((OrdF64(0.0), a)));
+        let mut found = f64::INFINITY;
+        while let Some(Reverse((OrdF64(d), u))) = heap.pop() {
+            if u == b {
+                found = d;
+                break;
+            }
+            if d > dist[u as usize] {
+                continue;
+            }
+            for &(v, w) in
+                &self.adj[self.start[u as usize] as usize..self.start[u as usize + 1] as usize]
+            {
+                let nd = d + w;
+                if nd < dist[v as usize] {
+                    dist[v as usize] = nd;
+                    heap.push(Reverse((OrdF64(nd), v)));
+                }
+            }
+        }
+        self.cache.lock().expect("cache").insert((a, b), found);
+        found.is_finite().then_some(found)
+    }
+
+    /// Travel time between two points: to and from their nearest nodes at
+    /// [`OFF_NETWORK_KMH`], the network in between; straight line when unreachable.
+    pub fn travel_between(
+        &self,
+        from: (f64, f64),
+        from_node: u32,
+        to: (f64, f64),
+        to_node: u32,
+    ) -> f64 {
+        let off = OFF_NETWORK_KMH / 3.6;
+        let (fa, tb) = (self.node(from_node), self.node(to_node));
+        let access = haversine_m(from.0, from.1, fa.0, fa.1) / off
+            + haversine_m(tb.0, tb.1, to.0, to.1) / off;
+        match self.travel_secs(from_node, to_node) {
+            Some(t) => t + access,
+            None => haversine_m(from.0, from.1, to.0, to.1) / off,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+struct OrdF64(f64);
+impl Eq for OrdF64 {}
+impl PartialOrd for OrdF64 {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for OrdF64 {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&o.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::LineString;
+    use gridtwin_core::SpeedSource;
+
+    fn road(pts: &[(f64, f64)], kmh: f64, oneway: bool) -> Road {
+        Road {
+            id: String::new(),
+            line: LineString::from(pts.to_vec()),
+            class: "residential".into(),
+            speed_kmh: kmh,
+            speed_source: SpeedSource::Tagged,
+            oneway,
+        }
+    }
+
+    #[test]
+    fn shortest_path_takes_the_faster_way_and_respects_one_way() {
+        // a square: the direct east edge is slow (5 km/h), the way round is fast
+        let a = (24.94, 60.17);
+        let b = (24.941, 60.17);
+        let c = (24.941, 60.1705);
+        let d = (24.94, 60.1705);
+        let roads = vec![
+            road(&[a, b], 5.0, false),
+            road(&[a, d, c, b], 50.0, false),
+            road(&[b, (24.942, 60.17)], 30.0, true),
+        ];
+        let net = RoadNetwork::new(&roads, 50.0);
+        let (na, nb) = (
+            net.nearest(a.0, a.1).unwrap(),
+            net.nearest(b.0, b.1).unwrap(),
+        );
+        let direct = haversine_m(a.0, a.1, b.0, b.1) / (5.0 / 3.6);
+        let round = (haversine_m(a.0, a.1, d.0, d.1)
+            + haversine_m(d.0, d.1, c.0, c.1)
+            + haversine_m(c.0, c.1, b.0, b.1))
+            / (50.0 / 3.6);
+        assert!(round < direct);
+        let t = net.travel_secs(na, nb).unwrap();
+        assert!((t - round).abs() < 1e-9, "{t} vs {round}");
+        // one-way: reachable forward, not back
+        let ne = net.nearest(24.942, 60.17).unwrap();
+        assert!(net.travel_secs(nb, ne).is_some());
+        assert!(net.travel_secs(ne, nb).is_none());
+    }
+}

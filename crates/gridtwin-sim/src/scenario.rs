@@ -1,0 +1,583 @@
+//! Scenario files: every parameter of a simulation, as TOML in `scenes/`.
+//!
+//! A what-if is an overlay: a file with `base = "baseline.toml"` and only the keys it
+//! changes; tables merge key by key, anything else replaces. Each file is checked on
+//! its own first (unknown keys and wrong types are errors naming the file, line and
+//! key), then the merged scenario is checked for impossible values (errors naming the
+//! key and the files that make up the scenario).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, Error)]
+pub enum ScenarioError {
+    #[error("{file}: {message}")]
+    File { file: String, message: String },
+    #[error("{files}: `{key}`: {message}")]
+    Value {
+        files: String,
+        key: String,
+        message: String,
+    },
+}
+
+/// A random duration in minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "dist", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Duration {
+    /// Always `minutes`.
+    Fixed { minutes: f64 },
+    /// Exponential with mean `mean` minutes.
+    Exp { mean: f64 },
+    /// Uniform between `min` and `max` minutes.
+    Uniform { min: f64, max: f64 },
+}
+
+impl Duration {
+    fn check(&self) -> Result<(), String> {
+        let ok = match *self {
+            Duration::Fixed { minutes } => minutes.is_finite() && minutes >= 0.0,
+            Duration::Exp { mean } => mean.is_finite() && mean > 0.0,
+            Duration::Uniform { min, max } => {
+                min.is_finite() && max.is_finite() && 0.0 <= min && min <= max
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("impossible duration {self:?}"))
+        }
+    }
+}
+
+/// Arrivals of one event category.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryArrivals {
+    /// Mean incidents per day over the whole city.
+    pub per_day: f64,
+    /// Relative rate per hour of the local day (24 values; default flat).
+    #[serde(default)]
+    pub hour_weights: Option<Vec<f64>>,
+    /// Relative rate per weekday, Monday first (7 values; default flat).
+    #[serde(default)]
+    pub weekday_weights: Option<Vec<f64>>,
+}
+
+/// Failures of one component category.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentFailures {
+    /// Expected failures per component per year.
+    pub per_component_per_year: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Arrivals {
+    /// Event categories (class code `MMmm`) and their rates.
+    #[serde(default)]
+    pub events: BTreeMap<String, CategoryArrivals>,
+    /// Component categories (class code) and their failure rates.
+    #[serde(default)]
+    pub failures: BTreeMap<String, ComponentFailures>,
+    /// Rate multiplier per grid code (default 1): hotspots.
+    #[serde(default)]
+    pub hotspots: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Discovery {
+    /// `channels`: patrol, hotline and sensors race; `immediate`: found when it occurs
+    /// (for analytic tests).
+    #[serde(default = "default_mode")]
+    pub mode: String,
+    /// Each grid is patrolled every this many hours.
+    pub patrol_interval_hours: f64,
+    /// Chance a patrol passing sees the incident.
+    pub patrol_detect_probability: f64,
+    /// Chance a citizen reports an incident to the hotline.
+    pub hotline_probability: f64,
+    pub hotline_delay: Duration,
+    /// Grids with cameras/sensors, by code.
+    #[serde(default)]
+    pub camera_grids: Vec<String>,
+    /// Also cameras in this many grids with the highest hotspot factor.
+    #[serde(default)]
+    pub camera_top_grids: usize,
+    pub sensor_delay: Duration,
+}
+
+fn default_mode() -> String {
+    "channels".into()
+}
+
+/// Durations of the loop's steps; `handle` may be overridden per category.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Steps {
+    pub verify: Duration,
+    pub handle: Duration,
+    pub feedback: Duration,
+    pub check: Duration,
+    #[serde(default)]
+    pub handle_by_category: BTreeMap<String, Duration>,
+}
+
+/// Dispatch delays per routing rule, and routing overrides per category.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dispatch {
+    pub owner_delay: Duration,
+    pub territory_delay: Duration,
+    pub negotiated_delay: Duration,
+    pub designated_delay: Duration,
+    /// Category class code → routing (`owner`, `territory`, `negotiated`, `designated`).
+    #[serde(default)]
+    pub routing: BTreeMap<String, String>,
+}
+
+/// A pool of crews.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrewPool {
+    /// Department whose owner/duty-list cases it takes (as in the category table).
+    pub department: String,
+    pub count: u32,
+    /// Also takes territorial cases (street/community level crews).
+    #[serde(default)]
+    pub territorial: bool,
+    /// `centre`: all at the city centre; `spread`: one per grid, spread over the city.
+    #[serde(default = "default_base")]
+    pub base: String,
+    /// Local hours on duty, `HH:MM-HH:MM` (`00:00-24:00`: always).
+    #[serde(default = "default_shift")]
+    pub shift: String,
+}
+
+fn default_base() -> String {
+    "centre".into()
+}
+fn default_shift() -> String {
+    "00:00-24:00".into()
+}
+
+/// One stage of a graded escalation ladder.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LadderStage {
+    /// What happens (`notify`, `visit`): for the timeline.
+    pub action: String,
+    pub delay: Duration,
+    /// Chance the party complies at this stage, closing the case without a crew.
+    pub compliance: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Travel {
+    /// `roads`: shortest paths on the city's roads; `none`: crews are there at once.
+    pub mode: String,
+    /// Speed cap for crews, km/h (a road's speed above it is capped).
+    #[serde(default = "default_speed_cap")]
+    pub max_speed_kmh: f64,
+}
+
+fn default_speed_cap() -> f64 {
+    50.0
+}
+
+/// A whole scenario.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    /// City directory, relative to the scenario file.
+    pub city: PathBuf,
+    /// Working-hour calendar, relative to the scenario file.
+    pub calendar: PathBuf,
+    /// Start, RFC 3339 (e.g. `2025-03-03T00:00:00+08:00`).
+    pub start: String,
+    pub days: f64,
+    /// Backlog sampling interval for outputs, minutes.
+    #[serde(default = "default_sample")]
+    pub sample_minutes: f64,
+    pub arrivals: Arrivals,
+    pub discovery: Discovery,
+    pub steps: Steps,
+    pub dispatch: Dispatch,
+    pub crews: BTreeMap<String, CrewPool>,
+    #[serde(default)]
+    pub escalation: BTreeMap<String, Vec<LadderStage>>,
+    pub travel: Travel,
+    /// Radius (m) and window (hours) within which a same-category incident is a repeat.
+    #[serde(default = "default_repeat_m")]
+    pub repeat_radius_m: f64,
+    #[serde(default = "default_repeat_h")]
+    pub repeat_window_hours: f64,
+}
+
+fn default_sample() -> f64 {
+    60.0
+}
+fn default_repeat_m() -> f64 {
+    50.0
+}
+fn default_repeat_h() -> f64 {
+    72.0
+}
+
+/// A loaded scenario and the files it came from (overlay first, base last).
+#[derive(Debug, Clone)]
+pub struct LoadedScenario {
+    pub scenario: Scenario,
+    pub files: Vec<PathBuf>,
+    /// The merged TOML, as written to the output directory.
+    pub merged: toml::Table,
+}
+
+/// Checks one file's keys and types: every field optional, unknown keys refused.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct FileCheck {
+    base: Option<String>,
+    name: Option<String>,
+    city: Option<String>,
+    calendar: Option<String>,
+    start: Option<String>,
+    days: Option<f64>,
+    sample_minutes: Option<f64>,
+    arrivals: Option<ArrivalsCheck>,
+    discovery: Option<DiscoveryCheck>,
+    steps: Option<StepsCheck>,
+    dispatch: Option<DispatchCheck>,
+    crews: Option<BTreeMap<String, CrewCheck>>,
+    escalation: Option<BTreeMap<String, Vec<LadderStage>>>,
+    travel: Option<TravelCheck>,
+    repeat_radius_m: Option<f64>,
+    repeat_window_hours: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ArrivalsCheck {
+    events: Option<BTreeMap<String, CategoryArrivals>>,
+    failures: Option<BTreeMap<String, ComponentFailures>>,
+    hotspots: Option<BTreeMap<String, f64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct DiscoveryCheck {
+    mode: Option<String>,
+    patrol_interval_hours: Option<f64>,
+    patrol_detect_probability: Option<f64>,
+    hotline_probability: Option<f64>,
+    hotline_delay: Option<Duration>,
+    camera_grids: Option<Vec<String>>,
+    camera_top_grids: Option<usize>,
+    sensor_delay: Option<Duration>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct StepsCheck {
+    verify: Option<Duration>,
+    handle: Option<Duration>,
+    feedback: Option<Duration>,
+    check: Option<Duration>,
+    handle_by_category: Option<BTreeMap<String, Duration>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct DispatchCheck {
+    owner_delay: Option<Duration>,
+    territory_delay: Option<Duration>,
+    negotiated_delay: Option<Duration>,
+    designated_delay: Option<Duration>,
+    routing: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct CrewCheck {
+    department: Option<String>,
+    count: Option<u32>,
+    territorial: Option<bool>,
+    base: Option<String>,
+    shift: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct TravelCheck {
+    mode: Option<String>,
+    max_speed_kmh: Option<f64>,
+}
+
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+/// Parses `HH:MM-HH:MM` into seconds from local midnight.
+pub fn parse_shift(s: &str) -> Result<(i64, i64), String> {
+    let clock = |t: &str| -> Result<i64, String> {
+        let (h, m) = t
+            .trim()
+            .split_once(':')
+            .ok_or_else(|| format!("`{t}` is not HH:MM"))?;
+        let (h, m): (i64, i64) = (
+            h.parse().map_err(|_| format!("`{t}` is not HH:MM"))?,
+            m.parse().map_err(|_| format!("`{t}` is not HH:MM"))?,
+        );
+        if !(0..=24).contains(&h) || !(0..60).contains(&m) || h * 60 + m > 1440 {
+            return Err(format!("`{t}` is not a time of day"));
+        }
+        Ok(h * 3600 + m * 60)
+    };
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| format!("`{s}` is not HH:MM-HH:MM"))?;
+    let (a, b) = (clock(a)?, clock(b)?);
+    if a >= b {
+        return Err(format!("shift `{s}` ends before it starts"));
+    }
+    Ok((a, b))
+}
+
+impl Scenario {
+    /// Loads a scenario file and the chain of bases it overlays.
+    pub fn load(path: &Path) -> Result<LoadedScenario, ScenarioError> {
+        let mut chain: Vec<(PathBuf, toml::Table)> = Vec::new();
+        let mut next = Some(path.to_path_buf());
+        while let Some(p) = next.take() {
+            if chain.len() > 16 || chain.iter().any(|(q, _)| q == &p) {
+                return Err(ScenarioError::File {
+                    file: p.display().to_string(),
+                    message: "overlay chain loops or is too long".into(),
+                });
+            }
+            let file = p.display().to_string();
+            let text = std::fs::read_to_string(&p).map_err(|e| ScenarioError::File {
+                file: file.clone(),
+                message: e.to_string(),
+            })?;
+            toml::from_str::<FileCheck>(&text).map_err(|e| ScenarioError::File {
+                file: file.clone(),
+                message: e.to_string(),
+            })?;
+            let mut table: toml::Table =
+                toml::from_str(&text).map_err(|e| ScenarioError::File {
+                    file: file.clone(),
+                    message: e.to_string(),
+                })?;
+            if let Some(base) = table.remove("base") {
+                let base = base.as_str().ok_or_else(|| ScenarioError::File {
+                    file: file.clone(),
+                    message: "`base` must be a file name".into(),
+                })?;
+                next = Some(p.parent().unwrap_or(Path::new(".")).join(base));
+            }
+            // Paths in a file are relative to that file.
+            let dir = p.parent().unwrap_or(Path::new(".")).to_path_buf();
+            for key in ["city", "calendar"] {
+                if let Some(toml::Value::String(s)) = table.get(key) {
+                    let joined = dir.join(s).display().to_string();
+                    table.insert(key.into(), toml::Value::String(joined));
+                }
+            }
+            chain.push((p, table));
+        }
+        let files: Vec<PathBuf> = chain.iter().map(|(p, _)| p.clone()).collect();
+        let names = files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" over ");
+        let mut merged = toml::Table::new();
+        for (_, t) in chain.into_iter().rev() {
+            merge(&mut merged, t);
+        }
+        let scenario: Scenario =
+            toml::Value::Table(merged.clone())
+                .try_into()
+                .map_err(|e: toml::de::Error| ScenarioError::Value {
+                    files: names.clone(),
+                    key: "(scenario)".into(),
+                    message: e.message().to_string(),
+                })?;
+        scenario
+            .check()
+            .map_err(|(key, message)| ScenarioError::Value {
+                files: names.clone(),
+                key,
+                message,
+            })?;
+        Ok(LoadedScenario {
+            scenario,
+            files,
+            merged,
+        })
+    }
+
+    /// Impossible values, as (key, message).
+    pub fn check(&self) -> Result<(), (String, String)> {
+        let positive = |k: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err((k.to_string(), format!("must be positive, not {v}")))
+            }
+        };
+        let probability = |k: &str, v: f64| {
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err((
+                    k.to_string(),
+                    format!("must be a probability 0..1, not {v}"),
+                ))
+            }
+        };
+        let duration = |k: &str, d: &Duration| d.check().map_err(|m| (k.to_string(), m));
+        positive("days", self.days)?;
+        positive("sample_minutes", self.sample_minutes)?;
+        positive("repeat_radius_m", self.repeat_radius_m)?;
+        positive("repeat_window_hours", self.repeat_window_hours)?;
+        for (c, a) in &self.arrivals.events {
+            if !(a.per_day.is_finite() && a.per_day >= 0.0) {
+                return Err((
+                    format!("arrivals.events.{c}.per_day"),
+                    format!("must be zero or positive, not {}", a.per_day),
+                ));
+            }
+            for (name, w, n) in [
+                ("hour_weights", &a.hour_weights, 24),
+                ("weekday_weights", &a.weekday_weights, 7),
+            ] {
+                if let Some(w) = w {
+                    if w.len() != n
+                        || w.iter().any(|x| !(x.is_finite() && *x >= 0.0))
+                        || w.iter().all(|x| *x == 0.0)
+                    {
+                        return Err((
+                            format!("arrivals.events.{c}.{name}"),
+                            format!("needs {n} non-negative weights, not all zero"),
+                        ));
+                    }
+                }
+            }
+        }
+        for (c, f) in &self.arrivals.failures {
+            if !(f.per_component_per_year.is_finite() && f.per_component_per_year >= 0.0) {
+                return Err((
+                    format!("arrivals.failures.{c}.per_component_per_year"),
+                    "must be zero or positive".into(),
+                ));
+            }
+        }
+        for (g, f) in &self.arrivals.hotspots {
+            if !(f.is_finite() && *f >= 0.0) {
+                return Err((
+                    format!("arrivals.hotspots.{g}"),
+                    "must be zero or positive".into(),
+                ));
+            }
+        }
+        let d = &self.discovery;
+        if !["channels", "immediate"].contains(&d.mode.as_str()) {
+            return Err((
+                "discovery.mode".into(),
+                format!("`{}`: expected channels or immediate", d.mode),
+            ));
+        }
+        positive("discovery.patrol_interval_hours", d.patrol_interval_hours)?;
+        probability(
+            "discovery.patrol_detect_probability",
+            d.patrol_detect_probability,
+        )?;
+        if d.patrol_detect_probability == 0.0 && d.mode == "channels" {
+            return Err((
+                "discovery.patrol_detect_probability".into(),
+                "must be above 0, or patrols never find anything".into(),
+            ));
+        }
+        probability("discovery.hotline_probability", d.hotline_probability)?;
+        duration("discovery.hotline_delay", &d.hotline_delay)?;
+        duration("discovery.sensor_delay", &d.sensor_delay)?;
+        let s = &self.steps;
+        for (k, v) in [
+            ("steps.verify", &s.verify),
+            ("steps.handle", &s.handle),
+            ("steps.feedback", &s.feedback),
+            ("steps.check", &s.check),
+        ] {
+            duration(k, v)?;
+        }
+        for (c, v) in &s.handle_by_category {
+            duration(&format!("steps.handle_by_category.{c}"), v)?;
+        }
+        let p = &self.dispatch;
+        for (k, v) in [
+            ("dispatch.owner_delay", &p.owner_delay),
+            ("dispatch.territory_delay", &p.territory_delay),
+            ("dispatch.negotiated_delay", &p.negotiated_delay),
+            ("dispatch.designated_delay", &p.designated_delay),
+        ] {
+            duration(k, v)?;
+        }
+        for (c, r) in &p.routing {
+            r.parse::<gridtwin_core::Routing>()
+                .map_err(|m| (format!("dispatch.routing.{c}"), m))?;
+        }
+        if self.crews.is_empty() {
+            return Err((
+                "crews".into(),
+                "a scenario needs at least one crew pool".into(),
+            ));
+        }
+        for (name, c) in &self.crews {
+            if !["centre", "spread"].contains(&c.base.as_str()) {
+                return Err((
+                    format!("crews.{name}.base"),
+                    format!("`{}`: expected centre or spread", c.base),
+                ));
+            }
+            parse_shift(&c.shift).map_err(|m| (format!("crews.{name}.shift"), m))?;
+        }
+        for (c, stages) in &self.escalation {
+            for (i, st) in stages.iter().enumerate() {
+                duration(&format!("escalation.{c}[{i}].delay"), &st.delay)?;
+                probability(&format!("escalation.{c}[{i}].compliance"), st.compliance)?;
+            }
+        }
+        if !["roads", "none"].contains(&self.travel.mode.as_str()) {
+            return Err((
+                "travel.mode".into(),
+                format!("`{}`: expected roads or none", self.travel.mode),
+            ));
+        }
+        positive("travel.max_speed_kmh", self.travel.max_speed_kmh)?;
+        Ok(())
+    }
+}

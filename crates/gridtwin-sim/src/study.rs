@@ -1,0 +1,34 @@
+//! Many seeded replications of one scenario, run in parallel with the same results at
+//! any thread count (each replication's randomness depends only on seed and index).
+
+use rayon::prelude::*;
+
+use crate::engine::{run, Replication, World};
+use crate::kpi::{compute, KpiSettings, Kpis};
+
+/// Runs replications `0..n` of `world` with `seed`, in parallel; `done` is called as
+/// each finishes. Results come back in replication order.
+pub fn replicate(
+    world: &World,
+    seed: u64,
+    n: u64,
+    done: &(dyn Fn() + Sync),
+) -> Vec<(Replication, Kpis)> {
+    let s = &world.scenario;
+    let settings = KpiSettings {
+        start: world.start(),
+        end: world.end(),
+        sample_secs: (s.sample_minutes * 60.0).round() as i64,
+        repeat_radius_m: s.repeat_radius_m,
+        repeat_window_secs: (s.repeat_window_hours * 3600.0).round() as i64,
+    };
+    (0..n)
+        .into_par_iter()
+        .map(|rep| {
+            let r = run(world, seed, rep);
+            let k = compute(&r.cases, &r.crews, settings);
+            done();
+            (r, k)
+        })
+        .collect()
+}

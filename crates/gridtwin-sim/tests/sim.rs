@@ -1,0 +1,283 @@
+//! Correctness of the simulation: queueing truth (Erlang C), Little's law,
+//! conservation, determinism across thread counts, and scenario-file errors.
+
+use std::path::{Path, PathBuf};
+
+use gridtwin_core::partition::{partition, PartitionPlan};
+use gridtwin_core::{CategoryTable, City, CodeRule, Level};
+use gridtwin_sim::engine::{run, World};
+use gridtwin_sim::kpi::Estimate;
+use gridtwin_sim::scenario::Scenario;
+use gridtwin_sim::study::replicate;
+use gridtwin_sim::timeline::write_csv;
+use gridtwin_sim::WorkingCalendar;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn table(rule: &CodeRule) -> CategoryTable {
+    CategoryTable::load(&repo().join("data/categories.csv"), rule).unwrap()
+}
+
+/// A small grid city with no roads.
+fn square_city() -> City {
+    let rule = CodeRule::national();
+    let plan = PartitionPlan {
+        district: rule.parse_area(Level::District, "990101").unwrap(),
+        district_name: "t".into(),
+        streets: (1, 1),
+        communities: (2, 1),
+        target_grid_m2: 250_000.0,
+    };
+    let extent = geo::Rect::new((24.93, 60.16), (24.95, 60.17));
+    let mut c = City::new("t", rule);
+    c.areas = partition(&rule, &plan, extent).unwrap();
+    c
+}
+
+fn calendar() -> WorkingCalendar {
+    WorkingCalendar::from_toml_str(
+        "utc_offset_hours = 0\nweekdays = [\"00:00-24:00\"]\nweekend = [\"00:00-24:00\"]\n",
+        "t",
+    )
+    .unwrap()
+}
+
+/// M/M/c: Poisson arrivals λ per hour, exponential handling of mean 60/μ minutes,
+/// c crews, everything else instantaneous.
+fn mmc(lambda_per_h: f64, mean_handle_min: f64, c: u32, days: f64) -> Scenario {
+    let text = format!(
+        r#"
+name = "M/M/c"
+city = "."
+calendar = "."
+start = "2025-01-06T00:00:00Z"
+days = {days}
+[arrivals.events."0502"]
+per_day = {per_day}
+[discovery]
+mode = "immediate"
+patrol_interval_hours = 1
+patrol_detect_probability = 1
+hotline_probability = 0
+hotline_delay = {{ dist = "fixed", minutes = 0 }}
+sensor_delay = {{ dist = "fixed", minutes = 0 }}
+[steps]
+verify = {{ dist = "fixed", minutes = 0 }}
+handle = {{ dist = "exp", mean = {mean_handle_min} }}
+feedback = {{ dist = "fixed", minutes = 0 }}
+check = {{ dist = "fixed", minutes = 0 }}
+[dispatch]
+owner_delay = {{ dist = "fixed", minutes = 0 }}
+territory_delay = {{ dist = "fixed", minutes = 0 }}
+negotiated_delay = {{ dist = "fixed", minutes = 0 }}
+designated_delay = {{ dist = "fixed", minutes = 0 }}
+[crews.police]
+department = "Traffic Police"
+count = {c}
+[travel]
+mode = "none"
+"#,
+        per_day = lambda_per_h * 24.0
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s.toml");
+    std::fs::write(&p, text).unwrap();
+    Scenario::load(&p).unwrap().scenario
+}
+
+/// Erlang C: the mean wait in queue of M/M/c.
+fn erlang_c_wait_min(lambda_per_h: f64, mean_handle_min: f64, c: u32) -> f64 {
+    let mu = 60.0 / mean_handle_min; // per hour
+    let a = lambda_per_h / mu;
+    let rho = a / c as f64;
+    let mut sum = 0.0;
+    let mut term = 1.0;
+    for k in 0..c {
+        if k > 0 {
+            term *= a / k as f64;
+        }
+        sum += term;
+    }
+    let last = term * a / c as f64 / (1.0 - rho);
+    let p_wait = last / (sum + last);
+    p_wait / (c as f64 * mu - lambda_per_h) * 60.0
+}
+
+#[test]
+fn mean_wait_matches_erlang_c() {
+    let city = square_city();
+    let rule = city.rule;
+    for (lambda, handle, c) in [(4.0, 30.0, 3), (5.0, 20.0, 2), (1.5, 60.0, 2)] {
+        // A year per replication, 30 replications: the startup from empty and the cases
+        // still queued at the end are negligible against the year's waits.
+        let world = World::new(
+            mmc(lambda, handle, c, 365.0),
+            &city,
+            &table(&rule),
+            calendar(),
+        )
+        .unwrap();
+        let reps = replicate(&world, 1, 30, &|| {});
+        let waits: Vec<f64> = reps
+            .iter()
+            .map(|(_, k)| k.values["crew_wait_mean_min"])
+            .collect();
+        let e = Estimate::of(&waits);
+        let truth = erlang_c_wait_min(lambda, handle, c);
+        assert!(
+            (e.mean - truth).abs() <= e.half_width,
+            "λ={lambda}/h, 1/μ={handle} min, c={c}: simulated {:.3} ± {:.3} min, Erlang C {truth:.3} min",
+            e.mean,
+            e.half_width
+        );
+    }
+}
+
+#[test]
+fn erlang_c_formula_by_hand() {
+    // c = 1 reduces to M/M/1: Wq = ρ / (μ − λ)
+    let (l, m) = (1.0, 2.0); // per hour; mean handle 30 min
+    assert!((erlang_c_wait_min(l, 30.0, 1) - (l / m) / (m - l) * 60.0).abs() < 1e-9);
+}
+
+fn demo() -> (World, Scenario) {
+    let loaded = Scenario::load(&repo().join("scenes/baseline.toml")).unwrap();
+    let sc = loaded.scenario;
+    let (city, table, _) = gridtwin_io::city_dir::load_city(&sc.city).unwrap();
+    let cal = WorkingCalendar::load(&sc.calendar).unwrap();
+    (World::new(sc.clone(), &city, &table, cal).unwrap(), sc)
+}
+
+#[test]
+fn littles_law_and_conservation_on_the_demo_city() {
+    let (world, _) = demo();
+    for (rep, k) in replicate(&world, 5, 3, &|| {}).iter() {
+        // conservation: every generated incident is in the timeline, closed or open
+        assert_eq!(rep.arrivals, rep.cases.len());
+        for c in &rep.cases {
+            let steps = [
+                Some(c.occurred_at),
+                c.intake_at,
+                c.verified_at,
+                c.dispatched_at,
+                c.assigned_at,
+                c.arrived_at,
+                c.handled_at,
+                c.feedback_at,
+            ];
+            let present: Vec<i64> = steps.iter().flatten().copied().collect();
+            assert!(present.windows(2).all(|w| w[0] <= w[1]), "{c:?}");
+            if let Some(closed) = c.closed_at {
+                assert!(c.intake_at.is_some_and(|i| i <= closed) && !c.closed_by.is_empty());
+            }
+        }
+        // Little: time-average backlog (hourly samples) = arrival rate × mean time in system
+        let l = k.values["backlog_mean"];
+        let lw = k.values["arrival_rate_per_h"] * k.values["time_in_system_mean_h"];
+        assert!((l - lw).abs() / lw < 0.1, "L = {l}, λW = {lw}");
+    }
+}
+
+fn timeline_bytes(world: &World, threads: usize) -> Vec<Vec<u8>> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        replicate(world, 3, 4, &|| {})
+            .into_iter()
+            .map(|(r, _)| {
+                let mut v = Vec::new();
+                write_csv(&r.cases, &mut v).unwrap();
+                v
+            })
+            .collect()
+    })
+}
+
+#[test]
+fn same_timeline_bytes_at_one_and_two_threads_and_a_no_op_overlay_changes_nothing() {
+    let (world, _) = demo();
+    let one = timeline_bytes(&world, 1);
+    assert_eq!(one, timeline_bytes(&world, 2));
+    // an overlay that only renames the scenario
+    let dir = tempfile::tempdir().unwrap();
+    let overlay = dir.path().join("same.toml");
+    std::fs::write(
+        &overlay,
+        format!(
+            "base = \"{}\"\nname = \"renamed\"\n",
+            repo().join("scenes/baseline.toml").display()
+        ),
+    )
+    .unwrap();
+    let sc = Scenario::load(&overlay).unwrap().scenario;
+    let (city, table, _) = gridtwin_io::city_dir::load_city(&sc.city).unwrap();
+    let w2 = World::new(
+        sc.clone(),
+        &city,
+        &table,
+        WorkingCalendar::load(&sc.calendar).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(one, timeline_bytes(&w2, 2));
+    // and a real what-if changes results but not the arriving incidents
+    let sc = Scenario::load(&repo().join("scenes/whatif_double_patrol.toml"))
+        .unwrap()
+        .scenario;
+    let w3 = World::new(
+        sc.clone(),
+        &city,
+        &table,
+        WorkingCalendar::load(&sc.calendar).unwrap(),
+    )
+    .unwrap();
+    let (a, b) = (run(&world, 3, 0), run(&w3, 3, 0));
+    let occurred = |r: &gridtwin_sim::engine::Replication| {
+        r.cases
+            .iter()
+            .map(|c| (c.occurred_at, c.category.clone(), c.grid_code.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(occurred(&a), occurred(&b));
+    assert_ne!(a.cases, b.cases);
+}
+
+#[test]
+fn scenario_errors_name_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = repo().join("scenes/baseline.toml").display().to_string();
+    let bad_key = dir.path().join("bad_key.toml");
+    std::fs::write(
+        &bad_key,
+        format!("base = \"{base}\"\n\n[discovery]\npatrol_intervall_hours = 2\n"),
+    )
+    .unwrap();
+    let e = Scenario::load(&bad_key).unwrap_err().to_string();
+    assert!(
+        e.contains("bad_key.toml") && e.contains("line 4") && e.contains("patrol_intervall_hours"),
+        "{e}"
+    );
+    let bad_value = dir.path().join("bad_value.toml");
+    std::fs::write(
+        &bad_value,
+        format!("base = \"{base}\"\n[discovery]\nhotline_probability = 1.5\n"),
+    )
+    .unwrap();
+    let e = Scenario::load(&bad_value).unwrap_err().to_string();
+    assert!(
+        e.contains("bad_value.toml")
+            && e.contains("discovery.hotline_probability")
+            && e.contains("probability"),
+        "{e}"
+    );
+    let bad_type = dir.path().join("bad_type.toml");
+    std::fs::write(&bad_type, format!("base = \"{base}\"\ndays = \"seven\"\n")).unwrap();
+    let e = Scenario::load(&bad_type).unwrap_err().to_string();
+    assert!(e.contains("bad_type.toml") && e.contains("line 2"), "{e}");
+}
