@@ -55,7 +55,7 @@ fn main() -> ExitCode {
         Command::Info(a) => info::run(a),
         Command::Synth(a) => synth::run(&cli.data, a),
         Command::Simulate(a) => simulate::run_simulate(a),
-        Command::Compare(a) => simulate::run_compare(a),
+        Command::Compare(a) => simulate::run_compare(&cli.data, a),
     };
     match result {
         Ok(code) => code,

@@ -186,7 +186,7 @@ fn seed_of(dir: &Path) -> Option<String> {
     r.records().next()?.ok().map(|x| x[1].to_string())
 }
 
-pub fn run_compare(a: CompareArgs) -> Result<ExitCode> {
+pub fn run_compare(data: &Path, a: CompareArgs) -> Result<ExitCode> {
     let (ka, kb) = (read_kpis(&a.a)?, read_kpis(&a.b)?);
     if seed_of(&a.a) != seed_of(&a.b) {
         bail!(
@@ -233,7 +233,7 @@ pub fn run_compare(a: CompareArgs) -> Result<ExitCode> {
     }
     println!("* the paired interval excludes zero");
     write_bytes_atomic(&out.join("compare.csv"), csv_text.as_bytes())?;
-    crate::charts::write_charts(&a.a, &a.b, &out)?;
+    crate::charts::write_charts(data, &a.a, &a.b, &out)?;
     println!(
         "wrote {} and charts backlog.{{png,svg}}, response.{{png,svg}}",
         out.join("compare.csv").display()

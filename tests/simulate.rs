@@ -1,0 +1,116 @@
+//! End-to-end: `gridtwin simulate` and `gridtwin compare` on the demo city.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn ok(args: &[&str]) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_gridtwin"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "gridtwin {args:?}:\n{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[test]
+fn simulate_baseline_and_what_if_then_compare() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("base");
+    let what = tmp.path().join("patrol");
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let out = ok(&[
+        "simulate",
+        "scenes/baseline.toml",
+        "--replications",
+        "3",
+        "--seed",
+        "4",
+        "--out",
+        &s(&base),
+    ]);
+    assert!(out.contains("on_time_closure_rate"), "{out}");
+    ok(&[
+        "simulate",
+        "scenes/whatif_double_patrol.toml",
+        "--replications",
+        "3",
+        "--seed",
+        "4",
+        "--out",
+        &s(&what),
+    ]);
+    // same seed, same scenario: same bytes
+    let again = tmp.path().join("again");
+    ok(&[
+        "simulate",
+        "scenes/baseline.toml",
+        "--replications",
+        "3",
+        "--seed",
+        "4",
+        "--out",
+        &s(&again),
+    ]);
+    for f in [
+        "kpis.csv",
+        "summary.csv",
+        "backlog.csv",
+        "rep_002/timeline.csv",
+        "rep_000/crews.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(base.join(f)).unwrap(),
+            std::fs::read(again.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    let table = ok(&["compare", &s(&base), &s(&what)]);
+    // patrolling twice as often must cut the mean discovery delay, significantly
+    let line = table
+        .lines()
+        .find(|l| l.starts_with("discovery_delay_mean_min"))
+        .unwrap();
+    let cols: Vec<&str> = line.split_whitespace().collect();
+    let diff: f64 = cols[3].parse().unwrap();
+    assert!(diff < -30.0 && line.ends_with('*'), "{line}");
+    let csv = std::fs::read_to_string(what.join("compare.csv")).unwrap();
+    assert!(csv.lines().count() > 20);
+    for chart in ["backlog.png", "backlog.svg", "response.png", "response.svg"] {
+        let bytes = std::fs::read(what.join(chart)).unwrap();
+        assert!(bytes.len() > 5_000, "{chart} is {} bytes", bytes.len());
+    }
+    assert!(std::fs::read(what.join("backlog.png"))
+        .unwrap()
+        .starts_with(b"\x89PNG"));
+    // a different seed is refused for a paired comparison
+    let other = tmp.path().join("other");
+    ok(&[
+        "simulate",
+        "scenes/baseline.toml",
+        "--replications",
+        "2",
+        "--seed",
+        "5",
+        "--out",
+        &s(&other),
+    ]);
+    let o = Command::new(env!("CARGO_BIN_EXE_gridtwin"))
+        .args(["compare", &s(&base), &s(&other)])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("different seeds"));
+}
