@@ -114,3 +114,58 @@ fn simulate_baseline_and_what_if_then_compare() {
         .unwrap();
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("different seeds"));
 }
+
+#[test]
+fn vitals_find_the_planted_hotspots_and_warn() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let sim = tmp.path().join("hot");
+    ok(&[
+        "simulate",
+        "scenes/whatif_hotspots.toml",
+        "--replications",
+        "1",
+        "--seed",
+        "2",
+        "--out",
+        &s(&sim),
+    ]);
+    let out = tmp.path().join("vitals");
+    let stdout = ok(&[
+        "vitals",
+        &s(&sim.join("rep_000/timeline.csv")),
+        "--city",
+        "data/helsinki/city",
+        "--out",
+        &s(&out),
+    ]);
+    assert!(stdout.contains("hot spots"), "{stdout}");
+    let geo: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("hotspots.geojson")).unwrap())
+            .unwrap();
+    let hot: Vec<String> = geo["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"]["class"] == "hot")
+        .map(|f| f["properties"]["area"].as_str().unwrap().to_string())
+        .collect();
+    // the hotspot what-if triples the rate in grids of communities 001001 and 001002
+    assert!(
+        !hot.is_empty()
+            && hot
+                .iter()
+                .all(|g| g.starts_with("99010100100") || g.starts_with("99010100200")),
+        "{hot:?}"
+    );
+    // every warning meets its threshold
+    let mut r = csv::Reader::from_path(out.join("warnings.csv")).unwrap();
+    for w in r.records() {
+        let w = w.unwrap();
+        let (v, op, t): (f64, &str, f64) = (w[3].parse().unwrap(), &w[4], w[5].parse().unwrap());
+        assert!(if op == ">=" { v >= t } else { v <= t });
+    }
+    // no person-level or case-level field reaches the outputs
+    let text = std::fs::read_to_string(out.join("vitals.csv")).unwrap();
+    assert!(!text.contains("C0000") && !text.contains("crew"));
+}

@@ -8,6 +8,7 @@ mod info;
 mod progress;
 mod simulate;
 mod synth;
+mod vitals;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,6 +43,8 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// Compare two simulate runs: KPI differences with paired confidence intervals, charts.
     Compare(simulate::CompareArgs),
+    /// City vital signs from a case timeline: indicators, warnings, Gi* hotspots.
+    Vitals(vitals::VitalsArgs),
     /// Write a synthetic megacity (grids, components, incidents), deterministic by seed.
     Synth(synth::SynthArgs),
 }
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
         Command::Info(a) => info::run(a),
         Command::Synth(a) => synth::run(&cli.data, a),
         Command::Simulate(a) => simulate::run_simulate(a),
+        Command::Vitals(a) => vitals::run(&cli.data, a),
         Command::Compare(a) => simulate::run_compare(&cli.data, a),
     };
     match result {

@@ -18,6 +18,7 @@ pub mod rng;
 pub mod scenario;
 pub mod study;
 pub mod timeline;
+pub mod vitals;
 
 pub use calendar::WorkingCalendar;
 pub use queue::EventQueue;

@@ -1,0 +1,552 @@
+//! City vital signs 城市体征: indicators per area and time bucket, computed from the
+//! case timeline alone; threshold warnings; Getis-Ord Gi* hotspots.
+//!
+//! Formulas, for an area A and a bucket [t0, t1):
+//! - `inflow` = cases of A taken in (intake) during the bucket;
+//! - `closed` = cases of A closed during the bucket;
+//! - `backlog` = cases of A open at t1: intake < t1 and not closed before t1;
+//! - `overdue` = cases of A open at t1 whose deadline is before t1;
+//!   `overdue_rate` = overdue / backlog (empty when the backlog is 0);
+//! - `on_time_rate` = cases closed in the bucket by their deadline / closed;
+//! - `median_response_min` = median of (crew on site − intake) over the bucket's
+//!   intake with a crew on site; `median_handling_min` = median of (handled − on site)
+//!   over cases handled in the bucket;
+//! - `repeats` = cases taken in during the bucket that repeat an earlier case of the
+//!   same category within the repeat radius and window (see [`crate::kpi::repeats`]).
+//!
+//! Only aggregates leave this module: no case, crew or reporter appears in its output.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use gridtwin_core::coord::haversine_m;
+
+use crate::timeline::CaseRecord;
+
+/// How cases are grouped into areas.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AreaLevel {
+    /// The first `digits` of the grid code (14: grid, 12: community, 9: street, 6: district).
+    CodePrefix(usize),
+    /// H3 cell at a resolution.
+    H3(h3o::Resolution),
+}
+
+impl AreaLevel {
+    fn key(&self, c: &CaseRecord) -> Option<String> {
+        match self {
+            AreaLevel::CodePrefix(n) => c
+                .grid_code
+                .get(..*n)
+                .map(str::to_string)
+                .filter(|s| !s.is_empty()),
+            AreaLevel::H3(r) => h3o::LatLng::new(c.lat, c.lon)
+                .ok()
+                .map(|ll| ll.to_cell(*r).to_string()),
+        }
+    }
+}
+
+/// The indicators of one area in one bucket.
+pub const INDICATORS: [&str; 9] = [
+    "inflow",
+    "closed",
+    "backlog",
+    "overdue",
+    "overdue_rate",
+    "on_time_rate",
+    "median_response_min",
+    "median_handling_min",
+    "repeats",
+];
+
+/// One row: area, bucket start, indicator values (NaN where undefined).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VitalsRow {
+    pub area: String,
+    pub bucket: i64,
+    pub values: [f64; 9],
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Repeat flags per case id.
+fn repeat_ids(cases: &[CaseRecord], radius_m: f64, window_secs: i64) -> HashSet<String> {
+    let mut order: Vec<&CaseRecord> = cases.iter().collect();
+    order.sort_by_key(|c| (c.occurred_at, c.case_id.clone()));
+    let mut seen: HashMap<&str, Vec<&CaseRecord>> = HashMap::new();
+    let mut out = HashSet::new();
+    for c in order {
+        let earlier = seen.entry(c.category.as_str()).or_default();
+        if earlier
+            .iter()
+            .rev()
+            .take_while(|e| c.occurred_at - e.occurred_at <= window_secs)
+            .any(|e| haversine_m(e.lon, e.lat, c.lon, c.lat) <= radius_m)
+        {
+            out.insert(c.case_id.clone());
+        }
+        earlier.push(c);
+    }
+    out
+}
+
+/// Computes the indicators for every area with cases and every bucket of
+/// `bucket_secs` from `start` to `end`.
+pub fn vitals(
+    cases: &[CaseRecord],
+    level: AreaLevel,
+    start: i64,
+    end: i64,
+    bucket_secs: i64,
+    repeat_radius_m: f64,
+    repeat_window_secs: i64,
+) -> Vec<VitalsRow> {
+    let repeats = repeat_ids(cases, repeat_radius_m, repeat_window_secs);
+    let mut by_area: BTreeMap<String, Vec<&CaseRecord>> = BTreeMap::new();
+    for c in cases.iter().filter(|c| c.intake_at.is_some()) {
+        if let Some(k) = level.key(c) {
+            by_area.entry(k).or_default().push(c);
+        }
+    }
+    let mut rows = Vec::new();
+    for (area, cs) in by_area {
+        let mut t0 = start;
+        while t0 < end {
+            let t1 = (t0 + bucket_secs).min(end);
+            let within = |t: Option<i64>| t.is_some_and(|t| t0 <= t && t < t1);
+            let inflow = cs.iter().filter(|c| within(c.intake_at)).count() as f64;
+            let closed_here: Vec<&&CaseRecord> =
+                cs.iter().filter(|c| within(c.closed_at)).collect();
+            let open: Vec<&&CaseRecord> = cs
+                .iter()
+                .filter(|c| {
+                    c.intake_at.is_some_and(|i| i < t1) && c.closed_at.is_none_or(|x| x >= t1)
+                })
+                .collect();
+            let overdue = open
+                .iter()
+                .filter(|c| c.deadline.is_some_and(|d| d < t1))
+                .count() as f64;
+            let on_time = closed_here
+                .iter()
+                .filter(|c| matches!((c.closed_at, c.deadline), (Some(x), Some(d)) if x <= d))
+                .count() as f64;
+            let response = median(
+                cs.iter()
+                    .filter(|c| within(c.intake_at))
+                    .filter_map(|c| Some((c.arrived_at? - c.intake_at?) as f64 / 60.0))
+                    .collect(),
+            );
+            let handling = median(
+                cs.iter()
+                    .filter(|c| within(c.handled_at))
+                    .filter_map(|c| Some((c.handled_at? - c.arrived_at?) as f64 / 60.0))
+                    .collect(),
+            );
+            let reps = cs
+                .iter()
+                .filter(|c| within(c.intake_at) && repeats.contains(&c.case_id))
+                .count() as f64;
+            let backlog = open.len() as f64;
+            let closed = closed_here.len() as f64;
+            rows.push(VitalsRow {
+                area: area.clone(),
+                bucket: t0,
+                values: [
+                    inflow,
+                    closed,
+                    backlog,
+                    overdue,
+                    if backlog > 0.0 {
+                        overdue / backlog
+                    } else {
+                        f64::NAN
+                    },
+                    if closed > 0.0 {
+                        on_time / closed
+                    } else {
+                        f64::NAN
+                    },
+                    response,
+                    handling,
+                    reps,
+                ],
+            });
+            t0 = t1;
+        }
+    }
+    rows
+}
+
+/// A threshold on one indicator at one level: a warning fires when the value
+/// reaches it (`>=`) or falls to it (`<=`).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Threshold {
+    pub indicator: String,
+    pub level: String,
+    pub op: String,
+    pub threshold: f64,
+    pub severity: String,
+}
+
+/// An early warning.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Warning {
+    pub area: String,
+    pub bucket: i64,
+    pub indicator: String,
+    pub value: f64,
+    pub op: String,
+    pub threshold: f64,
+    pub severity: String,
+}
+
+/// Loads thresholds from CSV (`indicator,level,op,threshold,severity`), checking
+/// indicator names and operators; errors name the line.
+pub fn load_thresholds(path: &std::path::Path) -> Result<Vec<Threshold>, String> {
+    let mut r = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, t) in r.deserialize::<Threshold>().enumerate() {
+        let t = t.map_err(|e| format!("{}: {e}", path.display()))?;
+        let line = i + 2;
+        if !INDICATORS.contains(&t.indicator.as_str()) {
+            return Err(format!(
+                "{}: line {line}: unknown indicator `{}` (known: {})",
+                path.display(),
+                t.indicator,
+                INDICATORS.join(", ")
+            ));
+        }
+        if t.op != ">=" && t.op != "<=" {
+            return Err(format!(
+                "{}: line {line}: op must be >= or <=, not `{}`",
+                path.display(),
+                t.op
+            ));
+        }
+        if !t.threshold.is_finite() {
+            return Err(format!(
+                "{}: line {line}: threshold must be a number",
+                path.display()
+            ));
+        }
+        out.push(t);
+    }
+    Ok(out)
+}
+
+/// Warnings for rows of one level against the thresholds of that level.
+pub fn warnings(rows: &[VitalsRow], level: &str, thresholds: &[Threshold]) -> Vec<Warning> {
+    let mut out = Vec::new();
+    for row in rows {
+        for t in thresholds.iter().filter(|t| t.level == level) {
+            let i = INDICATORS
+                .iter()
+                .position(|n| *n == t.indicator)
+                .expect("checked on load");
+            let v = row.values[i];
+            let fires = v.is_finite()
+                && if t.op == ">=" {
+                    v >= t.threshold
+                } else {
+                    v <= t.threshold
+                };
+            if fires {
+                out.push(Warning {
+                    area: row.area.clone(),
+                    bucket: row.bucket,
+                    indicator: t.indicator.clone(),
+                    value: v,
+                    op: t.op.clone(),
+                    threshold: t.threshold,
+                    severity: t.severity.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Standard normal upper tail, by the complementary error function (W. J. Cody's
+/// rational approximation via `erfc`, relative error below 1e-7 over the range used).
+pub fn normal_sf(z: f64) -> f64 {
+    0.5 * erfc(z / std::f64::consts::SQRT_2)
+}
+
+fn erfc(x: f64) -> f64 {
+    // Numerical Recipes' erfcc (Chebyshev fit), fractional error < 1.2e-7.
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
+}
+
+/// Gi* of one area.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hotspot {
+    pub z: f64,
+    /// Two-sided p value.
+    pub p: f64,
+    /// `hot`, `cold` or `not significant` after the Benjamini–Hochberg false-discovery
+    /// correction at `alpha`.
+    pub class: String,
+}
+
+/// Getis-Ord Gi* with binary distance weights: w_ij = 1 when the centres of i and j
+/// are within `distance_m` (i included: the "star"). Values `x`, centres as lon/lat.
+///
+/// G*_i = (Σ_j w_ij x_j − x̄ W_i) / (S √((n S1_i − W_i²) / (n − 1))), with
+/// W_i = Σ_j w_ij, S1_i = Σ_j w_ij², x̄ the mean and S = √(Σ x² / n − x̄²).
+pub fn getis_ord_star(
+    x: &[f64],
+    centres: &[(f64, f64)],
+    distance_m: f64,
+    alpha: f64,
+) -> Vec<Hotspot> {
+    let n = x.len();
+    let nf = n as f64;
+    let mean = x.iter().sum::<f64>() / nf;
+    let s = (x.iter().map(|v| v * v).sum::<f64>() / nf - mean * mean)
+        .max(0.0)
+        .sqrt();
+    let mut z = Vec::with_capacity(n);
+    for i in 0..n {
+        let (mut wx, mut w) = (0.0, 0.0);
+        for j in 0..n {
+            if haversine_m(centres[i].0, centres[i].1, centres[j].0, centres[j].1) <= distance_m {
+                wx += x[j];
+                w += 1.0;
+            }
+        }
+        let denom = s * ((nf * w - w * w) / (nf - 1.0)).max(0.0).sqrt();
+        z.push(if denom > 0.0 {
+            (wx - mean * w) / denom
+        } else {
+            0.0
+        });
+    }
+    let p: Vec<f64> = z
+        .iter()
+        .map(|z| (2.0 * normal_sf(z.abs())).min(1.0))
+        .collect();
+    // Benjamini–Hochberg: the largest k with p_(k) <= k α / n; all p below it pass.
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
+    let mut cut = 0.0;
+    for (k, &i) in order.iter().enumerate() {
+        if p[i] <= (k + 1) as f64 * alpha / nf {
+            cut = p[i];
+        }
+    }
+    (0..n)
+        .map(|i| Hotspot {
+            z: z[i],
+            p: p[i],
+            class: if p[i] <= cut && cut > 0.0 {
+                if z[i] > 0.0 {
+                    "hot"
+                } else {
+                    "cold"
+                }
+            } else {
+                "not significant"
+            }
+            .to_string(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(
+        id: &str,
+        grid: &str,
+        intake: i64,
+        arrived: Option<i64>,
+        handled: Option<i64>,
+        closed: Option<i64>,
+        deadline: i64,
+    ) -> CaseRecord {
+        CaseRecord {
+            case_id: id.into(),
+            category: "0501".into(),
+            grid_code: grid.into(),
+            occurred_at: intake,
+            intake_at: Some(intake),
+            arrived_at: arrived,
+            handled_at: handled,
+            closed_at: closed,
+            deadline: Some(deadline),
+            lon: 24.94,
+            lat: 60.17,
+            ..Default::default()
+        }
+    }
+
+    const G1: &str = "99010100100101";
+    const G2: &str = "99010100100102";
+    const H: i64 = 3600;
+
+    #[test]
+    fn hand_computed_indicators() {
+        // Two hours, one-hour buckets, two grids of one community.
+        let cases = vec![
+            case("a", G1, 0, Some(600), Some(1800), Some(1800), 3600), // on time, bucket 0
+            case("b", G1, 1200, Some(2400), Some(4000), Some(4200), 3600), // closed late in bucket 1
+            case("c", G1, 3000, None, None, None, 5000),                   // open, overdue by 7200
+            case("d", G2, 4000, Some(4600), Some(5000), Some(5000), 9000), // bucket 1, on time
+        ];
+        let rows = vitals(&cases, AreaLevel::CodePrefix(14), 0, 2 * H, H, 50.0, 3600);
+        let get = |area: &str, b: i64, ind: &str| {
+            let r = rows
+                .iter()
+                .find(|r| r.area == area && r.bucket == b * H)
+                .unwrap();
+            r.values[INDICATORS.iter().position(|n| *n == ind).unwrap()]
+        };
+        assert_eq!(get(G1, 0, "inflow"), 3.0);
+        assert_eq!(get(G1, 0, "closed"), 1.0);
+        assert_eq!(get(G1, 0, "backlog"), 2.0); // b and c open at 3600
+        assert_eq!(get(G1, 0, "overdue"), 0.0); // b's deadline 3600 is not before 3600
+        assert_eq!(get(G1, 0, "on_time_rate"), 1.0);
+        assert_eq!(get(G1, 0, "median_response_min"), 15.0); // a: 10 min, b: 20 min, c none: median 15
+        assert_eq!(get(G1, 1, "inflow"), 0.0);
+        assert_eq!(get(G1, 1, "closed"), 1.0);
+        assert_eq!(get(G1, 1, "on_time_rate"), 0.0);
+        assert_eq!(get(G1, 1, "backlog"), 1.0); // c
+        assert_eq!(get(G1, 1, "overdue"), 1.0); // c's deadline 5000 < 7200
+        assert_eq!(get(G1, 1, "overdue_rate"), 1.0);
+        assert_eq!(get(G1, 1, "median_handling_min"), 1600.0 / 60.0); // b: 4000 − 2400
+        assert_eq!(get(G1, 0, "repeats"), 2.0); // b and c repeat a (same place, within an hour)
+        assert_eq!(get(G2, 1, "inflow"), 1.0);
+        assert_eq!(get(G2, 1, "median_response_min"), 10.0);
+        // community level sums the two grids
+        let comm = vitals(&cases, AreaLevel::CodePrefix(12), 0, 2 * H, H, 50.0, 3600);
+        assert_eq!(comm.len(), 2);
+        assert_eq!(comm[1].values[0], 1.0);
+    }
+
+    #[test]
+    fn warnings_fire_at_the_threshold_not_before() {
+        let rows = vec![
+            VitalsRow {
+                area: "x".into(),
+                bucket: 0,
+                values: [4.0, 0.0, 0.0, 0.0, f64::NAN, 0.5, 0.0, 0.0, 0.0],
+            },
+            VitalsRow {
+                area: "y".into(),
+                bucket: 0,
+                values: [5.0, 0.0, 0.0, 0.0, f64::NAN, 0.8, 0.0, 0.0, 0.0],
+            },
+            VitalsRow {
+                area: "z".into(),
+                bucket: 0,
+                values: [4.999, 0.0, 0.0, 0.0, f64::NAN, 0.81, 0.0, 0.0, 0.0],
+            },
+        ];
+        let t = vec![
+            Threshold {
+                indicator: "inflow".into(),
+                level: "grid".into(),
+                op: ">=".into(),
+                threshold: 5.0,
+                severity: "amber".into(),
+            },
+            Threshold {
+                indicator: "on_time_rate".into(),
+                level: "grid".into(),
+                op: "<=".into(),
+                threshold: 0.8,
+                severity: "red".into(),
+            },
+            Threshold {
+                indicator: "overdue_rate".into(),
+                level: "grid".into(),
+                op: ">=".into(),
+                threshold: 0.0,
+                severity: "red".into(),
+            },
+        ];
+        let w = warnings(&rows, "grid", &t);
+        let got: Vec<(&str, &str)> = w
+            .iter()
+            .map(|w| (w.area.as_str(), w.indicator.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("x", "on_time_rate"),
+                ("y", "inflow"),
+                ("y", "on_time_rate")
+            ]
+        );
+        assert!(warnings(&rows, "community", &t).is_empty());
+    }
+
+    #[test]
+    fn normal_tail() {
+        assert!((normal_sf(1.959_963_985) - 0.025).abs() < 1e-7);
+        assert!((normal_sf(0.0) - 0.5).abs() < 1e-7);
+        assert!((normal_sf(-1.0) - 0.841_344_746).abs() < 1e-7);
+    }
+}
+
+#[cfg(test)]
+mod gistar_reference {
+    use super::*;
+
+    /// z-scores against PySAL esda's `G_Local(star=True)` on the same input
+    /// (fixture made by `tests/oracle/gistar_fixture.py`).
+    #[test]
+    fn matches_esda() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/oracle/gistar.csv");
+        let mut r = csv::Reader::from_path(path).unwrap();
+        let rows: Vec<(f64, f64, f64, f64)> = r.deserialize().map(|x| x.unwrap()).collect();
+        let x: Vec<f64> = rows.iter().map(|r| r.2).collect();
+        let centres: Vec<(f64, f64)> = rows.iter().map(|r| (r.0, r.1)).collect();
+        let hs = getis_ord_star(&x, &centres, 150.0, 0.05);
+        for (h, r) in hs.iter().zip(&rows) {
+            assert!((h.z - r.3).abs() < 1e-9, "z {} vs esda {}", h.z, r.3);
+        }
+        // the planted hot corner comes out hot after the FDR correction
+        assert!(hs.iter().any(|h| h.class == "hot"));
+        assert!(hs
+            .iter()
+            .filter(|h| h.class == "hot")
+            .all(|h| h.z > 0.0 && h.p < 0.05));
+    }
+}
