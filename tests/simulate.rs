@@ -168,4 +168,25 @@ fn vitals_find_the_planted_hotspots_and_warn() {
     // no person-level or case-level field reaches the outputs
     let text = std::fs::read_to_string(out.join("vitals.csv")).unwrap();
     assert!(!text.contains("C0000") && !text.contains("crew"));
+    // the report: one self-contained HTML page and PNG charts
+    let rep = tmp.path().join("report");
+    ok(&[
+        "report",
+        &s(&sim.join("rep_000/timeline.csv")),
+        "--out",
+        &s(&rep),
+    ]);
+    let html = std::fs::read_to_string(rep.join("report.html")).unwrap();
+    assert!(
+        html.contains("<svg")
+            && html.contains("on_time_closure_rate")
+            && html.contains("Early warnings")
+    );
+    assert!(
+        !html.contains("C0000") && !html.contains("enforcement-0"),
+        "no case ids or crew names in a presentation output"
+    );
+    assert!(std::fs::read(rep.join("inflow.png"))
+        .unwrap()
+        .starts_with(b"\x89PNG"));
 }

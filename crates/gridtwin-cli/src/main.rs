@@ -6,6 +6,7 @@ mod charts;
 mod import;
 mod info;
 mod progress;
+mod report;
 mod simulate;
 mod synth;
 mod vitals;
@@ -45,6 +46,8 @@ enum Command {
     Compare(simulate::CompareArgs),
     /// City vital signs from a case timeline: indicators, warnings, Gi* hotspots.
     Vitals(vitals::VitalsArgs),
+    /// A self-contained HTML report (tables, SVG charts) and PNG charts from a case timeline.
+    Report(report::ReportArgs),
     /// Write a synthetic megacity (grids, components, incidents), deterministic by seed.
     Synth(synth::SynthArgs),
 }
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Command::Synth(a) => synth::run(&cli.data, a),
         Command::Simulate(a) => simulate::run_simulate(a),
         Command::Vitals(a) => vitals::run(&cli.data, a),
+        Command::Report(a) => report::run(&cli.data, a),
         Command::Compare(a) => simulate::run_compare(&cli.data, a),
     };
     match result {
