@@ -489,6 +489,25 @@ fn finish_csv(w: csv::Writer<BufWriter<File>>, tmp: &Path, path: &Path) -> Resul
     std::fs::rename(tmp, path).map_err(|e| IoError::write(&name, e))
 }
 
+/// Counts a rejected row and writes it to the rejected-rows file.
+fn reject(
+    report: &mut AssignReport,
+    w: &mut csv::Writer<BufWriter<File>>,
+    input: &str,
+    rejected_file: &str,
+    number: u64,
+    reason: RejectReason,
+    detail: &str,
+) -> Result<(), IoError> {
+    report.rejected += 1;
+    *report
+        .rejected_by_reason
+        .entry(reason.name().to_string())
+        .or_default() += 1;
+    w.write_record([input, &number.to_string(), reason.name(), detail])
+        .map_err(|e| IoError::write(rejected_file, e))
+}
+
 /// Appends `,grid,community,street,district,outcome,distance` and a newline.
 fn push_codes(out: &mut Vec<u8>, c: &GridCodes, outcome: &str, distance: Option<f64>) {
     for code in [&c.grid, &c.community, &c.street, &c.district] {
@@ -779,19 +798,15 @@ pub fn assign_file(
                             .or_default() += part.unassigned;
                     }
                     for (number, reason, detail) in part.rejections {
-                        report.rejected += 1;
-                        *report
-                            .rejected_by_reason
-                            .entry(reason.name().to_string())
-                            .or_default() += 1;
-                        rej_w
-                            .write_record([
-                                in_name.as_str(),
-                                &number.to_string(),
-                                reason.name(),
-                                detail.as_str(),
-                            ])
-                            .map_err(|e| IoError::write(&rej_name, e))?;
+                        reject(
+                            &mut report,
+                            &mut rej_w,
+                            &in_name,
+                            &rej_name,
+                            number,
+                            reason,
+                            &detail,
+                        )?;
                     }
                 }
                 progress(bytes_done);
@@ -828,19 +843,15 @@ pub fn assign_file(
             report.rows += 1;
             let (x, y) = match result {
                 Err((reason, detail)) => {
-                    report.rejected += 1;
-                    *report
-                        .rejected_by_reason
-                        .entry(reason.name().to_string())
-                        .or_default() += 1;
-                    rej_w
-                        .write_record([
-                            in_name.as_str(),
-                            &number.to_string(),
-                            reason.name(),
-                            detail.as_str(),
-                        ])
-                        .map_err(|e| IoError::write(&rej_name, e))?;
+                    reject(
+                        &mut report,
+                        &mut rej_w,
+                        &in_name,
+                        &rej_name,
+                        *number,
+                        *reason,
+                        detail,
+                    )?;
                     continue;
                 }
                 Ok(p) => *p,

@@ -46,7 +46,8 @@ pub struct WorkingCalendar {
 
 const DAY: i64 = 86_400;
 
-fn parse_period(s: &str) -> Result<(i64, i64), String> {
+/// Parses `HH:MM-HH:MM` into seconds from local midnight (`24:00` allowed as an end).
+pub fn parse_period(s: &str) -> Result<(i64, i64), String> {
     let clock = |t: &str| -> Result<i64, String> {
         let (h, m) = t
             .trim()

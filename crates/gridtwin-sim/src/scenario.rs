@@ -339,30 +339,9 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
     }
 }
 
-/// Parses `HH:MM-HH:MM` into seconds from local midnight.
+/// Parses a crew shift `HH:MM-HH:MM` (the calendar's period syntax).
 pub fn parse_shift(s: &str) -> Result<(i64, i64), String> {
-    let clock = |t: &str| -> Result<i64, String> {
-        let (h, m) = t
-            .trim()
-            .split_once(':')
-            .ok_or_else(|| format!("`{t}` is not HH:MM"))?;
-        let (h, m): (i64, i64) = (
-            h.parse().map_err(|_| format!("`{t}` is not HH:MM"))?,
-            m.parse().map_err(|_| format!("`{t}` is not HH:MM"))?,
-        );
-        if !(0..=24).contains(&h) || !(0..60).contains(&m) || h * 60 + m > 1440 {
-            return Err(format!("`{t}` is not a time of day"));
-        }
-        Ok(h * 3600 + m * 60)
-    };
-    let (a, b) = s
-        .split_once('-')
-        .ok_or_else(|| format!("`{s}` is not HH:MM-HH:MM"))?;
-    let (a, b) = (clock(a)?, clock(b)?);
-    if a >= b {
-        return Err(format!("shift `{s}` ends before it starts"));
-    }
-    Ok((a, b))
+    crate::calendar::parse_period(s)
 }
 
 impl Scenario {
