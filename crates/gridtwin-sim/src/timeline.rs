@@ -45,6 +45,10 @@ pub struct CaseRecord {
     pub deadline: Option<i64>,
     /// Passed its deadline while open.
     pub escalated: bool,
+    /// Evaluation 综合评价 by the public, 0–1, where a history file records it (the
+    /// simulation leaves it empty).
+    #[serde(default)]
+    pub satisfaction: Option<f64>,
 }
 
 /// A crew's time on duty and at work.

@@ -12,7 +12,9 @@
 //!   intake with a crew on site; `median_handling_min` = median of (handled − on site)
 //!   over cases handled in the bucket;
 //! - `repeats` = cases taken in during the bucket that repeat an earlier case of the
-//!   same category within the repeat radius and window (see [`crate::kpi::repeats`]).
+//!   same category within the repeat radius and window (see [`crate::kpi::repeats`]);
+//! - `satisfaction_mean` = mean satisfaction of cases closed in the bucket that carry
+//!   one (history files; empty when none does).
 //!
 //! Only aggregates leave this module: no case, crew or reporter appears in its output.
 
@@ -47,7 +49,7 @@ impl AreaLevel {
 }
 
 /// The indicators of one area in one bucket.
-pub const INDICATORS: [&str; 9] = [
+pub const INDICATORS: [&str; 10] = [
     "inflow",
     "closed",
     "backlog",
@@ -57,6 +59,7 @@ pub const INDICATORS: [&str; 9] = [
     "median_response_min",
     "median_handling_min",
     "repeats",
+    "satisfaction_mean",
 ];
 
 /// One row: area, bucket start, indicator values (NaN where undefined).
@@ -64,7 +67,7 @@ pub const INDICATORS: [&str; 9] = [
 pub struct VitalsRow {
     pub area: String,
     pub bucket: i64,
-    pub values: [f64; 9],
+    pub values: [f64; 10],
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -160,6 +163,16 @@ pub fn vitals(
                 .count() as f64;
             let backlog = open.len() as f64;
             let closed = closed_here.len() as f64;
+            let rated: Vec<f64> = closed_here
+                .iter()
+                .filter_map(|c| c.satisfaction)
+                .filter(|v| v.is_finite())
+                .collect();
+            let satisfaction = if rated.is_empty() {
+                f64::NAN
+            } else {
+                rated.iter().sum::<f64>() / rated.len() as f64
+            };
             rows.push(VitalsRow {
                 area: area.clone(),
                 bucket: t0,
@@ -181,6 +194,7 @@ pub fn vitals(
                     response,
                     handling,
                     reps,
+                    satisfaction,
                 ],
             });
             t0 = t1;
@@ -428,6 +442,9 @@ mod tests {
             case("c", G1, 3000, None, None, None, 5000),                   // open, overdue by 7200
             case("d", G2, 4000, Some(4600), Some(5000), Some(5000), 9000), // bucket 1, on time
         ];
+        let mut cases = cases;
+        cases[0].satisfaction = Some(0.8);
+        cases[1].satisfaction = Some(0.4);
         let rows = vitals(&cases, AreaLevel::CodePrefix(14), 0, 2 * H, H, 50.0, 3600);
         let get = |area: &str, b: i64, ind: &str| {
             let r = rows
@@ -450,6 +467,9 @@ mod tests {
         assert_eq!(get(G1, 1, "overdue_rate"), 1.0);
         assert_eq!(get(G1, 1, "median_handling_min"), 1600.0 / 60.0); // b: 4000 − 2400
         assert_eq!(get(G1, 0, "repeats"), 2.0); // b and c repeat a (same place, within an hour)
+        assert_eq!(get(G1, 0, "satisfaction_mean"), 0.8); // a closed in bucket 0
+        assert_eq!(get(G1, 1, "satisfaction_mean"), 0.4); // b closed in bucket 1
+        assert!(get(G2, 1, "satisfaction_mean").is_nan()); // d not rated
         assert_eq!(get(G2, 1, "inflow"), 1.0);
         assert_eq!(get(G2, 1, "median_response_min"), 10.0);
         // community level sums the two grids
@@ -464,17 +484,28 @@ mod tests {
             VitalsRow {
                 area: "x".into(),
                 bucket: 0,
-                values: [4.0, 0.0, 0.0, 0.0, f64::NAN, 0.5, 0.0, 0.0, 0.0],
+                values: [4.0, 0.0, 0.0, 0.0, f64::NAN, 0.5, 0.0, 0.0, 0.0, f64::NAN],
             },
             VitalsRow {
                 area: "y".into(),
                 bucket: 0,
-                values: [5.0, 0.0, 0.0, 0.0, f64::NAN, 0.8, 0.0, 0.0, 0.0],
+                values: [5.0, 0.0, 0.0, 0.0, f64::NAN, 0.8, 0.0, 0.0, 0.0, f64::NAN],
             },
             VitalsRow {
                 area: "z".into(),
                 bucket: 0,
-                values: [4.999, 0.0, 0.0, 0.0, f64::NAN, 0.81, 0.0, 0.0, 0.0],
+                values: [
+                    4.999,
+                    0.0,
+                    0.0,
+                    0.0,
+                    f64::NAN,
+                    0.81,
+                    0.0,
+                    0.0,
+                    0.0,
+                    f64::NAN,
+                ],
             },
         ];
         let t = vec![
