@@ -207,3 +207,68 @@ fn synth_is_deterministic_and_readable() {
     assert!(stdout.contains("components: 5000"), "{stdout}");
     assert!(!stdout.contains("hierarchy problem"), "{stdout}");
 }
+
+#[test]
+fn grids_validate_is_clean_on_the_demo_city_and_finds_planted_defects() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("v");
+    let stdout = ok(&[
+        "grids",
+        "validate",
+        "data/helsinki/city",
+        "--out",
+        out.to_str().unwrap(),
+        "--strict",
+    ]);
+    assert!(
+        stdout.contains("192 grids, 16 parents: 0 problem(s)"),
+        "{stdout}"
+    );
+    // plant: a bow-tie in one grid, a copy of a grid under a bad code
+    let text = std::fs::read_to_string(repo().join("data/helsinki/city/areas.geojson")).unwrap();
+    let mut fc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let features = fc["features"].as_array_mut().unwrap();
+    let i = features
+        .iter()
+        .position(|f| f["properties"]["code"] == "99010100100105")
+        .unwrap();
+    let ring = features[i]["geometry"]["coordinates"][0][0]
+        .as_array()
+        .unwrap()
+        .clone();
+    // swap two corners: (a, b, c, d) -> (a, c, b, d) crosses itself
+    let bow = serde_json::json!([[ring[0], ring[2], ring[1], ring[3], ring[0]]]);
+    features[i]["geometry"] = serde_json::json!({"type": "MultiPolygon", "coordinates": [bow]});
+    let mut dup = features[i + 1].clone();
+    dup["properties"]["code"] = serde_json::json!("9901010010010X");
+    features.push(dup);
+    let bad = tmp.path().join("areas.geojson");
+    std::fs::write(&bad, serde_json::to_string(&fc).unwrap()).unwrap();
+    let o = gridtwin(&[
+        "grids",
+        "validate",
+        bad.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--strict",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("validation.json")).unwrap())
+            .unwrap();
+    let k = &v["problems_by_kind"];
+    assert_eq!(k["invalid_ring"], 1, "{k}");
+    assert_eq!(k["malformed_code"], 1, "{k}");
+    assert!(
+        k["overlap"].as_u64().unwrap() >= 1,
+        "the duplicate geometry overlaps its original: {k}"
+    );
+    let geo: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("problems.geojson")).unwrap())
+            .unwrap();
+    assert!(geo["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["properties"]["kind"] == "invalid_ring" && f["geometry"]["type"] == "Point"));
+}

@@ -3,6 +3,7 @@
 mod aggregate;
 mod assign;
 mod charts;
+mod grids;
 mod import;
 mod info;
 mod progress;
@@ -36,6 +37,9 @@ enum Command {
     Assign(assign::AssignArgs),
     /// Count points per grid or level, per H3 cell, per category and time window.
     Aggregate(aggregate::AggregateArgs),
+    /// Grid management: validate unit grids.
+    #[command(subcommand)]
+    Grids(grids::GridsCommand),
     /// Import a city: an OSM city settings file (e.g. data/helsinki/city.toml), or layers in any format.
     Import(import::ImportArgs),
     /// Counts per level and category, extent and data quality of a city directory.
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
         Command::Assign(a) => assign::run(&cli.data, a),
         Command::Aggregate(a) => aggregate::run(&cli.data, a),
         Command::Import(a) => import::run(&cli.data, a),
+        Command::Grids(c) => grids::run(&cli.data, c),
         Command::Info(a) => info::run(a),
         Command::Synth(a) => synth::run(&cli.data, a),
         Command::Simulate(a) => simulate::run_simulate(a),

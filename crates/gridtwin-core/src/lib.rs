@@ -17,6 +17,7 @@ pub mod code;
 pub mod component;
 pub mod coord;
 pub mod frame;
+pub mod grid_check;
 pub mod incident;
 pub mod locate;
 pub mod partition;
