@@ -272,3 +272,60 @@ fn grids_validate_is_clean_on_the_demo_city_and_finds_planted_defects() {
         .iter()
         .any(|f| f["properties"]["kind"] == "invalid_ring" && f["geometry"]["type"] == "Point"));
 }
+
+#[test]
+fn grids_generate_tiles_the_communities_validates_clean_and_is_deterministic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = tmp.path().join("a.geojson");
+    let b = tmp.path().join("b.geojson");
+    let out = ok(&[
+        "grids",
+        "generate",
+        "--within",
+        "data/helsinki/city",
+        "--target-area",
+        "8000",
+        "--out",
+        a.to_str().unwrap(),
+    ]);
+    assert!(out.contains("in 16 communities"), "{out}");
+    ok(&[
+        "grids",
+        "generate",
+        "--within",
+        "data/helsinki/city",
+        "--target-area",
+        "8000",
+        "--out",
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read(&a).unwrap(),
+        std::fs::read(&b).unwrap(),
+        "same input, same bytes"
+    );
+    let v = tmp.path().join("v");
+    let stdout = ok(&[
+        "grids",
+        "validate",
+        a.to_str().unwrap(),
+        "--parents",
+        "data/helsinki/city",
+        "--out",
+        v.to_str().unwrap(),
+        "--strict",
+    ]);
+    assert!(stdout.contains(": 0 problem(s)"), "{stdout}");
+    // the new grids assign every demo component
+    let assigned = tmp.path().join("assigned.csv");
+    let s = ok(&[
+        "assign",
+        "--grids",
+        a.to_str().unwrap(),
+        "--points",
+        "data/helsinki/city/components.csv",
+        "--out",
+        assigned.to_str().unwrap(),
+    ]);
+    assert!(s.contains("2145 rows: 2145 assigned"), "{s}");
+}

@@ -19,6 +19,21 @@ use gridtwin_io::{read_records, write_table};
 pub enum GridsCommand {
     /// Check grids: broken rings, overlaps, gaps, crossing the parent, size, codes.
     Validate(ValidateArgs),
+    /// Generate unit grids of about a target area inside each community.
+    Generate(GenerateArgs),
+}
+
+#[derive(Args)]
+pub struct GenerateArgs {
+    /// Communities: a file (code + polygon) or a city directory (its areas layer).
+    #[arg(long)]
+    within: PathBuf,
+    /// Target grid area, m² (the classic unit grid is 10,000 m²).
+    #[arg(long, default_value_t = 10_000.0)]
+    target_area: f64,
+    /// Output grid file (GeoJSON, FlatGeobuf, GeoParquet or CSV with WKT).
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -70,8 +85,64 @@ fn read_raw(path: &Path) -> Result<Vec<RawArea>> {
 }
 
 pub fn run(data: &Path, cmd: GridsCommand) -> Result<ExitCode> {
-    let GridsCommand::Validate(a) = cmd;
     let rule = CodeRule::load(&data.join("code_rule.toml"))?;
+    match cmd {
+        GridsCommand::Validate(a) => validate(&rule, a),
+        GridsCommand::Generate(a) => generate(&rule, a),
+    }
+}
+
+fn generate(rule: &CodeRule, a: GenerateArgs) -> Result<ExitCode> {
+    if !(a.target_area.is_finite() && a.target_area > 0.0) {
+        bail!("--target-area must be a positive number of m²");
+    }
+    let communities: Vec<RawArea> = read_raw(&a.within)?
+        .into_iter()
+        .filter(|x| x.code.len() == rule.width(Level::Community))
+        .collect();
+    if communities.is_empty() {
+        bail!(
+            "{}: no community codes ({} digits)",
+            a.within.display(),
+            rule.width(Level::Community)
+        );
+    }
+    let mut t = Table::new(&[
+        ("code", FieldType::Text),
+        ("level", FieldType::Text),
+        ("name", FieldType::Text),
+        ("parent", FieldType::Text),
+    ]);
+    let mut n = 0;
+    for c in &communities {
+        let code = rule
+            .parse_area(Level::Community, &c.code)
+            .map_err(|e| anyhow::anyhow!("record {}: {e}", c.record))?;
+        let grids = gridtwin_core::grid_gen::grids_for(rule, &code, &c.boundary, a.target_area)
+            .map_err(|e| anyhow::anyhow!("community {}: {e}", c.code))?;
+        for g in grids {
+            n += 1;
+            t.push(
+                Some(Geometry::MultiPolygon(g.boundary.clone())),
+                vec![
+                    Value::Text(g.code.to_string()),
+                    Value::Text("grid".into()),
+                    Value::Text(g.name.clone()),
+                    Value::Text(c.code.clone()),
+                ],
+            );
+        }
+    }
+    write_table(&a.out, &t)?;
+    println!(
+        "{n} grids in {} communities; wrote {}",
+        communities.len(),
+        a.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn validate(rule: &CodeRule, a: ValidateArgs) -> Result<ExitCode> {
     let all = read_raw(&a.grids)?;
     let cw = rule.width(Level::Community);
     // From a file of mixed levels, the communities are the community-length codes,
@@ -97,7 +168,7 @@ pub fn run(data: &Path, cmd: GridsCommand) -> Result<ExitCode> {
     let problems = check(
         &grids,
         (!parents.is_empty()).then_some(&parents[..]),
-        &rule,
+        rule,
         opts,
     );
 

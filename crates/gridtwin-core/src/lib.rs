@@ -18,6 +18,7 @@ pub mod component;
 pub mod coord;
 pub mod frame;
 pub mod grid_check;
+pub mod grid_gen;
 pub mod incident;
 pub mod locate;
 pub mod partition;
