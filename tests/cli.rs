@@ -329,3 +329,110 @@ fn grids_generate_tiles_the_communities_validates_clean_and_is_deterministic() {
     ]);
     assert!(s.contains("2145 rows: 2145 assigned"), "{s}");
 }
+
+#[test]
+fn grids_diff_after_a_split_moves_exactly_the_expected_components() {
+    let tmp = tempfile::tempdir().unwrap();
+    // redraw: grid 99010100100105 split at its middle meridian; the east half becomes ...99
+    let text = std::fs::read_to_string(repo().join("data/helsinki/city/areas.geojson")).unwrap();
+    let mut fc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let features = fc["features"].as_array_mut().unwrap();
+    let i = features
+        .iter()
+        .position(|f| f["properties"]["code"] == "99010100100105")
+        .unwrap();
+    let ring: Vec<(f64, f64)> = features[i]["geometry"]["coordinates"][0][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+        .collect();
+    let (x0, x1) = (
+        ring.iter().map(|p| p.0).fold(f64::MAX, f64::min),
+        ring.iter().map(|p| p.0).fold(f64::MIN, f64::max),
+    );
+    let (y0, y1) = (
+        ring.iter().map(|p| p.1).fold(f64::MAX, f64::min),
+        ring.iter().map(|p| p.1).fold(f64::MIN, f64::max),
+    );
+    let mid = (x0 + x1) / 2.0;
+    let rect = |a: f64, b: f64| serde_json::json!({"type": "MultiPolygon", "coordinates": [[[[a, y0], [b, y0], [b, y1], [a, y1], [a, y0]]]]});
+    features[i]["geometry"] = rect(x0, mid);
+    let mut east = features[i].clone();
+    east["geometry"] = rect(mid, x1);
+    east["properties"]["code"] = serde_json::json!("99010100100199");
+    east["properties"]["name"] = serde_json::json!("split east half");
+    features.push(east);
+    let new = tmp.path().join("new.geojson");
+    std::fs::write(&new, serde_json::to_string(&fc).unwrap()).unwrap();
+
+    // expected, independently: components of grid 05 at or east of the split line
+    let assigned = tmp.path().join("old.csv");
+    ok(&[
+        "assign",
+        "--grids",
+        "data/helsinki/city",
+        "--points",
+        "data/helsinki/city/components.csv",
+        "--out",
+        assigned.to_str().unwrap(),
+    ]);
+    let mut r = csv::Reader::from_path(&assigned).unwrap();
+    let mut expected: Vec<String> = r
+        .records()
+        .map(|x| x.unwrap())
+        .filter(|x| &x[7] == "99010100100105" && x[5].parse::<f64>().unwrap() >= mid)
+        .map(|x| x[0].to_string())
+        .collect();
+    expected.sort();
+    assert!(!expected.is_empty());
+
+    let inc = tmp.path().join("inc");
+    let full = tmp.path().join("full");
+    let out = ok(&[
+        "grids",
+        "diff",
+        "data/helsinki/city",
+        new.to_str().unwrap(),
+        "--components",
+        "data/helsinki/city/components.csv",
+        "--out",
+        inc.to_str().unwrap(),
+    ]);
+    assert!(out.contains("2 changed grids; 2145 components"), "{out}");
+    ok(&[
+        "grids",
+        "diff",
+        "data/helsinki/city",
+        new.to_str().unwrap(),
+        "--components",
+        "data/helsinki/city/components.csv",
+        "--out",
+        full.to_str().unwrap(),
+        "--full",
+    ]);
+    let moves = std::fs::read_to_string(inc.join("moves.csv")).unwrap();
+    assert_eq!(
+        moves,
+        std::fs::read_to_string(full.join("moves.csv")).unwrap(),
+        "incremental and full agree"
+    );
+    let mut got: Vec<String> = moves
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().to_string())
+        .collect();
+    got.sort();
+    assert_eq!(got, expected);
+    assert!(moves
+        .lines()
+        .skip(1)
+        .all(|l| l.ends_with(",99010100100105,99010100100199")));
+    let d: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(inc.join("diff.json")).unwrap()).unwrap();
+    assert!(
+        d["retested"].as_u64().unwrap() < 200,
+        "only components near the changed grid are re-tested: {}",
+        d["retested"]
+    );
+}

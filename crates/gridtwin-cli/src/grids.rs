@@ -21,6 +21,26 @@ pub enum GridsCommand {
     Validate(ValidateArgs),
     /// Generate unit grids of about a target area inside each community.
     Generate(GenerateArgs),
+    /// Re-assignment delta after a redraw: which components change grid.
+    Diff(DiffArgs),
+}
+
+#[derive(Args)]
+pub struct DiffArgs {
+    /// Grids before the redraw.
+    old: PathBuf,
+    /// Grids after the redraw.
+    new: PathBuf,
+    /// Components (any point file; a `grid_code` column from `assign` on OLD is used
+    /// as the old assignment, else OLD is located).
+    #[arg(long)]
+    components: PathBuf,
+    /// Output directory for moves.csv and diff.json.
+    #[arg(long)]
+    out: PathBuf,
+    /// Re-test every component against NEW, not only those in changed grids.
+    #[arg(long)]
+    full: bool,
 }
 
 #[derive(Args)]
@@ -89,7 +109,125 @@ pub fn run(data: &Path, cmd: GridsCommand) -> Result<ExitCode> {
     match cmd {
         GridsCommand::Validate(a) => validate(&rule, a),
         GridsCommand::Generate(a) => generate(&rule, a),
+        GridsCommand::Diff(a) => diff(data, &rule, a),
     }
+}
+
+/// Loads the unit grids of a file or city directory, validated.
+fn grid_areas(data: &Path, path: &Path) -> Result<Vec<gridtwin_core::Area>> {
+    let tables = gridtwin_io::city_dir::DataTables::load(data).map_err(anyhow::Error::msg)?;
+    let (areas, q) = crate::assign::load_grids(path, &tables)?;
+    if q.totals().2 > 0 {
+        bail!(
+            "{}: {} grid record(s) rejected; run `gridtwin grids validate` first\n{q}",
+            path.display(),
+            q.totals().2
+        );
+    }
+    Ok(areas
+        .into_iter()
+        .filter(|a| a.level() == Level::Grid)
+        .collect())
+}
+
+fn diff(data: &Path, rule: &CodeRule, a: DiffArgs) -> Result<ExitCode> {
+    use gridtwin_core::assign::Assigner;
+    use gridtwin_core::locate::{Location, LocatorOptions};
+    use rstar::{primitives::GeomWithData, RTree, AABB};
+    let old = grid_areas(data, &a.old)?;
+    let new = grid_areas(data, &a.new)?;
+    let old_by: BTreeMap<String, &MultiPolygon<f64>> = old
+        .iter()
+        .map(|g| (g.code.to_string(), &g.boundary))
+        .collect();
+    let new_by: BTreeMap<String, &MultiPolygon<f64>> = new
+        .iter()
+        .map(|g| (g.code.to_string(), &g.boundary))
+        .collect();
+    // Grids added, removed or redrawn; their old and new extents bound where any
+    // component can change grid.
+    let mut changed: Vec<String> = old_by
+        .keys()
+        .chain(new_by.keys())
+        .filter(|c| old_by.get(*c) != new_by.get(*c))
+        .cloned()
+        .collect();
+    changed.sort();
+    changed.dedup();
+    let boxes: Vec<GeomWithData<rstar::primitives::Rectangle<[f64; 2]>, ()>> = changed
+        .iter()
+        .flat_map(|c| [old_by.get(c), new_by.get(c)])
+        .flatten()
+        .filter_map(|m| geo::BoundingRect::bounding_rect(*m))
+        .map(|r| {
+            GeomWithData::new(
+                rstar::primitives::Rectangle::from_corners(
+                    [r.min().x, r.min().y],
+                    [r.max().x, r.max().y],
+                ),
+                (),
+            )
+        })
+        .collect();
+    let region = RTree::bulk_load(boxes);
+    let old_asg = Assigner::new(&old, rule, LocatorOptions::default());
+    let new_asg = Assigner::new(&new, rule, LocatorOptions::default());
+    let code_of = |asg: &Assigner, x: f64, y: f64| match asg.assign(x, y, None) {
+        Location::Inside(g) => asg.codes(g).grid.clone(),
+        _ => String::new(),
+    };
+    let (mut total, mut retested, mut moves) = (0u64, 0u64, Vec::new());
+    let mut per_grid: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for r in read_records(&a.components)? {
+        let r = r.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let (x, y) = match (
+            &r.geometry,
+            r.get("lon").map(Value::as_f64),
+            r.get("lat").map(Value::as_f64),
+        ) {
+            (Some(Geometry::Point(p)), _, _) => (p.x(), p.y()),
+            (_, Some(Ok(Some(x))), Some(Ok(Some(y)))) => (x, y),
+            _ => bail!("{}: record {}: no point", a.components.display(), r.number),
+        };
+        total += 1;
+        let before = r
+            .text(&["grid_code"])
+            .unwrap_or_else(|| code_of(&old_asg, x, y));
+        let in_change = a.full
+            || region
+                .locate_in_envelope_intersecting(&AABB::from_point([x, y]))
+                .next()
+                .is_some();
+        if !in_change {
+            continue;
+        }
+        retested += 1;
+        let after = code_of(&new_asg, x, y);
+        if after != before {
+            let id = r
+                .text(&["code", "id"])
+                .unwrap_or_else(|| r.number.to_string());
+            *per_grid.entry((before.clone(), after.clone())).or_default() += 1;
+            moves.push((r.number, id, before, after));
+        }
+    }
+    std::fs::create_dir_all(&a.out)?;
+    let mut text = String::from("record,id,old_grid,new_grid\n");
+    for (n, id, b, f) in &moves {
+        text.push_str(&format!("{n},{id},{b},{f}\n"));
+    }
+    write_bytes_atomic(&a.out.join("moves.csv"), text.as_bytes())?;
+    let flows: Vec<serde_json::Value> = per_grid
+        .iter()
+        .map(|((b, f), n)| serde_json::json!({"old_grid": b, "new_grid": f, "components": n}))
+        .collect();
+    let json = serde_json::json!({"changed_grids": changed, "components": total, "retested": retested, "moved": moves.len(), "flows": flows, "full": a.full});
+    write_bytes_atomic(
+        &a.out.join("diff.json"),
+        (serde_json::to_string_pretty(&json)? + "\n").as_bytes(),
+    )?;
+    println!("{} changed grids; {total} components, {retested} re-tested, {} move; wrote {}/moves.csv and diff.json", changed.len(), moves.len(), a.out.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn generate(rule: &CodeRule, a: GenerateArgs) -> Result<ExitCode> {
