@@ -436,3 +436,65 @@ fn grids_diff_after_a_split_moves_exactly_the_expected_components() {
         d["retested"]
     );
 }
+
+#[test]
+fn grids_diff_incremental_equals_full_on_a_synthetic_megacity_sample() {
+    let tmp = tempfile::tempdir().unwrap();
+    let city = tmp.path().join("city");
+    ok(&[
+        "synth",
+        "--grids",
+        "400",
+        "--components",
+        "20000",
+        "--incidents",
+        "0",
+        "--seed",
+        "8",
+        "--out",
+        city.to_str().unwrap(),
+    ]);
+    // redraw: new 2 km² grids inside the synthetic communities (a different tiling;
+    // the sample city is coarse: 400 grids over 2,100 km²)
+    let new = tmp.path().join("new.fgb");
+    let out = ok(&[
+        "grids",
+        "generate",
+        "--within",
+        city.to_str().unwrap(),
+        "--target-area",
+        "2000000",
+        "--out",
+        new.to_str().unwrap(),
+    ]);
+    assert!(out.contains("grids in"), "{out}");
+    let (inc, full) = (tmp.path().join("inc"), tmp.path().join("full"));
+    let comps = city.join("components.csv");
+    ok(&[
+        "grids",
+        "diff",
+        city.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "--components",
+        comps.to_str().unwrap(),
+        "--out",
+        inc.to_str().unwrap(),
+    ]);
+    ok(&[
+        "grids",
+        "diff",
+        city.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "--components",
+        comps.to_str().unwrap(),
+        "--out",
+        full.to_str().unwrap(),
+        "--full",
+    ]);
+    let a = std::fs::read_to_string(inc.join("moves.csv")).unwrap();
+    assert_eq!(a, std::fs::read_to_string(full.join("moves.csv")).unwrap());
+    assert!(
+        a.lines().count() > 1000,
+        "a real redraw moves many components"
+    );
+}
