@@ -498,3 +498,58 @@ fn grids_diff_incremental_equals_full_on_a_synthetic_megacity_sample() {
         "a real redraw moves many components"
     );
 }
+
+#[test]
+fn grids_redraw_gives_a_valid_file_and_its_delta() {
+    let tmp = tempfile::tempdir().unwrap();
+    let new = tmp.path().join("redrawn.geojson");
+    let delta = tmp.path().join("delta");
+    let out = ok(&[
+        "grids",
+        "redraw",
+        "data/helsinki/city",
+        "--split-over",
+        "6000",
+        "--merge-under",
+        "3000",
+        "--renumber",
+        "--out",
+        new.to_str().unwrap(),
+        "--components",
+        "data/helsinki/city/components.csv",
+        "--delta",
+        delta.to_str().unwrap(),
+    ]);
+    assert!(out.contains("192 grids → 384 grids"), "{out}");
+    let v = tmp.path().join("v");
+    let s = ok(&[
+        "grids",
+        "validate",
+        new.to_str().unwrap(),
+        "--parents",
+        "data/helsinki/city",
+        "--min-area-m2",
+        "1000",
+        "--out",
+        v.to_str().unwrap(),
+        "--strict",
+    ]);
+    assert!(s.contains("384 grids, 16 parents: 0 problem(s)"), "{s}");
+    // the delta equals a full re-assignment against the redrawn grids
+    let full = tmp.path().join("full");
+    ok(&[
+        "grids",
+        "diff",
+        "data/helsinki/city",
+        new.to_str().unwrap(),
+        "--components",
+        "data/helsinki/city/components.csv",
+        "--out",
+        full.to_str().unwrap(),
+        "--full",
+    ]);
+    assert_eq!(
+        std::fs::read(delta.join("moves.csv")).unwrap(),
+        std::fs::read(full.join("moves.csv")).unwrap()
+    );
+}

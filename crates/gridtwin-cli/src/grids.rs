@@ -23,6 +23,32 @@ pub enum GridsCommand {
     Generate(GenerateArgs),
     /// Re-assignment delta after a redraw: which components change grid.
     Diff(DiffArgs),
+    /// Redraw grids for a what-if: split large ones, merge small ones, renumber.
+    Redraw(RedrawArgs),
+}
+
+#[derive(Args)]
+pub struct RedrawArgs {
+    /// Unit grids: a file or a city directory.
+    grids: PathBuf,
+    /// Split grids over this many m² into strips of at most that.
+    #[arg(long)]
+    split_over: Option<f64>,
+    /// Merge grids under this many m² into their longest-shared neighbour (same community).
+    #[arg(long)]
+    merge_under: Option<f64>,
+    /// Renumber each community's grids north→south, west→east.
+    #[arg(long)]
+    renumber: bool,
+    /// The new grid file.
+    #[arg(long)]
+    out: PathBuf,
+    /// With --delta: the components whose re-assignment to report.
+    #[arg(long)]
+    components: Option<PathBuf>,
+    /// Directory for the re-assignment delta (moves.csv, diff.json).
+    #[arg(long)]
+    delta: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -110,6 +136,64 @@ pub fn run(data: &Path, cmd: GridsCommand) -> Result<ExitCode> {
         GridsCommand::Validate(a) => validate(&rule, a),
         GridsCommand::Generate(a) => generate(&rule, a),
         GridsCommand::Diff(a) => diff(data, &rule, a),
+        GridsCommand::Redraw(a) => redraw(data, &rule, a),
+    }
+}
+
+fn redraw(data: &Path, rule: &CodeRule, a: RedrawArgs) -> Result<ExitCode> {
+    use gridtwin_core::grid_gen::redraw::{merge_under, renumber, split_over};
+    let mut grids = grid_areas(data, &a.grids)?;
+    let before = grids.len();
+    if let Some(m) = a.split_over {
+        grids = split_over(rule, &grids, m).map_err(|e| anyhow::anyhow!("split: {e}"))?;
+    }
+    if let Some(m) = a.merge_under {
+        grids = merge_under(rule, &grids, m);
+    }
+    if a.renumber {
+        grids = renumber(rule, &grids).map_err(|e| anyhow::anyhow!("renumber: {e}"))?;
+    }
+    grids.sort_by_key(|g| g.code);
+    let mut t = Table::new(&[
+        ("code", FieldType::Text),
+        ("level", FieldType::Text),
+        ("name", FieldType::Text),
+        ("parent", FieldType::Text),
+    ]);
+    for g in &grids {
+        t.push(
+            Some(Geometry::MultiPolygon(g.boundary.clone())),
+            vec![
+                Value::Text(g.code.to_string()),
+                Value::Text("grid".into()),
+                Value::Text(g.name.clone()),
+                g.code
+                    .parent(rule)
+                    .map(|p| Value::Text(p.to_string()))
+                    .unwrap_or(Value::Null),
+            ],
+        );
+    }
+    write_table(&a.out, &t)?;
+    println!(
+        "{before} grids → {} grids; wrote {}",
+        grids.len(),
+        a.out.display()
+    );
+    match (a.components, a.delta) {
+        (Some(components), Some(out)) => diff(
+            data,
+            rule,
+            DiffArgs {
+                old: a.grids,
+                new: a.out,
+                components,
+                out,
+                full: false,
+            },
+        ),
+        (None, None) => Ok(ExitCode::SUCCESS),
+        _ => bail!("give both --components and --delta for the re-assignment delta"),
     }
 }
 
