@@ -553,3 +553,33 @@ fn grids_redraw_gives_a_valid_file_and_its_delta() {
         std::fs::read(full.join("moves.csv")).unwrap()
     );
 }
+
+#[test]
+fn grids_generate_from_h3_cells_validates_clean() {
+    let tmp = tempfile::tempdir().unwrap();
+    let g = tmp.path().join("h3.geojson");
+    ok(&[
+        "grids",
+        "generate",
+        "--within",
+        "data/helsinki/city",
+        "--h3",
+        "10",
+        "--out",
+        g.to_str().unwrap(),
+    ]);
+    let v = tmp.path().join("v");
+    let s = ok(&[
+        "grids",
+        "validate",
+        g.to_str().unwrap(),
+        "--parents",
+        "data/helsinki/city",
+        "--min-area-m2",
+        "1000",
+        "--out",
+        v.to_str().unwrap(),
+        "--strict",
+    ]);
+    assert!(s.contains("16 parents: 0 problem(s)"), "{s}");
+}

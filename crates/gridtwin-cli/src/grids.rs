@@ -77,6 +77,9 @@ pub struct GenerateArgs {
     /// Target grid area, m² (the classic unit grid is 10,000 m²).
     #[arg(long, default_value_t = 10_000.0)]
     target_area: f64,
+    /// Use H3 cells of this resolution (0–15), clipped to each community, instead of a lattice.
+    #[arg(long)]
+    h3: Option<u8>,
     /// Output grid file (GeoJSON, FlatGeobuf, GeoParquet or CSV with WKT).
     #[arg(long)]
     out: PathBuf,
@@ -318,6 +321,10 @@ fn generate(rule: &CodeRule, a: GenerateArgs) -> Result<ExitCode> {
     if !(a.target_area.is_finite() && a.target_area > 0.0) {
         bail!("--target-area must be a positive number of m²");
     }
+    let h3 =
+        a.h3.map(h3o::Resolution::try_from)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--h3: {e}"))?;
     let communities: Vec<RawArea> = read_raw(&a.within)?
         .into_iter()
         .filter(|x| x.code.len() == rule.width(Level::Community))
@@ -340,8 +347,11 @@ fn generate(rule: &CodeRule, a: GenerateArgs) -> Result<ExitCode> {
         let code = rule
             .parse_area(Level::Community, &c.code)
             .map_err(|e| anyhow::anyhow!("record {}: {e}", c.record))?;
-        let grids = gridtwin_core::grid_gen::grids_for(rule, &code, &c.boundary, a.target_area)
-            .map_err(|e| anyhow::anyhow!("community {}: {e}", c.code))?;
+        let grids = match h3 {
+            Some(r) => gridtwin_core::grid_gen::grids_for_h3(rule, &code, &c.boundary, r),
+            None => gridtwin_core::grid_gen::grids_for(rule, &code, &c.boundary, a.target_area),
+        }
+        .map_err(|e| anyhow::anyhow!("community {}: {e}", c.code))?;
         for g in grids {
             n += 1;
             t.push(

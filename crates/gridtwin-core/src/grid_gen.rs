@@ -206,6 +206,63 @@ mod tests {
     }
 
     #[test]
+    fn h3_grids_tile_a_community_exactly() {
+        let rule = CodeRule::national();
+        let c = rule.parse_area(Level::Community, "310101001001").unwrap();
+        let b = MultiPolygon(vec![Rect::new(
+            Coord {
+                x: 121.40,
+                y: 31.20,
+            },
+            Coord {
+                x: 121.405,
+                y: 31.204,
+            },
+        )
+        .to_polygon()]);
+        // resolution 10: cells of about 15,000 m²
+        let g = grids_for_h3(&rule, &c, &b, h3o::Resolution::Ten).unwrap();
+        assert!(g.len() > 10);
+        let cell = h3o::Resolution::Ten.area_m2();
+        assert!(
+            g.iter().all(|x| x.area_m2() >= 0.25 * cell * 0.99),
+            "slivers are merged"
+        );
+        let f = LocalFrame::new(121.4025, 31.202);
+        let sum: f64 = g
+            .iter()
+            .map(|x| f.to_local_multipolygon(&x.boundary).unsigned_area())
+            .sum();
+        let whole = f.to_local_multipolygon(&b).unsigned_area();
+        assert!((sum - whole).abs() / whole < 1e-6, "{sum} vs {whole}");
+        let raw: Vec<RawArea> = g
+            .iter()
+            .enumerate()
+            .map(|(i, a)| RawArea {
+                record: i as u64 + 1,
+                code: a.code.to_string(),
+                boundary: a.boundary.clone(),
+            })
+            .collect();
+        let parent = vec![RawArea {
+            record: 1,
+            code: c.to_string(),
+            boundary: b.clone(),
+        }];
+        let p = check(
+            &raw,
+            Some(&parent),
+            &rule,
+            CheckOptions {
+                min_area_m2: 0.0,
+                max_area_m2: 1e9,
+                tolerance_m2: 0.01,
+            },
+        );
+        assert!(p.is_empty(), "{p:#?}");
+    }
+
+    #[test]
     fn too_many_grids_is_an_error() {
         let rule = CodeRule::national();
         let c = rule.parse_area(Level::Community, "310101001001").unwrap();
@@ -222,6 +279,76 @@ mod tests {
             Err(CodeError::SerialOverflow { .. })
         ));
     }
+}
+
+/// Grids for one community from H3 cells at `resolution`: every cell covering the
+/// community, clipped to it (so the grids still tile the community exactly); clipped
+/// slivers under a quarter of a cell are merged into a neighbour, then grids are
+/// numbered north→south, west→east.
+pub fn grids_for_h3(
+    rule: &CodeRule,
+    community: &AreaCode,
+    boundary: &MultiPolygon<f64>,
+    resolution: h3o::Resolution,
+) -> Result<Vec<Area>, CodeError> {
+    use geo::Centroid;
+    use h3o::geom::{ContainmentMode, TilerBuilder};
+    let Some(bb) = boundary.bounding_rect() else {
+        return Ok(Vec::new());
+    };
+    let frame = LocalFrame::new(bb.center().x, bb.center().y);
+    let local = frame.to_local_multipolygon(boundary);
+    let mut tiler = TilerBuilder::new(resolution)
+        .containment_mode(ContainmentMode::Covers)
+        .build();
+    for p in boundary {
+        // An invalid ring would have been refused on load; nothing to tile then.
+        if tiler.add(p.clone()).is_err() {
+            return Ok(Vec::new());
+        }
+    }
+    let mut pieces: Vec<(f64, f64, MultiPolygon<f64>)> = Vec::new();
+    for cell in tiler.into_coverage() {
+        let ring: Vec<Coord<f64>> = cell
+            .boundary()
+            .iter()
+            .map(|ll| Coord {
+                x: ll.lng(),
+                y: ll.lat(),
+            })
+            .collect();
+        let hex = MultiPolygon(vec![geo::Polygon::new(geo::LineString::from(ring), vec![])]);
+        let piece = local.intersection(&frame.to_local_multipolygon(&hex));
+        if piece.unsigned_area() <= 0.0 {
+            continue;
+        }
+        let c = piece
+            .centroid()
+            .map(|p| (p.x(), p.y()))
+            .unwrap_or((0.0, 0.0));
+        pieces.push((-c.1, c.0, piece));
+    }
+    pieces.sort_by(|a, b| {
+        (a.0, a.1)
+            .partial_cmp(&(b.0, b.1))
+            .expect("finite centroids")
+    });
+    let mut out = Vec::new();
+    for (i, (_, _, piece)) in pieces.into_iter().enumerate() {
+        let code = rule.child(community, i as u64 + 1)?;
+        let boundary = piece.map_coords(|c| {
+            let (x, y) = frame.to_lon_lat(c.x, c.y);
+            Coord { x, y }
+        });
+        out.push(Area {
+            code,
+            name: format!("Grid {code}"),
+            boundary,
+        });
+    }
+    let cell_m2 = h3o::Resolution::area_m2(resolution);
+    let merged = redraw::merge_under(rule, &out, 0.25 * cell_m2);
+    redraw::renumber(rule, &merged)
 }
 
 /// Redraw edits of a grid set, for what-ifs: split grids over a size, merge small
@@ -359,27 +486,45 @@ pub mod redraw {
         out.into_iter().flatten().collect()
     }
 
-    /// Length of boundary two polygons share (sum of collinear overlapping edges).
+    /// Length of boundary two polygons share, in the frame's metres: the edges of `a`
+    /// whose ends and middle lie within 1 cm of `b`'s boundary. Tolerant, because
+    /// neighbours computed separately (H3 cells) meet only to rounding.
     fn shared_length(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>) -> f64 {
-        let edges = |m: &MultiPolygon<f64>| -> Vec<geo::Line<f64>> {
+        let lines = |m: &MultiPolygon<f64>| -> Vec<geo::Line<f64>> {
             m.iter()
-                .flat_map(|p| p.exterior().lines().collect::<Vec<_>>())
+                .flat_map(|p| {
+                    std::iter::once(p.exterior())
+                        .chain(p.interiors())
+                        .flat_map(|r| r.lines())
+                        .collect::<Vec<_>>()
+                })
                 .collect()
         };
-        let (ea, eb) = (edges(a), edges(b));
-        let mut total = 0.0;
-        for x in &ea {
-            for y in &eb {
-                if let Some(geo::line_intersection::LineIntersection::Collinear { intersection }) =
-                    geo::line_intersection::line_intersection(*x, *y)
-                {
-                    total += ((intersection.end.x - intersection.start.x).powi(2)
-                        + (intersection.end.y - intersection.start.y).powi(2))
-                    .sqrt();
-                }
-            }
-        }
-        total
+        let near = |p: Coord<f64>, l: &geo::Line<f64>| {
+            let (dx, dy) = (l.end.x - l.start.x, l.end.y - l.start.y);
+            let len2 = dx * dx + dy * dy;
+            let t = if len2 > 0.0 {
+                (((p.x - l.start.x) * dx + (p.y - l.start.y) * dy) / len2).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            let (qx, qy) = (l.start.x + t * dx, l.start.y + t * dy);
+            ((p.x - qx).powi(2) + (p.y - qy).powi(2)).sqrt() < 0.01
+        };
+        let lb = lines(b);
+        lines(a)
+            .iter()
+            .filter(|e| {
+                let mid = Coord {
+                    x: (e.start.x + e.end.x) / 2.0,
+                    y: (e.start.y + e.end.y) / 2.0,
+                };
+                [e.start, mid, e.end]
+                    .iter()
+                    .all(|p| lb.iter().any(|l| near(*p, l)))
+            })
+            .map(|e| ((e.end.x - e.start.x).powi(2) + (e.end.y - e.start.y).powi(2)).sqrt())
+            .sum()
     }
 
     /// Renumbers the grids of each community north→south, then west→east, from 1.
