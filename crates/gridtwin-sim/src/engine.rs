@@ -405,6 +405,8 @@ enum Ev {
 
 struct Case {
     rec: CaseRecord,
+    /// Index of the crew on the case (the record keeps its name).
+    crew: usize,
     category: usize,
     at: (f64, f64),
     node: u32,
@@ -506,6 +508,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication {
     });
 
     let n_arrivals = arrivals.len();
+    let mut intakes: Vec<(i64, u32)> = Vec::with_capacity(n_arrivals);
     // Patrol phase per grid (when in the interval its worker passes).
     let patrol = (sc.discovery.patrol_interval_hours * 3600.0) as i64;
     for (id, (t, category, grid, at)) in arrivals.into_iter().enumerate() {
@@ -577,6 +580,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication {
         };
         cases.push(Case {
             rec,
+            crew: usize::MAX,
             category,
             at,
             node,
@@ -584,9 +588,15 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication {
             queued_at: 0,
         });
         if intake < world.end {
-            queue.schedule(intake, Ev::Intake(id));
+            intakes.push((intake, id));
         }
     }
+    // Intakes are merged into the event stream from a sorted list instead of sitting in
+    // the heap all at once (a year of a megacity would make every pop slow). At equal
+    // times an intake comes before other events, in case order — the order the heap
+    // gave them when they were scheduled first.
+    intakes.sort_unstable();
+    let mut next_intake = 0usize;
 
     // --- Crews.
     let n_crews = world.crews.len();
@@ -619,7 +629,22 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication {
         }
     };
 
-    while let Some((t, ev)) = queue.pop() {
+    loop {
+        let from_list = match (intakes.get(next_intake), queue.peek_time()) {
+            (Some(&(ti, _)), Some(tq)) => ti <= tq,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        let (t, ev) = if from_list {
+            let (ti, id) = intakes[next_intake];
+            next_intake += 1;
+            (ti, Ev::Intake(id))
+        } else {
+            match queue.pop() {
+                Some(x) => x,
+                None => break,
+            }
+        };
         if t >= world.end {
             break;
         }
@@ -702,6 +727,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication {
                 match best {
                     Some((_, k)) => {
                         crew_busy[k] = true;
+                        c.crew = k;
                         c.rec.crew = world.crews[k].id.clone();
                         c.rec.assigned_at = Some(t);
                         let tt = travel(crew_at[k], c.at, c.node);
@@ -796,6 +822,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication {
                     queues[q].remove(&key);
                     let c = &mut cases[key.case as usize];
                     crew_busy[k] = true;
+                    c.crew = k;
                     c.rec.crew = world.crews[k].id.clone();
                     c.rec.assigned_at = Some(t);
                     let tt = travel(crew_at[k], c.at, c.node);
@@ -817,9 +844,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication {
     // Busy time still running at the end counts up to the end.
     for c in &cases {
         if let (Some(a), None) = (c.rec.assigned_at, c.rec.handled_at) {
-            if let Some(k) = world.crews.iter().position(|x| x.id == c.rec.crew) {
-                crew_busy_secs[k] += world.end - a;
-            }
+            crew_busy_secs[c.crew] += world.end - a;
         }
     }
     let crews = world
