@@ -69,4 +69,12 @@ impl LocalFrame {
     pub fn to_local_multipolygon(&self, p: &MultiPolygon<f64>) -> MultiPolygon<f64> {
         MultiPolygon(p.iter().map(|q| self.to_local_polygon(q)).collect())
     }
+
+    /// Metres back to lon/lat, for a whole multipolygon.
+    pub fn to_lon_lat_multipolygon(&self, p: &MultiPolygon<f64>) -> MultiPolygon<f64> {
+        p.map_coords(|c| {
+            let (x, y) = self.to_lon_lat(c.x, c.y);
+            Coord { x, y }
+        })
+    }
 }

@@ -115,13 +115,7 @@ pub fn check(
     let frame = LocalFrame::new(centre.x, centre.y);
     let local = |m: &MultiPolygon<f64>| frame.to_local_multipolygon(m);
     let back = |c: Coord<f64>| frame.to_lon_lat(c.x, c.y);
-    let to_lon_lat = |m: &MultiPolygon<f64>| -> MultiPolygon<f64> {
-        use geo::MapCoords;
-        m.map_coords(|c| {
-            let (x, y) = frame.to_lon_lat(c.x, c.y);
-            Coord { x, y }
-        })
-    };
+    let to_lon_lat = |m: &MultiPolygon<f64>| frame.to_lon_lat_multipolygon(m);
     let centroid_of = |m: &MultiPolygon<f64>| m.centroid().map(|p| back(p.0)).unwrap_or((0.0, 0.0));
 
     // Codes.

@@ -5,7 +5,7 @@
 //! west→east within rows taken north→south; a community needing more serials than the
 //! code rule allows is an error.
 
-use geo::{Area as _, BooleanOps, BoundingRect, Coord, MapCoords, MultiPolygon, Rect};
+use geo::{Area as _, BooleanOps, BoundingRect, Coord, MultiPolygon, Rect};
 
 use crate::area::Area;
 use crate::code::{AreaCode, CodeError, CodeRule, Level};
@@ -100,10 +100,7 @@ pub fn grids_for(
             }
             serial += 1;
             let code = rule.child(community, serial)?;
-            let boundary = piece.map_coords(|c| {
-                let (x, y) = frame.to_lon_lat(c.x, c.y);
-                Coord { x, y }
-            });
+            let boundary = frame.to_lon_lat_multipolygon(&piece);
             out.push(Area {
                 code,
                 name: format!("Grid {code}"),
@@ -336,10 +333,7 @@ pub fn grids_for_h3(
     let mut out = Vec::new();
     for (i, (_, _, piece)) in pieces.into_iter().enumerate() {
         let code = rule.child(community, i as u64 + 1)?;
-        let boundary = piece.map_coords(|c| {
-            let (x, y) = frame.to_lon_lat(c.x, c.y);
-            Coord { x, y }
-        });
+        let boundary = frame.to_lon_lat_multipolygon(&piece);
         out.push(Area {
             code,
             name: format!("Grid {code}"),
@@ -357,9 +351,7 @@ pub fn grids_for_h3(
 pub mod redraw {
     use std::collections::BTreeMap;
 
-    use geo::{
-        Area as _, BooleanOps, BoundingRect, Centroid, Coord, MapCoords, MultiPolygon, Rect,
-    };
+    use geo::{Area as _, BooleanOps, BoundingRect, Centroid, Coord, MultiPolygon, Rect};
 
     use crate::area::Area;
     use crate::code::{AreaCode, CodeError, CodeRule, Level};
@@ -425,10 +417,7 @@ pub mod redraw {
                     *s += 1;
                     rule.child(&parent, *s)?
                 };
-                let boundary = piece.map_coords(|c| {
-                    let (x, y) = f.to_lon_lat(c.x, c.y);
-                    Coord { x, y }
-                });
+                let boundary = f.to_lon_lat_multipolygon(&piece);
                 out.push(Area {
                     code,
                     name: format!("Grid {code}"),
