@@ -40,7 +40,8 @@ pub struct AggregateArgs {
     out: PathBuf,
 }
 
-fn window_seconds(s: &str) -> Result<i64> {
+/// A duration: seconds, or `Nm`, `Nh`, `Nd`.
+pub fn window_seconds(s: &str) -> Result<i64> {
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: i64 = num.parse().with_context(|| format!("--window `{s}`"))?;
     let mult = match unit {

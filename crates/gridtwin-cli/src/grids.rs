@@ -156,33 +156,9 @@ fn redraw(data: &Path, rule: &CodeRule, a: RedrawArgs) -> Result<ExitCode> {
     if a.renumber {
         grids = renumber(rule, &grids).map_err(|e| anyhow::anyhow!("renumber: {e}"))?;
     }
-    grids.sort_by_key(|g| g.code);
-    let mut t = Table::new(&[
-        ("code", FieldType::Text),
-        ("level", FieldType::Text),
-        ("name", FieldType::Text),
-        ("parent", FieldType::Text),
-    ]);
-    for g in &grids {
-        t.push(
-            Some(Geometry::MultiPolygon(g.boundary.clone())),
-            vec![
-                Value::Text(g.code.to_string()),
-                Value::Text("grid".into()),
-                Value::Text(g.name.clone()),
-                g.code
-                    .parent(rule)
-                    .map(|p| Value::Text(p.to_string()))
-                    .unwrap_or(Value::Null),
-            ],
-        );
-    }
-    write_table(&a.out, &t)?;
-    println!(
-        "{before} grids → {} grids; wrote {}",
-        grids.len(),
-        a.out.display()
-    );
+    let n = grids.len();
+    write_grids(rule, grids, &a.out)?;
+    println!("{before} grids → {} grids; wrote {}", n, a.out.display());
     match (a.components, a.delta) {
         (Some(components), Some(out)) => diff(
             data,
@@ -317,6 +293,15 @@ fn diff(data: &Path, rule: &CodeRule, a: DiffArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Writes grids as an areas layer (code, level, name, parent), the city directory's
+/// own table, sorted by code.
+fn write_grids(rule: &CodeRule, grids: Vec<gridtwin_core::Area>, out: &Path) -> Result<()> {
+    let mut city = gridtwin_core::City::new("grids", *rule);
+    city.areas = grids;
+    write_table(out, &gridtwin_io::city_dir::area_table(&city))?;
+    Ok(())
+}
+
 fn generate(rule: &CodeRule, a: GenerateArgs) -> Result<ExitCode> {
     if !(a.target_area.is_finite() && a.target_area > 0.0) {
         bail!("--target-area must be a positive number of m²");
@@ -336,13 +321,7 @@ fn generate(rule: &CodeRule, a: GenerateArgs) -> Result<ExitCode> {
             rule.width(Level::Community)
         );
     }
-    let mut t = Table::new(&[
-        ("code", FieldType::Text),
-        ("level", FieldType::Text),
-        ("name", FieldType::Text),
-        ("parent", FieldType::Text),
-    ]);
-    let mut n = 0;
+    let mut all = Vec::new();
     for c in &communities {
         let code = rule
             .parse_area(Level::Community, &c.code)
@@ -352,20 +331,10 @@ fn generate(rule: &CodeRule, a: GenerateArgs) -> Result<ExitCode> {
             None => gridtwin_core::grid_gen::grids_for(rule, &code, &c.boundary, a.target_area),
         }
         .map_err(|e| anyhow::anyhow!("community {}: {e}", c.code))?;
-        for g in grids {
-            n += 1;
-            t.push(
-                Some(Geometry::MultiPolygon(g.boundary.clone())),
-                vec![
-                    Value::Text(g.code.to_string()),
-                    Value::Text("grid".into()),
-                    Value::Text(g.name.clone()),
-                    Value::Text(c.code.clone()),
-                ],
-            );
-        }
+        all.extend(grids);
     }
-    write_table(&a.out, &t)?;
+    let n = all.len();
+    write_grids(rule, all, &a.out)?;
     println!(
         "{n} grids in {} communities; wrote {}",
         communities.len(),

@@ -121,20 +121,7 @@ pub fn run(data: &Path, a: ReportArgs) -> Result<ExitCode> {
         Vec::new()
     };
     let rule = CodeRule::load(&data.join("code_rule.toml"))?;
-    let start = cases
-        .iter()
-        .filter_map(|c| c.intake_at)
-        .min()
-        .unwrap_or(0)
-        .div_euclid(3600)
-        * 3600;
-    let end = cases
-        .iter()
-        .flat_map(|c| [c.intake_at, c.closed_at])
-        .flatten()
-        .max()
-        .unwrap_or(start)
-        + 1;
+    let (start, end) = gridtwin_sim::vitals::span(&cases, 3600);
     let k = compute(
         &cases,
         &crews,

@@ -43,21 +43,6 @@ pub struct VitalsArgs {
     hotspot_distance_m: f64,
 }
 
-fn seconds(s: &str) -> Result<i64> {
-    let (n, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = n.parse().with_context(|| format!("`{s}`"))?;
-    let m = match unit {
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => bail!("`{s}`: unit must be m, h or d"),
-    };
-    if n <= 0 {
-        bail!("`{s}` must be positive");
-    }
-    Ok(n * m)
-}
-
 fn area_level(s: &str, rule: &CodeRule) -> Result<AreaLevel> {
     if let Some(r) = s.strip_prefix("h3:") {
         let r: u8 = r.parse().context("H3 resolution")?;
@@ -81,21 +66,8 @@ pub fn run(data: &Path, a: VitalsArgs) -> Result<ExitCode> {
         None => (None, CodeRule::load(&data.join("code_rule.toml"))?),
     };
     let level = area_level(&a.level, &rule)?;
-    let bucket = seconds(&a.bucket)?;
-    let start = cases
-        .iter()
-        .filter_map(|c| c.intake_at)
-        .min()
-        .unwrap_or(0)
-        .div_euclid(bucket)
-        * bucket;
-    let end = cases
-        .iter()
-        .flat_map(|c| [c.intake_at, c.closed_at])
-        .flatten()
-        .max()
-        .unwrap_or(start)
-        + 1;
+    let bucket = crate::aggregate::window_seconds(&a.bucket)?;
+    let (start, end) = gridtwin_sim::vitals::span(&cases, bucket);
     let rows = vitals(&cases, level, start, end, bucket, 50.0, 72 * 3600);
 
     let mut text = String::from("level,area,bucket_start");

@@ -104,6 +104,26 @@ fn repeat_ids(cases: &[CaseRecord], radius_m: f64, window_secs: i64) -> HashSet<
     out
 }
 
+/// The time a timeline covers: from its first intake, rounded down to `align_secs`,
+/// to one second after its last intake or closure.
+pub fn span(cases: &[CaseRecord], align_secs: i64) -> (i64, i64) {
+    let start = cases
+        .iter()
+        .filter_map(|c| c.intake_at)
+        .min()
+        .unwrap_or(0)
+        .div_euclid(align_secs)
+        * align_secs;
+    let end = cases
+        .iter()
+        .flat_map(|c| [c.intake_at, c.closed_at])
+        .flatten()
+        .max()
+        .unwrap_or(start)
+        + 1;
+    (start, end)
+}
+
 /// Computes the indicators for every area with cases and every bucket of
 /// `bucket_secs` from `start` to `end`.
 pub fn vitals(
