@@ -8,15 +8,18 @@
 
 use std::collections::BTreeSet;
 
+use gridtwin_core::frame::LocalFrame;
+use gridtwin_core::locate::{GridLocator, LocatorOptions};
 use gridtwin_core::prepared::PreparedPolygon;
 use gridtwin_core::{CategoryKind, CategoryTable, City, Level, Routing};
 
 use crate::calendar::WorkingCalendar;
+use crate::free_crews::FreeCrews;
 use crate::network::RoadNetwork;
 use crate::queue::EventQueue;
 use crate::rng::{text_id, uniform, Stream};
 use crate::scenario::{parse_shift, Duration, LadderStage, Scenario};
-use crate::timeline::{CaseRecord, CrewRecord};
+use crate::timeline::{CaseRecord, CrewRecord, Text};
 
 /// Why a world could not be built from a scenario and a city.
 #[derive(Debug, thiserror::Error)]
@@ -24,7 +27,8 @@ use crate::timeline::{CaseRecord, CrewRecord};
 pub struct WorldError(pub String);
 
 struct GridInfo {
-    codes: [String; 4],
+    /// Grid, community, street and district codes.
+    codes: [Text; 4],
     polygon: PreparedPolygon,
     bbox: [f64; 4],
     weight: f64,
@@ -33,7 +37,12 @@ struct GridInfo {
 
 struct SimCategory {
     class: String,
-    kind: CategoryKind,
+    class_text: Text,
+    kind_text: Text,
+    /// `ladder` text after k stages passed (`""`, `notify`, `notify>visit`, …).
+    ladder_text: Vec<Text>,
+    /// `closed_by` text when stage k's compliance closes the case.
+    compliance_text: Vec<Text>,
     department: usize,
     routing: Routing,
     time_limit_hours: f64,
@@ -47,12 +56,13 @@ struct ArrivalSource {
     per_sec: f64,
     hour: [f64; 24],
     weekday: [f64; 7],
-    /// Component failures happen at components; events anywhere in the grids.
-    at: Option<Vec<(f64, f64)>>,
+    /// Component failures happen at components (with the grid holding each, or
+    /// `usize::MAX` outside every grid); events anywhere in the grids.
+    at: Option<Vec<((f64, f64), usize)>>,
 }
 
 struct CrewSpec {
-    id: String,
+    id: Text,
     department: usize,
     territorial: bool,
     base: (f64, f64),
@@ -67,12 +77,26 @@ pub struct World {
     sources: Vec<ArrivalSource>,
     departments: Vec<String>,
     crews: Vec<CrewSpec>,
+    /// Distinct crew shifts other than the whole day, and the crews on each.
+    shift_groups: Vec<((i64, i64), Vec<u32>)>,
     network: Option<RoadNetwork>,
     calendar: WorkingCalendar,
     start: i64,
     end: i64,
     utc_offset_s: i64,
-    total_weight: f64,
+    /// Running sums of grid weights, for picking a grid by binary search.
+    cum_weight: Vec<f64>,
+    /// Local metres for nearest-crew searches and straight-line travel.
+    frame: LocalFrame,
+    bbox_local: [f64; 4],
+    texts: Texts,
+}
+
+/// Texts shared by every case record.
+struct Texts {
+    empty: Text,
+    sources: [Text; 3],
+    crew_closed: Text,
 }
 
 fn weights<const N: usize>(w: &Option<Vec<f64>>) -> [f64; N] {
@@ -111,16 +135,17 @@ impl World {
         let mut grids: Vec<GridInfo> = grid_areas
             .iter()
             .map(|a| {
-                let at = |l: Level| {
+                let at = |l: Level| -> Text {
                     a.code
                         .ancestor(&rule, l)
                         .map(|c| c.to_string())
                         .unwrap_or_default()
+                        .into()
                 };
                 let b = a.bbox().expect("grids have boundaries");
                 GridInfo {
                     codes: [
-                        a.code.to_string(),
+                        a.code.to_string().into(),
                         at(Level::Community),
                         at(Level::Street),
                         at(Level::District),
@@ -147,7 +172,7 @@ impl World {
             .keys()
             .chain(&scenario.discovery.camera_grids)
         {
-            if !grids.iter().any(|x| &x.codes[0] == g) {
+            if !grids.iter().any(|x| *x.codes[0] == **g) {
                 return Err(err(format!(
                     "grid `{g}` named in the scenario is not in the city"
                 )));
@@ -173,7 +198,13 @@ impl World {
         for &(_, i) in by_factor.iter().take(scenario.discovery.camera_top_grids) {
             grids[i].camera = true;
         }
-        let total_weight = grids.iter().map(|g| g.weight).sum::<f64>();
+        let cum_weight: Vec<f64> = grids
+            .iter()
+            .scan(0.0, |acc, g| {
+                *acc += g.weight;
+                Some(*acc)
+            })
+            .collect();
 
         let mut departments: Vec<String> = Vec::new();
         let mut dept = |name: &str| -> usize {
@@ -201,9 +232,25 @@ impl World {
                 Some(r) => r.parse().map_err(err)?,
                 None => c.routing,
             };
+            let ladder: Vec<LadderStage> =
+                scenario.escalation.get(class).cloned().unwrap_or_default();
+            let mut ladder_text: Vec<Text> = vec!["".into()];
+            let mut compliance_text = Vec::new();
+            for (i, st) in ladder.iter().enumerate() {
+                let prev = ladder_text[i].clone();
+                ladder_text.push(if i == 0 {
+                    st.action.as_str().into()
+                } else {
+                    format!("{prev}>{}", st.action).into()
+                });
+                compliance_text.push(format!("compliance:{}", st.action).into());
+            }
             categories.push(SimCategory {
                 class: class.to_string(),
-                kind,
+                class_text: class.into(),
+                kind_text: kind.name().into(),
+                ladder_text,
+                compliance_text,
                 department: dept(&c.department),
                 routing,
                 time_limit_hours: c.time_limit_hours,
@@ -213,7 +260,7 @@ impl World {
                     .get(class)
                     .copied()
                     .unwrap_or(scenario.steps.handle),
-                ladder: scenario.escalation.get(class).cloned().unwrap_or_default(),
+                ladder,
             });
             Ok(categories.len() - 1)
         };
@@ -233,17 +280,30 @@ impl World {
                 at: None,
             });
         }
+        let mut locator: Option<GridLocator> = None;
         for (class, f) in &scenario.arrivals.failures {
             let i = add_category(class, CategoryKind::Component, &mut categories, &mut dept)?;
             let key = table
                 .find(CategoryKind::Component, class)
                 .expect("checked")
                 .key;
-            let at: Vec<(f64, f64)> = city
+            let points: Vec<(f64, f64)> = city
                 .components
                 .iter()
                 .filter(|c| c.category() == key)
                 .map(|c| (c.location.x(), c.location.y()))
+                .collect();
+            // The grid of each component, once (the locator's half-open boundary rule).
+            let loc = locator.get_or_insert_with(|| {
+                let owned: Vec<_> = grid_areas.iter().map(|a| (*a).clone()).collect();
+                GridLocator::new(&owned, LocatorOptions::default())
+            });
+            let mut found = Vec::new();
+            loc.locate_many(&points, &mut found);
+            let at: Vec<((f64, f64), usize)> = points
+                .into_iter()
+                .zip(found)
+                .map(|(p, g)| (p, g.map_or(usize::MAX, |g| g as usize)))
                 .collect();
             let per_sec = at.len() as f64 * f.per_component_per_year / (365.0 * 86_400.0);
             sources.push(ArrivalSource {
@@ -284,13 +344,35 @@ impl World {
                     _ => centre,
                 };
                 crews.push(CrewSpec {
-                    id: format!("{name}-{:03}", k + 1),
+                    id: format!("{name}-{:03}", k + 1).into(),
                     department: d,
                     territorial: pool.territorial,
                     base,
                     shift,
                 });
             }
+        }
+        let mut shift_groups: Vec<((i64, i64), Vec<u32>)> = Vec::new();
+        for (k, c) in crews.iter().enumerate() {
+            if c.shift == (0, 86_400) {
+                continue;
+            }
+            match shift_groups.iter_mut().find(|g| g.0 == c.shift) {
+                Some(g) => g.1.push(k as u32),
+                None => shift_groups.push((c.shift, vec![k as u32])),
+            }
+        }
+        let frame = LocalFrame::new(centre.0, centre.1);
+        let mut bbox_local = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+        for g in &grids {
+            let a = frame.to_local(g.bbox[0], g.bbox[1]);
+            let b = frame.to_local(g.bbox[2], g.bbox[3]);
+            bbox_local = [
+                bbox_local[0].min(a.0),
+                bbox_local[1].min(a.1),
+                bbox_local[2].max(b.0),
+                bbox_local[3].max(b.1),
+            ];
         }
         let network = (scenario.travel.mode == "roads" && !city.roads.is_empty())
             .then(|| RoadNetwork::new(&city.roads, scenario.travel.max_speed_kmh));
@@ -304,12 +386,20 @@ impl World {
             sources,
             departments,
             crews,
+            shift_groups,
             network,
             calendar,
             start,
             end,
             utc_offset_s,
-            total_weight,
+            cum_weight,
+            frame,
+            bbox_local,
+            texts: Texts {
+                empty: "".into(),
+                sources: ["patrol".into(), "hotline".into(), "sensor".into()],
+                crew_closed: "crew".into(),
+            },
         })
     }
 
@@ -327,14 +417,11 @@ impl World {
 
     /// Pick a grid by weight from a uniform number.
     fn pick_grid(&self, u: f64) -> usize {
-        let mut t = u * self.total_weight;
-        for (i, g) in self.grids.iter().enumerate() {
-            t -= g.weight;
-            if t < 0.0 {
-                return i;
-            }
-        }
-        self.grids.len() - 1
+        let total = *self.cum_weight.last().expect("a city has grids");
+        let t = u * total;
+        self.cum_weight
+            .partition_point(|&c| c <= t)
+            .min(self.grids.len() - 1)
     }
 
     fn local(&self, t: i64) -> (usize, usize, i64) {
@@ -354,14 +441,14 @@ impl World {
         a <= sec && sec < b
     }
 
-    fn next_shift_start(&self, crew: usize, t: i64) -> i64 {
-        let (a, _) = self.crews[crew].shift;
+    /// The first time after `t` (strictly) at `sec` seconds past local midnight.
+    fn next_time_of_day(&self, sec_of_day: i64, t: i64) -> i64 {
         let (_, _, sec) = self.local(t);
         let midnight = t - sec;
-        if sec < a {
-            midnight + a
+        if sec < sec_of_day {
+            midnight + sec_of_day
         } else {
-            midnight + 86_400 + a
+            midnight + 86_400 + sec_of_day
         }
     }
 }
@@ -401,27 +488,182 @@ enum Ev {
     Checked(u32),
     Deadline(u32),
     CrewFree(u32),
+    /// A shift group comes on duty / goes off duty.
+    ShiftStart(u32),
+    ShiftEnd(u32),
 }
 
-struct Case {
-    rec: CaseRecord,
-    /// Index of the crew on the case (the record keeps its name).
-    crew: usize,
-    category: usize,
-    at: (f64, f64),
-    node: u32,
+/// No time yet (a step not reached).
+const NONE: i64 = i64::MIN;
+
+fn opt(t: i64) -> Option<i64> {
+    (t != NONE).then_some(t)
+}
+
+/// A case as the loop keeps it: indices and times; the text record
+/// ([`Replication::record`]) is made only when written, so a megacity year's
+/// timeline stays compact in memory.
+#[derive(Clone)]
+pub struct SimCase {
+    category_text: Text,
+    category: u16,
+    source: u8,
+    /// Escalation-ladder stages passed.
+    ladder: u8,
+    /// Closed by compliance at this stage (`u8::MAX`: not).
+    complied: u8,
     priority: u8,
+    escalated: bool,
+    grid: u32,
+    /// Index of the crew on the case (`u32::MAX`: none yet).
+    crew: u32,
+    node: u32,
+    at: (f64, f64),
+    xy: (f64, f64),
+    occurred: i64,
+    intake: i64,
+    verified: i64,
+    dispatched: i64,
+    assigned: i64,
+    arrived: i64,
+    handled: i64,
+    feedback: i64,
+    checked: i64,
+    closed: i64,
+    deadline: i64,
     queued_at: i64,
 }
 
+impl crate::kpi::CaseTimes for SimCase {
+    fn occurred_at(&self) -> i64 {
+        self.occurred
+    }
+    fn intake_at(&self) -> Option<i64> {
+        opt(self.intake)
+    }
+    fn dispatched_at(&self) -> Option<i64> {
+        opt(self.dispatched)
+    }
+    fn assigned_at(&self) -> Option<i64> {
+        opt(self.assigned)
+    }
+    fn arrived_at(&self) -> Option<i64> {
+        opt(self.arrived)
+    }
+    fn closed_at(&self) -> Option<i64> {
+        opt(self.closed)
+    }
+    fn deadline(&self) -> Option<i64> {
+        opt(self.deadline)
+    }
+    fn escalated(&self) -> bool {
+        self.escalated
+    }
+    fn closed_by_compliance(&self) -> bool {
+        self.complied != u8::MAX
+    }
+    fn category(&self) -> &str {
+        &self.category_text
+    }
+    fn lon_lat(&self) -> (f64, f64) {
+        self.at
+    }
+}
+
 /// What one replication produced.
-pub struct Replication {
+pub struct Replication<'w> {
+    world: &'w World,
     /// Incidents the arrival processes generated (counted there, to check that the
     /// timeline holds every one of them).
     pub arrivals: usize,
-    pub cases: Vec<CaseRecord>,
+    /// The timeline, in case order (compact; see [`Replication::record`]).
+    pub cases: Vec<SimCase>,
     pub crews: Vec<CrewRecord>,
     pub events: u64,
+}
+
+impl Replication<'_> {
+    /// The timeline record of case `i`.
+    pub fn record(&self, i: usize) -> CaseRecord {
+        let world = self.world;
+        let c = &self.cases[i];
+        let tx = &world.texts;
+        let cat = &world.categories[c.category as usize];
+        let codes = world.grids.get(c.grid as usize).map(|g| &g.codes);
+        let code = |i: usize| codes.map_or_else(|| tx.empty.clone(), |g| g[i].clone());
+        CaseRecord {
+            case_id: format!("C{:07}", i + 1),
+            kind: cat.kind_text.clone(),
+            category: cat.class_text.clone(),
+            grid_code: code(0),
+            community_code: code(1),
+            street_code: code(2),
+            district_code: code(3),
+            lon: c.at.0,
+            lat: c.at.1,
+            occurred_at: c.occurred,
+            intake_at: opt(c.intake),
+            source: tx.sources[c.source as usize].clone(),
+            verified_at: opt(c.verified),
+            ladder: cat.ladder_text[c.ladder as usize].clone(),
+            dispatched_at: opt(c.dispatched),
+            crew: world
+                .crews
+                .get(c.crew as usize)
+                .map_or_else(|| tx.empty.clone(), |k| k.id.clone()),
+            assigned_at: opt(c.assigned),
+            arrived_at: opt(c.arrived),
+            handled_at: opt(c.handled),
+            feedback_at: opt(c.feedback),
+            checked_at: opt(c.checked),
+            closed_at: opt(c.closed),
+            closed_by: if c.complied != u8::MAX {
+                cat.compliance_text[c.complied as usize].clone()
+            } else if c.closed != NONE {
+                tx.crew_closed.clone()
+            } else {
+                tx.empty.clone()
+            },
+            deadline: opt(c.deadline),
+            escalated: c.escalated,
+            satisfaction: None,
+        }
+    }
+
+    /// All timeline records, in case order.
+    pub fn records(&self) -> Vec<CaseRecord> {
+        (0..self.cases.len()).map(|i| self.record(i)).collect()
+    }
+
+    /// The timeline as CSV bytes (the same as [`crate::timeline::write_csv`] of
+    /// [`Replication::records`]), made in parallel blocks of records so the whole
+    /// text timeline never sits in memory.
+    pub fn timeline_csv(&self) -> Result<Vec<u8>, csv::Error> {
+        use rayon::prelude::*;
+        const BLOCK: usize = 1 << 16;
+        let n = self.cases.len();
+        if n == 0 {
+            let mut v = Vec::new();
+            crate::timeline::write_csv::<CaseRecord, _>(&[], &mut v)?;
+            return Ok(v);
+        }
+        let blocks: Vec<Vec<u8>> = (0..n.div_ceil(BLOCK))
+            .into_par_iter()
+            .map(|b| {
+                let rows: Vec<CaseRecord> = (b * BLOCK..((b + 1) * BLOCK).min(n))
+                    .map(|i| self.record(i))
+                    .collect();
+                let mut out = csv::WriterBuilder::new()
+                    .has_headers(b == 0)
+                    .from_writer(Vec::with_capacity(rows.len() * 200));
+                for r in &rows {
+                    out.serialize(r)?;
+                }
+                out.into_inner().map_err(|e| e.into_error().into())
+            })
+            .collect::<Result<_, csv::Error>>()?;
+        Ok(blocks.concat())
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -432,75 +674,88 @@ struct QueueKey {
     case: u32,
 }
 
+/// An arriving incident: (time, category, grid or `usize::MAX`, lon/lat).
+type Arrival = (i64, usize, usize, (f64, f64));
+
+/// Where a crew is: lon/lat, road node, local metres.
+#[derive(Clone, Copy)]
+struct Place {
+    at: (f64, f64),
+    node: u32,
+    xy: (f64, f64),
+}
+
 /// Runs one replication.
-pub fn run(world: &World, seed: u64, rep: u64) -> Replication {
+pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
     let sc = &world.scenario;
-    let mut queue: EventQueue<Ev> = EventQueue::new();
-    let mut cases: Vec<Case> = Vec::new();
+    // Lane 0: intakes (sorted up front); lane 1 + c: deadlines of category c (their
+    // times only grow, as intakes come in time order and the calendar is monotone).
+    let mut queue: EventQueue<Ev> = EventQueue::with_lanes(1 + world.categories.len());
     let mut events = 0u64;
 
-    // --- Arrivals: thinning of a Poisson process per source, on its own stream.
-    let mut arrivals: Vec<(i64, usize, usize, (f64, f64))> = Vec::new();
-    for (si, src) in world.sources.iter().enumerate() {
-        if src.per_sec <= 0.0 {
-            continue;
-        }
-        let cat = &world.categories[src.category];
-        let mut s = Stream::new(seed, rep, text_id(&cat.class) ^ (si as u64) << 48);
-        let mut t = world.start as f64;
-        loop {
-            t += -(1.0 - s.next_f64()).ln() / src.per_sec;
-            if t >= world.end as f64 {
-                break;
+    // --- Arrivals: thinning of a Poisson process per source, on its own stream
+    // (sources are independent, so they are drawn in parallel).
+    use rayon::prelude::*;
+    let per_source: Vec<Vec<Arrival>> = world
+        .sources
+        .par_iter()
+        .enumerate()
+        .map(|(si, src)| {
+            let mut arrivals = Vec::new();
+            if src.per_sec <= 0.0 {
+                return arrivals;
             }
-            let (wd, hr, _) = world.local(t as i64);
-            let accept = s.next_f64() < src.hour[hr] * src.weekday[wd];
-            let (u1, u2, u3) = (s.next_f64(), s.next_f64(), s.next_f64());
-            if !accept {
-                continue;
-            }
-            let (grid, at) = match &src.at {
-                Some(points) if !points.is_empty() => {
-                    let p = points[((u1 * points.len() as f64) as usize).min(points.len() - 1)];
-                    (
-                        world
-                            .grids
-                            .iter()
-                            .position(|g| {
-                                g.polygon.contains(p.0, p.1) || g.polygon.on_boundary(p.0, p.1)
-                            })
-                            .unwrap_or(usize::MAX),
-                        p,
-                    )
+            let cat = &world.categories[src.category];
+            let mut s = Stream::new(seed, rep, text_id(&cat.class) ^ (si as u64) << 48);
+            let mut t = world.start as f64;
+            loop {
+                t += -(1.0 - s.next_f64()).ln() / src.per_sec;
+                if t >= world.end as f64 {
+                    break;
                 }
-                Some(_) => continue,
-                None => {
-                    let g = world.pick_grid(u1);
-                    let b = world.grids[g].bbox;
-                    // Rejection sampling inside the grid, keyed so it is reproducible.
-                    let mut p = ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0);
-                    for k in 0..64u64 {
-                        let (a, c) = if k == 0 {
-                            (u2, u3)
-                        } else {
-                            (
-                                uniform(seed, rep, (t as u64) ^ k, P_SPOT, k),
-                                uniform(seed, rep, (t as u64) ^ k, P_SPOT, k + 100),
-                            )
-                        };
-                        let q = (b[0] + a * (b[2] - b[0]), b[1] + c * (b[3] - b[1]));
-                        if world.grids[g].polygon.contains(q.0, q.1) {
-                            p = q;
-                            break;
-                        }
+                let (wd, hr, _) = world.local(t as i64);
+                let accept = s.next_f64() < src.hour[hr] * src.weekday[wd];
+                let (u1, u2, u3) = (s.next_f64(), s.next_f64(), s.next_f64());
+                if !accept {
+                    continue;
+                }
+                let (grid, at) = match &src.at {
+                    Some(points) if !points.is_empty() => {
+                        let (p, g) =
+                            points[((u1 * points.len() as f64) as usize).min(points.len() - 1)];
+                        (g, p)
                     }
-                    (g, p)
-                }
-            };
-            arrivals.push((t as i64, src.category, grid, at));
-        }
-    }
-    arrivals.sort_by(|a, b| {
+                    Some(_) => continue,
+                    None => {
+                        let g = world.pick_grid(u1);
+                        let b = world.grids[g].bbox;
+                        // Rejection sampling inside the grid, keyed so it is reproducible.
+                        let mut p = ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0);
+                        for k in 0..64u64 {
+                            let (a, c) = if k == 0 {
+                                (u2, u3)
+                            } else {
+                                (
+                                    uniform(seed, rep, (t as u64) ^ k, P_SPOT, k),
+                                    uniform(seed, rep, (t as u64) ^ k, P_SPOT, k + 100),
+                                )
+                            };
+                            let q = (b[0] + a * (b[2] - b[0]), b[1] + c * (b[3] - b[1]));
+                            if world.grids[g].polygon.contains(q.0, q.1) {
+                                p = q;
+                                break;
+                            }
+                        }
+                        (g, p)
+                    }
+                };
+                arrivals.push((t as i64, src.category, grid, at));
+            }
+            arrivals
+        })
+        .collect();
+    let mut arrivals: Vec<Arrival> = per_source.concat();
+    arrivals.par_sort_unstable_by(|a, b| {
         a.0.cmp(&b.0)
             .then(a.1.cmp(&b.1))
             .then(a.3 .0.total_cmp(&b.3 .0))
@@ -508,17 +763,17 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication {
     });
 
     let n_arrivals = arrivals.len();
+    let mut cases: Vec<SimCase> = Vec::with_capacity(n_arrivals);
     let mut intakes: Vec<(i64, u32)> = Vec::with_capacity(n_arrivals);
     // Patrol phase per grid (when in the interval its worker passes).
     let patrol = (sc.discovery.patrol_interval_hours * 3600.0) as i64;
     for (id, (t, category, grid, at)) in arrivals.into_iter().enumerate() {
         let id = id as u32;
         let key = id as u64;
-        let cat = &world.categories[category];
         let (intake, source) = if sc.discovery.mode == "immediate" {
-            (t, "sensor")
+            (t, 2u8)
         } else {
-            let mut best = (i64::MAX, "patrol");
+            let mut best = (i64::MAX, 0u8);
             if grid != usize::MAX {
                 let phase = (uniform(seed, rep, grid as u64, P_PHASE, 0) * patrol as f64) as i64;
                 let mut pass = world.start
@@ -531,14 +786,14 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication {
                     }
                     pass += patrol;
                 }
-                best = (pass, "patrol");
+                best = (pass, 0);
                 if world.grids[grid].camera {
                     let s = t + draw(
                         &sc.discovery.sensor_delay,
                         uniform(seed, rep, key, P_SENSOR, 0),
                     );
                     if s < best.0 {
-                        best = (s, "sensor");
+                        best = (s, 2);
                     }
                 }
             }
@@ -548,7 +803,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication {
                     uniform(seed, rep, key, P_HOTLINE_DELAY, 0),
                 );
                 if h < best.0 {
-                    best = (h, "hotline");
+                    best = (h, 1);
                 }
             }
             best
@@ -558,93 +813,109 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication {
             .as_ref()
             .and_then(|n| n.nearest(at.0, at.1))
             .unwrap_or(0);
-        let codes = world
-            .grids
-            .get(grid)
-            .map(|g| g.codes.clone())
-            .unwrap_or_default();
-        let rec = CaseRecord {
-            case_id: format!("C{:07}", id + 1),
-            kind: cat.kind.name().to_string(),
-            category: cat.class.clone(),
-            grid_code: codes[0].clone(),
-            community_code: codes[1].clone(),
-            street_code: codes[2].clone(),
-            district_code: codes[3].clone(),
-            lon: at.0,
-            lat: at.1,
-            occurred_at: t,
-            intake_at: None,
-            source: source.to_string(),
-            ..Default::default()
-        };
-        cases.push(Case {
-            rec,
-            crew: usize::MAX,
-            category,
-            at,
-            node,
+        cases.push(SimCase {
+            category_text: world.categories[category].class_text.clone(),
+            category: category as u16,
+            source,
+            ladder: 0,
+            complied: u8::MAX,
             priority: 0,
+            escalated: false,
+            grid: grid as u32,
+            crew: u32::MAX,
+            node,
+            at,
+            xy: world.frame.to_local(at.0, at.1),
+            occurred: t,
+            intake: NONE,
+            verified: NONE,
+            dispatched: NONE,
+            assigned: NONE,
+            arrived: NONE,
+            handled: NONE,
+            feedback: NONE,
+            checked: NONE,
+            closed: NONE,
+            deadline: NONE,
             queued_at: 0,
         });
         if intake < world.end {
             intakes.push((intake, id));
         }
     }
-    // Intakes are merged into the event stream from a sorted list instead of sitting in
-    // the heap all at once (a year of a megacity would make every pop slow). At equal
-    // times an intake comes before other events, in case order — the order the heap
-    // gave them when they were scheduled first.
+    // Intakes are scheduled first, in time then case order, into their own lane: at
+    // equal times an intake comes before any other event.
     intakes.sort_unstable();
-    let mut next_intake = 0usize;
+    queue.reserve_lane(0, intakes.len());
+    for &(t, id) in &intakes {
+        queue.schedule_in_lane(0, t, Ev::Intake(id));
+    }
+    drop(intakes);
 
     // --- Crews.
     let n_crews = world.crews.len();
     let mut crew_busy = vec![false; n_crews];
-    let mut crew_at: Vec<((f64, f64), u32)> = world
+    let mut crew_at: Vec<Place> = world
         .crews
         .iter()
-        .map(|c| {
-            (
-                c.base,
-                world
-                    .network
-                    .as_ref()
-                    .and_then(|n| n.nearest(c.base.0, c.base.1))
-                    .unwrap_or(0),
-            )
+        .map(|c| Place {
+            at: c.base,
+            node: world
+                .network
+                .as_ref()
+                .and_then(|n| n.nearest(c.base.0, c.base.1))
+                .unwrap_or(0),
+            xy: world.frame.to_local(c.base.0, c.base.1),
         })
         .collect();
     let mut crew_busy_secs = vec![0i64; n_crews];
-    let mut crew_waiting_shift = vec![false; n_crews];
-    // One queue per department. Territorial routing prefers the department's crews
-    // stationed at grid level (territorial pools) when one is free.
+    // Free crews on shift, per department: [grid-level (territorial), other].
+    let mut free: Vec<[FreeCrews; 2]> = (0..world.departments.len())
+        .map(|d| {
+            let count = |terr: bool| {
+                world
+                    .crews
+                    .iter()
+                    .filter(|c| c.department == d && c.territorial == terr)
+                    .count()
+            };
+            [
+                FreeCrews::new(world.bbox_local, count(true), n_crews),
+                FreeCrews::new(world.bbox_local, count(false), n_crews),
+            ]
+        })
+        .collect();
+    let slot = |k: usize| -> usize { usize::from(!world.crews[k].territorial) };
+    for k in 0..n_crews {
+        if world.on_shift(k, world.start) {
+            free[world.crews[k].department][slot(k)].insert(k as u32, crew_at[k].xy);
+        }
+    }
+    for (g, ((a, b), _)) in world.shift_groups.iter().enumerate() {
+        queue.schedule(
+            world.next_time_of_day(*a, world.start - 1),
+            Ev::ShiftStart(g as u32),
+        );
+        queue.schedule(
+            world.next_time_of_day(*b, world.start - 1),
+            Ev::ShiftEnd(g as u32),
+        );
+    }
+    // One queue of waiting cases per department.
     let mut queues: Vec<BTreeSet<QueueKey>> = vec![BTreeSet::new(); world.departments.len()];
-    let queue_of = |c: &Case| -> usize { world.categories[c.category].department };
-    let serves = |crew: usize, q: usize| -> bool { world.crews[crew].department == q };
-    let travel = |from: ((f64, f64), u32), to: (f64, f64), to_node: u32| -> i64 {
+    let speed_ms = sc.travel.straight_speed_kmh / 3.6;
+    let travel = |from: Place, c: &SimCase| -> i64 {
         match &world.network {
-            Some(n) => n.travel_between(from.0, from.1, to, to_node).round() as i64,
+            Some(n) => n.travel_between(from.at, from.node, c.at, c.node).round() as i64,
+            None if sc.travel.mode == "straight" => {
+                let d = (from.xy.0 - c.xy.0).hypot(from.xy.1 - c.xy.1);
+                (d * sc.travel.detour_factor / speed_ms).round() as i64
+            }
             None => 0,
         }
     };
 
-    loop {
-        let from_list = match (intakes.get(next_intake), queue.peek_time()) {
-            (Some(&(ti, _)), Some(tq)) => ti <= tq,
-            (Some(_), None) => true,
-            (None, _) => false,
-        };
-        let (t, ev) = if from_list {
-            let (ti, id) = intakes[next_intake];
-            next_intake += 1;
-            (ti, Ev::Intake(id))
-        } else {
-            match queue.pop() {
-                Some(x) => x,
-                None => break,
-            }
-        };
+    while let Some((t, ev)) = queue.pop() {
         if t >= world.end {
             break;
         }
@@ -652,11 +923,11 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication {
         match ev {
             Ev::Intake(id) => {
                 let c = &mut cases[id as usize];
-                c.rec.intake_at = Some(t);
-                let cat = &world.categories[c.category];
+                c.intake = t;
+                let cat = &world.categories[c.category as usize];
                 let deadline = world.calendar.add_working_hours(t, cat.time_limit_hours);
-                c.rec.deadline = Some(deadline);
-                queue.schedule(deadline, Ev::Deadline(id));
+                c.deadline = deadline;
+                queue.schedule_in_lane(1 + c.category as usize, deadline, Ev::Deadline(id));
                 queue.schedule(
                     t + draw(&sc.steps.verify, uniform(seed, rep, id as u64, P_VERIFY, 0)),
                     Ev::Verified(id),
@@ -664,8 +935,8 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication {
             }
             Ev::Verified(id) => {
                 let c = &mut cases[id as usize];
-                c.rec.verified_at = Some(t);
-                let cat = &world.categories[c.category];
+                c.verified = t;
+                let cat = &world.categories[c.category as usize];
                 if let Some(stage) = cat.ladder.first() {
                     queue.schedule(
                         t + draw(&stage.delay, uniform(seed, rep, id as u64, P_LADDER, 0)),
@@ -680,15 +951,13 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication {
             }
             Ev::Ladder(id, i) => {
                 let c = &mut cases[id as usize];
-                let cat = &world.categories[c.category];
-                let stage = &cat.ladder[i as usize];
-                c.rec
-                    .ladder
-                    .push_str(if c.rec.ladder.is_empty() { "" } else { ">" });
-                c.rec.ladder.push_str(&stage.action);
-                if uniform(seed, rep, id as u64, P_LADDER, 100 + i as u64) < stage.compliance {
-                    c.rec.closed_at = Some(t);
-                    c.rec.closed_by = format!("compliance:{}", stage.action);
+                let cat = &world.categories[c.category as usize];
+                c.ladder = i + 1;
+                if uniform(seed, rep, id as u64, P_LADDER, 100 + i as u64)
+                    < cat.ladder[i as usize].compliance
+                {
+                    c.closed = t;
+                    c.complied = i;
                 } else if let Some(next) = cat.ladder.get(i as usize + 1) {
                     queue.schedule(
                         t + draw(
@@ -705,32 +974,30 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication {
                 }
             }
             Ev::Dispatch(id) => {
-                let q = queue_of(&cases[id as usize]);
                 let c = &mut cases[id as usize];
-                c.rec.dispatched_at = Some(t);
-                let territory = world.categories[c.category].routing == Routing::Territory;
-                // Nearest free crew on shift of the department (straight line; the road
-                // network then gives the travel time); for territorial cases, grid-level
-                // crews first.
-                let mut best: Option<((bool, f64), usize)> = None;
-                for k in 0..n_crews {
-                    if crew_busy[k] || !serves(k, q) || !world.on_shift(k, t) {
-                        continue;
+                let cat = &world.categories[c.category as usize];
+                let q = cat.department;
+                c.dispatched = t;
+                // Nearest free crew on shift of the department (straight line; the
+                // road network then gives the travel time); for territorial cases,
+                // grid-level crews first.
+                let [terr, other] = &free[q];
+                let pick = if cat.routing == Routing::Territory {
+                    terr.nearest(c.xy).or_else(|| other.nearest(c.xy))
+                } else {
+                    match (terr.nearest(c.xy), other.nearest(c.xy)) {
+                        (Some(a), Some(b)) => Some(if (a.1, a.0) <= (b.1, b.0) { a } else { b }),
+                        (a, b) => a.or(b),
                     }
-                    let p = crew_at[k].0;
-                    let d = gridtwin_core::coord::haversine_m(p.0, p.1, c.at.0, c.at.1);
-                    let rank = (territory && !world.crews[k].territorial, d);
-                    if best.is_none_or(|(br, _)| rank < br) {
-                        best = Some((rank, k));
-                    }
-                }
-                match best {
-                    Some((_, k)) => {
+                };
+                match pick {
+                    Some((k, _)) => {
+                        let k = k as usize;
+                        free[q][slot(k)].remove(k as u32);
                         crew_busy[k] = true;
-                        c.crew = k;
-                        c.rec.crew = world.crews[k].id.clone();
-                        c.rec.assigned_at = Some(t);
-                        let tt = travel(crew_at[k], c.at, c.node);
+                        c.crew = k as u32;
+                        c.assigned = t;
+                        let tt = travel(crew_at[k], c);
                         queue.schedule(t + tt, Ev::Arrive(id));
                     }
                     None => {
@@ -745,8 +1012,8 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication {
             }
             Ev::Arrive(id) => {
                 let c = &mut cases[id as usize];
-                c.rec.arrived_at = Some(t);
-                let cat = &world.categories[c.category];
+                c.arrived = t;
+                let cat = &world.categories[c.category as usize];
                 queue.schedule(
                     t + draw(&cat.handle, uniform(seed, rep, id as u64, P_HANDLE, 0)),
                     Ev::Handled(id),
@@ -754,38 +1021,36 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication {
             }
             Ev::Handled(id) => {
                 let c = &mut cases[id as usize];
-                c.rec.handled_at = Some(t);
-                let k = world
-                    .crews
-                    .iter()
-                    .position(|x| x.id == c.rec.crew)
-                    .expect("a handled case has a crew");
+                c.handled = t;
+                let k = c.crew as usize;
                 crew_busy[k] = false;
-                crew_busy_secs[k] += t - c.rec.assigned_at.unwrap_or(t);
-                crew_at[k] = (c.at, c.node);
+                crew_busy_secs[k] += t - c.assigned;
+                crew_at[k] = Place {
+                    at: c.at,
+                    node: c.node,
+                    xy: c.xy,
+                };
                 let fb = t + draw(
                     &sc.steps.feedback,
                     uniform(seed, rep, id as u64, P_FEEDBACK, 0),
                 );
-                c.rec.feedback_at = Some(fb);
+                c.feedback = fb;
                 let ck = fb + draw(&sc.steps.check, uniform(seed, rep, id as u64, P_CHECK, 0));
                 queue.schedule(ck, Ev::Checked(id));
                 queue.schedule(t, Ev::CrewFree(k as u32));
             }
             Ev::Checked(id) => {
                 let c = &mut cases[id as usize];
-                c.rec.checked_at = Some(t);
-                c.rec.closed_at = Some(t);
-                c.rec.closed_by = "crew".into();
+                c.checked = t;
+                c.closed = t;
             }
             Ev::Deadline(id) => {
                 let c = &mut cases[id as usize];
-                if c.rec.closed_at.is_none() {
-                    c.rec.escalated = true;
+                if c.closed == NONE {
+                    c.escalated = true;
                     c.priority = 1;
                     // A queued case moves ahead of routine ones.
-                    let q = queue_of(&cases[id as usize]);
-                    let c = &cases[id as usize];
+                    let q = world.categories[c.category as usize].department;
                     let old = QueueKey {
                         neg_priority: 0,
                         since: c.queued_at,
@@ -802,49 +1067,47 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication {
             }
             Ev::CrewFree(k) => {
                 let k = k as usize;
-                if crew_busy[k] {
+                let d = world.crews[k].department;
+                // Off shift, the crew stays idle until its shift group starts again.
+                if crew_busy[k] || free[d][slot(k)].contains(k as u32) || !world.on_shift(k, t) {
                     continue;
                 }
-                if !world.on_shift(k, t) {
-                    if !crew_waiting_shift[k] {
-                        crew_waiting_shift[k] = true;
-                        queue.schedule(world.next_shift_start(k, t), Ev::CrewFree(k as u32));
-                    }
-                    continue;
-                }
-                crew_waiting_shift[k] = false;
-                // The most urgent case among the queues this crew serves.
-                let pick = (0..queues.len())
-                    .filter(|&q| serves(k, q))
-                    .filter_map(|q| queues[q].first().map(|key| (*key, q)))
-                    .min();
-                if let Some((key, q)) = pick {
-                    queues[q].remove(&key);
+                // The most urgent case waiting in its department's queue.
+                if let Some(key) = queues[d].pop_first() {
                     let c = &mut cases[key.case as usize];
                     crew_busy[k] = true;
-                    c.crew = k;
-                    c.rec.crew = world.crews[k].id.clone();
-                    c.rec.assigned_at = Some(t);
-                    let tt = travel(crew_at[k], c.at, c.node);
+                    c.crew = k as u32;
+                    c.assigned = t;
+                    let tt = travel(crew_at[k], c);
                     queue.schedule(t + tt, Ev::Arrive(key.case));
+                } else {
+                    free[d][slot(k)].insert(k as u32, crew_at[k].xy);
                 }
             }
-        }
-        // Crews off shift with work waiting are woken at their next shift start.
-        if let Ev::Dispatch(_) = ev {
-            for k in 0..n_crews {
-                if !crew_busy[k] && !crew_waiting_shift[k] && !world.on_shift(k, t) {
-                    crew_waiting_shift[k] = true;
-                    queue.schedule(world.next_shift_start(k, t), Ev::CrewFree(k as u32));
+            Ev::ShiftStart(g) => {
+                let ((a, _), members) = &world.shift_groups[g as usize];
+                for &k in members {
+                    if !crew_busy[k as usize] {
+                        queue.schedule(t, Ev::CrewFree(k));
+                    }
                 }
+                queue.schedule(world.next_time_of_day(*a, t), Ev::ShiftStart(g));
+            }
+            Ev::ShiftEnd(g) => {
+                let ((_, b), members) = &world.shift_groups[g as usize];
+                for &k in members {
+                    let k = k as usize;
+                    free[world.crews[k].department][slot(k)].remove(k as u32);
+                }
+                queue.schedule(world.next_time_of_day(*b, t), Ev::ShiftEnd(g));
             }
         }
     }
 
     // Busy time still running at the end counts up to the end.
     for c in &cases {
-        if let (Some(a), None) = (c.rec.assigned_at, c.rec.handled_at) {
-            crew_busy_secs[c.crew] += world.end - a;
+        if c.assigned != NONE && c.handled == NONE {
+            crew_busy_secs[c.crew as usize] += world.end - c.assigned;
         }
     }
     let crews = world
@@ -863,8 +1126,9 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication {
         })
         .collect();
     Replication {
+        world,
         arrivals: n_arrivals,
-        cases: cases.into_iter().map(|c| c.rec).collect(),
+        cases,
         crews,
         events,
     }

@@ -7,6 +7,60 @@ use gridtwin_core::coord::haversine_m;
 
 use crate::timeline::{CaseRecord, CrewRecord};
 
+/// What the indicators read from one case of a timeline: implemented by the written
+/// record ([`CaseRecord`]) and by the simulation's compact in-memory case, so a
+/// megacity year's indicators need no text records in memory.
+pub trait CaseTimes {
+    fn occurred_at(&self) -> i64;
+    fn intake_at(&self) -> Option<i64>;
+    fn dispatched_at(&self) -> Option<i64>;
+    fn assigned_at(&self) -> Option<i64>;
+    fn arrived_at(&self) -> Option<i64>;
+    fn closed_at(&self) -> Option<i64>;
+    fn deadline(&self) -> Option<i64>;
+    fn escalated(&self) -> bool;
+    /// Closed by the party's compliance on the escalation ladder (no crew sent).
+    fn closed_by_compliance(&self) -> bool;
+    fn category(&self) -> &str;
+    fn lon_lat(&self) -> (f64, f64);
+}
+
+impl CaseTimes for CaseRecord {
+    fn occurred_at(&self) -> i64 {
+        self.occurred_at
+    }
+    fn intake_at(&self) -> Option<i64> {
+        self.intake_at
+    }
+    fn dispatched_at(&self) -> Option<i64> {
+        self.dispatched_at
+    }
+    fn assigned_at(&self) -> Option<i64> {
+        self.assigned_at
+    }
+    fn arrived_at(&self) -> Option<i64> {
+        self.arrived_at
+    }
+    fn closed_at(&self) -> Option<i64> {
+        self.closed_at
+    }
+    fn deadline(&self) -> Option<i64> {
+        self.deadline
+    }
+    fn escalated(&self) -> bool {
+        self.escalated
+    }
+    fn closed_by_compliance(&self) -> bool {
+        self.closed_by.starts_with("compliance")
+    }
+    fn category(&self) -> &str {
+        &self.category
+    }
+    fn lon_lat(&self) -> (f64, f64) {
+        (self.lon, self.lat)
+    }
+}
+
 /// Settings the KPIs need besides the timeline.
 #[derive(Debug, Clone, Copy)]
 pub struct KpiSettings {
@@ -35,18 +89,38 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[rank - 1]
 }
 
-fn spans(
-    cases: &[CaseRecord],
-    from: impl Fn(&CaseRecord) -> Option<i64>,
-    to: impl Fn(&CaseRecord) -> Option<i64>,
+/// Nearest-rank quantiles of unsorted values by selection (O(n), the same values as
+/// [`quantile`] of the sorted values); `qs` ascending.
+pub fn quantiles(v: &mut [f64], qs: &[f64]) -> Vec<f64> {
+    let n = v.len();
+    let mut out = Vec::with_capacity(qs.len());
+    let mut from = 0;
+    for &q in qs {
+        if n == 0 {
+            out.push(f64::NAN);
+            continue;
+        }
+        let rank = ((q * n as f64).ceil() as usize).clamp(1, n) - 1;
+        // earlier selections left everything below `from` no greater than v[from..]
+        let rank_in = rank.max(from);
+        let (_, x, _) = v[from..].select_nth_unstable_by(rank_in - from, |a, b| a.total_cmp(b));
+        out.push(*x);
+        from = rank_in;
+    }
+    out
+}
+
+/// Step spans (unsorted) between two times of each case that has both.
+fn spans<C: CaseTimes>(
+    cases: &[&C],
+    from: impl Fn(&C) -> Option<i64>,
+    to: impl Fn(&C) -> Option<i64>,
     unit: f64,
 ) -> Vec<f64> {
-    let mut v: Vec<f64> = cases
+    cases
         .iter()
-        .filter_map(|c| Some((to(c)? - from(c)?) as f64 / unit))
-        .collect();
-    v.sort_by(|a, b| a.total_cmp(b));
-    v
+        .filter_map(|&c| Some((to(c)? - from(c)?) as f64 / unit))
+        .collect()
 }
 
 fn mean(v: &[f64]) -> f64 {
@@ -58,35 +132,38 @@ fn mean(v: &[f64]) -> f64 {
 }
 
 /// Computes the indicators of one replication.
-pub fn compute(cases: &[CaseRecord], crews: &[CrewRecord], s: KpiSettings) -> Kpis {
+pub fn compute<C: CaseTimes + Sync>(cases: &[C], crews: &[CrewRecord], s: KpiSettings) -> Kpis {
     let mut k = BTreeMap::new();
-    let taken: Vec<&CaseRecord> = cases.iter().filter(|c| c.intake_at.is_some()).collect();
-    let taken_owned: Vec<CaseRecord> = taken.iter().map(|c| (*c).clone()).collect();
-    let closed = taken.iter().filter(|c| c.closed_at.is_some()).count();
+    let taken: Vec<&C> = cases.iter().filter(|c| c.intake_at().is_some()).collect();
+    let closed = taken.iter().filter(|c| c.closed_at().is_some()).count();
     let duration_h = (s.end - s.start) as f64 / 3600.0;
     k.insert("cases_occurred".into(), cases.len() as f64);
     k.insert("cases_taken_in".into(), taken.len() as f64);
     k.insert("cases_closed".into(), closed as f64);
     k.insert("cases_open_at_end".into(), (taken.len() - closed) as f64);
 
-    let discovery = spans(&taken_owned, |c| Some(c.occurred_at), |c| c.intake_at, 60.0);
+    let mut discovery = spans(&taken, |c| Some(c.occurred_at()), |c| c.intake_at(), 60.0);
     k.insert("discovery_delay_mean_min".into(), mean(&discovery));
-    k.insert("discovery_delay_p90_min".into(), quantile(&discovery, 0.9));
-    let dispatch = spans(&taken_owned, |c| c.intake_at, |c| c.dispatched_at, 60.0);
-    k.insert("dispatch_delay_p50_min".into(), quantile(&dispatch, 0.5));
-    k.insert("dispatch_delay_p90_min".into(), quantile(&dispatch, 0.9));
-    let wait = spans(&taken_owned, |c| c.dispatched_at, |c| c.assigned_at, 60.0);
+    let q = quantiles(&mut discovery, &[0.9]);
+    k.insert("discovery_delay_p90_min".into(), q[0]);
+    let mut dispatch = spans(&taken, |c| c.intake_at(), |c| c.dispatched_at(), 60.0);
+    let q = quantiles(&mut dispatch, &[0.5, 0.9]);
+    k.insert("dispatch_delay_p50_min".into(), q[0]);
+    k.insert("dispatch_delay_p90_min".into(), q[1]);
+    let wait = spans(&taken, |c| c.dispatched_at(), |c| c.assigned_at(), 60.0);
     k.insert("crew_wait_mean_min".into(), mean(&wait));
-    let response = spans(&taken_owned, |c| c.intake_at, |c| c.arrived_at, 60.0);
-    k.insert("response_p50_min".into(), quantile(&response, 0.5));
-    k.insert("response_p90_min".into(), quantile(&response, 0.9));
-    let close = spans(&taken_owned, |c| c.intake_at, |c| c.closed_at, 3600.0);
-    k.insert("close_time_p50_h".into(), quantile(&close, 0.5));
-    k.insert("close_time_p90_h".into(), quantile(&close, 0.9));
+    let mut response = spans(&taken, |c| c.intake_at(), |c| c.arrived_at(), 60.0);
+    let q = quantiles(&mut response, &[0.5, 0.9]);
+    k.insert("response_p50_min".into(), q[0]);
+    k.insert("response_p90_min".into(), q[1]);
+    let mut close = spans(&taken, |c| c.intake_at(), |c| c.closed_at(), 3600.0);
+    let q = quantiles(&mut close, &[0.5, 0.9]);
+    k.insert("close_time_p50_h".into(), q[0]);
+    k.insert("close_time_p90_h".into(), q[1]);
 
     let on_time = taken
         .iter()
-        .filter(|c| matches!((c.closed_at, c.deadline), (Some(a), Some(d)) if a <= d))
+        .filter(|c| matches!((c.closed_at(), c.deadline()), (Some(a), Some(d)) if a <= d))
         .count();
     k.insert(
         "on_time_closure_rate".into(),
@@ -98,7 +175,7 @@ pub fn compute(cases: &[CaseRecord], crews: &[CrewRecord], s: KpiSettings) -> Kp
     );
     let overdue = taken
         .iter()
-        .filter(|c| match (c.closed_at, c.deadline) {
+        .filter(|c| match (c.closed_at(), c.deadline()) {
             (Some(a), Some(d)) => a > d,
             (None, Some(d)) => s.end > d,
             _ => false,
@@ -107,14 +184,11 @@ pub fn compute(cases: &[CaseRecord], crews: &[CrewRecord], s: KpiSettings) -> Kp
     k.insert("overdue".into(), overdue as f64);
     k.insert(
         "escalated".into(),
-        taken.iter().filter(|c| c.escalated).count() as f64,
+        taken.iter().filter(|c| c.escalated()).count() as f64,
     );
     k.insert(
         "closed_by_compliance".into(),
-        taken
-            .iter()
-            .filter(|c| c.closed_by.starts_with("compliance"))
-            .count() as f64,
+        taken.iter().filter(|c| c.closed_by_compliance()).count() as f64,
     );
     let (busy, shift): (i64, i64) = crews
         .iter()
@@ -136,9 +210,9 @@ pub fn compute(cases: &[CaseRecord], crews: &[CrewRecord], s: KpiSettings) -> Kp
     // over intakes and closures in time order.
     let mut changes: Vec<(i64, i32)> = Vec::with_capacity(taken.len() * 2);
     for c in &taken {
-        if let Some(i) = c.intake_at {
+        if let Some(i) = c.intake_at() {
             changes.push((i, 1));
-            if let Some(x) = c.closed_at {
+            if let Some(x) = c.closed_at() {
                 changes.push((x, -1));
             }
         }
@@ -168,7 +242,8 @@ pub fn compute(cases: &[CaseRecord], crews: &[CrewRecord], s: KpiSettings) -> Kp
     let in_system: Vec<f64> = taken
         .iter()
         .map(|c| {
-            (c.closed_at.unwrap_or(s.end).min(s.end) - c.intake_at.unwrap_or(s.end)) as f64 / 3600.0
+            (c.closed_at().unwrap_or(s.end).min(s.end) - c.intake_at().unwrap_or(s.end)) as f64
+                / 3600.0
         })
         .collect();
     k.insert("arrival_rate_per_h".into(), taken.len() as f64 / duration_h);
@@ -176,41 +251,97 @@ pub fn compute(cases: &[CaseRecord], crews: &[CrewRecord], s: KpiSettings) -> Kp
     Kpis { values: k, backlog }
 }
 
+/// A fast hasher for small integer keys (FxHash's multiply-rotate): the repeat search
+/// makes tens of millions of lookups on a megacity year, where SipHash dominated.
+#[derive(Default, Clone, Copy)]
+struct IntHasher(u64);
+
+impl std::hash::Hasher for IntHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(i as u64);
+    }
+    fn write_i64(&mut self, i: i64) {
+        self.write_u64(i as u64);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
 /// Cases that repeat an earlier case of the same category within `radius_m` and
-/// `window_secs` (duplicate reports of one problem, or a problem that came back).
-pub fn repeats(cases: &[CaseRecord], radius_m: f64, window_secs: i64) -> usize {
-    let mut order: Vec<&CaseRecord> = cases.iter().collect();
-    order.sort_by_key(|c| (c.occurred_at, c.case_id.clone()));
-    // Buckets of about the radius, so only neighbouring buckets are searched.
-    let cell = (radius_m / 111_000.0).max(1e-9);
-    // (category, cell x, cell y) → earlier cases there: (occurred, lon, lat)
-    type Bucket = (String, i64, i64);
-    let mut buckets: HashMap<Bucket, Vec<(i64, f64, f64)>> = HashMap::new();
-    let mut n = 0;
-    for c in order {
-        let (bx, by) = ((c.lon / cell).floor() as i64, (c.lat / cell).floor() as i64);
-        let mut found = false;
-        'search: for dx in -2..=2 {
-            for dy in -2..=2 {
-                if let Some(list) = buckets.get(&(c.category.clone(), bx + dx, by + dy)) {
-                    for &(t, x, y) in list.iter().rev() {
-                        if c.occurred_at - t <= window_secs
-                            && haversine_m(x, y, c.lon, c.lat) <= radius_m
-                        {
-                            found = true;
-                            break 'search;
+/// `window_secs` (duplicate reports of one problem, or a problem that came back);
+/// "earlier" is by time of occurrence, then by place in the timeline.
+///
+/// Cases are bucketed by category and a lon/lat cell at least `radius_m` wide at the
+/// highest latitude present, so a repeat can only lie in the 3 × 3 cells around a
+/// case; categories are searched in parallel (the count is a sum, the same at any
+/// thread count).
+pub fn repeats<C: CaseTimes + Sync>(cases: &[C], radius_m: f64, window_secs: i64) -> usize {
+    use rayon::prelude::*;
+    // Cases in timeline order per category; equal times keep that order.
+    let mut by_category: HashMap<&str, Vec<&C>> = HashMap::new();
+    for c in cases {
+        by_category.entry(c.category()).or_default().push(c);
+    }
+    let max_lat = cases
+        .iter()
+        .map(|c| c.lon_lat().1.abs())
+        .fold(0.0f64, f64::max)
+        .min(89.0);
+    // 111,000 m per degree is below the sphere's 111,195: cells come out a little wide.
+    let cell_lat = (radius_m / 111_000.0).max(1e-9);
+    let cell_lon = (cell_lat / (max_lat + 0.01).to_radians().cos()).max(1e-9);
+    let groups: Vec<Vec<&C>> = by_category.into_values().collect();
+    groups
+        .into_par_iter()
+        .map(|mut group| {
+            group.sort_by_key(|c| c.occurred_at());
+            // (cell x, cell y) → latest earlier case there; `next` chains older ones.
+            let mut heads: HashMap<(i64, i64), u32, std::hash::BuildHasherDefault<IntHasher>> =
+                HashMap::default();
+            let mut entries: Vec<(i64, f64, f64, u32)> = Vec::with_capacity(group.len());
+            let mut n = 0usize;
+            for c in group {
+                let (lon, lat) = c.lon_lat();
+                let occurred = c.occurred_at();
+                let (bx, by) = (
+                    (lon / cell_lon).floor() as i64,
+                    (lat / cell_lat).floor() as i64,
+                );
+                let mut found = false;
+                'search: for dx in -1..=1 {
+                    for dy in -1..=1 {
+                        let mut at = heads.get(&(bx + dx, by + dy)).copied().unwrap_or(u32::MAX);
+                        while at != u32::MAX {
+                            let (t, x, y, next) = entries[at as usize];
+                            if occurred - t > window_secs {
+                                // older entries further down the chain are older still
+                                break;
+                            }
+                            if haversine_m(x, y, lon, lat) <= radius_m {
+                                found = true;
+                                break 'search;
+                            }
+                            at = next;
                         }
                     }
                 }
+                n += found as usize;
+                let head = heads.entry((bx, by)).or_insert(u32::MAX);
+                entries.push((occurred, lon, lat, *head));
+                *head = (entries.len() - 1) as u32;
             }
-        }
-        n += found as usize;
-        buckets
-            .entry((c.category.clone(), bx, by))
-            .or_default()
-            .push((c.occurred_at, c.lon, c.lat));
-    }
-    n
+            n
+        })
+        .sum()
 }
 
 /// Student's t quantile for a two-sided 95 % interval with `df` degrees of freedom.
@@ -286,6 +417,63 @@ mod tests {
             lat: 60.17,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn quantiles_by_selection_equal_quantiles_of_sorted_values() {
+        let mut s = 7u64;
+        for n in [0usize, 1, 2, 3, 10, 101, 1000] {
+            let v: Vec<f64> = (0..n)
+                .map(|_| {
+                    s = s.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    ((s >> 40) % 50) as f64 // many ties
+                })
+                .collect();
+            let mut sorted = v.clone();
+            sorted.sort_by(|a, b| a.total_cmp(b));
+            let qs = [0.1, 0.5, 0.5, 0.9, 1.0];
+            let want: Vec<f64> = qs.iter().map(|&q| quantile(&sorted, q)).collect();
+            let got = quantiles(&mut v.clone(), &qs);
+            assert_eq!(format!("{got:?}"), format!("{want:?}"), "n = {n}");
+        }
+    }
+
+    #[test]
+    fn repeats_equal_a_brute_force_search() {
+        // Clustered cases at a high latitude (narrow lon cells), three categories, many
+        // equal times: the bucketed search counts exactly what an all-pairs one does.
+        let mut s = 99u64;
+        let mut rnd = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let cases: Vec<CaseRecord> = (0..3000)
+            .map(|i| CaseRecord {
+                case_id: format!("C{i:05}"),
+                category: ["a", "b", "c"][(rnd() * 3.0) as usize].into(),
+                occurred_at: (rnd() * 200.0).floor() as i64 * 60,
+                lon: 24.94 + rnd() * 0.01,
+                lat: 60.17 + rnd() * 0.004,
+                ..Default::default()
+            })
+            .collect();
+        let (radius, window) = (60.0, 1800);
+        let mut order: Vec<&CaseRecord> = cases.iter().collect();
+        order.sort_by_key(|c| c.occurred_at);
+        let brute = (0..order.len())
+            .filter(|&i| {
+                let c = order[i];
+                order[..i].iter().any(|e| {
+                    e.category == c.category
+                        && c.occurred_at - e.occurred_at <= window
+                        && haversine_m(e.lon, e.lat, c.lon, c.lat) <= radius
+                })
+            })
+            .count();
+        assert!(brute > 50, "the fixture should have repeats: {brute}");
+        assert_eq!(repeats(&cases, radius, window), brute);
     }
 
     #[test]

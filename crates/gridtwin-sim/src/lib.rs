@@ -11,6 +11,7 @@
 pub mod calendar;
 pub mod compare;
 pub mod engine;
+pub mod free_crews;
 pub mod kpi;
 pub mod network;
 pub mod queue;

@@ -15,7 +15,7 @@
 //! ```
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 struct Entry<E> {
     time: i64,
@@ -41,8 +41,17 @@ impl<E> Ord for Entry<E> {
 }
 
 /// A min-queue of events by (time in seconds, scheduling sequence).
+///
+/// Besides the heap it keeps *lanes*: FIFO lists for event kinds that are scheduled in
+/// non-decreasing time order (deadlines of one time limit, intakes sorted up front).
+/// Such events pop from the front of their lane in O(1) instead of sitting in the
+/// heap; every entry still carries its sequence number and the queue always pops the
+/// least (time, sequence) over the heap and all lane fronts, so the order is exactly
+/// that of a single heap. An event scheduled into a lane earlier than the lane's last
+/// entry goes to the heap instead.
 pub struct EventQueue<E> {
     heap: BinaryHeap<Reverse<Entry<E>>>,
+    lanes: Vec<VecDeque<Entry<E>>>,
     next_seq: u64,
 }
 
@@ -56,7 +65,51 @@ impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
+            lanes: Vec::new(),
             next_seq: 0,
+        }
+    }
+
+    /// An event queue with `n` lanes (see the type's documentation).
+    pub fn with_lanes(n: usize) -> Self {
+        let mut q = Self::new();
+        q.lanes = (0..n).map(|_| VecDeque::new()).collect();
+        q
+    }
+
+    /// Reserves room for `n` more events in lane `lane` (a lane filled up front, like
+    /// a year of intakes, then never reallocates).
+    pub fn reserve_lane(&mut self, lane: usize, n: usize) {
+        self.lanes[lane].reserve(n);
+    }
+
+    /// Schedules `event` at `time` in lane `lane`, where events are expected in
+    /// non-decreasing time order (falls back to the heap when one is not).
+    pub fn schedule_in_lane(&mut self, lane: usize, time: i64, event: E) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let l = &mut self.lanes[lane];
+        if l.back().is_none_or(|b| b.time <= time) {
+            l.push_back(Entry { time, seq, event });
+        } else {
+            self.heap.push(Reverse(Entry { time, seq, event }));
+        }
+    }
+
+    /// The lane whose front comes first, if it comes before the heap's top.
+    fn first_lane(&self) -> Option<usize> {
+        let mut best: Option<(i64, u64, usize)> = None;
+        for (i, l) in self.lanes.iter().enumerate() {
+            if let Some(e) = l.front() {
+                if best.is_none_or(|b| (e.time, e.seq) < (b.0, b.1)) {
+                    best = Some((e.time, e.seq, i));
+                }
+            }
+        }
+        let (t, s, i) = best?;
+        match self.heap.peek() {
+            Some(Reverse(h)) if (h.time, h.seq) < (t, s) => None,
+            _ => Some(i),
         }
     }
 
@@ -69,20 +122,26 @@ impl<E> EventQueue<E> {
 
     /// The earliest event (first scheduled among equal times).
     pub fn pop(&mut self) -> Option<(i64, E)> {
+        if let Some(i) = self.first_lane() {
+            return self.lanes[i].pop_front().map(|e| (e.time, e.event));
+        }
         self.heap.pop().map(|Reverse(e)| (e.time, e.event))
     }
 
     /// Time of the next event.
     pub fn peek_time(&self) -> Option<i64> {
-        self.heap.peek().map(|Reverse(e)| e.time)
+        match self.first_lane() {
+            Some(i) => self.lanes[i].front().map(|e| e.time),
+            None => self.heap.peek().map(|Reverse(e)| e.time),
+        }
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.lanes.iter().map(|l| l.len()).sum::<usize>()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 }
 
@@ -103,5 +162,34 @@ mod tests {
         expected.sort_by_key(|&(t, i)| (t, i));
         let got: Vec<(i64, u32)> = std::iter::from_fn(|| q.pop()).collect();
         assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn lanes_pop_exactly_like_one_heap() {
+        // The same schedule into a plain queue and into one with lanes (including
+        // out-of-order lane entries that must fall back to the heap) pops identically.
+        let mut plain = EventQueue::new();
+        let mut laned = EventQueue::with_lanes(3);
+        let mut t = [0i64; 3];
+        for i in 0..20_000u32 {
+            let r = (i as i64).wrapping_mul(2_654_435_761) % 1000;
+            let lane = (i % 4) as usize;
+            if lane == 3 {
+                plain.schedule(r, i);
+                laned.schedule(r, i);
+            } else {
+                // mostly increasing, sometimes stepping back
+                t[lane] += if r % 17 == 0 { -5 } else { r % 7 };
+                plain.schedule(t[lane], i);
+                laned.schedule_in_lane(lane, t[lane], i);
+            }
+            if i % 3 == 0 {
+                assert_eq!(plain.pop(), laned.pop());
+            }
+        }
+        assert_eq!(plain.len(), laned.len());
+        let a: Vec<_> = std::iter::from_fn(|| plain.pop()).collect();
+        let b: Vec<_> = std::iter::from_fn(|| laned.pop()).collect();
+        assert_eq!(a, b);
     }
 }

@@ -181,15 +181,31 @@ pub struct LadderStage {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Travel {
-    /// `roads`: shortest paths on the city's roads; `none`: crews are there at once.
+    /// `roads`: shortest paths on the city's roads; `straight`: straight-line
+    /// distance × `detour_factor` at `straight_speed_kmh` (for cities without a road
+    /// network, e.g. `gridtwin synth` output); `none`: crews are there at once.
     pub mode: String,
     /// Speed cap for crews, km/h (a road's speed above it is capped).
     #[serde(default = "default_speed_cap")]
     pub max_speed_kmh: f64,
+    /// Mean door-to-door speed for `straight` travel, km/h.
+    #[serde(default = "default_straight_speed")]
+    pub straight_speed_kmh: f64,
+    /// Road distance over straight-line distance for `straight` travel (≥ 1).
+    #[serde(default = "default_detour")]
+    pub detour_factor: f64,
 }
 
 fn default_speed_cap() -> f64 {
     50.0
+}
+
+fn default_straight_speed() -> f64 {
+    20.0
+}
+
+fn default_detour() -> f64 {
+    1.3
 }
 
 /// A whole scenario.
@@ -326,6 +342,8 @@ struct CrewCheck {
 struct TravelCheck {
     mode: Option<String>,
     max_speed_kmh: Option<f64>,
+    straight_speed_kmh: Option<f64>,
+    detour_factor: Option<f64>,
 }
 
 fn merge(base: &mut toml::Table, over: toml::Table) {
@@ -550,13 +568,20 @@ impl Scenario {
                 probability(&format!("escalation.{c}[{i}].compliance"), st.compliance)?;
             }
         }
-        if !["roads", "none"].contains(&self.travel.mode.as_str()) {
+        if !["roads", "straight", "none"].contains(&self.travel.mode.as_str()) {
             return Err((
                 "travel.mode".into(),
-                format!("`{}`: expected roads or none", self.travel.mode),
+                format!("`{}`: expected roads, straight or none", self.travel.mode),
             ));
         }
         positive("travel.max_speed_kmh", self.travel.max_speed_kmh)?;
+        positive("travel.straight_speed_kmh", self.travel.straight_speed_kmh)?;
+        if !(self.travel.detour_factor.is_finite() && self.travel.detour_factor >= 1.0) {
+            return Err((
+                "travel.detour_factor".into(),
+                format!("{}: must be at least 1", self.travel.detour_factor),
+            ));
+        }
         Ok(())
     }
 }

@@ -8,12 +8,23 @@ use crate::kpi::{compute, KpiSettings, Kpis};
 
 /// Runs replications `0..n` of `world` with `seed`, in parallel; `done` is called as
 /// each finishes. Results come back in replication order.
-pub fn replicate(
-    world: &World,
+pub fn replicate<'w>(
+    world: &'w World,
     seed: u64,
     n: u64,
     done: &(dyn Fn() + Sync),
-) -> Vec<(Replication, Kpis)> {
+) -> Vec<(Replication<'w>, Kpis)> {
+    replicate_range(world, seed, 0..n, done)
+}
+
+/// Runs replications `reps` (a slice of a larger study, so a caller can write and drop
+/// each batch's timelines before the next: a megacity year is gigabytes per timeline).
+pub fn replicate_range<'w>(
+    world: &'w World,
+    seed: u64,
+    reps: std::ops::Range<u64>,
+    done: &(dyn Fn() + Sync),
+) -> Vec<(Replication<'w>, Kpis)> {
     let s = &world.scenario;
     let settings = KpiSettings {
         start: world.start(),
@@ -22,8 +33,7 @@ pub fn replicate(
         repeat_radius_m: s.repeat_radius_m,
         repeat_window_secs: (s.repeat_window_hours * 3600.0).round() as i64,
     };
-    (0..n)
-        .into_par_iter()
+    reps.into_par_iter()
         .map(|rep| {
             let r = run(world, seed, rep);
             let k = compute(&r.cases, &r.crews, settings);

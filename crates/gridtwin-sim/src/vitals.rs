@@ -90,7 +90,7 @@ fn repeat_ids(cases: &[CaseRecord], radius_m: f64, window_secs: i64) -> HashSet<
     let mut seen: HashMap<&str, Vec<&CaseRecord>> = HashMap::new();
     let mut out = HashSet::new();
     for c in order {
-        let earlier = seen.entry(c.category.as_str()).or_default();
+        let earlier = seen.entry(&*c.category).or_default();
         if earlier
             .iter()
             .rev()

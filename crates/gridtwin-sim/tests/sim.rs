@@ -50,7 +50,15 @@ fn calendar() -> WorkingCalendar {
 /// M/M/c: Poisson arrivals λ per hour, exponential handling of mean 60/μ minutes,
 /// c crews, everything else instantaneous.
 fn mmc(lambda_per_h: f64, mean_handle_min: f64, c: u32, days: f64) -> Scenario {
-    let text = format!(
+    let text = mmc_text(lambda_per_h, mean_handle_min, c, days);
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s.toml");
+    std::fs::write(&p, text).unwrap();
+    Scenario::load(&p).unwrap().scenario
+}
+
+fn mmc_text(lambda_per_h: f64, mean_handle_min: f64, c: u32, days: f64) -> String {
+    format!(
         r#"
 name = "M/M/c"
 city = "."
@@ -83,11 +91,7 @@ count = {c}
 mode = "none"
 "#,
         per_day = lambda_per_h * 24.0
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("s.toml");
-    std::fs::write(&p, text).unwrap();
-    Scenario::load(&p).unwrap().scenario
+    )
 }
 
 /// Erlang C: the mean wait in queue of M/M/c.
@@ -158,8 +162,9 @@ fn littles_law_and_conservation_on_the_demo_city() {
     let (world, _) = demo();
     for (rep, k) in replicate(&world, 5, 3, &|| {}).iter() {
         // conservation: every generated incident is in the timeline, closed or open
-        assert_eq!(rep.arrivals, rep.cases.len());
-        for c in &rep.cases {
+        let records = rep.records();
+        assert_eq!(rep.arrivals, records.len());
+        for c in &records {
             let steps = [
                 Some(c.occurred_at),
                 c.intake_at,
@@ -193,7 +198,9 @@ fn timeline_bytes(world: &World, threads: usize) -> Vec<Vec<u8>> {
             .into_iter()
             .map(|(r, _)| {
                 let mut v = Vec::new();
-                write_csv(&r.cases, &mut v).unwrap();
+                write_csv(&r.records(), &mut v).unwrap();
+                // the parallel block writer gives the same bytes
+                assert_eq!(r.timeline_csv().unwrap(), v);
                 v
             })
             .collect()
@@ -239,13 +246,13 @@ fn same_timeline_bytes_at_one_and_two_threads_and_a_no_op_overlay_changes_nothin
     .unwrap();
     let (a, b) = (run(&world, 3, 0), run(&w3, 3, 0));
     let occurred = |r: &gridtwin_sim::engine::Replication| {
-        r.cases
+        r.records()
             .iter()
             .map(|c| (c.occurred_at, c.category.clone(), c.grid_code.clone()))
             .collect::<Vec<_>>()
     };
     assert_eq!(occurred(&a), occurred(&b));
-    assert_ne!(a.cases, b.cases);
+    assert_ne!(a.records(), b.records());
 }
 
 #[test]
@@ -280,4 +287,47 @@ fn scenario_errors_name_file_line_and_key() {
     std::fs::write(&bad_type, format!("base = \"{base}\"\ndays = \"seven\"\n")).unwrap();
     let e = Scenario::load(&bad_type).unwrap_err().to_string();
     assert!(e.contains("bad_type.toml") && e.contains("line 2"), "{e}");
+}
+
+#[test]
+fn straight_line_travel_and_shift_starts_by_hand() {
+    // One crew on 08:00-12:00 UTC, straight-line travel at 10 m/s with detour 1.5.
+    let text = mmc_text(1.0, 20.0, 1, 3.0)
+        .replace(
+            "mode = \"none\"",
+            "mode = \"straight\"\nstraight_speed_kmh = 36\ndetour_factor = 1.5",
+        )
+        .replace("count = 1", "count = 1\nshift = \"08:00-12:00\"");
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s.toml");
+    std::fs::write(&p, text).unwrap();
+    let sc = Scenario::load(&p).unwrap().scenario;
+    assert_eq!(sc.travel.mode, "straight");
+    let city = square_city();
+    let world = World::new(sc, &city, &table(&city.rule), calendar()).unwrap();
+    let rep = run(&world, 1, 0);
+    let mut taken: Vec<_> = rep
+        .records()
+        .into_iter()
+        .filter(|c| c.assigned_at.is_some())
+        .collect();
+    taken.sort_by_key(|c| c.assigned_at);
+    assert!(taken.len() > 10, "{}", taken.len());
+    let hour = |t: i64| t.rem_euclid(86_400) / 3600;
+    // work is taken only on shift, and night arrivals wait for 08:00 exactly
+    assert!(taken
+        .iter()
+        .all(|c| (8..12).contains(&hour(c.assigned_at.unwrap()))));
+    assert!(taken
+        .iter()
+        .any(|c| c.assigned_at.unwrap().rem_euclid(86_400) == 8 * 3600));
+    // from one case to the next the crew travels the straight line × 1.5 at 10 m/s
+    for w in taken.windows(2) {
+        let d = gridtwin_core::coord::haversine_m(w[0].lon, w[0].lat, w[1].lon, w[1].lat);
+        let tt = w[1].arrived_at.unwrap() - w[1].assigned_at.unwrap();
+        assert!(
+            (tt as f64 - d * 1.5 / 10.0).abs() <= 1.0,
+            "{tt} s for {d:.1} m"
+        );
+    }
 }
