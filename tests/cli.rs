@@ -583,3 +583,107 @@ fn grids_generate_from_h3_cells_validates_clean() {
     ]);
     assert!(s.contains("16 parents: 0 problem(s)"), "{s}");
 }
+
+#[test]
+fn rainstorm_on_the_demo_city_conserves_water_and_inventories_what_it_reaches() {
+    let dir = tempfile::tempdir().unwrap();
+    // The committed synthetic DEM is what `gridtwin dem synth` writes.
+    let dem = dir.path().join("dem.asc");
+    ok(&[
+        "dem",
+        "synth",
+        "--city",
+        "data/helsinki/city",
+        "--out",
+        dem.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read(&dem).unwrap(),
+        std::fs::read(repo().join("data/helsinki/dem_synthetic.asc")).unwrap()
+    );
+    let out = dir.path().join("flood");
+    ok(&[
+        "flood",
+        "--city",
+        "data/helsinki/city",
+        "--dem",
+        "data/helsinki/dem_synthetic.asc",
+        "--rain-mm-per-hour",
+        "30",
+        "--hours",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    // hour by hour: rain = standing + drained, and more rain never shrinks the impact
+    let text = std::fs::read_to_string(out.join("impact_by_hour.csv")).unwrap();
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    for r in &rows {
+        assert!((r[2] - r[3] - r[4]).abs() <= 0.2, "{r:?}"); // one decimal each
+        assert!(
+            r[7] > 0.0 && r[9] > 0.0,
+            "the storm should reach something: {r:?}"
+        );
+    }
+    for w in rows.windows(2) {
+        assert!((5..10).all(|k| w[1][k] >= w[0][k]), "{w:?}");
+    }
+    // every affected component stands in at least the threshold, as depth.asc says
+    let depth = gridtwin_core::dem::Dem::from_asc(
+        &std::fs::read_to_string(out.join("depth.asc")).unwrap(),
+        "depth.asc",
+    )
+    .unwrap();
+    let gj: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("impact.geojson")).unwrap())
+            .unwrap();
+    let feats = gj["features"].as_array().unwrap();
+    let comps: Vec<_> = feats
+        .iter()
+        .filter(|f| f["properties"]["kind"] == "component")
+        .collect();
+    assert_eq!(comps.len() as f64, rows[2][7]);
+    for f in comps {
+        let c = f["geometry"]["coordinates"].as_array().unwrap();
+        let (x, y) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+        let (r, col) = depth.cell_at(x, y).unwrap();
+        let d = depth.get(r, col).unwrap();
+        assert!(d >= 0.15, "{d}");
+        assert!((f["properties"]["depth_m"].as_f64().unwrap() - d).abs() < 1e-3);
+        assert!(!f["properties"]["grid_code"].as_str().unwrap().is_empty());
+    }
+    // per-area counts sum to the district's
+    let by_area = std::fs::read_to_string(out.join("impact_by_area.csv")).unwrap();
+    let grid_sum: u64 = by_area
+        .lines()
+        .filter(|l| l.starts_with("grid,"))
+        .map(|l| l.split(',').nth(2).unwrap().parse::<u64>().unwrap())
+        .sum();
+    let district: u64 = by_area
+        .lines()
+        .find(|l| l.starts_with("district,"))
+        .unwrap()
+        .split(',')
+        .nth(2)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(grid_sum, district);
+    // bad input is a clear error
+    let bad = gridtwin(&[
+        "flood",
+        "--city",
+        "data/helsinki/city",
+        "--dem",
+        "Cargo.toml",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("Cargo.toml"));
+}

@@ -3,6 +3,7 @@
 mod aggregate;
 mod assign;
 mod charts;
+mod flood;
 mod grids;
 mod import;
 mod info;
@@ -54,6 +55,11 @@ enum Command {
     Report(report::ReportArgs),
     /// Write a synthetic megacity (grids, components, incidents), deterministic by seed.
     Synth(synth::SynthArgs),
+    /// Rain on a DEM (fill–spill–merge): water depths and what they reach, hour by hour.
+    Flood(flood::FloodArgs),
+    /// Digital elevation models: a synthetic DEM for a city without one.
+    #[command(subcommand)]
+    Dem(flood::DemCommand),
 }
 
 fn main() -> ExitCode {
@@ -69,6 +75,8 @@ fn main() -> ExitCode {
         Command::Vitals(a) => vitals::run(&cli.data, a),
         Command::Report(a) => report::run(&cli.data, a),
         Command::Compare(a) => simulate::run_compare(&cli.data, a),
+        Command::Flood(a) => flood::run_flood(a),
+        Command::Dem(c) => flood::run_dem(c),
     };
     match result {
         Ok(code) => code,
