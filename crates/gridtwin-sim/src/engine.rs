@@ -15,7 +15,7 @@ use gridtwin_core::{CategoryKind, CategoryTable, City, Level, Routing};
 
 use crate::calendar::WorkingCalendar;
 use crate::free_crews::FreeCrews;
-use crate::network::RoadNetwork;
+use crate::network::{Closed, RoadNetwork};
 use crate::queue::EventQueue;
 use crate::rng::{text_id, uniform, Stream};
 use crate::scenario::{parse_shift, Duration, LadderStage, Scenario};
@@ -90,6 +90,12 @@ pub struct World {
     frame: LocalFrame,
     bbox_local: [f64; 4],
     texts: Texts,
+    /// Road closure states: from each time on, which roads are closed (state i is
+    /// numbered i; state 0, before the first change, has every road open).
+    closure_times: Vec<i64>,
+    closure_states: Vec<Vec<bool>>,
+    /// Incidents a hazard raises: (time, category, grid, lon/lat), emergency priority.
+    hazard_arrivals: Vec<(i64, usize, usize, (f64, f64))>,
 }
 
 /// Texts shared by every case record.
@@ -374,6 +380,79 @@ impl World {
                 bbox_local[3].max(b.1),
             ];
         }
+        // Closures: timed ones from the scenario, and those a rainstorm causes.
+        let road_index: std::collections::HashMap<&str, usize> = city
+            .roads
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        let mut changes: Vec<(i64, usize, bool)> = Vec::new();
+        for (i, c) in scenario.closures.iter().enumerate() {
+            for id in &c.roads {
+                let r = *road_index
+                    .get(id.as_str())
+                    .ok_or_else(|| err(format!("closures[{i}]: road `{id}` is not in the city")))?;
+                changes.push((start + (c.at_hours * 3600.0).round() as i64, r, true));
+                if let Some(u) = c.until_hours {
+                    changes.push((start + (u * 3600.0).round() as i64, r, false));
+                }
+            }
+        }
+        let mut hazard_arrivals = Vec::new();
+        if let Some(f) = &scenario.flood {
+            let text = std::fs::read_to_string(&f.dem)
+                .map_err(|e| err(format!("flood.dem {}: {e}", f.dem.display())))?;
+            let dem = gridtwin_core::dem::Dem::from_asc(&text, &f.dem.display().to_string())
+                .map_err(|e| err(e.to_string()))?;
+            let cat = match categories.iter().position(|c| {
+                c.class == f.incident_category && &*c.kind_text == CategoryKind::Event.name()
+            }) {
+                Some(i) => i,
+                None => add_category(
+                    &f.incident_category,
+                    CategoryKind::Event,
+                    &mut categories,
+                    &mut dept,
+                )?,
+            };
+            let area = gridtwin_core::flood_impact::lon_lat_cell_area_m2(&dem);
+            let n = dem.cols() * dem.rows();
+            let mut closed = vec![false; city.roads.len()];
+            for h in 1..=f.hours {
+                let rain = f.rain_mm_per_hour * h as f64 / 1000.0;
+                let flood = gridtwin_core::flood::fill_spill_merge(&dem, &vec![rain; n], area);
+                let imp =
+                    gridtwin_core::flood_impact::inventory(city, &dem, &flood.depth, f.threshold_m);
+                let t = start + ((f.start_hours + h as f64) * 3600.0).round() as i64;
+                for a in imp.roads {
+                    if std::mem::replace(&mut closed[a.index], true) {
+                        continue;
+                    }
+                    changes.push((t, a.index, true));
+                    let line = &city.roads[a.index].line;
+                    let mid = line.0[line.0.len() / 2];
+                    let grid = a
+                        .grid
+                        .and_then(|g| {
+                            // inventory numbers grids in code order, as `grids` here
+                            grids.get(g).map(|_| g)
+                        })
+                        .unwrap_or(usize::MAX);
+                    hazard_arrivals.push((t, cat, grid, (mid.x, mid.y)));
+                }
+            }
+        }
+        changes.sort_by_key(|&(t, r, c)| (t, r, c));
+        let mut closure_times = vec![i64::MIN];
+        let mut closure_states = vec![vec![false; city.roads.len()]];
+        for (t, r, c) in changes {
+            if *closure_times.last().expect("state 0") != t {
+                closure_times.push(t);
+                closure_states.push(closure_states.last().expect("state 0").clone());
+            }
+            closure_states.last_mut().expect("a state")[r] = c;
+        }
         let network = (scenario.travel.mode == "roads" && !city.roads.is_empty())
             .then(|| RoadNetwork::new(&city.roads, scenario.travel.max_speed_kmh));
         if scenario.travel.mode == "roads" && network.is_none() {
@@ -400,6 +479,9 @@ impl World {
                 sources: ["patrol".into(), "hotline".into(), "sensor".into()],
                 crew_closed: "crew".into(),
             },
+            closure_times,
+            closure_states,
+            hazard_arrivals,
         })
     }
 
@@ -413,6 +495,46 @@ impl World {
 
     pub fn departments(&self) -> &[String] {
         &self.departments
+    }
+
+    /// Roads closed at time `t`.
+    fn closed_at(&self, t: i64) -> Closed<'_> {
+        let i = self.closure_times.partition_point(|&x| x <= t) - 1;
+        Closed {
+            state: i as u32,
+            roads: &self.closure_states[i],
+        }
+    }
+
+    /// Number of road closure states (1 when nothing ever closes).
+    pub fn closure_states(&self) -> usize {
+        self.closure_states.len()
+    }
+
+    /// Travel time a crew leaving at `t` needs from `from` to `to` (lon/lat), as the
+    /// engine computes it: on the roads open at `t`, or as `travel.mode` says.
+    pub fn travel_secs_at(&self, t: i64, from: (f64, f64), to: (f64, f64)) -> i64 {
+        match &self.network {
+            Some(n) => {
+                let (a, b) = (
+                    n.nearest(from.0, from.1).unwrap_or(0),
+                    n.nearest(to.0, to.1).unwrap_or(0),
+                );
+                n.travel_between_with(from, a, to, b, self.closed_at(t))
+                    .round() as i64
+            }
+            None if self.scenario.travel.mode == "straight" => {
+                let (p, q) = (
+                    self.frame.to_local(from.0, from.1),
+                    self.frame.to_local(to.0, to.1),
+                );
+                let d = (p.0 - q.0).hypot(p.1 - q.1);
+                (d * self.scenario.travel.detour_factor
+                    / (self.scenario.travel.straight_speed_kmh / 3.6))
+                    .round() as i64
+            }
+            None => 0,
+        }
     }
 
     /// Pick a grid by weight from a uniform number.
@@ -674,8 +796,9 @@ struct QueueKey {
     case: u32,
 }
 
-/// An arriving incident: (time, category, grid or `usize::MAX`, lon/lat).
-type Arrival = (i64, usize, usize, (f64, f64));
+/// An arriving incident: (time, category, grid or `usize::MAX`, lon/lat, priority —
+/// 2 for an emergency a hazard raised, 0 otherwise).
+type Arrival = (i64, usize, usize, (f64, f64), u8);
 
 /// Where a crew is: lon/lat, road node, local metres.
 #[derive(Clone, Copy)]
@@ -749,12 +872,19 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                         (g, p)
                     }
                 };
-                arrivals.push((t as i64, src.category, grid, at));
+                arrivals.push((t as i64, src.category, grid, at, 0));
             }
             arrivals
         })
         .collect();
     let mut arrivals: Vec<Arrival> = per_source.concat();
+    arrivals.extend(
+        world
+            .hazard_arrivals
+            .iter()
+            .filter(|h| h.0 < world.end)
+            .map(|&(t, c, g, at)| (t, c, g, at, 2u8)),
+    );
     arrivals.par_sort_unstable_by(|a, b| {
         a.0.cmp(&b.0)
             .then(a.1.cmp(&b.1))
@@ -767,7 +897,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
     let mut intakes: Vec<(i64, u32)> = Vec::with_capacity(n_arrivals);
     // Patrol phase per grid (when in the interval its worker passes).
     let patrol = (sc.discovery.patrol_interval_hours * 3600.0) as i64;
-    for (id, (t, category, grid, at)) in arrivals.into_iter().enumerate() {
+    for (id, (t, category, grid, at, priority)) in arrivals.into_iter().enumerate() {
         let id = id as u32;
         let key = id as u64;
         let (intake, source) = if sc.discovery.mode == "immediate" {
@@ -819,7 +949,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
             source,
             ladder: 0,
             complied: u8::MAX,
-            priority: 0,
+            priority,
             escalated: false,
             grid: grid as u32,
             crew: u32::MAX,
@@ -904,9 +1034,11 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
     // One queue of waiting cases per department.
     let mut queues: Vec<BTreeSet<QueueKey>> = vec![BTreeSet::new(); world.departments.len()];
     let speed_ms = sc.travel.straight_speed_kmh / 3.6;
-    let travel = |from: Place, c: &SimCase| -> i64 {
+    let travel = |from: Place, c: &SimCase, t: i64| -> i64 {
         match &world.network {
-            Some(n) => n.travel_between(from.at, from.node, c.at, c.node).round() as i64,
+            Some(n) => n
+                .travel_between_with(from.at, from.node, c.at, c.node, world.closed_at(t))
+                .round() as i64,
             None if sc.travel.mode == "straight" => {
                 let d = (from.xy.0 - c.xy.0).hypot(from.xy.1 - c.xy.1);
                 (d * sc.travel.detour_factor / speed_ms).round() as i64
@@ -997,7 +1129,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                         crew_busy[k] = true;
                         c.crew = k as u32;
                         c.assigned = t;
-                        let tt = travel(crew_at[k], c);
+                        let tt = travel(crew_at[k], c, t);
                         queue.schedule(t + tt, Ev::Arrive(id));
                     }
                     None => {
@@ -1048,17 +1180,18 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 let c = &mut cases[id as usize];
                 if c.closed == NONE {
                     c.escalated = true;
-                    c.priority = 1;
+                    let before = c.priority;
+                    c.priority = c.priority.max(1);
                     // A queued case moves ahead of routine ones.
                     let q = world.categories[c.category as usize].department;
                     let old = QueueKey {
-                        neg_priority: 0,
+                        neg_priority: -(before as i8),
                         since: c.queued_at,
                         case: id,
                     };
-                    if queues[q].remove(&old) {
+                    if before != c.priority && queues[q].remove(&old) {
                         queues[q].insert(QueueKey {
-                            neg_priority: -1,
+                            neg_priority: -(c.priority as i8),
                             since: c.queued_at,
                             case: id,
                         });
@@ -1078,7 +1211,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                     crew_busy[k] = true;
                     c.crew = k as u32;
                     c.assigned = t;
-                    let tt = travel(crew_at[k], c);
+                    let tt = travel(crew_at[k], c, t);
                     queue.schedule(t + tt, Ev::Arrive(key.case));
                 } else {
                     free[d][slot(k)].insert(k as u32, crew_at[k].xy);

@@ -20,11 +20,32 @@ pub struct RoadNetwork {
     max_speed: f64,
     /// Node positions in metres on a local frame, for the A* estimate.
     local: Vec<(f64, f64)>,
-    /// Adjacency: (to, seconds) per node, CSR.
+    /// Adjacency: (to, seconds, road index) per node, CSR.
     start: Vec<u32>,
-    adj: Vec<(u32, f64)>,
+    adj: Vec<(u32, f64, u32)>,
     tree: RTree<GeomWithData<[f64; 2], u32>>,
-    cache: Mutex<HashMap<(u32, u32), f64>>,
+    /// Shortest times by (closure state, from, to).
+    cache: Mutex<HashMap<(u32, u32, u32), f64>>,
+}
+
+/// Which roads are closed: a numbered state (the same number must always mean the
+/// same set, as results are cached by it) and a flag per road of the city.
+#[derive(Debug, Clone, Copy)]
+pub struct Closed<'a> {
+    pub state: u32,
+    pub roads: &'a [bool],
+}
+
+impl Closed<'_> {
+    /// Every road open.
+    pub const NONE: Closed<'static> = Closed {
+        state: 0,
+        roads: &[],
+    };
+
+    fn is_closed(&self, road: u32) -> bool {
+        self.roads.get(road as usize).copied().unwrap_or(false)
+    }
 }
 
 impl RoadNetwork {
@@ -33,14 +54,15 @@ impl RoadNetwork {
     pub fn new(roads: &[Road], max_kmh: f64) -> Self {
         let mut index: HashMap<(u64, u64), u32> = HashMap::new();
         let mut nodes = Vec::new();
-        let mut edges: Vec<(u32, u32, f64)> = Vec::new();
+        let mut edges: Vec<(u32, u32, f64, u32)> = Vec::new();
         let mut node = |x: f64, y: f64, nodes: &mut Vec<(f64, f64)>| -> u32 {
             *index.entry((x.to_bits(), y.to_bits())).or_insert_with(|| {
                 nodes.push((x, y));
                 (nodes.len() - 1) as u32
             })
         };
-        for r in roads {
+        for (ri, r) in roads.iter().enumerate() {
+            let ri = ri as u32;
             let speed = r.speed_kmh.min(max_kmh).max(1.0) / 3.6;
             for l in r.line.lines() {
                 let a = node(l.start.x, l.start.y, &mut nodes);
@@ -49,13 +71,18 @@ impl RoadNetwork {
                     continue;
                 }
                 let secs = haversine_m(l.start.x, l.start.y, l.end.x, l.end.y) / speed;
-                edges.push((a, b, secs));
+                edges.push((a, b, secs, ri));
                 if !r.oneway {
-                    edges.push((b, a, secs));
+                    edges.push((b, a, secs, ri));
                 }
             }
         }
-        edges.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then(a.2.total_cmp(&b.2)));
+        edges.sort_by(|a, b| {
+            (a.0, a.1)
+                .cmp(&(b.0, b.1))
+                .then(a.2.total_cmp(&b.2))
+                .then(a.3.cmp(&b.3))
+        });
         let mut start = vec![0u32; nodes.len() + 1];
         for e in &edges {
             start[e.0 as usize + 1] += 1;
@@ -63,7 +90,7 @@ impl RoadNetwork {
         for i in 0..nodes.len() {
             start[i + 1] += start[i];
         }
-        let adj = edges.iter().map(|e| (e.1, e.2)).collect();
+        let adj = edges.iter().map(|e| (e.1, e.2, e.3)).collect();
         let tree = RTree::bulk_load(
             nodes
                 .iter()
@@ -110,13 +137,18 @@ impl RoadNetwork {
         self.nodes[i as usize]
     }
 
-    /// Shortest travel time in seconds from node `a` to node `b` (Dijkstra, cached);
+    /// Shortest travel time in seconds from node `a` to node `b` (A*, cached);
     /// `None` when `b` cannot be reached.
     pub fn travel_secs(&self, a: u32, b: u32) -> Option<f64> {
+        self.travel_secs_with(a, b, Closed::NONE)
+    }
+
+    /// As [`RoadNetwork::travel_secs`], avoiding closed roads.
+    pub fn travel_secs_with(&self, a: u32, b: u32, closed: Closed) -> Option<f64> {
         if a == b {
             return Some(0.0);
         }
-        if let Some(&t) = self.cache.lock().expect("cache").get(&(a, b)) {
+        if let Some(&t) = self.cache.lock().expect("cache").get(&(closed.state, a, b)) {
             return t.is_finite().then_some(t);
         }
         // A*: straight line at the network's top speed is an admissible, consistent
@@ -143,9 +175,12 @@ impl RoadNetwork {
             if f > d + h(u) + 1e-9 {
                 continue; // a stale entry
             }
-            for &(v, w) in
+            for &(v, w, road) in
                 &self.adj[self.start[u as usize] as usize..self.start[u as usize + 1] as usize]
             {
+                if closed.is_closed(road) {
+                    continue;
+                }
                 let nd = d + w;
                 if nd < dist[v as usize] {
                     dist[v as usize] = nd;
@@ -153,7 +188,10 @@ impl RoadNetwork {
                 }
             }
         }
-        self.cache.lock().expect("cache").insert((a, b), found);
+        self.cache
+            .lock()
+            .expect("cache")
+            .insert((closed.state, a, b), found);
         found.is_finite().then_some(found)
     }
 
@@ -166,11 +204,23 @@ impl RoadNetwork {
         to: (f64, f64),
         to_node: u32,
     ) -> f64 {
+        self.travel_between_with(from, from_node, to, to_node, Closed::NONE)
+    }
+
+    /// As [`RoadNetwork::travel_between`], avoiding closed roads.
+    pub fn travel_between_with(
+        &self,
+        from: (f64, f64),
+        from_node: u32,
+        to: (f64, f64),
+        to_node: u32,
+        closed: Closed,
+    ) -> f64 {
         let off = OFF_NETWORK_KMH / 3.6;
         let (fa, tb) = (self.node(from_node), self.node(to_node));
         let access = haversine_m(from.0, from.1, fa.0, fa.1) / off
             + haversine_m(tb.0, tb.1, to.0, to.1) / off;
-        match self.travel_secs(from_node, to_node) {
+        match self.travel_secs_with(from_node, to_node, closed) {
             Some(t) => t + access,
             None => haversine_m(from.0, from.1, to.0, to.1) / off,
         }
@@ -237,5 +287,21 @@ mod tests {
         let ne = net.nearest(24.942, 60.17).unwrap();
         assert!(net.travel_secs(nb, ne).is_some());
         assert!(net.travel_secs(ne, nb).is_none());
+        // closing the way round (road 1) leaves only the slow direct edge
+        let closed = [false, true, false];
+        let c = Closed {
+            state: 1,
+            roads: &closed,
+        };
+        let t = net.travel_secs_with(na, nb, c).unwrap();
+        assert!((t - direct).abs() < 1e-9, "{t} vs {direct}");
+        // closing both leaves b unreachable; the open state is still cached apart
+        let all = [true, true, false];
+        let c2 = Closed {
+            state: 2,
+            roads: &all,
+        };
+        assert!(net.travel_secs_with(na, nb, c2).is_none());
+        assert!((net.travel_secs(na, nb).unwrap() - round).abs() < 1e-9);
     }
 }

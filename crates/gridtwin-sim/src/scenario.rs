@@ -208,6 +208,43 @@ fn default_detour() -> f64 {
     1.3
 }
 
+/// Roads closed from `at_hours` after the start (until `until_hours`, or to the end):
+/// an accident, works, a parade. Road ids as in the city's roads layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Closure {
+    pub at_hours: f64,
+    #[serde(default)]
+    pub until_hours: Option<f64>,
+    pub roads: Vec<String>,
+}
+
+/// A rainstorm over a DEM during the run: every hour the flood state is settled
+/// (fill–spill–merge), roads under `threshold_m` of water close from then on, and
+/// each newly closed road segment raises an emergency-priority incident of
+/// `incident_category` (default 0401 waterlogging) at its midpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FloodHazard {
+    /// ESRI ASCII DEM in lon/lat, relative to the scenario file.
+    pub dem: PathBuf,
+    pub start_hours: f64,
+    pub rain_mm_per_hour: f64,
+    pub hours: u32,
+    #[serde(default = "default_flood_threshold")]
+    pub threshold_m: f64,
+    #[serde(default = "default_flood_category")]
+    pub incident_category: String,
+}
+
+fn default_flood_threshold() -> f64 {
+    0.15
+}
+
+fn default_flood_category() -> String {
+    "0401".into()
+}
+
 /// A whole scenario.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -231,6 +268,12 @@ pub struct Scenario {
     #[serde(default)]
     pub escalation: BTreeMap<String, Vec<LadderStage>>,
     pub travel: Travel,
+    /// Timed road closures.
+    #[serde(default)]
+    pub closures: Vec<Closure>,
+    /// A rainstorm whose flooding closes roads and raises incidents during the run.
+    #[serde(default)]
+    pub flood: Option<FloodHazard>,
     /// Radius (m) and window (hours) within which a same-category incident is a repeat.
     #[serde(default = "default_repeat_m")]
     pub repeat_radius_m: f64,
@@ -276,8 +319,22 @@ struct FileCheck {
     crews: Option<BTreeMap<String, CrewCheck>>,
     escalation: Option<BTreeMap<String, Vec<LadderStage>>>,
     travel: Option<TravelCheck>,
+    closures: Option<Vec<Closure>>,
+    flood: Option<FloodCheck>,
     repeat_radius_m: Option<f64>,
     repeat_window_hours: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct FloodCheck {
+    dem: Option<String>,
+    start_hours: Option<f64>,
+    rain_mm_per_hour: Option<f64>,
+    hours: Option<u32>,
+    threshold_m: Option<f64>,
+    incident_category: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -401,6 +458,12 @@ impl Scenario {
                 if let Some(toml::Value::String(s)) = table.get(key) {
                     let joined = dir.join(s).display().to_string();
                     table.insert(key.into(), toml::Value::String(joined));
+                }
+            }
+            if let Some(toml::Value::Table(f)) = table.get_mut("flood") {
+                if let Some(toml::Value::String(s)) = f.get("dem") {
+                    let joined = dir.join(s).display().to_string();
+                    f.insert("dem".into(), toml::Value::String(joined));
                 }
             }
             chain.push((p, table));
@@ -575,6 +638,32 @@ impl Scenario {
             ));
         }
         positive("travel.max_speed_kmh", self.travel.max_speed_kmh)?;
+        for (i, c) in self.closures.iter().enumerate() {
+            let k = format!("closures[{i}]");
+            if !(c.at_hours.is_finite() && c.at_hours >= 0.0) {
+                return Err((format!("{k}.at_hours"), "must be 0 or more".into()));
+            }
+            if c.until_hours
+                .is_some_and(|u| !(u.is_finite() && u > c.at_hours))
+            {
+                return Err((
+                    format!("{k}.until_hours"),
+                    "must come after at_hours".into(),
+                ));
+            }
+            if c.roads.is_empty() {
+                return Err((format!("{k}.roads"), "names no road".into()));
+            }
+        }
+        if let Some(f) = &self.flood {
+            if !(f.start_hours.is_finite() && f.start_hours >= 0.0) {
+                return Err(("flood.start_hours".into(), "must be 0 or more".into()));
+            }
+            if !(f.rain_mm_per_hour.is_finite() && f.rain_mm_per_hour >= 0.0) {
+                return Err(("flood.rain_mm_per_hour".into(), "must be 0 or more".into()));
+            }
+            positive("flood.threshold_m", f.threshold_m)?;
+        }
         positive("travel.straight_speed_kmh", self.travel.straight_speed_kmh)?;
         if !(self.travel.detour_factor.is_finite() && self.travel.detour_factor >= 1.0) {
             return Err((

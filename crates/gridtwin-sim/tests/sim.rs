@@ -331,3 +331,86 @@ fn straight_line_travel_and_shift_starts_by_hand() {
         );
     }
 }
+
+#[test]
+fn a_rainstorm_closes_roads_mid_run_and_crews_take_the_graph_s_detours() {
+    let load = |name: &str| {
+        let sc = Scenario::load(&repo().join("scenes").join(name))
+            .unwrap()
+            .scenario;
+        let (city, table, _) = gridtwin_io::city_dir::load_city(&sc.city).unwrap();
+        let cal = WorkingCalendar::load(&sc.calendar).unwrap();
+        (World::new(sc.clone(), &city, &table, cal).unwrap(), city)
+    };
+    let (storm, _) = load("rainstorm.toml");
+    let (base, _) = load("baseline.toml");
+    assert!(storm.closure_states() > 1, "the storm closes roads");
+    assert_eq!(base.closure_states(), 1);
+    let rep = run(&storm, 7, 0);
+    let cases = rep.records();
+    let start = storm.start();
+    // each closure hour raises emergency waterlogging cases at that exact time
+    let hazard: Vec<_> = cases
+        .iter()
+        .filter(|c| {
+            c.category.as_ref() == "0401"
+                && (c.occurred_at - start) % 3600 == 0
+                && (31..=34).contains(&((c.occurred_at - start) / 3600))
+        })
+        .collect();
+    assert!(hazard.len() > 10, "{}", hazard.len());
+    // every trip a crew makes from one case to its next takes exactly the time of the
+    // shortest path on the roads open when it set off
+    let mut by_crew: std::collections::BTreeMap<&str, Vec<_>> = Default::default();
+    for c in cases
+        .iter()
+        .filter(|c| c.assigned_at.is_some() && c.arrived_at.is_some())
+    {
+        by_crew.entry(c.crew.as_ref()).or_default().push(c);
+    }
+    let (mut checked, mut rerouted) = (0, 0);
+    for trips in by_crew.values_mut() {
+        trips.sort_by_key(|c| c.assigned_at);
+        for w in trips.windows(2) {
+            let t = w[1].assigned_at.unwrap();
+            let took = w[1].arrived_at.unwrap() - t;
+            let expected = storm.travel_secs_at(t, (w[0].lon, w[0].lat), (w[1].lon, w[1].lat));
+            assert_eq!(took, expected, "crew {} at {t}", w[1].crew);
+            checked += 1;
+            let open = base.travel_secs_at(t, (w[0].lon, w[0].lat), (w[1].lon, w[1].lat));
+            if open != expected {
+                assert!(t >= start + 31 * 3600, "detour before the first closure");
+                // (longer by the detour; or, where closures cut a place off, the
+                // off-network straight line the engine falls back to)
+                rerouted += 1;
+            }
+        }
+    }
+    assert!(
+        checked > 100 && rerouted > 0,
+        "{checked} trips, {rerouted} rerouted"
+    );
+
+    // a closure of a road the city does not have is an error naming it
+    let mut sc = Scenario::load(&repo().join("scenes/baseline.toml"))
+        .unwrap()
+        .scenario;
+    sc.closures.push(gridtwin_sim::scenario::Closure {
+        at_hours: 1.0,
+        until_hours: None,
+        roads: vec!["way/nope".into()],
+    });
+    let (city, table, _) = gridtwin_io::city_dir::load_city(&sc.city).unwrap();
+    let e = World::new(
+        sc.clone(),
+        &city,
+        &table,
+        WorkingCalendar::load(&sc.calendar).unwrap(),
+    )
+    .err()
+    .unwrap();
+    assert!(
+        e.to_string().contains("closures[0]: road `way/nope`"),
+        "{e}"
+    );
+}
