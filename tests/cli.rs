@@ -687,3 +687,68 @@ fn rainstorm_on_the_demo_city_conserves_water_and_inventories_what_it_reaches() 
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("Cargo.toml"));
 }
+
+#[test]
+fn fire_is_deterministic_by_seed_and_burns_only_built_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |seed: &str, name: &str| {
+        let out = dir.path().join(name);
+        ok(&[
+            "fire",
+            "scenes/fire.toml",
+            "--seed",
+            seed,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        out
+    };
+    let (a, b, c) = (run("1", "a"), run("1", "b"), run("2", "c"));
+    assert_eq!(files(&a), files(&b));
+    assert_ne!(files(&a), files(&c));
+    // every cell that caught fire holds part of a building (the fire cannot cross
+    // cells without fuel), and the first caught cell is the ignition's at minute 0
+    use geo::Intersects;
+    let (city, _, _) =
+        gridtwin_io::city_dir::load_city(&repo().join("data/helsinki/city")).unwrap();
+    let gj: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("fire.geojson")).unwrap()).unwrap();
+    let mut cells = 0;
+    let mut at_zero = 0;
+    for f in gj["features"].as_array().unwrap() {
+        if f["properties"]["kind"] != "cell" {
+            continue;
+        }
+        cells += 1;
+        if f["properties"]["caught_minute"].as_f64() == Some(0.0) {
+            at_zero += 1;
+        }
+        let ring: Vec<(f64, f64)> = f["geometry"]["coordinates"][0][0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+            .collect();
+        let hex = geo::Polygon::new(geo::LineString::from(ring), vec![]);
+        assert!(
+            city.buildings.iter().any(|b| b.footprint.intersects(&hex)),
+            "a cell without buildings burnt: {}",
+            f["properties"]["id"]
+        );
+    }
+    assert!(cells > 20, "{cells}");
+    assert_eq!(at_zero, 1);
+    // a scene with an impossible value is an error naming the key
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(repo().join("scenes/fire.toml"))
+            .unwrap()
+            .replace("base_spread = 0.45", "base_spread = 1.5")
+            .replace("../data", &repo().join("data").display().to_string()),
+    )
+    .unwrap();
+    let out = gridtwin(&["fire", bad.to_str().unwrap(), "--out", "/tmp/x"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("fire.base_spread"));
+}

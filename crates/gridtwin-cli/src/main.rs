@@ -3,6 +3,7 @@
 mod aggregate;
 mod assign;
 mod charts;
+mod fire;
 mod flood;
 mod grids;
 mod import;
@@ -57,6 +58,8 @@ enum Command {
     Synth(synth::SynthArgs),
     /// Rain on a DEM (fill–spill–merge): water depths and what they reach, hour by hour.
     Flood(flood::FloodArgs),
+    /// Fire spread on H3 cells from a fire scene (scenes/fire.toml): cells, buildings, roads over time.
+    Fire(fire::FireArgs),
     /// Digital elevation models: a synthetic DEM for a city without one.
     #[command(subcommand)]
     Dem(flood::DemCommand),
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
         Command::Compare(a) => simulate::run_compare(&cli.data, a),
         Command::Flood(a) => flood::run_flood(a),
         Command::Dem(c) => flood::run_dem(c),
+        Command::Fire(a) => fire::run(a),
     };
     match result {
         Ok(code) => code,

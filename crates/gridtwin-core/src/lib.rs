@@ -17,6 +17,7 @@ pub mod code;
 pub mod component;
 pub mod coord;
 pub mod dem;
+pub mod fire;
 pub mod flood;
 pub mod flood_impact;
 pub mod frame;
