@@ -69,42 +69,127 @@ fn key(z: f64) -> u64 {
 }
 
 struct Lake {
-    /// Elevations of the lake's cells, ascending, and their prefix sums.
-    z: Vec<f64>,
-    pre: Vec<f64>,
+    /// Cells below `theta` are summed into (`below_n`, `below_sum`); the others wait
+    /// in a min-heap of elevation keys. A lake is only ever asked its volume at its
+    /// lowest rim, which never falls, so cells move from the heap to the sums once.
+    theta: f64,
+    below_n: usize,
+    below_sum: f64,
+    above: BinaryHeap<Reverse<u64>>,
+    cells: usize,
     water: f64,
-    /// Rims to neighbouring depressions: (elevation, their label); entries that now
-    /// lie inside the lake are dropped when found.
-    rims: Vec<(f64, u32)>,
-    /// Once full to a rim below which a neighbour sits: where more water goes.
+    /// Rims to neighbouring depressions, lowest first: (elevation key, their label);
+    /// entries that now lie inside the lake are dropped when they surface.
+    rims: BinaryHeap<Reverse<(u64, u32)>>,
+    /// Once full to a rim below which a neighbour sits: where more water goes, and
+    /// the level it stands at.
     spill: Option<u32>,
+    spill_level: f64,
 }
 
 impl Lake {
-    /// Volume held below level `h`.
-    fn volume(&self, h: f64) -> f64 {
-        let k = self.z.partition_point(|&z| z < h);
-        k as f64 * h - self.pre[k]
+    fn empty() -> Lake {
+        Lake {
+            theta: f64::NEG_INFINITY,
+            below_n: 0,
+            below_sum: 0.0,
+            above: BinaryHeap::new(),
+            cells: 0,
+            water: 0.0,
+            rims: BinaryHeap::new(),
+            spill: None,
+            spill_level: f64::NAN,
+        }
     }
 
-    /// The level of `water` m³ (per unit cell area).
-    fn level(&self) -> f64 {
-        if self.water <= 0.0 {
-            return self.z[0];
-        }
-        let n = self.z.len();
-        // smallest k with water < volume up to z[k] (k cells below z[k])
-        let (mut lo, mut hi) = (1usize, n);
-        while lo < hi {
-            let k = (lo + hi) / 2;
-            let v = k as f64 * self.z[k] - self.pre[k];
-            if self.water < v {
-                hi = k;
-            } else {
-                lo = k + 1;
+    /// Moves cells below `h` into the sums (`h` at least the last one asked).
+    fn advance(&mut self, h: f64) {
+        debug_assert!(h >= self.theta, "lake volumes are asked at rising levels");
+        while let Some(&Reverse(k)) = self.above.peek() {
+            let z = unkey(k);
+            if z >= h {
+                break;
             }
+            self.above.pop();
+            self.below_n += 1;
+            self.below_sum += z;
         }
-        (self.water + self.pre[lo]) / lo as f64
+        self.theta = self.theta.max(h);
+    }
+
+    /// Volume held below level `h`.
+    fn volume(&mut self, h: f64) -> f64 {
+        self.advance(h);
+        self.below_n as f64 * h - self.below_sum
+    }
+}
+
+fn unkey(k: u64) -> f64 {
+    f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
+}
+
+/// A multiply–rotate hasher for the rim table's integer keys (tens of millions of
+/// lookups on a large DEM, where SipHash dominated the whole run).
+#[derive(Default, Clone, Copy)]
+struct PairHasher(u64);
+
+impl std::hash::Hasher for PairHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+/// A monotone bucket queue of cells by flood level (levels popped never decrease in a
+/// priority flood, since a cell's level is at least its flooder's): O(1) per cell
+/// instead of a heap's O(log n). Buckets are about a millionth of the elevation range
+/// wide; within one, cells come out first in, first out.
+struct BucketQueue {
+    zmin: f64,
+    width: f64,
+    buckets: Vec<Vec<u32>>,
+    cur: usize,
+    pos: usize,
+}
+
+impl BucketQueue {
+    fn new(zmin: f64, zmax: f64) -> Self {
+        let range = (zmax - zmin).max(0.0);
+        let width = (range / (1u64 << 20) as f64).max(1e-9);
+        let n = ((range / width) as usize + 2).min((1 << 20) + 2);
+        BucketQueue {
+            zmin,
+            width,
+            buckets: vec![Vec::new(); n],
+            cur: 0,
+            pos: 0,
+        }
+    }
+
+    fn push(&mut self, i: u32, level: f64) {
+        let b =
+            (((level - self.zmin) / self.width) as usize).clamp(self.cur, self.buckets.len() - 1);
+        self.buckets[b].push(i);
+    }
+
+    fn pop(&mut self) -> Option<u32> {
+        while self.cur < self.buckets.len() {
+            if let Some(&i) = self.buckets[self.cur].get(self.pos) {
+                self.pos += 1;
+                return Some(i);
+            }
+            self.buckets[self.cur] = Vec::new();
+            self.cur += 1;
+            self.pos = 0;
+        }
+        None
     }
 }
 
@@ -144,11 +229,16 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
         |(r, c): (isize, isize)| r >= 0 && c >= 0 && r < rows as isize && c < cols as isize;
 
     let mut label = vec![UNSET; n];
-    let mut heap: BinaryHeap<Reverse<(u64, u64, u32)>> = BinaryHeap::new();
-    let mut seq = 0u64;
-    let mut push = |heap: &mut BinaryHeap<Reverse<(u64, u64, u32)>>, i: usize| {
-        heap.push(Reverse((key(z[i]), seq, i as u32)));
-        seq += 1;
+    let (zmin, zmax) = z
+        .iter()
+        .filter(|v| !v.is_nan())
+        .fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    let mut heap = BucketQueue::new(zmin, zmax);
+    // flood level of each queued cell: max(its elevation, its flooder's level)
+    let mut level_of = vec![0.0f64; n];
+    let push = |heap: &mut BucketQueue, level_of: &mut [f64], i: usize, level: f64| {
+        level_of[i] = level;
+        heap.push(i as u32, level);
     };
     // Outlets: cells on the border or next to no-data drain off the raster.
     #[allow(clippy::needless_range_loop)] // i is a cell, used beyond indexing
@@ -160,7 +250,7 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
         let edge = neighbours(i).any(|p| !inside(p) || nodata(p.0 as usize * cols + p.1 as usize));
         if edge {
             label[i] = OUTLET;
-            push(&mut heap, i);
+            push(&mut heap, &mut level_of, i, z[i]);
         }
     }
     // Pits: cells with no lower neighbour; a flat pit region is one depression.
@@ -202,7 +292,7 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
         }
         if region_ok {
             for &m in &members {
-                push(&mut heap, m);
+                push(&mut heap, &mut level_of, m, z[m]);
             }
             next_label += 1;
         } else {
@@ -215,10 +305,11 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
     let depressions = (next_label - 1) as usize;
     // Flood: each cell joins the first depression (or outlet) to reach it; rims are
     // the lowest max(z) over neighbouring cells of two different labels.
-    let mut rim: HashMap<u64, f64> = HashMap::new();
-    while let Some(Reverse((_, _, i))) = heap.pop() {
+    let mut rim: HashMap<u64, f64, std::hash::BuildHasherDefault<PairHasher>> = HashMap::default();
+    while let Some(i) = heap.pop() {
         let i = i as usize;
         let l = label[i];
+        let here = level_of[i];
         for p in neighbours(i) {
             if !inside(p) {
                 continue;
@@ -230,7 +321,7 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
             let lk = label[k];
             if lk == UNSET {
                 label[k] = l;
-                push(&mut heap, k);
+                push(&mut heap, &mut level_of, k, z[k].max(here));
             } else if lk != l {
                 let (a, b) = if l < lk { (l, lk) } else { (lk, l) };
                 let h = z[i].max(z[k]);
@@ -255,16 +346,8 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
     for &l in &label {
         counts[l as usize] += 1;
     }
-    let mut lakes: Vec<Lake> = counts
-        .iter()
-        .map(|&c| Lake {
-            z: Vec::with_capacity(c),
-            pre: Vec::new(),
-            water: 0.0,
-            rims: Vec::new(),
-            spill: None,
-        })
-        .collect();
+    let mut keys: Vec<Vec<Reverse<u64>>> = counts.iter().map(|&c| Vec::with_capacity(c)).collect();
+    let mut lakes: Vec<Lake> = (0..nl).map(|_| Lake::empty()).collect();
     let mut rain_total = 0.0;
     let mut outflow = 0.0;
     for i in 0..n {
@@ -277,25 +360,18 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
         if l == OUTLET as usize {
             outflow += w;
         } else {
-            lakes[l].z.push(z[i]);
+            keys[l].push(Reverse(key(z[i])));
             lakes[l].water += w;
         }
     }
-    for lake in lakes.iter_mut().skip(1) {
-        lake.z.sort_by(|a, b| a.total_cmp(b));
-        lake.pre = std::iter::once(0.0)
-            .chain(lake.z.iter().scan(0.0, |s, &x| {
-                *s += x;
-                Some(*s)
-            }))
-            .collect();
+    for (lake, k) in lakes.iter_mut().zip(keys) {
+        lake.cells = k.len();
+        lake.above = BinaryHeap::from(k);
     }
-    let mut rims: Vec<(u64, f64)> = rim.into_iter().collect();
-    rims.sort_unstable_by_key(|&(k, _)| k);
-    for (k, h) in rims {
+    for (k, h) in rim {
         let (a, b) = ((k >> 32) as u32, k as u32);
-        lakes[a as usize].rims.push((h, b));
-        lakes[b as usize].rims.push((h, a));
+        lakes[a as usize].rims.push(Reverse((key(h), b)));
+        lakes[b as usize].rims.push(Reverse((key(h), a)));
     }
 
     // Fill, spill and merge in order of rims.
@@ -304,18 +380,15 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
     let lowest_rim = |lakes: &mut [Lake], parent: &mut [u32], l: u32| -> Option<(f64, u32)> {
         let lake = &mut lakes[l as usize];
         // drop rims that now lie inside the lake
-        let mut best: Option<(f64, u32)> = None;
-        lake.rims.retain(|&(h, o)| {
+        while let Some(&Reverse((h, o))) = lake.rims.peek() {
             let ro = find(parent, o);
             if ro == l {
-                return false;
+                lake.rims.pop();
+                continue;
             }
-            if best.is_none_or(|(bh, bo)| (h, ro) < (bh, bo)) {
-                best = Some((h, ro));
-            }
-            true
-        });
-        best
+            return Some((unkey(h), ro));
+        }
+        None
     };
     for l in 1..nl as u32 {
         if let Some((h, _)) = lowest_rim(&mut lakes, &mut parent, l) {
@@ -323,6 +396,7 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
         }
     }
     let tol = |v: f64| 1e-12 * v.abs().max(1.0);
+    let mut chain: Vec<u32> = Vec::new();
     while let Some(Reverse((_, l))) = work.pop() {
         if find(&mut parent, l) != l || lakes[l as usize].spill.is_some() {
             continue;
@@ -339,58 +413,51 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
             outflow += excess;
             lakes[l as usize].water = cap;
             lakes[l as usize].spill = Some(OUTLET);
+            lakes[l as usize].spill_level = h;
             continue;
         }
         let o = other as usize;
         let other_full = {
-            let c = lakes[o].volume(h);
-            lakes[o].spill.is_some_and(|_| lakes[o].level() >= h - 1e-9)
-                || lakes[o].water >= c - tol(c)
+            if lakes[o].spill.is_some() {
+                lakes[o].spill_level >= h - 1e-9
+            } else {
+                // Not spilling, its level is at most its own lowest rim: full at `h`
+                // only if that rim is `h` itself (asked there, volumes stay monotone).
+                match lowest_rim(&mut lakes, &mut parent, other) {
+                    Some((ho, _)) if ho >= h => {
+                        let c = lakes[o].volume(h);
+                        lakes[o].water >= c - tol(c)
+                    }
+                    _ => false,
+                }
+            }
         };
         if other_full {
             // Both stand at the rim: one lake from now on.
             let (a, b) = if l < other { (l, other) } else { (other, l) };
-            let lb = std::mem::replace(
-                &mut lakes[b as usize],
-                Lake {
-                    z: Vec::new(),
-                    pre: Vec::new(),
-                    water: 0.0,
-                    rims: Vec::new(),
-                    spill: None,
-                },
-            );
+            let mut lb = std::mem::replace(&mut lakes[b as usize], Lake::empty());
+            let theta = lakes[a as usize].theta.max(lb.theta);
+            lb.advance(theta);
             let la = &mut lakes[a as usize];
-            let mut merged = Vec::with_capacity(la.z.len() + lb.z.len());
-            let (mut i, mut j) = (0, 0);
-            while i < la.z.len() || j < lb.z.len() {
-                if j == lb.z.len() || (i < la.z.len() && la.z[i] <= lb.z[j]) {
-                    merged.push(la.z[i]);
-                    i += 1;
-                } else {
-                    merged.push(lb.z[j]);
-                    j += 1;
-                }
-            }
-            la.pre = std::iter::once(0.0)
-                .chain(merged.iter().scan(0.0, |s, &x| {
-                    *s += x;
-                    Some(*s)
-                }))
-                .collect();
-            la.z = merged;
+            la.advance(theta);
+            la.below_n += lb.below_n;
+            la.below_sum += lb.below_sum;
+            la.cells += lb.cells;
+            la.above.append(&mut lb.above);
             la.water += lb.water;
-            la.rims.extend(lb.rims);
+            la.rims.append(&mut lb.rims);
             la.spill = None;
             parent[b as usize] = a;
             if let Some((h2, _)) = lowest_rim(&mut lakes, &mut parent, a) {
                 work.push(Reverse((key(h2), a)));
             }
         } else {
-            // Over the rim into the neighbour, and on down its spill chain.
+            // Over the rim into the neighbour, and on down its spill chain to the first
+            // lake that is not full (or off the raster).
             lakes[l as usize].water = cap;
             lakes[l as usize].spill = Some(other);
             let mut t = other;
+            chain.clear();
             loop {
                 t = find(&mut parent, t);
                 if t == OUTLET {
@@ -398,7 +465,10 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
                     break;
                 }
                 match lakes[t as usize].spill {
-                    Some(next) => t = next,
+                    Some(next) => {
+                        chain.push(t);
+                        t = next;
+                    }
                     None => {
                         lakes[t as usize].water += excess;
                         if let Some((h2, _)) = lowest_rim(&mut lakes, &mut parent, t) {
@@ -408,15 +478,62 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
                     }
                 }
             }
+            // Shortcut the chain: every full lake on it passes water straight to the
+            // end (a full lake that later merges does so exactly at its spill level,
+            // still passing everything on — so the shortcut stays true).
+            for &c in &chain {
+                lakes[c as usize].spill = Some(t);
+            }
+            lakes[l as usize].spill = Some(if chain.is_empty() { other } else { t });
+            lakes[l as usize].spill_level = h;
         }
     }
 
-    // Depths from each lake's level.
+    // Levels: a full lake stands at its spill level; any other holds its water
+    // below the last rim it was asked about, so only its cells below that rim are
+    // sorted to find the level.
     let mut level = vec![f64::NAN; nl];
+    let mut bound = vec![f64::NAN; nl];
     for l in 1..nl as u32 {
-        if find(&mut parent, l) == l && !lakes[l as usize].z.is_empty() {
-            level[l as usize] = lakes[l as usize].level();
+        if find(&mut parent, l) == l && lakes[l as usize].cells > 0 {
+            let lake = &lakes[l as usize];
+            if lake.spill.is_some() {
+                level[l as usize] = lake.spill_level;
+            } else if lake.rims.is_empty() && lake.theta == f64::NEG_INFINITY {
+                bound[l as usize] = f64::INFINITY;
+            } else {
+                bound[l as usize] = lake.theta;
+            }
         }
+    }
+    let mut pond: Vec<Vec<f64>> = vec![Vec::new(); nl];
+    for i in 0..n {
+        let l = label[i];
+        if l == OUTLET || nodata(i) {
+            continue;
+        }
+        let r = find(&mut parent, l) as usize;
+        if z[i] < bound[r] || (bound[r].is_nan() && level[r].is_nan()) {
+            pond[r].push(z[i]);
+        }
+    }
+    for (r, mut zs) in pond.into_iter().enumerate() {
+        if !level[r].is_nan() || zs.is_empty() {
+            continue;
+        }
+        zs.sort_unstable_by(|a, b| a.total_cmp(b));
+        let w = lakes[r].water;
+        if w <= 0.0 {
+            level[r] = zs[0];
+            continue;
+        }
+        // smallest k with w < volume up to zs[k]; level = (w + Σ zs[..k]) / k
+        let (mut k, mut sum) = (1usize, zs[0]);
+        while k < zs.len() && w >= k as f64 * zs[k] - sum {
+            sum += zs[k];
+            k += 1;
+        }
+        level[r] = (w + sum) / k as f64;
     }
     let mut depth = vec![0.0; n];
     let mut stored = 0.0;
