@@ -79,33 +79,11 @@ pub fn run(a: FireArgs) -> Result<ExitCode> {
         }
     }
     // Roads: closed while a cell they pass through burns.
-    let mut road_cells: Vec<Vec<h3o::CellIndex>> = Vec::new();
-    for r in &city.roads {
-        let mut cells: Vec<h3o::CellIndex> = r
-            .line
-            .points()
-            .filter_map(|pt| h3o::LatLng::new(pt.y(), pt.x()).ok())
-            .map(|ll| ll.to_cell(res))
-            .collect();
-        // and points between vertices, about every 5 m
-        for l in r.line.lines() {
-            let n = (gridtwin_core::coord::haversine_m(l.start.x, l.start.y, l.end.x, l.end.y)
-                / 5.0)
-                .ceil() as usize;
-            for k in 1..n {
-                let t = k as f64 / n as f64;
-                if let Ok(ll) = h3o::LatLng::new(
-                    l.start.y + (l.end.y - l.start.y) * t,
-                    l.start.x + (l.end.x - l.start.x) * t,
-                ) {
-                    cells.push(ll.to_cell(res));
-                }
-            }
-        }
-        cells.sort();
-        cells.dedup();
-        road_cells.push(cells);
-    }
+    let road_cells: Vec<Vec<h3o::CellIndex>> = city
+        .roads
+        .iter()
+        .map(|r| gridtwin_core::fire::road_cells(r, res))
+        .collect();
     let mut by_step =
         String::from("step,minute,burning_cells,burnt_cells,buildings_caught,roads_closed\n");
     let mut closed_spans: BTreeMap<usize, (u32, u32)> = BTreeMap::new();

@@ -160,6 +160,42 @@ pub fn hexagon(cell: CellIndex) -> MultiPolygon<f64> {
     MultiPolygon(vec![geo::Polygon::new(geo::LineString::from(ring), vec![])])
 }
 
+/// The H3 cells a road passes through (its vertices and points about every 5 m).
+pub fn road_cells(road: &crate::Road, resolution: Resolution) -> Vec<CellIndex> {
+    let mut cells: Vec<CellIndex> = road
+        .line
+        .points()
+        .filter_map(|pt| h3o::LatLng::new(pt.y(), pt.x()).ok())
+        .map(|ll| ll.to_cell(resolution))
+        .collect();
+    for l in road.line.lines() {
+        let n = (crate::coord::haversine_m(l.start.x, l.start.y, l.end.x, l.end.y) / 5.0).ceil()
+            as usize;
+        for k in 1..n {
+            let t = k as f64 / n as f64;
+            if let Ok(ll) = h3o::LatLng::new(
+                l.start.y + (l.end.y - l.start.y) * t,
+                l.start.x + (l.end.x - l.start.x) * t,
+            ) {
+                cells.push(ll.to_cell(resolution));
+            }
+        }
+    }
+    cells.sort();
+    cells.dedup();
+    cells
+}
+
+/// Steps during which a road is closed because a cell under it burns: the first and
+/// last burning step, if any (a road is closed from its first burning step through
+/// its last; gaps between two burning cells are ignored).
+pub fn road_closure(run: &FireRun, cells: &[CellIndex], steps: u32) -> Option<(u32, u32)> {
+    let burning: Vec<u32> = (0..=steps)
+        .filter(|&s| cells.iter().any(|&c| run.burning_at(c, s)))
+        .collect();
+    Some((*burning.first()?, *burning.last()?))
+}
+
 fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);

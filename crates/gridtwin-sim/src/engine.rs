@@ -443,6 +443,50 @@ impl World {
                 }
             }
         }
+        if let Some(f) = &scenario.fire {
+            use gridtwin_core::fire::{building_cover, road_cells, road_closure, spread};
+            let res = h3o::Resolution::try_from(f.resolution)
+                .map_err(|e| err(format!("fire.resolution: {e}")))?;
+            let cat = match categories.iter().position(|c| {
+                c.class == f.incident_category && &*c.kind_text == CategoryKind::Event.name()
+            }) {
+                Some(i) => i,
+                None => add_category(
+                    &f.incident_category,
+                    CategoryKind::Event,
+                    &mut categories,
+                    &mut dept,
+                )?,
+            };
+            let mut starts = Vec::new();
+            for (i, p) in f.ignitions.iter().enumerate() {
+                let ll = h3o::LatLng::new(p[1], p[0])
+                    .map_err(|e| err(format!("fire.ignitions[{i}]: {e}")))?;
+                starts.push(ll.to_cell(res));
+            }
+            let run = spread(
+                &building_cover(&city.buildings, res),
+                &starts,
+                &f.spread,
+                f.seed,
+            );
+            let t0 = start + (f.start_hours * 3600.0).round() as i64;
+            let step = (f.spread.step_minutes * 60.0).round() as i64;
+            for (i, road) in city.roads.iter().enumerate() {
+                if let Some((a, b)) = road_closure(&run, &road_cells(road, res), f.spread.steps) {
+                    changes.push((t0 + a as i64 * step, i, true));
+                    changes.push((t0 + (b as i64 + 1) * step, i, false));
+                }
+            }
+            let loc = locator.get_or_insert_with(|| {
+                let owned: Vec<_> = grid_areas.iter().map(|a| (*a).clone()).collect();
+                GridLocator::new(&owned, LocatorOptions::default())
+            });
+            for p in &f.ignitions {
+                let grid = loc.locate(p[0], p[1]).map_or(usize::MAX, |g| g as usize);
+                hazard_arrivals.push((t0, cat, grid, (p[0], p[1])));
+            }
+        }
         changes.sort_by_key(|&(t, r, c)| (t, r, c));
         let mut closure_times = vec![i64::MIN];
         let mut closure_states = vec![vec![false; city.roads.len()]];
@@ -504,6 +548,11 @@ impl World {
             state: i as u32,
             roads: &self.closure_states[i],
         }
+    }
+
+    /// Number of roads closed at time `t`.
+    pub fn roads_closed_at(&self, t: i64) -> usize {
+        self.closed_at(t).roads.iter().filter(|&&c| c).count()
     }
 
     /// Number of road closure states (1 when nothing ever closes).

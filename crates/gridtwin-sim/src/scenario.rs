@@ -245,6 +245,30 @@ fn default_flood_category() -> String {
     "0401".into()
 }
 
+/// A fire during the run (the same fire in every replication, from its own seed):
+/// roads through burning cells close while they burn and reopen after, and each
+/// ignition raises an emergency-priority incident of `incident_category` (default
+/// 0402 fire). Spread parameters as in a fire scene (`gridtwin fire`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FireHazard {
+    pub start_hours: f64,
+    /// H3 resolution of the fire's cells.
+    pub resolution: u8,
+    /// [lon, lat] of each ignition.
+    pub ignitions: Vec<[f64; 2]>,
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default = "default_fire_category")]
+    pub incident_category: String,
+    #[serde(default)]
+    pub spread: gridtwin_core::fire::FireParams,
+}
+
+fn default_fire_category() -> String {
+    "0402".into()
+}
+
 /// A whole scenario.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -274,6 +298,9 @@ pub struct Scenario {
     /// A rainstorm whose flooding closes roads and raises incidents during the run.
     #[serde(default)]
     pub flood: Option<FloodHazard>,
+    /// A fire that closes roads while it burns and raises incidents.
+    #[serde(default)]
+    pub fire: Option<FireHazard>,
     /// Radius (m) and window (hours) within which a same-category incident is a repeat.
     #[serde(default = "default_repeat_m")]
     pub repeat_radius_m: f64,
@@ -321,8 +348,21 @@ struct FileCheck {
     travel: Option<TravelCheck>,
     closures: Option<Vec<Closure>>,
     flood: Option<FloodCheck>,
+    fire: Option<FireCheck>,
     repeat_radius_m: Option<f64>,
     repeat_window_hours: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct FireCheck {
+    start_hours: Option<f64>,
+    resolution: Option<u8>,
+    ignitions: Option<Vec<[f64; 2]>>,
+    seed: Option<u64>,
+    incident_category: Option<String>,
+    spread: Option<gridtwin_core::fire::FireParams>,
 }
 
 #[derive(Deserialize)]
@@ -653,6 +693,17 @@ impl Scenario {
             }
             if c.roads.is_empty() {
                 return Err((format!("{k}.roads"), "names no road".into()));
+            }
+        }
+        if let Some(f) = &self.fire {
+            if !(f.start_hours.is_finite() && f.start_hours >= 0.0) {
+                return Err(("fire.start_hours".into(), "must be 0 or more".into()));
+            }
+            f.spread
+                .check()
+                .map_err(|(k, m)| (format!("fire.spread.{k}"), m))?;
+            if f.ignitions.is_empty() {
+                return Err(("fire.ignitions".into(), "names no point".into()));
             }
         }
         if let Some(f) = &self.flood {

@@ -414,3 +414,47 @@ fn a_rainstorm_closes_roads_mid_run_and_crews_take_the_graph_s_detours() {
         "{e}"
     );
 }
+
+#[test]
+fn a_fire_closes_roads_while_it_burns_and_raises_an_emergency_case() {
+    let sc = Scenario::load(&repo().join("scenes/fire_day.toml"))
+        .unwrap()
+        .scenario;
+    let (city, table, _) = gridtwin_io::city_dir::load_city(&sc.city).unwrap();
+    let world = World::new(
+        sc.clone(),
+        &city,
+        &table,
+        WorkingCalendar::load(&sc.calendar).unwrap(),
+    )
+    .unwrap();
+    let t0 = world.start() + 34 * 3600;
+    let step = 5 * 60;
+    assert_eq!(world.roads_closed_at(t0 - 1), 0);
+    assert!(world.roads_closed_at(t0 + 6 * step) > 0);
+    // every closure ends by the step after the fire's last
+    assert_eq!(world.roads_closed_at(t0 + 38 * step), 0);
+    let rep = run(&world, 3, 0);
+    let fire_cases: Vec<_> = rep
+        .records()
+        .into_iter()
+        .filter(|c| c.category.as_ref() == "0402" && c.occurred_at == t0)
+        .collect();
+    assert_eq!(fire_cases.len(), 1);
+    // taken by a fire and rescue unit, who travelled there
+    let f = &fire_cases[0];
+    assert!(f.crew.starts_with("fire_rescue-"), "{f:?}");
+    assert!(f.arrived_at.is_some());
+    // the same fire in every replication and run
+    let again = World::new(
+        sc.clone(),
+        &city,
+        &table,
+        WorkingCalendar::load(&sc.calendar).unwrap(),
+    )
+    .unwrap();
+    for k in 0..40 {
+        let t = t0 + k * step;
+        assert_eq!(world.roads_closed_at(t), again.roads_closed_at(t));
+    }
+}
