@@ -31,7 +31,7 @@
 
 use std::collections::BTreeMap;
 
-use geo::{Area as _, BooleanOps, BoundingRect, Coord, MultiPolygon};
+use geo::{Area as _, BooleanOps, BoundingRect};
 use h3o::geom::{ContainmentMode, TilerBuilder};
 use h3o::{CellIndex, Resolution};
 use serde::{Deserialize, Serialize};
@@ -147,18 +147,7 @@ pub fn building_cover(buildings: &[Building], resolution: Resolution) -> BTreeMa
     cover
 }
 
-/// The cell's boundary as a lon/lat polygon.
-pub fn hexagon(cell: CellIndex) -> MultiPolygon<f64> {
-    let ring: Vec<Coord<f64>> = cell
-        .boundary()
-        .iter()
-        .map(|ll| Coord {
-            x: ll.lng(),
-            y: ll.lat(),
-        })
-        .collect();
-    MultiPolygon(vec![geo::Polygon::new(geo::LineString::from(ring), vec![])])
-}
+pub use crate::hexcell::hexagon;
 
 /// The H3 cells a road passes through (its vertices and points about every 5 m).
 pub fn road_cells(road: &crate::Road, resolution: Resolution) -> Vec<CellIndex> {

@@ -36,7 +36,7 @@
 //! ```
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 
 use crate::dem::Dem;
 
@@ -126,25 +126,6 @@ impl Lake {
 
 fn unkey(k: u64) -> f64 {
     f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
-}
-
-/// A multiply–rotate hasher for the rim table's integer keys (tens of millions of
-/// lookups on a large DEM, where SipHash dominated the whole run).
-#[derive(Default, Clone, Copy)]
-struct PairHasher(u64);
-
-impl std::hash::Hasher for PairHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(b as u64);
-        }
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
 }
 
 /// A monotone bucket queue of cells by flood level (levels popped never decrease in a
@@ -305,7 +286,8 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
     let depressions = (next_label - 1) as usize;
     // Flood: each cell joins the first depression (or outlet) to reach it; rims are
     // the lowest max(z) over neighbouring cells of two different labels.
-    let mut rim: HashMap<u64, f64, std::hash::BuildHasherDefault<PairHasher>> = HashMap::default();
+    // (tens of millions of lookups on a large DEM: a fast integer hasher)
+    let mut rim: crate::int_hash::IntMap<u64, f64> = Default::default();
     while let Some(i) = heap.pop() {
         let i = i as usize;
         let l = label[i];

@@ -306,15 +306,7 @@ pub fn grids_for_h3(
     }
     let mut pieces: Vec<(f64, f64, MultiPolygon<f64>)> = Vec::new();
     for cell in tiler.into_coverage() {
-        let ring: Vec<Coord<f64>> = cell
-            .boundary()
-            .iter()
-            .map(|ll| Coord {
-                x: ll.lng(),
-                y: ll.lat(),
-            })
-            .collect();
-        let hex = MultiPolygon(vec![geo::Polygon::new(geo::LineString::from(ring), vec![])]);
+        let hex = crate::hexcell::hexagon(cell);
         let piece = local.intersection(&frame.to_local_multipolygon(&hex));
         if piece.unsigned_area() <= 0.0 {
             continue;

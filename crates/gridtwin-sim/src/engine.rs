@@ -400,22 +400,25 @@ impl World {
             }
         }
         let mut hazard_arrivals = Vec::new();
+        // The event category a hazard raises cases of (added if no arrivals name it).
+        let hazard_category = |class: &str,
+                               categories: &mut Vec<SimCategory>,
+                               dept: &mut dyn FnMut(&str) -> usize|
+         -> Result<usize, WorldError> {
+            match categories
+                .iter()
+                .position(|c| c.class == class && &*c.kind_text == CategoryKind::Event.name())
+            {
+                Some(i) => Ok(i),
+                None => add_category(class, CategoryKind::Event, categories, dept),
+            }
+        };
         if let Some(f) = &scenario.flood {
             let text = std::fs::read_to_string(&f.dem)
                 .map_err(|e| err(format!("flood.dem {}: {e}", f.dem.display())))?;
             let dem = gridtwin_core::dem::Dem::from_asc(&text, &f.dem.display().to_string())
                 .map_err(|e| err(e.to_string()))?;
-            let cat = match categories.iter().position(|c| {
-                c.class == f.incident_category && &*c.kind_text == CategoryKind::Event.name()
-            }) {
-                Some(i) => i,
-                None => add_category(
-                    &f.incident_category,
-                    CategoryKind::Event,
-                    &mut categories,
-                    &mut dept,
-                )?,
-            };
+            let cat = hazard_category(&f.incident_category, &mut categories, &mut dept)?;
             let area = gridtwin_core::flood_impact::lon_lat_cell_area_m2(&dem);
             let n = dem.cols() * dem.rows();
             let mut closed = vec![false; city.roads.len()];
@@ -447,17 +450,7 @@ impl World {
             use gridtwin_core::fire::{building_cover, road_cells, road_closure, spread};
             let res = h3o::Resolution::try_from(f.resolution)
                 .map_err(|e| err(format!("fire.resolution: {e}")))?;
-            let cat = match categories.iter().position(|c| {
-                c.class == f.incident_category && &*c.kind_text == CategoryKind::Event.name()
-            }) {
-                Some(i) => i,
-                None => add_category(
-                    &f.incident_category,
-                    CategoryKind::Event,
-                    &mut categories,
-                    &mut dept,
-                )?,
-            };
+            let cat = hazard_category(&f.incident_category, &mut categories, &mut dept)?;
             let mut starts = Vec::new();
             for (i, p) in f.ignitions.iter().enumerate() {
                 let ll = h3o::LatLng::new(p[1], p[0])

@@ -251,31 +251,6 @@ pub fn compute<C: CaseTimes + Sync>(cases: &[C], crews: &[CrewRecord], s: KpiSet
     Kpis { values: k, backlog }
 }
 
-/// A fast hasher for small integer keys (FxHash's multiply-rotate): the repeat search
-/// makes tens of millions of lookups on a megacity year, where SipHash dominated.
-#[derive(Default, Clone, Copy)]
-struct IntHasher(u64);
-
-impl std::hash::Hasher for IntHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(b as u64);
-        }
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.write_u64(i as u64);
-    }
-    fn write_i64(&mut self, i: i64) {
-        self.write_u64(i as u64);
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
 /// Cases that repeat an earlier case of the same category within `radius_m` and
 /// `window_secs` (duplicate reports of one problem, or a problem that came back);
 /// "earlier" is by time of occurrence, then by place in the timeline.
@@ -305,8 +280,7 @@ pub fn repeats<C: CaseTimes + Sync>(cases: &[C], radius_m: f64, window_secs: i64
         .map(|mut group| {
             group.sort_by_key(|c| c.occurred_at());
             // (cell x, cell y) → latest earlier case there; `next` chains older ones.
-            let mut heads: HashMap<(i64, i64), u32, std::hash::BuildHasherDefault<IntHasher>> =
-                HashMap::default();
+            let mut heads: gridtwin_core::int_hash::IntMap<(i64, i64), u32> = Default::default();
             let mut entries: Vec<(i64, f64, f64, u32)> = Vec::with_capacity(group.len());
             let mut n = 0usize;
             for c in group {
