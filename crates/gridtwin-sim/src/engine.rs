@@ -52,6 +52,7 @@ struct SimCategory {
 
 struct ArrivalSource {
     category: usize,
+    priority: u8,
     /// Peak rate per second (the thinning envelope) and relative weights.
     per_sec: f64,
     hour: [f64; 24],
@@ -280,6 +281,7 @@ impl World {
             let per_sec = a.per_day / 86_400.0 / (mean_h * mean_w);
             sources.push(ArrivalSource {
                 category: i,
+                priority: a.priority,
                 per_sec,
                 hour,
                 weekday,
@@ -314,6 +316,7 @@ impl World {
             let per_sec = at.len() as f64 * f.per_component_per_year / (365.0 * 86_400.0);
             sources.push(ArrivalSource {
                 category: i,
+                priority: 0,
                 per_sec,
                 hour: [1.0; 24],
                 weekday: [1.0; 7],
@@ -647,8 +650,9 @@ enum Ev {
     Verified(u32),
     Ladder(u32, u8),
     Dispatch(u32),
-    Arrive(u32),
-    Handled(u32),
+    /// (case, its assignment generation: a pre-empted assignment's events are void)
+    Arrive(u32, u8),
+    Handled(u32, u8),
     Checked(u32),
     Deadline(u32),
     CrewFree(u32),
@@ -678,6 +682,9 @@ pub struct SimCase {
     complied: u8,
     priority: u8,
     escalated: bool,
+    /// Assignment generation and times pre-empted.
+    gen: u8,
+    preempted: u16,
     grid: u32,
     /// Index of the crew on the case (`u32::MAX`: none yet).
     crew: u32,
@@ -790,6 +797,7 @@ impl Replication<'_> {
             },
             deadline: opt(c.deadline),
             escalated: c.escalated,
+            preempted: c.preempted as u32,
             satisfaction: None,
         }
     }
@@ -914,7 +922,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                         (g, p)
                     }
                 };
-                arrivals.push((t as i64, src.category, grid, at, 0));
+                arrivals.push((t as i64, src.category, grid, at, src.priority));
             }
             arrivals
         })
@@ -993,6 +1001,8 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
             complied: u8::MAX,
             priority,
             escalated: false,
+            gen: 0,
+            preempted: 0,
             grid: grid as u32,
             crew: u32::MAX,
             node,
@@ -1041,6 +1051,8 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
         })
         .collect();
     let mut crew_busy_secs = vec![0i64; n_crews];
+    // The case each crew is on (`u32::MAX`: none).
+    let mut crew_case = vec![u32::MAX; n_crews];
     // Free crews on shift, per department: [grid-level (territorial), other].
     let mut free: Vec<[FreeCrews; 2]> = (0..world.departments.len())
         .map(|d| {
@@ -1164,15 +1176,70 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                         (a, b) => a.or(b),
                     }
                 };
+                // An emergency with no free crew takes the nearest crew of its
+                // department on lower-priority work (ties: lowest crew index).
+                let (c_priority, c_xy) = (c.priority, c.xy);
+                let pick = pick.map(|(k, _)| k as usize).or_else(|| {
+                    let at = sc.dispatch.preempt_at_priority?;
+                    if c_priority < at {
+                        return None;
+                    }
+                    let mut best: Option<(f64, usize)> = None;
+                    for k in 0..n_crews {
+                        let v = crew_case[k];
+                        if world.crews[k].department != q || v == u32::MAX {
+                            continue;
+                        }
+                        let vc = &cases[v as usize];
+                        if vc.priority >= c_priority || vc.handled != NONE {
+                            continue;
+                        }
+                        let p = if vc.arrived != NONE {
+                            vc.xy
+                        } else {
+                            crew_at[k].xy
+                        };
+                        let d = (p.0 - c_xy.0).hypot(p.1 - c_xy.1);
+                        if best.is_none_or(|(bd, _)| d < bd) {
+                            best = Some((d, k));
+                        }
+                    }
+                    let (_, k) = best?;
+                    // Take the crew off its case: that case waits again.
+                    let v = crew_case[k] as usize;
+                    let vc = &mut cases[v];
+                    crew_busy_secs[k] += t - vc.assigned;
+                    if vc.arrived != NONE {
+                        crew_at[k] = Place {
+                            at: vc.at,
+                            node: vc.node,
+                            xy: vc.xy,
+                        };
+                    }
+                    vc.gen = vc.gen.wrapping_add(1);
+                    vc.preempted += 1;
+                    vc.assigned = NONE;
+                    vc.arrived = NONE;
+                    vc.crew = u32::MAX;
+                    vc.queued_at = t;
+                    queues[q].insert(QueueKey {
+                        neg_priority: -(vc.priority as i8),
+                        since: t,
+                        case: v as u32,
+                    });
+                    crew_busy[k] = false;
+                    Some(k)
+                });
+                let c = &mut cases[id as usize];
                 match pick {
-                    Some((k, _)) => {
-                        let k = k as usize;
+                    Some(k) => {
                         free[q][slot(k)].remove(k as u32);
                         crew_busy[k] = true;
+                        crew_case[k] = id;
                         c.crew = k as u32;
                         c.assigned = t;
                         let tt = travel(crew_at[k], c, t);
-                        queue.schedule(t + tt, Ev::Arrive(id));
+                        queue.schedule(t + tt, Ev::Arrive(id, c.gen));
                     }
                     None => {
                         c.queued_at = t;
@@ -1184,19 +1251,30 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                     }
                 }
             }
-            Ev::Arrive(id) => {
+            Ev::Arrive(id, gen) => {
                 let c = &mut cases[id as usize];
+                if c.gen != gen {
+                    continue; // the crew was taken off this case on its way
+                }
                 c.arrived = t;
                 let cat = &world.categories[c.category as usize];
+                // (a pre-empted case's handling starts over, with a fresh draw)
                 queue.schedule(
-                    t + draw(&cat.handle, uniform(seed, rep, id as u64, P_HANDLE, 0)),
-                    Ev::Handled(id),
+                    t + draw(
+                        &cat.handle,
+                        uniform(seed, rep, id as u64, P_HANDLE, c.preempted as u64),
+                    ),
+                    Ev::Handled(id, gen),
                 );
             }
-            Ev::Handled(id) => {
+            Ev::Handled(id, gen) => {
                 let c = &mut cases[id as usize];
+                if c.gen != gen {
+                    continue; // taken off while handling
+                }
                 c.handled = t;
                 let k = c.crew as usize;
+                crew_case[k] = u32::MAX;
                 crew_busy[k] = false;
                 crew_busy_secs[k] += t - c.assigned;
                 crew_at[k] = Place {
@@ -1251,10 +1329,11 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 if let Some(key) = queues[d].pop_first() {
                     let c = &mut cases[key.case as usize];
                     crew_busy[k] = true;
+                    crew_case[k] = key.case;
                     c.crew = k as u32;
                     c.assigned = t;
                     let tt = travel(crew_at[k], c, t);
-                    queue.schedule(t + tt, Ev::Arrive(key.case));
+                    queue.schedule(t + tt, Ev::Arrive(key.case, c.gen));
                 } else {
                     free[d][slot(k)].insert(k as u32, crew_at[k].xy);
                 }

@@ -66,6 +66,11 @@ pub struct CategoryArrivals {
     /// Relative rate per weekday, Monday first (7 values; default flat).
     #[serde(default)]
     pub weekday_weights: Option<Vec<f64>>,
+    /// Dispatch priority of these incidents: 0 routine; 2 and up emergencies
+    /// (ambulance and fire calls), served first and, with
+    /// `dispatch.preempt_at_priority`, taking a crew off lower-priority work.
+    #[serde(default)]
+    pub priority: u8,
 }
 
 /// Failures of one component category.
@@ -140,6 +145,11 @@ pub struct Dispatch {
     /// Category class code → routing (`owner`, `territory`, `negotiated`, `designated`).
     #[serde(default)]
     pub routing: BTreeMap<String, String>,
+    /// Cases of at least this priority that find no free crew take the nearest crew of
+    /// their department busy with lower-priority work (pre-emption); that case goes
+    /// back to the queue. Unset: no pre-emption.
+    #[serde(default)]
+    pub preempt_at_priority: Option<u8>,
 }
 
 /// A pool of crews.
@@ -420,6 +430,7 @@ struct DispatchCheck {
     negotiated_delay: Option<Duration>,
     designated_delay: Option<Duration>,
     routing: Option<BTreeMap<String, String>>,
+    preempt_at_priority: Option<u8>,
 }
 
 #[derive(Deserialize)]

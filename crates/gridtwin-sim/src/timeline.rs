@@ -50,6 +50,9 @@ pub struct CaseRecord {
     pub deadline: Option<i64>,
     /// Passed its deadline while open.
     pub escalated: bool,
+    /// Times a crew was taken off this case for an emergency.
+    #[serde(default)]
+    pub preempted: u32,
     /// Evaluation 综合评价 by the public, 0–1, where a history file records it (the
     /// simulation leaves it empty).
     #[serde(default)]

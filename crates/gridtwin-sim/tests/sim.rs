@@ -458,3 +458,81 @@ fn a_fire_closes_roads_while_it_burns_and_raises_an_emergency_case() {
         assert_eq!(world.roads_closed_at(t), again.roads_closed_at(t));
     }
 }
+
+#[test]
+fn emergencies_preempt_routine_work_when_no_crew_is_free() {
+    // One traffic police crew: routine parking cases (long jobs) and traffic accidents
+    // at emergency priority 3.
+    let world_for = |preempt: bool| {
+        let mut t = mmc_text(2.0, 120.0, 1, 20.0).replace(
+            "[discovery]",
+            "[arrivals.events.\"0403\"]\nper_day = 2\npriority = 3\n\n[discovery]",
+        );
+        if preempt {
+            t = t.replace(
+                "designated_delay = { dist = \"fixed\", minutes = 0 }",
+                "designated_delay = { dist = \"fixed\", minutes = 0 }\npreempt_at_priority = 2",
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.toml");
+        std::fs::write(&p, t).unwrap();
+        let sc = Scenario::load(&p).unwrap().scenario;
+        assert_eq!(sc.dispatch.preempt_at_priority.is_some(), preempt);
+        let city = square_city();
+        World::new(sc, &city, &table(&city.rule), calendar()).unwrap()
+    };
+    let with = run(&world_for(true), 4, 0).records();
+    let without = run(&world_for(false), 4, 0).records();
+    let accidents = |r: &[gridtwin_sim::timeline::CaseRecord]| {
+        r.iter()
+            .filter(|c| c.category.as_ref() == "0403" && c.dispatched_at.is_some())
+            .map(|c| c.assigned_at.map(|a| a - c.dispatched_at.unwrap()))
+            .collect::<Vec<_>>()
+    };
+    let (aw, ao) = (accidents(&with), accidents(&without));
+    assert!(aw.len() > 20, "{}", aw.len());
+    // with pre-emption an accident waits only when the crew is on another accident
+    let waited_with = aw.iter().filter(|w| **w != Some(0)).count();
+    let waited_without = ao.iter().filter(|w| **w != Some(0)).count();
+    assert!(
+        waited_with * 3 < waited_without,
+        "with {waited_with}, without {waited_without}"
+    );
+    for c in with.iter().filter(|c| c.category.as_ref() == "0403") {
+        if let (Some(d), Some(a)) = (c.dispatched_at, c.assigned_at) {
+            if a > d {
+                // from d until a the crew was on other accidents, one after another
+                let mut spans: Vec<(i64, i64)> = with
+                    .iter()
+                    .filter(|o| o.category.as_ref() == "0403" && o.case_id != c.case_id)
+                    .filter_map(|o| Some((o.assigned_at?, o.handled_at?)))
+                    .filter(|&(x, h)| x < a && h > d)
+                    .collect();
+                spans.sort();
+                let mut covered = d;
+                for (x, h) in spans {
+                    assert!(
+                        x <= covered,
+                        "{} waited with the crew free at {covered}",
+                        c.case_id
+                    );
+                    covered = covered.max(h);
+                }
+                assert!(covered >= a, "{}", c.case_id);
+            }
+        }
+    }
+    // pre-empted routine cases went back to the queue and were finished later, and
+    // no case was lost
+    let pre: Vec<_> = with.iter().filter(|c| c.preempted > 0).collect();
+    assert!(!pre.is_empty());
+    assert!(pre.iter().all(|c| c.category.as_ref() == "0502"));
+    assert!(without.iter().all(|c| c.preempted == 0));
+    assert_eq!(with.len(), without.len());
+    for c in &with {
+        if let (Some(a), Some(h)) = (c.assigned_at, c.handled_at) {
+            assert!(a <= h);
+        }
+    }
+}
