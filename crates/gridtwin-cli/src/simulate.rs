@@ -88,6 +88,9 @@ pub fn run_simulate(a: SimulateArgs) -> Result<ExitCode> {
             let dir = a.out.join(format!("rep_{:03}", from as usize + i));
             write_bytes_atomic(&dir.join("timeline.csv"), &r.timeline_csv()?)?;
             write_bytes_atomic(&dir.join("crews.csv"), &csv_bytes(&r.crews)?)?;
+            if world.scenario.signals.is_some() {
+                write_bytes_atomic(&dir.join("contention.csv"), &csv_bytes(&r.contention)?)?;
+            }
             events += r.events;
             kpis.push(k);
         }

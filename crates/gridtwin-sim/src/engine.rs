@@ -19,7 +19,7 @@ use crate::network::{Closed, RoadNetwork};
 use crate::queue::EventQueue;
 use crate::rng::{text_id, uniform, Stream};
 use crate::scenario::{parse_shift, Duration, LadderStage, Scenario};
-use crate::timeline::{CaseRecord, CrewRecord, Text};
+use crate::timeline::{CaseRecord, ContentionRecord, CrewRecord, Text};
 
 /// Why a world could not be built from a scenario and a city.
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +97,8 @@ pub struct World {
     closure_states: Vec<Vec<bool>>,
     /// Incidents a hazard raises: (time, category, grid, lon/lat), emergency priority.
     hazard_arrivals: Vec<(i64, usize, usize, (f64, f64))>,
+    /// Road nodes with a traffic signal (for signal priority), and its component code.
+    signal_at: std::collections::HashMap<u32, String>,
 }
 
 /// Texts shared by every case record.
@@ -495,6 +497,23 @@ impl World {
         }
         let network = (scenario.travel.mode == "roads" && !city.roads.is_empty())
             .then(|| RoadNetwork::new(&city.roads, scenario.travel.max_speed_kmh));
+        // Signalised intersections: the node nearest each traffic signal, within 30 m.
+        let mut signal_at = std::collections::HashMap::new();
+        if scenario.signals.is_some() {
+            let net = network
+                .as_ref()
+                .ok_or_else(|| err("signals need travel.mode = roads".into()))?;
+            let key = table.find(CategoryKind::Component, "0202").map(|c| c.key);
+            for c in city.components.iter().filter(|c| Some(c.category()) == key) {
+                let (x, y) = (c.location.x(), c.location.y());
+                if let Some(n) = net.nearest(x, y) {
+                    let p = net.node(n);
+                    if gridtwin_core::coord::haversine_m(x, y, p.0, p.1) <= 30.0 {
+                        signal_at.entry(n).or_insert_with(|| c.code.to_string());
+                    }
+                }
+            }
+        }
         if scenario.travel.mode == "roads" && network.is_none() {
             return Err(err("travel.mode = roads but the city has no roads".into()));
         }
@@ -522,6 +541,7 @@ impl World {
             closure_times,
             closure_states,
             hazard_arrivals,
+            signal_at,
         })
     }
 
@@ -685,6 +705,9 @@ pub struct SimCase {
     /// Assignment generation and times pre-empted.
     gen: u8,
     preempted: u16,
+    /// When the crew on the way is due, and seconds lost at signals.
+    eta: i64,
+    signal_delay: i64,
     grid: u32,
     /// Index of the crew on the case (`u32::MAX`: none yet).
     crew: u32,
@@ -739,6 +762,9 @@ impl crate::kpi::CaseTimes for SimCase {
     fn lon_lat(&self) -> (f64, f64) {
         self.at
     }
+    fn signal_delay_s(&self) -> i64 {
+        self.signal_delay
+    }
 }
 
 /// What one replication produced.
@@ -751,6 +777,8 @@ pub struct Replication<'w> {
     pub cases: Vec<SimCase>,
     pub crews: Vec<CrewRecord>,
     pub events: u64,
+    /// Signal-priority decisions, in the order they were taken.
+    pub contention: Vec<ContentionRecord>,
 }
 
 impl Replication<'_> {
@@ -798,6 +826,7 @@ impl Replication<'_> {
             deadline: opt(c.deadline),
             escalated: c.escalated,
             preempted: c.preempted as u32,
+            signal_delay_s: c.signal_delay,
             satisfaction: None,
         }
     }
@@ -1003,6 +1032,8 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
             escalated: false,
             gen: 0,
             preempted: 0,
+            eta: NONE,
+            signal_delay: 0,
             grid: grid as u32,
             crew: u32::MAX,
             node,
@@ -1085,6 +1116,11 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
             Ev::ShiftEnd(g as u32),
         );
     }
+    // Signal-priority requests per signalised node: (time at the signal, priority,
+    // departure, case); and the decisions taken.
+    let mut requests: std::collections::HashMap<u32, Vec<(i64, u8, i64, u32)>> =
+        std::collections::HashMap::new();
+    let mut contention: Vec<ContentionRecord> = Vec::new();
     // One queue of waiting cases per department.
     let mut queues: Vec<BTreeSet<QueueKey>> = vec![BTreeSet::new(); world.departments.len()];
     let speed_ms = sc.travel.straight_speed_kmh / 3.6;
@@ -1099,6 +1135,80 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
             }
             None => 0,
         }
+    };
+
+    // A crew sets off: the trip is scheduled, and an emergency trip requests signal
+    // priority at each signal on its path; conflicts within the window are decided
+    // by (priority, earlier departure, lower case number), the loser waiting.
+    let signals = sc.signals.as_ref();
+    let set_off = |cases: &mut Vec<SimCase>,
+                   queue: &mut EventQueue<Ev>,
+                   requests: &mut std::collections::HashMap<u32, Vec<(i64, u8, i64, u32)>>,
+                   contention: &mut Vec<ContentionRecord>,
+                   (id, from, t, arrive): (u32, Place, i64, i64)| {
+        let mut own_delay = 0i64;
+        let c = &cases[id as usize];
+        if let (Some(g), Some(net)) = (signals, &world.network) {
+            if c.priority >= g.priority_from && !world.signal_at.is_empty() {
+                let delay = g.delay_s.round() as i64;
+                let window = g.window_s.round() as i64;
+                let access = net.access_secs(from.at, from.node);
+                let path = net
+                    .path_with(from.node, c.node, world.closed_at(t))
+                    .unwrap_or_default();
+                let me = (c.priority, t, id);
+                for (node, secs) in path {
+                    let Some(code) = world.signal_at.get(&node) else {
+                        continue;
+                    };
+                    let at = t + (access + secs).round() as i64 + own_delay;
+                    let list = requests.entry(node).or_default();
+                    for &(ot, op, odep, oid) in list.iter() {
+                        if oid == id || (ot - at).abs() > window {
+                            continue;
+                        }
+                        let other = (op, odep, oid);
+                        // higher priority, then earlier departure, then lower case
+                        let i_win = (std::cmp::Reverse(me.0), me.1, me.2)
+                            < (std::cmp::Reverse(other.0), other.1, other.2);
+                        let (w, l) = if i_win { (me, other) } else { (other, me) };
+                        // the delay imposed (none when the loser already arrived)
+                        let mut imposed = delay;
+                        if i_win {
+                            // the other vehicle waits: its arrival moves if still due
+                            let o = &mut cases[oid as usize];
+                            if o.eta != NONE && o.eta > t && o.arrived == NONE {
+                                o.gen = o.gen.wrapping_add(1);
+                                o.eta += delay;
+                                o.signal_delay += delay;
+                                queue.schedule(o.eta, Ev::Arrive(oid, o.gen));
+                            } else {
+                                imposed = 0;
+                            }
+                        } else {
+                            own_delay += delay;
+                        }
+                        contention.push(ContentionRecord {
+                            at,
+                            node,
+                            signal: code.clone(),
+                            winner_case: format!("C{:07}", w.2 + 1),
+                            winner_priority: w.0,
+                            winner_departed: w.1,
+                            loser_case: format!("C{:07}", l.2 + 1),
+                            loser_priority: l.0,
+                            loser_departed: l.1,
+                            delay_s: imposed,
+                        });
+                    }
+                    list.push((at, me.0, t, id));
+                }
+            }
+        }
+        let c = &mut cases[id as usize];
+        c.eta = arrive + own_delay;
+        c.signal_delay += own_delay;
+        queue.schedule(c.eta, Ev::Arrive(id, c.gen));
     };
 
     while let Some((t, ev)) = queue.pop() {
@@ -1217,6 +1327,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                         };
                     }
                     vc.gen = vc.gen.wrapping_add(1);
+                    vc.eta = NONE;
                     vc.preempted += 1;
                     vc.assigned = NONE;
                     vc.arrived = NONE;
@@ -1239,7 +1350,14 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                         c.crew = k as u32;
                         c.assigned = t;
                         let tt = travel(crew_at[k], c, t);
-                        queue.schedule(t + tt, Ev::Arrive(id, c.gen));
+                        let from = crew_at[k];
+                        set_off(
+                            &mut cases,
+                            &mut queue,
+                            &mut requests,
+                            &mut contention,
+                            (id, from, t, t + tt),
+                        );
                     }
                     None => {
                         c.queued_at = t;
@@ -1333,7 +1451,14 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                     c.crew = k as u32;
                     c.assigned = t;
                     let tt = travel(crew_at[k], c, t);
-                    queue.schedule(t + tt, Ev::Arrive(key.case, c.gen));
+                    let from = crew_at[k];
+                    set_off(
+                        &mut cases,
+                        &mut queue,
+                        &mut requests,
+                        &mut contention,
+                        (key.case, from, t, t + tt),
+                    );
                 } else {
                     free[d][slot(k)].insert(k as u32, crew_at[k].xy);
                 }
@@ -1385,6 +1510,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
         cases,
         crews,
         events,
+        contention,
     }
 }
 

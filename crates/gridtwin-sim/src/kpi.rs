@@ -23,6 +23,10 @@ pub trait CaseTimes {
     fn closed_by_compliance(&self) -> bool;
     fn category(&self) -> &str;
     fn lon_lat(&self) -> (f64, f64);
+    /// Seconds a crew's trip to the case lost at signals to other emergency vehicles.
+    fn signal_delay_s(&self) -> i64 {
+        0
+    }
 }
 
 impl CaseTimes for CaseRecord {
@@ -58,6 +62,9 @@ impl CaseTimes for CaseRecord {
     }
     fn lon_lat(&self) -> (f64, f64) {
         (self.lon, self.lat)
+    }
+    fn signal_delay_s(&self) -> i64 {
+        self.signal_delay_s
     }
 }
 
@@ -200,6 +207,10 @@ pub fn compute<C: CaseTimes + Sync>(cases: &[C], crews: &[CrewRecord], s: KpiSet
         } else {
             f64::NAN
         },
+    );
+    k.insert(
+        "signal_delay_total_min".into(),
+        cases.iter().map(|c| c.signal_delay_s()).sum::<i64>() as f64 / 60.0,
     );
     k.insert(
         "repeat_incidents".into(),

@@ -195,6 +195,58 @@ impl RoadNetwork {
         found.is_finite().then_some(found)
     }
 
+    /// The shortest path from `a` to `b` avoiding closed roads: each node with the
+    /// time (s) it is reached; the last time equals [`RoadNetwork::travel_secs_with`].
+    pub fn path_with(&self, a: u32, b: u32, closed: Closed) -> Option<Vec<(u32, f64)>> {
+        let target = self.local[b as usize];
+        let inv = 0.99 / self.max_speed;
+        let h = |n: u32| {
+            let p = self.local[n as usize];
+            ((p.0 - target.0).powi(2) + (p.1 - target.1).powi(2)).sqrt() * inv
+        };
+        let mut dist = vec![f64::INFINITY; self.nodes.len()];
+        let mut prev = vec![u32::MAX; self.nodes.len()];
+        let mut heap = BinaryHeap::new();
+        dist[a as usize] = 0.0;
+        heap.push(Reverse((OrdF64(h(a)), a)));
+        while let Some(Reverse((OrdF64(f), u))) = heap.pop() {
+            let d = dist[u as usize];
+            if u == b {
+                let mut path = vec![(b, d)];
+                let mut x = b;
+                while x != a {
+                    x = prev[x as usize];
+                    path.push((x, dist[x as usize]));
+                }
+                path.reverse();
+                return Some(path);
+            }
+            if f > d + h(u) + 1e-9 {
+                continue;
+            }
+            for &(v, w, road) in
+                &self.adj[self.start[u as usize] as usize..self.start[u as usize + 1] as usize]
+            {
+                if closed.is_closed(road) {
+                    continue;
+                }
+                let nd = d + w;
+                if nd < dist[v as usize] {
+                    dist[v as usize] = nd;
+                    prev[v as usize] = u;
+                    heap.push(Reverse((OrdF64(nd + h(v)), v)));
+                }
+            }
+        }
+        None
+    }
+
+    /// Seconds from a point to its nearest node, off the network.
+    pub fn access_secs(&self, from: (f64, f64), node: u32) -> f64 {
+        let n = self.node(node);
+        haversine_m(from.0, from.1, n.0, n.1) / (OFF_NETWORK_KMH / 3.6)
+    }
+
     /// Travel time between two points: to and from their nearest nodes at
     /// [`OFF_NETWORK_KMH`], the network in between; straight line when unreachable.
     pub fn travel_between(
@@ -295,6 +347,12 @@ mod tests {
         };
         let t = net.travel_secs_with(na, nb, c).unwrap();
         assert!((t - direct).abs() < 1e-9, "{t} vs {direct}");
+        // paths end at the same time, through the nodes the graph says
+        let p = net.path_with(na, nb, Closed::NONE).unwrap();
+        assert_eq!(p.len(), 4); // a d c b
+        assert!((p[3].1 - round).abs() < 1e-9 && p[0] == (na, 0.0));
+        let p = net.path_with(na, nb, c).unwrap();
+        assert_eq!(p.len(), 2);
         // closing both leaves b unreachable; the open state is still cached apart
         let all = [true, true, false];
         let c2 = Closed {

@@ -279,6 +279,25 @@ fn default_fire_category() -> String {
     "0402".into()
 }
 
+/// Green-wave priority for emergency vehicles at signalised intersections (the
+/// network nodes nearest the city's traffic-signal components, 0202). Two emergency
+/// trips that reach one signal within `window_s` of each other conflict; the rule:
+/// the higher case priority wins, then the trip that set off first, then the lower
+/// case number; the loser waits `delay_s`. Every decision is logged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignalPriority {
+    pub window_s: f64,
+    pub delay_s: f64,
+    /// Cases of at least this priority travel with green-wave priority.
+    #[serde(default = "default_signal_priority")]
+    pub priority_from: u8,
+}
+
+fn default_signal_priority() -> u8 {
+    2
+}
+
 /// A whole scenario.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -311,6 +330,9 @@ pub struct Scenario {
     /// A fire that closes roads while it burns and raises incidents.
     #[serde(default)]
     pub fire: Option<FireHazard>,
+    /// Signal priority for emergency vehicles, and its contention rule.
+    #[serde(default)]
+    pub signals: Option<SignalPriority>,
     /// Radius (m) and window (hours) within which a same-category incident is a repeat.
     #[serde(default = "default_repeat_m")]
     pub repeat_radius_m: f64,
@@ -359,8 +381,18 @@ struct FileCheck {
     closures: Option<Vec<Closure>>,
     flood: Option<FloodCheck>,
     fire: Option<FireCheck>,
+    signals: Option<SignalsCheck>,
     repeat_radius_m: Option<f64>,
     repeat_window_hours: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct SignalsCheck {
+    window_s: Option<f64>,
+    delay_s: Option<f64>,
+    priority_from: Option<u8>,
 }
 
 #[derive(Deserialize)]
@@ -705,6 +737,10 @@ impl Scenario {
             if c.roads.is_empty() {
                 return Err((format!("{k}.roads"), "names no road".into()));
             }
+        }
+        if let Some(g) = &self.signals {
+            positive("signals.window_s", g.window_s)?;
+            positive("signals.delay_s", g.delay_s)?;
         }
         if let Some(f) = &self.fire {
             if !(f.start_hours.is_finite() && f.start_hours >= 0.0) {

@@ -53,10 +53,30 @@ pub struct CaseRecord {
     /// Times a crew was taken off this case for an emergency.
     #[serde(default)]
     pub preempted: u32,
+    /// Seconds the crew's trip lost at signals to another emergency vehicle.
+    #[serde(default)]
+    pub signal_delay_s: i64,
     /// Evaluation 综合评价 by the public, 0–1, where a history file records it (the
     /// simulation leaves it empty).
     #[serde(default)]
     pub satisfaction: Option<f64>,
+}
+
+/// One signal-priority decision: two emergency trips at one signal within the window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContentionRecord {
+    /// When the later-scheduled trip reaches the signal (Unix s).
+    pub at: i64,
+    /// Road network node of the signal, and the signal's component code.
+    pub node: u32,
+    pub signal: String,
+    pub winner_case: String,
+    pub winner_priority: u8,
+    pub winner_departed: i64,
+    pub loser_case: String,
+    pub loser_priority: u8,
+    pub loser_departed: i64,
+    pub delay_s: i64,
 }
 
 /// A crew's time on duty and at work.

@@ -536,3 +536,79 @@ fn emergencies_preempt_routine_work_when_no_crew_is_free() {
         }
     }
 }
+
+#[test]
+fn signal_priority_contention_is_decided_by_the_rule_logged_and_counted() {
+    let sc = Scenario::load(&repo().join("scenes/signal_contention.toml"))
+        .unwrap()
+        .scenario;
+    let (city, table, _) = gridtwin_io::city_dir::load_city(&sc.city).unwrap();
+    let world = World::new(
+        sc.clone(),
+        &city,
+        &table,
+        WorkingCalendar::load(&sc.calendar).unwrap(),
+    )
+    .unwrap();
+    let a = run(&world, 2, 0);
+    let b = run(&world, 2, 0);
+    assert_eq!(a.contention, b.contention, "the log is deterministic");
+    assert!(a.contention.len() > 5, "{}", a.contention.len());
+    for d in &a.contention {
+        let wins = (
+            d.winner_priority,
+            std::cmp::Reverse(d.winner_departed),
+            std::cmp::Reverse(&d.winner_case),
+        ) > (
+            d.loser_priority,
+            std::cmp::Reverse(d.loser_departed),
+            std::cmp::Reverse(&d.loser_case),
+        );
+        assert!(wins, "{d:?}");
+        assert!(d.delay_s == 25 || d.delay_s == 0);
+    }
+    // the timeline carries exactly the logged delays, and the KPI sums them
+    let cases = a.records();
+    let mut logged: std::collections::BTreeMap<&str, i64> = Default::default();
+    for d in &a.contention {
+        *logged.entry(d.loser_case.as_str()).or_default() += d.delay_s;
+    }
+    for c in &cases {
+        assert_eq!(
+            c.signal_delay_s,
+            logged.get(c.case_id.as_str()).copied().unwrap_or(0)
+        );
+    }
+    let total: i64 = logged.values().sum();
+    assert!(total > 0);
+    let s = &world.scenario;
+    let k = gridtwin_sim::kpi::compute(
+        &a.cases,
+        &a.crews,
+        gridtwin_sim::kpi::KpiSettings {
+            start: world.start(),
+            end: world.end(),
+            sample_secs: 3600,
+            repeat_radius_m: s.repeat_radius_m,
+            repeat_window_secs: 3600,
+        },
+    );
+    assert_eq!(k.values["signal_delay_total_min"], total as f64 / 60.0);
+    // and each trip took the graph's time plus its signal delay
+    let mut by_crew: std::collections::BTreeMap<&str, Vec<_>> = Default::default();
+    for c in cases
+        .iter()
+        .filter(|c| c.assigned_at.is_some() && c.arrived_at.is_some())
+    {
+        by_crew.entry(c.crew.as_ref()).or_default().push(c);
+    }
+    for trips in by_crew.values_mut() {
+        trips.sort_by_key(|c| c.assigned_at);
+        for w in trips.windows(2) {
+            let t = w[1].assigned_at.unwrap();
+            let took = w[1].arrived_at.unwrap() - t;
+            let graph = world.travel_secs_at(t, (w[0].lon, w[0].lat), (w[1].lon, w[1].lat));
+            assert_eq!(took, graph + w[1].signal_delay_s, "{}", w[1].case_id);
+        }
+    }
+}
