@@ -21,7 +21,7 @@ pub struct FloodArgs {
     /// City directory (e.g. data/helsinki/city).
     #[arg(long)]
     city: PathBuf,
-    /// DEM as an ESRI ASCII grid (.asc) in WGS-84 lon/lat.
+    /// DEM in WGS-84 lon/lat: an ESRI ASCII grid (.asc), or a GeoTIFF with the `gdal` feature.
     #[arg(long)]
     dem: PathBuf,
     /// Rain intensity, mm per hour, uniform over the DEM.
@@ -98,8 +98,7 @@ pub fn run_flood(a: FloodArgs) -> Result<ExitCode> {
     if !(a.threshold_m.is_finite() && a.threshold_m > 0.0) {
         bail!("--threshold-m must be positive");
     }
-    let text = std::fs::read_to_string(&a.dem).with_context(|| a.dem.display().to_string())?;
-    let dem = Dem::from_asc(&text, &a.dem.display().to_string())?;
+    let dem = gridtwin_io::read_dem(&a.dem)?;
     let (west, north) = dem.origin();
     if !(-180.0..=180.0).contains(&west)
         || !(-90.0..=90.0).contains(&north)

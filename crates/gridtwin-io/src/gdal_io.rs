@@ -104,3 +104,50 @@ pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
     }
     Ok(out)
 }
+
+/// Reads band 1 of a north-up GDAL raster (GeoTIFF, …) as a DEM. The raster must be
+/// in WGS-84 lon/lat (EPSG:4326) with square cells, as the flood model expects; no-data
+/// cells become outlets.
+pub fn read_dem(path: &Path) -> Result<gridtwin_core::dem::Dem, IoError> {
+    let file = path.display().to_string();
+    let ds = Dataset::open(path).map_err(|e| IoError::read(&file, e))?;
+    let gt = ds.geo_transform().map_err(|e| IoError::read(&file, e))?;
+    if gt[2] != 0.0 || gt[4] != 0.0 || gt[5] >= 0.0 {
+        return Err(IoError::read(&file, "not a north-up raster"));
+    }
+    if ((gt[1] + gt[5]) / gt[1]).abs() > 1e-6 {
+        return Err(IoError::read(
+            &file,
+            format!("cells are not square ({} × {})", gt[1], -gt[5]),
+        ));
+    }
+    if let Ok(srs) = ds.spatial_ref() {
+        let code = srs.auth_code().ok();
+        if code != Some(4326) {
+            return Err(IoError::read(
+                &file,
+                format!("expected a DEM in EPSG:4326 lon/lat, not EPSG:{code:?}"),
+            ));
+        }
+    }
+    let (cols, rows) = ds.raster_size();
+    let band = ds.rasterband(1).map_err(|e| IoError::read(&file, e))?;
+    let nodata = band.no_data_value();
+    let (_, z) = band
+        .read_as::<f64>((0, 0), (cols, rows), (cols, rows), None)
+        .map_err(|e| IoError::read(&file, e))?
+        .into_shape_and_vec();
+    let z = z
+        .into_iter()
+        .map(|v| {
+            if Some(v) == nodata || !v.is_finite() {
+                f64::NAN
+            } else {
+                v
+            }
+        })
+        .collect();
+    Ok(gridtwin_core::dem::Dem::new(
+        cols, rows, gt[0], gt[3], gt[1], z,
+    ))
+}

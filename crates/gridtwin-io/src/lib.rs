@@ -23,6 +23,32 @@ pub mod record;
 pub mod sink;
 
 pub use error::IoError;
+
+/// Reads a DEM: an ESRI ASCII grid (`.asc`), or with the `gdal` feature any raster
+/// GDAL reads (GeoTIFF, …) in WGS-84 lon/lat.
+pub fn read_dem(path: &std::path::Path) -> Result<gridtwin_core::dem::Dem, IoError> {
+    let file = path.display().to_string();
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if ext == "asc" {
+        let text = std::fs::read_to_string(path).map_err(|e| IoError::read(&file, e))?;
+        return gridtwin_core::dem::Dem::from_asc(&text, &file)
+            .map_err(|e| IoError::read(&file, e.to_string()));
+    }
+    #[cfg(feature = "gdal")]
+    {
+        gdal_io::read_dem(path)
+    }
+    #[cfg(not(feature = "gdal"))]
+    {
+        Err(IoError::read(
+            &file,
+            "not an ESRI ASCII grid (.asc); other raster formats need the `gdal` feature",
+        ))
+    }
+}
 pub use format::{read_records, write_table, Format};
 pub use load::Loader;
 pub use record::{FieldType, Record, Table, Value};

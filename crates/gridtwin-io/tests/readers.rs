@@ -404,3 +404,57 @@ fn gdal_reads_a_geopackage_and_reprojects_to_wgs84() {
     let p = loaded[0].location;
     assert!(haversine_m(121.4737, 31.2304, p.x(), p.y()) < 1.0, "{p:?}");
 }
+
+/// A real DEM shipped in a Debian package (r-cran-terra's `ex/elev.tif`, Luxembourg,
+/// 95 × 90 cells); `.ci/test` extracts it and sets GRIDTWIN_ELEV_TIF.
+#[cfg(feature = "gdal")]
+#[test]
+fn a_real_geotiff_dem_floods_with_volume_conserved_and_water_at_rest() {
+    let path = std::env::var("GRIDTWIN_ELEV_TIF").expect(
+        "GRIDTWIN_ELEV_TIF must name terra's elev.tif (.ci/test extracts it from r-cran-terra)",
+    );
+    let dem = gridtwin_io::read_dem(std::path::Path::new(&path)).unwrap();
+    assert_eq!((dem.cols(), dem.rows()), (95, 90));
+    let z = dem.elevations();
+    assert!(
+        z.iter().any(|v| v.is_nan()),
+        "Luxembourg's outline leaves no-data cells"
+    );
+    let area = gridtwin_core::flood_impact::lon_lat_cell_area_m2(&dem);
+    let n = dem.cols() * dem.rows();
+    for rain in [0.05, 1.0, 20.0] {
+        let f = gridtwin_core::flood::fill_spill_merge(&dem, &vec![rain; n], area);
+        assert!(
+            (f.stored_m3 + f.outflow_m3 - f.rain_m3).abs() <= 1e-9 * f.rain_m3,
+            "{f:?}"
+        );
+        // at rest: no wet cell stands above a neighbour's surface
+        let cols = dem.cols() as isize;
+        for i in 0..n {
+            if f.depth[i] < 1e-9 || z[i].is_nan() {
+                continue;
+            }
+            let s = z[i] + f.depth[i];
+            let (r, c) = (i as isize / cols, i as isize % cols);
+            for (dr, dc) in [
+                (-1, -1),
+                (-1, 0),
+                (-1, 1),
+                (0, -1),
+                (0, 1),
+                (1, -1),
+                (1, 0),
+                (1, 1),
+            ] {
+                let (r2, c2) = (r + dr, c + dc);
+                if r2 < 0 || c2 < 0 || r2 >= dem.rows() as isize || c2 >= cols {
+                    continue;
+                }
+                let k = (r2 * cols + c2) as usize;
+                if !z[k].is_nan() {
+                    assert!(z[k] + f.depth[k] >= s - 1e-9, "rain {rain}: {i} above {k}");
+                }
+            }
+        }
+    }
+}
