@@ -140,6 +140,18 @@ fn mean(v: &[f64]) -> f64 {
 
 /// Computes the indicators of one replication.
 pub fn compute<C: CaseTimes + Sync>(cases: &[C], crews: &[CrewRecord], s: KpiSettings) -> Kpis {
+    // The repeat search is the longest part on a large timeline: beside the rest.
+    let (repeat_n, mut out) = rayon::join(
+        || repeats(cases, s.repeat_radius_m, s.repeat_window_secs),
+        || indicators(cases, crews, s),
+    );
+    out.values
+        .insert("repeat_incidents".into(), repeat_n as f64);
+    out
+}
+
+/// Every indicator but the repeat count.
+fn indicators<C: CaseTimes>(cases: &[C], crews: &[CrewRecord], s: KpiSettings) -> Kpis {
     let mut k = BTreeMap::new();
     let taken: Vec<&C> = cases.iter().filter(|c| c.intake_at().is_some()).collect();
     let closed = taken.iter().filter(|c| c.closed_at().is_some()).count();
@@ -211,10 +223,6 @@ pub fn compute<C: CaseTimes + Sync>(cases: &[C], crews: &[CrewRecord], s: KpiSet
     k.insert(
         "signal_delay_total_min".into(),
         cases.iter().map(|c| c.signal_delay_s()).sum::<i64>() as f64 / 60.0,
-    );
-    k.insert(
-        "repeat_incidents".into(),
-        repeats(cases, s.repeat_radius_m, s.repeat_window_secs) as f64,
     );
 
     // Backlog: open cases (taken in, not yet closed) at each sample time, by a sweep
