@@ -17,7 +17,7 @@ use gridtwin_sim::kpi::Estimate;
 use gridtwin_sim::kpi::Kpis;
 use gridtwin_sim::scenario::Scenario;
 use gridtwin_sim::study::replicate_range;
-use gridtwin_sim::timeline::csv_bytes_parallel;
+use gridtwin_sim::timeline::write_csv;
 use gridtwin_sim::WorkingCalendar;
 
 use crate::progress::bar;
@@ -46,8 +46,10 @@ pub struct CompareArgs {
     out: Option<PathBuf>,
 }
 
-fn csv_bytes<T: serde::Serialize + Sync>(rows: &[T]) -> Result<Vec<u8>> {
-    Ok(csv_bytes_parallel(rows)?)
+fn csv_bytes<T: serde::Serialize>(rows: &[T]) -> Result<Vec<u8>> {
+    let mut v = Vec::new();
+    write_csv(rows, &mut v)?;
+    Ok(v)
 }
 
 fn fmt(x: f64) -> String {

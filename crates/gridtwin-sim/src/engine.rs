@@ -1141,11 +1141,18 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
     // priority at each signal on its path; conflicts within the window are decided
     // by (priority, earlier departure, lower case number), the loser waiting.
     let signals = sc.signals.as_ref();
+    // Crew `k`, at `from`, takes case `id` at `t` and sets off.
     let set_off = |cases: &mut Vec<SimCase>,
                    queue: &mut EventQueue<Ev>,
                    requests: &mut std::collections::HashMap<u32, Vec<(i64, u8, i64, u32)>>,
                    contention: &mut Vec<ContentionRecord>,
-                   (id, from, t, arrive): (u32, Place, i64, i64)| {
+                   crew_case: &mut [u32],
+                   (id, k, from, t): (u32, usize, Place, i64)| {
+        crew_case[k] = id;
+        let c = &mut cases[id as usize];
+        c.crew = k as u32;
+        c.assigned = t;
+        let arrive = t + travel(from, c, t);
         let mut own_delay = 0i64;
         let c = &cases[id as usize];
         if let (Some(g), Some(net)) = (signals, &world.network) {
@@ -1346,17 +1353,13 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                     Some(k) => {
                         free[q][slot(k)].remove(k as u32);
                         crew_busy[k] = true;
-                        crew_case[k] = id;
-                        c.crew = k as u32;
-                        c.assigned = t;
-                        let tt = travel(crew_at[k], c, t);
-                        let from = crew_at[k];
                         set_off(
                             &mut cases,
                             &mut queue,
                             &mut requests,
                             &mut contention,
-                            (id, from, t, t + tt),
+                            &mut crew_case,
+                            (id, k, crew_at[k], t),
                         );
                     }
                     None => {
@@ -1445,19 +1448,14 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 }
                 // The most urgent case waiting in its department's queue.
                 if let Some(key) = queues[d].pop_first() {
-                    let c = &mut cases[key.case as usize];
                     crew_busy[k] = true;
-                    crew_case[k] = key.case;
-                    c.crew = k as u32;
-                    c.assigned = t;
-                    let tt = travel(crew_at[k], c, t);
-                    let from = crew_at[k];
                     set_off(
                         &mut cases,
                         &mut queue,
                         &mut requests,
                         &mut contention,
-                        (key.case, from, t, t + tt),
+                        &mut crew_case,
+                        (key.case, k, crew_at[k], t),
                     );
                 } else {
                     free[d][slot(k)].insert(k as u32, crew_at[k].xy);

@@ -151,43 +151,10 @@ impl RoadNetwork {
         if let Some(&t) = self.cache.lock().expect("cache").get(&(closed.state, a, b)) {
             return t.is_finite().then_some(t);
         }
-        // A*: straight line at the network's top speed is an admissible, consistent
-        // estimate, so the first time `b` is popped its time is the shortest.
-        // (Local-frame distance, shrunk by 1 % so it stays below the great-circle edge
-        // lengths the times come from.)
-        let target = self.local[b as usize];
-        let inv = 0.99 / self.max_speed;
-        let h = |n: u32| {
-            let p = self.local[n as usize];
-            ((p.0 - target.0).powi(2) + (p.1 - target.1).powi(2)).sqrt() * inv
-        };
-        let mut dist = vec![f64::INFINITY; self.nodes.len()];
-        let mut heap = BinaryHeap::new();
-        dist[a as usize] = 0.0;
-        heap.push(Reverse((OrdF64(h(a)), a)));
-        let mut found = f64::INFINITY;
-        while let Some(Reverse((OrdF64(f), u))) = heap.pop() {
-            let d = dist[u as usize];
-            if u == b {
-                found = d;
-                break;
-            }
-            if f > d + h(u) + 1e-9 {
-                continue; // a stale entry
-            }
-            for &(v, w, road) in
-                &self.adj[self.start[u as usize] as usize..self.start[u as usize + 1] as usize]
-            {
-                if closed.is_closed(road) {
-                    continue;
-                }
-                let nd = d + w;
-                if nd < dist[v as usize] {
-                    dist[v as usize] = nd;
-                    heap.push(Reverse((OrdF64(nd + h(v)), v)));
-                }
-            }
-        }
+        let found = self
+            .path_with(a, b, closed)
+            .and_then(|p| p.last().map(|x| x.1))
+            .unwrap_or(f64::INFINITY);
         self.cache
             .lock()
             .expect("cache")
@@ -196,8 +163,17 @@ impl RoadNetwork {
     }
 
     /// The shortest path from `a` to `b` avoiding closed roads: each node with the
-    /// time (s) it is reached; the last time equals [`RoadNetwork::travel_secs_with`].
+    /// time (s) it is reached (uncached; [`RoadNetwork::travel_secs_with`] caches its
+    /// last time).
+    ///
+    /// A*: straight line at the network's top speed is an admissible, consistent
+    /// estimate, so the first time `b` is popped its time is the shortest.
+    /// (Local-frame distance, shrunk by 1 % so it stays below the great-circle edge
+    /// lengths the times come from.)
     pub fn path_with(&self, a: u32, b: u32, closed: Closed) -> Option<Vec<(u32, f64)>> {
+        if a == b {
+            return Some(vec![(a, 0.0)]);
+        }
         let target = self.local[b as usize];
         let inv = 0.99 / self.max_speed;
         let h = |n: u32| {

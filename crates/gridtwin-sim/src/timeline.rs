@@ -98,32 +98,6 @@ pub fn write_csv<T: Serialize, W: Write>(rows: &[T], w: W) -> Result<(), csv::Er
     Ok(())
 }
 
-/// CSV bytes of `rows` (header first), formatted in parallel blocks and joined in
-/// order: the same bytes as [`write_csv`] at any thread count.
-pub fn csv_bytes_parallel<T: Serialize + Sync>(rows: &[T]) -> Result<Vec<u8>, csv::Error> {
-    use rayon::prelude::*;
-    const BLOCK: usize = 1 << 16;
-    if rows.is_empty() {
-        let mut v = Vec::new();
-        write_csv(rows, &mut v)?;
-        return Ok(v);
-    }
-    let blocks: Vec<Vec<u8>> = rows
-        .par_chunks(BLOCK)
-        .enumerate()
-        .map(|(i, chunk)| {
-            let mut out = csv::WriterBuilder::new()
-                .has_headers(i == 0)
-                .from_writer(Vec::with_capacity(chunk.len() * 200));
-            for r in chunk {
-                out.serialize(r)?;
-            }
-            out.into_inner().map_err(|e| e.into_error().into())
-        })
-        .collect::<Result<_, csv::Error>>()?;
-    Ok(blocks.concat())
-}
-
 /// Reads records from a CSV file.
 pub fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, String> {
     let mut r = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -131,34 +105,4 @@ pub fn read_csv<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>, Str
         .enumerate()
         .map(|(i, x)| x.map_err(|e| format!("{}: record {}: {e}", path.display(), i + 1)))
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parallel_csv_equals_serial_csv() {
-        let rows: Vec<CaseRecord> = (0..150_000)
-            .map(|i| CaseRecord {
-                case_id: format!("C{i:07}"),
-                category: if i % 3 == 0 {
-                    "a,b".into()
-                } else {
-                    "0502".into()
-                },
-                occurred_at: i,
-                intake_at: (i % 2 == 0).then_some(i + 5),
-                lon: 24.9 + i as f64 * 1e-7,
-                ..Default::default()
-            })
-            .collect();
-        let mut serial = Vec::new();
-        write_csv(&rows, &mut serial).unwrap();
-        assert_eq!(csv_bytes_parallel(&rows).unwrap(), serial);
-        let none: Vec<CaseRecord> = Vec::new();
-        let mut serial = Vec::new();
-        write_csv(&none, &mut serial).unwrap();
-        assert_eq!(csv_bytes_parallel(&none).unwrap(), serial);
-    }
 }

@@ -150,11 +150,27 @@ fn erlang_c_formula_by_hand() {
 }
 
 fn demo() -> (World, Scenario) {
-    let loaded = Scenario::load(&repo().join("scenes/baseline.toml")).unwrap();
-    let sc = loaded.scenario;
+    let sc = Scenario::load(&repo().join("scenes/baseline.toml"))
+        .unwrap()
+        .scenario;
+    (world_of(sc.clone()).unwrap(), sc)
+}
+
+/// The world of a scenario, with its city and calendar.
+fn world_of(sc: Scenario) -> Result<World, gridtwin_sim::engine::WorldError> {
     let (city, table, _) = gridtwin_io::city_dir::load_city(&sc.city).unwrap();
     let cal = WorkingCalendar::load(&sc.calendar).unwrap();
-    (World::new(sc.clone(), &city, &table, cal).unwrap(), sc)
+    World::new(sc, &city, &table, cal)
+}
+
+/// The world of `scenes/NAME`.
+fn scene(name: &str) -> World {
+    world_of(
+        Scenario::load(&repo().join("scenes").join(name))
+            .unwrap()
+            .scenario,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -334,16 +350,7 @@ fn straight_line_travel_and_shift_starts_by_hand() {
 
 #[test]
 fn a_rainstorm_closes_roads_mid_run_and_crews_take_the_graph_s_detours() {
-    let load = |name: &str| {
-        let sc = Scenario::load(&repo().join("scenes").join(name))
-            .unwrap()
-            .scenario;
-        let (city, table, _) = gridtwin_io::city_dir::load_city(&sc.city).unwrap();
-        let cal = WorkingCalendar::load(&sc.calendar).unwrap();
-        (World::new(sc.clone(), &city, &table, cal).unwrap(), city)
-    };
-    let (storm, _) = load("rainstorm.toml");
-    let (base, _) = load("baseline.toml");
+    let (storm, base) = (scene("rainstorm.toml"), scene("baseline.toml"));
     assert!(storm.closure_states() > 1, "the storm closes roads");
     assert_eq!(base.closure_states(), 1);
     let rep = run(&storm, 7, 0);
@@ -400,15 +407,7 @@ fn a_rainstorm_closes_roads_mid_run_and_crews_take_the_graph_s_detours() {
         until_hours: None,
         roads: vec!["way/nope".into()],
     });
-    let (city, table, _) = gridtwin_io::city_dir::load_city(&sc.city).unwrap();
-    let e = World::new(
-        sc.clone(),
-        &city,
-        &table,
-        WorkingCalendar::load(&sc.calendar).unwrap(),
-    )
-    .err()
-    .unwrap();
+    let e = world_of(sc).err().unwrap();
     assert!(
         e.to_string().contains("closures[0]: road `way/nope`"),
         "{e}"
@@ -417,17 +416,7 @@ fn a_rainstorm_closes_roads_mid_run_and_crews_take_the_graph_s_detours() {
 
 #[test]
 fn a_fire_closes_roads_while_it_burns_and_raises_an_emergency_case() {
-    let sc = Scenario::load(&repo().join("scenes/fire_day.toml"))
-        .unwrap()
-        .scenario;
-    let (city, table, _) = gridtwin_io::city_dir::load_city(&sc.city).unwrap();
-    let world = World::new(
-        sc.clone(),
-        &city,
-        &table,
-        WorkingCalendar::load(&sc.calendar).unwrap(),
-    )
-    .unwrap();
+    let world = scene("fire_day.toml");
     let t0 = world.start() + 34 * 3600;
     let step = 5 * 60;
     assert_eq!(world.roads_closed_at(t0 - 1), 0);
@@ -446,13 +435,7 @@ fn a_fire_closes_roads_while_it_burns_and_raises_an_emergency_case() {
     assert!(f.crew.starts_with("fire_rescue-"), "{f:?}");
     assert!(f.arrived_at.is_some());
     // the same fire in every replication and run
-    let again = World::new(
-        sc.clone(),
-        &city,
-        &table,
-        WorkingCalendar::load(&sc.calendar).unwrap(),
-    )
-    .unwrap();
+    let again = scene("fire_day.toml");
     for k in 0..40 {
         let t = t0 + k * step;
         assert_eq!(world.roads_closed_at(t), again.roads_closed_at(t));
@@ -539,17 +522,7 @@ fn emergencies_preempt_routine_work_when_no_crew_is_free() {
 
 #[test]
 fn signal_priority_contention_is_decided_by_the_rule_logged_and_counted() {
-    let sc = Scenario::load(&repo().join("scenes/signal_contention.toml"))
-        .unwrap()
-        .scenario;
-    let (city, table, _) = gridtwin_io::city_dir::load_city(&sc.city).unwrap();
-    let world = World::new(
-        sc.clone(),
-        &city,
-        &table,
-        WorkingCalendar::load(&sc.calendar).unwrap(),
-    )
-    .unwrap();
+    let world = scene("signal_contention.toml");
     let a = run(&world, 2, 0);
     let b = run(&world, 2, 0);
     assert_eq!(a.contention, b.contention, "the log is deterministic");
