@@ -12,6 +12,7 @@ mod progress;
 mod report;
 mod simulate;
 mod synth;
+mod view;
 mod vitals;
 
 use std::path::PathBuf;
@@ -63,6 +64,8 @@ enum Command {
     /// Digital elevation models: a synthetic DEM for a city without one.
     #[command(subcommand)]
     Dem(flood::DemCommand),
+    /// Open the 3D viewer on a scene (scenes/demo.toml), or render a still with --screenshot.
+    View(view::ViewArgs),
 }
 
 fn main() -> ExitCode {
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
         Command::Flood(a) => flood::run_flood(a),
         Command::Dem(c) => flood::run_dem(c),
         Command::Fire(a) => fire::run(a),
+        Command::View(a) => view::run(a),
     };
     match result {
         Ok(code) => code,

@@ -31,6 +31,9 @@ pub struct SynthArgs {
     /// Components (Shanghai reports about 12 million).
     #[arg(long, default_value_t = 12_000_000)]
     components: usize,
+    /// Buildings (rectangles with heights; for the viewer's performance scene).
+    #[arg(long, default_value_t = 0)]
+    buildings: usize,
     /// Incidents over one year from 2025-01-01.
     #[arg(long, default_value_t = 1_000_000)]
     incidents: usize,
@@ -136,9 +139,11 @@ pub fn run(data: &Path, a: SynthArgs) -> Result<ExitCode> {
         &std::fs::read(&tables.categories_path)?,
     )?;
     let empty = City::new("", tables.rule);
+    let mut with_buildings = City::new("", tables.rule);
+    with_buildings.buildings = mega.buildings(a.buildings, a.seed).collect();
     write_table(
         &a.out.join("buildings.geojson"),
-        &gridtwin_io::city_dir::building_table(&empty),
+        &gridtwin_io::city_dir::building_table(&with_buildings),
     )?;
     write_table(
         &a.out.join("roads.geojson"),

@@ -21,6 +21,7 @@ use rstar::{primitives::GeomWithData, RTree};
 use spade::{DelaunayTriangulation, HasPosition, Point2, Triangulation};
 
 use crate::area::Area;
+use crate::building::{Building, HeightSource};
 use crate::category::{CategoryKey, CategoryKind, CategoryTable};
 use crate::code::{AreaCode, CodeError, CodeRule, Level};
 use crate::component::{Component, ComponentStatus};
@@ -443,6 +444,51 @@ impl MegaCity {
         }))
     }
 
+    /// `n` buildings, uniform over the box: axis-aligned rectangles 10–40 m a side,
+    /// heights skewed to low-rise (3–8 storeys mostly, a few towers up to ~150 m).
+    /// For the viewer's performance scene; they do not avoid each other.
+    pub fn buildings(&self, n: usize, seed: u64) -> impl Iterator<Item = Building> + '_ {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6275_696c);
+        let m_per_deg_lat = 111_320.0;
+        (0..n).map(move |i| {
+            let (lon, lat) = self.random_point(&mut rng);
+            let m_per_deg_lon = m_per_deg_lat * lat.to_radians().cos();
+            let w = 10.0 + rng.random::<f64>() * 30.0;
+            let d = 10.0 + rng.random::<f64>() * 30.0;
+            let (dx, dy) = (w / 2.0 / m_per_deg_lon, d / 2.0 / m_per_deg_lat);
+            // storeys: 3 + an exponential tail, 3 m each, capped at 50 storeys
+            let storeys = (3.0 - 6.0 * (1.0 - rng.random::<f64>()).ln()).min(50.0);
+            let ring = vec![
+                Coord {
+                    x: lon - dx,
+                    y: lat - dy,
+                },
+                Coord {
+                    x: lon + dx,
+                    y: lat - dy,
+                },
+                Coord {
+                    x: lon + dx,
+                    y: lat + dy,
+                },
+                Coord {
+                    x: lon - dx,
+                    y: lat + dy,
+                },
+                Coord {
+                    x: lon - dx,
+                    y: lat - dy,
+                },
+            ];
+            Building {
+                id: format!("synth-b{i}"),
+                footprint: MultiPolygon(vec![Polygon::new(LineString(ring), vec![])]),
+                height_m: (storeys * 3.0).round(),
+                height_source: HeightSource::Levels,
+            }
+        })
+    }
+
     /// `n` incidents over one year from `start` (Unix seconds), uniform over the box,
     /// event categories and sources drawn at random.
     pub fn incidents<'a>(
@@ -551,5 +597,33 @@ mod tests {
         assert_eq!(codes.len(), comps.len(), "component codes are unique");
         let again: Vec<Component> = city.components(&table, 2000, 9).unwrap().collect();
         assert_eq!(again, comps);
+    }
+
+    #[test]
+    fn buildings_lie_in_the_box_with_sane_sizes() {
+        use geo::{BoundingRect, Contains};
+        let rule = CodeRule::national();
+        let p = SynthParams {
+            with_parent_boundaries: false,
+            ..SynthParams::shanghai(3, 50, districts(&rule))
+        };
+        let city = MegaCity::generate(&rule, &p).unwrap();
+        let b: Vec<Building> = city.buildings(500, 4).collect();
+        assert_eq!(b.len(), 500);
+        for x in &b {
+            let r = x.footprint.bounding_rect().unwrap();
+            assert!(p.extent.contains(&r.center()));
+            // 10..40 m a side, in degrees at this latitude
+            let lat = r.center().y.to_radians().cos();
+            let w = r.width() * 111_320.0 * lat;
+            let h = r.height() * 111_320.0;
+            assert!(
+                (9.99..=40.01).contains(&w) && (9.99..=40.01).contains(&h),
+                "{w} {h}"
+            );
+            assert!((9.0..=150.0).contains(&x.height_m));
+        }
+        assert_eq!(city.buildings(500, 4).collect::<Vec<_>>(), b);
+        assert!(b.iter().any(|x| x.height_m > 30.0));
     }
 }

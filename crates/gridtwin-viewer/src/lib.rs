@@ -1,7 +1,16 @@
-//! gridtwin-viewer: the city in 3D with Bevy — extruded buildings coloured by height,
-//! unit-grid and community boundaries, component markers coloured by category — and
-//! headless screenshots. Scene geometry ([`scene`]) is plain data, built and tested
-//! without a GPU; [`render`] draws it.
+//! gridtwin-viewer: the city in 3D with Bevy for presenters — extruded buildings
+//! coloured by height, roads, unit-grid and community boundaries, component markers
+//! coloured by category (instanced), a simulated day played back as incident markers
+//! by case state and H3 heat columns — in a window ([`app`]) or as headless stills
+//! ([`render::render_png`]).
+//!
+//! Layers: the model ([`scene`] geometry, [`playback`], [`pick`], [`camera`]) is plain
+//! data, built and tested without a GPU; [`render`] draws it as a Bevy plugin and
+//! [`app`] adds the window's controls and panels.
 
+pub mod app;
+pub mod camera;
+pub mod pick;
+pub mod playback;
 pub mod render;
 pub mod scene;

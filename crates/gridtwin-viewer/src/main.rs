@@ -1,39 +1,52 @@
-//! `gridtwin-viewer`: render the city of a scene file.
+//! `gridtwin-viewer`: the presenter's 3D view of a scene (also run as `gridtwin view`).
 //!
-//! `gridtwin-viewer --scene scenes/demo.toml --screenshot out/demo.png [--size 1280x720] [--hide buildings]`
+//! `gridtwin-viewer --scene scenes/demo.toml` opens the window;
+//! `gridtwin-viewer --scene scenes/demo.toml --screenshot out/demo.png [--at 09:30]
+//! [--bookmark NAME] [--size 1280x720] [--hide buildings]` renders a still and exits.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use gridtwin_viewer::render::{render_png, Layers};
-use gridtwin_viewer::scene::{build, SceneFile};
+use gridtwin_viewer::camera::Orbit;
+use gridtwin_viewer::render::{render_png, Layer, Layers, Still, ViewerData, ViewerModel};
+use gridtwin_viewer::scene::{parse_at, SceneFile};
 
 #[derive(Parser)]
 #[command(
     name = "gridtwin-viewer",
     version,
-    about = "3D view of a gridtwin city"
+    about = "3D view of a gridtwin city and a simulated day"
 )]
 struct Args {
-    /// Scene file (TOML): the city directory and styles.
+    /// Scene file (TOML): city, styles, playback, bookmarks.
     #[arg(long, default_value = "scenes/demo.toml")]
     scene: PathBuf,
     /// Render to this PNG and exit (headless: no window or display needed).
     #[arg(long)]
     screenshot: Option<PathBuf>,
-    /// Image size, WIDTHxHEIGHT.
+    /// Image (or window) size, WIDTHxHEIGHT.
     #[arg(long, default_value = "1280x720")]
     size: String,
-    /// Layers to leave out: buildings, grids, components. Repeatable.
+    /// Playback time: HH:MM (hours may pass 24) or hours since the start.
+    #[arg(long)]
+    at: Option<String>,
+    /// Start at this bookmark of the scene (and at its time, unless --at is given).
+    #[arg(long)]
+    bookmark: Option<String>,
+    /// Layers to leave out: buildings, grids, roads, components, incidents, heat. Repeatable.
     #[arg(long)]
     hide: Vec<String>,
+    /// Measure: render this many headless frames and print frame times (no PNG).
+    #[arg(long)]
+    bench_frames: Option<usize>,
 }
 
 fn run() -> Result<()> {
     let a = Args::parse();
-    let scene_file = SceneFile::load(&a.scene).map_err(anyhow::Error::msg)?;
+    let file = SceneFile::load(&a.scene).map_err(anyhow::Error::msg)?;
     let (w, h) = a
         .size
         .split_once('x')
@@ -47,25 +60,83 @@ fn run() -> Result<()> {
     }
     let mut layers = Layers::default();
     for l in &a.hide {
-        match l.as_str() {
-            "buildings" => layers.buildings = false,
-            "grids" => layers.grids = false,
-            "components" => layers.components = false,
-            o => bail!("--hide `{o}`: expected buildings, grids or components"),
-        }
+        let Some(layer) = Layer::parse(l) else {
+            bail!("--hide `{l}`: expected buildings, grids, roads, components, incidents or heat");
+        };
+        layers.set(layer, false);
     }
-    let (city, _, _) =
-        gridtwin_io::city_dir::load_city(&scene_file.city).map_err(anyhow::Error::msg)?;
-    let scene = build(&city, &scene_file.style);
-    let Some(out) = a.screenshot else {
-        bail!("the interactive window is not built yet (issue 7); render a still with --screenshot FILE.png");
+    let bookmark = match &a.bookmark {
+        Some(name) => Some(
+            file.bookmarks
+                .iter()
+                .find(|b| &b.name == name)
+                .with_context(|| {
+                    let names: Vec<&str> = file.bookmarks.iter().map(|b| b.name.as_str()).collect();
+                    format!("--bookmark `{name}`: the scene has {}", names.join(", "))
+                })?
+                .clone(),
+        ),
+        None => None,
     };
-    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+    let at_text =
+        a.at.clone()
+            .or_else(|| bookmark.as_ref().and_then(|b| b.at.clone()));
+    let offset = at_text
+        .as_deref()
+        .map(parse_at)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let started = std::time::Instant::now();
+    let model = ViewerModel::load(&file)?;
+    eprintln!(
+        "scene loaded in {:.1} s: {} buildings, {} components, {} cases",
+        started.elapsed().as_secs_f64(),
+        model.city.buildings.len(),
+        model.city.components.len(),
+        model.playback.as_ref().map_or(0, |p| p.cases.len())
+    );
+    if offset.is_some() && model.playback.is_none() {
+        bail!("--at needs a scene with a [playback] section");
     }
-    render_png(&scene, &scene_file.style, layers, size, &out)?;
-    println!("wrote {}", out.display());
-    Ok(())
+    let at = model
+        .playback
+        .as_ref()
+        .map(|pb| pb.start + offset.unwrap_or(pb.duration() / 2).min(pb.duration()));
+    let pose = match &bookmark {
+        Some(b) => Orbit::from_bookmark(b, &model.scene),
+        None => Orbit::overview(&model.scene),
+    };
+    let data = ViewerData(Arc::new(model));
+    let still = Still {
+        layers,
+        at,
+        pose,
+        size,
+    };
+    if let Some(n) = a.bench_frames {
+        let times = gridtwin_viewer::render::frame_times(data, &still, n)?;
+        let ms: Vec<f64> = times.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+        let mut sorted = ms.clone();
+        sorted.sort_by(f64::total_cmp);
+        println!(
+            "frames {}  mean {:.1} ms  median {:.1} ms  min {:.1} ms  max {:.1} ms",
+            ms.len(),
+            ms.iter().sum::<f64>() / ms.len().max(1) as f64,
+            sorted.get(sorted.len() / 2).copied().unwrap_or(0.0),
+            sorted.first().copied().unwrap_or(0.0),
+            sorted.last().copied().unwrap_or(0.0)
+        );
+        return Ok(());
+    }
+    if let Some(out) = a.screenshot {
+        if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        render_png(data, &still, &out)?;
+        println!("wrote {}", out.display());
+        return Ok(());
+    }
+    gridtwin_viewer::app::run(data, file, still)
 }
 
 fn main() -> ExitCode {

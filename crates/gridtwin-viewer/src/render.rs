@@ -1,9 +1,12 @@
-//! Headless rendering of a [`CityScene`] to a PNG with Bevy: no window, no winit; a
-//! camera renders into an image, frames are driven by hand, and the image is saved
-//! once it exists. Works on a machine with no GPU through Mesa's software Vulkan
-//! (lavapipe).
+//! Drawing the city with Bevy. [`CityPlugin`] spawns the layers of a [`ViewerData`]
+//! and keeps the time-dependent ones (incident markers, heat columns) in step with
+//! the [`Clock`]; the interactive window ([`crate::app`]) and the headless still
+//! ([`render_png`]) both use it. Headless: no window, no winit; a camera renders into
+//! an image, frames are driven by hand, and the image is saved once it exists. Works
+//! on a machine with no GPU through Mesa's software Vulkan (lavapipe).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{bail, Result};
 use bevy::app::PluginsState;
@@ -21,39 +24,316 @@ use bevy::render::renderer::RenderDevice;
 use bevy::render::view::screenshot::{save_to_disk, Screenshot};
 use bevy::render::RenderPlugin;
 use bevy::window::{ExitCondition, WindowPlugin};
+use gridtwin_core::{CategoryTable, City};
 
-use crate::scene::{CityScene, MeshData, Style};
+use crate::camera::Orbit;
+use crate::pick::Picker;
+use crate::playback::Playback;
+use crate::scene::{build, CityScene, MeshData, SceneFile, Style};
 
-/// Which layers to draw.
-#[derive(Debug, Clone, Copy)]
-pub struct Layers {
-    pub buildings: bool,
-    pub grids: bool,
-    pub components: bool,
+/// The map layers a presenter can switch on and off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Component)]
+pub enum Layer {
+    Buildings,
+    Grids,
+    Roads,
+    Components,
+    Incidents,
+    Heat,
 }
 
-impl Default for Layers {
-    fn default() -> Self {
-        Layers {
-            buildings: true,
-            grids: true,
-            components: true,
+impl Layer {
+    pub const ALL: [Layer; 6] = [
+        Layer::Buildings,
+        Layer::Grids,
+        Layer::Roads,
+        Layer::Components,
+        Layer::Incidents,
+        Layer::Heat,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::Buildings => "buildings",
+            Layer::Grids => "grids",
+            Layer::Roads => "roads",
+            Layer::Components => "components",
+            Layer::Incidents => "incidents",
+            Layer::Heat => "heat",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Layer> {
+        Layer::ALL.into_iter().find(|l| l.name() == s)
     }
 }
 
-fn mesh(data: &MeshData, lines: bool) -> Mesh {
+/// Which layers are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Resource)]
+pub struct Layers([bool; 6]);
+
+impl Default for Layers {
+    fn default() -> Self {
+        Layers([true; 6])
+    }
+}
+
+impl Layers {
+    pub fn shown(&self, l: Layer) -> bool {
+        self.0[l as usize]
+    }
+    pub fn set(&mut self, l: Layer, on: bool) {
+        self.0[l as usize] = on;
+    }
+    pub fn toggle(&mut self, l: Layer) {
+        self.0[l as usize] = !self.0[l as usize];
+    }
+}
+
+/// Everything the viewer shows, loaded once.
+pub struct ViewerModel {
+    pub city: City,
+    pub table: CategoryTable,
+    pub scene: CityScene,
+    pub style: Style,
+    pub playback: Option<Playback>,
+    pub picker: Picker,
+}
+
+impl ViewerModel {
+    /// Loads the scene file's city, builds its geometry and plays its simulation.
+    pub fn load(file: &SceneFile) -> Result<ViewerModel> {
+        let (city, table, _) =
+            gridtwin_io::city_dir::load_city(&file.city).map_err(anyhow::Error::msg)?;
+        let scene = build(&city, &file.style);
+        let playback = match &file.playback {
+            Some(spec) => Some(Playback::load(spec, &scene).map_err(anyhow::Error::msg)?),
+            None => None,
+        };
+        let picker = Picker::new(&city, &scene);
+        Ok(ViewerModel {
+            city,
+            table,
+            scene,
+            style: file.style.clone(),
+            playback,
+            picker,
+        })
+    }
+}
+
+/// The model as an ECS resource (shared, read-only).
+#[derive(Resource, Clone)]
+pub struct ViewerData(pub Arc<ViewerModel>);
+
+/// Playback time (absolute Unix seconds), whether it runs, and how many simulated
+/// seconds pass per real second.
+#[derive(Debug, Clone, Copy, Resource)]
+pub struct Clock {
+    pub t: i64,
+    pub playing: bool,
+    pub speed: f32,
+    /// Sub-second remainder of the simulated time, so slow speeds still advance.
+    pub carry: f32,
+}
+
+/// The mesh handles the time-dependent layers are redrawn into.
+#[derive(Resource)]
+struct DynamicMeshes {
+    incidents: Handle<Mesh>,
+    heat: Handle<Mesh>,
+    /// The minute last drawn (redraws only when it changes).
+    drawn_minute: Option<i64>,
+}
+
+/// Spawns the city's layers and keeps incidents and heat in step with the clock.
+pub struct CityPlugin;
+
+impl Plugin for CityPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<Layers>()
+            .add_systems(Startup, spawn_city)
+            .add_systems(Update, (redraw_playback, apply_layers));
+    }
+}
+
+pub(crate) fn mesh(data: &MeshData, lines: bool) -> Mesh {
     let topology = if lines {
         PrimitiveTopology::LineList
     } else {
         PrimitiveTopology::TriangleList
     };
     let mut m = Mesh::new(topology, RenderAssetUsages::default());
+    if data.is_empty() {
+        // An empty layer (no incidents at this hour) is one degenerate triangle: zero
+        // area, nothing drawn, and no zero-sized GPU buffers.
+        let mut d = MeshData::default();
+        d.positions = vec![[0.0, -10.0, 0.0]; 3];
+        d.normals = vec![[0.0, 1.0, 0.0]; 3];
+        d.colors = vec![[0.0; 4]; 3];
+        d.indices = if lines { vec![0, 1] } else { vec![0, 1, 2] };
+        return mesh(&d, lines);
+    }
     m.insert_attribute(Mesh::ATTRIBUTE_POSITION, data.positions.clone());
     m.insert_attribute(Mesh::ATTRIBUTE_NORMAL, data.normals.clone());
     m.insert_attribute(Mesh::ATTRIBUTE_COLOR, data.colors.clone());
     m.insert_indices(Indices::U32(data.indices.clone()));
     m
+}
+
+fn spawn_city(
+    mut commands: Commands,
+    data: Res<ViewerData>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<StandardMaterial>>,
+) {
+    let model = &data.0;
+    let scene = &model.scene;
+    let r = scene.half_extent.0.max(scene.half_extent.1).max(50.0);
+    commands.spawn((
+        DirectionalLight {
+            illuminance: 9_000.0,
+            shadow_maps_enabled: false,
+            ..default()
+        },
+        Transform::from_xyz(r, r * 2.0, r * 0.5).looking_at(Vec3::ZERO, Vec3::Y),
+    ));
+    commands.insert_resource(bevy::light::GlobalAmbientLight {
+        brightness: 600.0,
+        ..default()
+    });
+    let vertex_coloured = |unlit: bool, blend: bool| StandardMaterial {
+        base_color: Color::WHITE,
+        unlit,
+        perceptual_roughness: 0.9,
+        alpha_mode: if blend {
+            AlphaMode::Blend
+        } else {
+            AlphaMode::Opaque
+        },
+        ..default()
+    };
+    let opaque = materials.add(vertex_coloured(false, false));
+    let unlit = materials.add(vertex_coloured(true, false));
+    let parts: [(&MeshData, bool, Option<Layer>); 5] = [
+        (&scene.ground, false, None),
+        (&scene.buildings, false, Some(Layer::Buildings)),
+        (&scene.grid_lines, true, Some(Layer::Grids)),
+        (&scene.community_lines, true, Some(Layer::Grids)),
+        (&scene.roads, true, Some(Layer::Roads)),
+    ];
+    for (d, lines, layer) in parts {
+        if d.is_empty() {
+            continue;
+        }
+        let mat = if lines { unlit.clone() } else { opaque.clone() };
+        let mut e = commands.spawn((
+            Mesh3d(meshes.add(mesh(d, lines))),
+            MeshMaterial3d(mat),
+            Transform::IDENTITY,
+        ));
+        if let Some(l) = layer {
+            e.insert(l);
+        }
+    }
+
+    // Components: one shared box mesh and one material per class, so Bevy draws each
+    // class as instances of one mesh (automatic batching) rather than a mesh each.
+    let marker = meshes.add(Cuboid::new(1.0, 1.0, 1.0));
+    let class_materials: Vec<Handle<StandardMaterial>> = scene
+        .component_classes
+        .iter()
+        .map(|(_, c)| {
+            materials.add(StandardMaterial {
+                base_color: Color::srgb(c[0], c[1], c[2]),
+                perceptual_roughness: 0.9,
+                ..default()
+            })
+        })
+        .collect();
+    let size = model.style.marker_size_m;
+    let bundles: Vec<_> = scene
+        .components
+        .iter()
+        .map(|m| {
+            (
+                Mesh3d(marker.clone()),
+                MeshMaterial3d(class_materials[m.class as usize].clone()),
+                Transform::from_translation(Vec3::from_array(m.position))
+                    .with_scale(Vec3::splat(size)),
+                Layer::Components,
+            )
+        })
+        .collect();
+    commands.spawn_batch(bundles);
+
+    let incidents = meshes.add(mesh(&MeshData::default(), false));
+    let heat = meshes.add(mesh(&MeshData::default(), false));
+    commands.spawn((
+        Mesh3d(incidents.clone()),
+        MeshMaterial3d(opaque),
+        Transform::IDENTITY,
+        Layer::Incidents,
+    ));
+    commands.spawn((
+        Mesh3d(heat.clone()),
+        MeshMaterial3d(materials.add(vertex_coloured(false, true))),
+        Transform::IDENTITY,
+        Layer::Heat,
+    ));
+    commands.insert_resource(DynamicMeshes {
+        incidents,
+        heat,
+        drawn_minute: None,
+    });
+}
+
+fn redraw_playback(
+    data: Res<ViewerData>,
+    clock: Option<Res<Clock>>,
+    dynamic: Option<ResMut<DynamicMeshes>>,
+    mut meshes: ResMut<Assets<Mesh>>,
+) {
+    let (Some(pb), Some(clock), Some(mut dynamic)) = (&data.0.playback, clock, dynamic) else {
+        return;
+    };
+    let minute = clock.t.div_euclid(60);
+    if dynamic.drawn_minute == Some(minute) {
+        return;
+    }
+    dynamic.drawn_minute = Some(minute);
+    let t = minute * 60;
+    let model = &data.0;
+    let _ = meshes.insert(
+        &dynamic.incidents,
+        mesh(&pb.incident_mesh(t, &model.style), false),
+    );
+    let _ = meshes.insert(
+        &dynamic.heat,
+        mesh(&pb.heat_mesh(t, &model.style, &model.scene), false),
+    );
+}
+
+fn apply_layers(layers: Res<Layers>, mut q: Query<(&Layer, &mut Visibility)>) {
+    if !layers.is_changed() {
+        return;
+    }
+    for (l, mut v) in &mut q {
+        let want = if layers.shown(*l) {
+            Visibility::Inherited
+        } else {
+            Visibility::Hidden
+        };
+        if *v != want {
+            *v = want;
+        }
+    }
+}
+
+/// The camera transform of an orbit pose.
+pub fn orbit_transform(o: &Orbit) -> Transform {
+    Transform::from_translation(Vec3::from_array(o.eye()))
+        .looking_at(Vec3::from_array(o.focus), Vec3::Y)
 }
 
 fn update_and_wait(app: &mut App) {
@@ -68,16 +348,17 @@ fn update_and_wait(app: &mut App) {
         });
 }
 
-/// Renders the scene to `out` (PNG) at `size`, looking from the south-east at
-/// `elevation_deg` above the horizon.
-pub fn render_png(
-    scene: &CityScene,
-    style: &Style,
-    layers: Layers,
-    size: (u32, u32),
-    out: &Path,
-) -> Result<()> {
-    let _ = std::fs::remove_file(out);
+/// What a still shows: layers, the playback time (absolute seconds) and the pose.
+pub struct Still {
+    pub layers: Layers,
+    pub at: Option<i64>,
+    pub pose: Orbit,
+    pub size: (u32, u32),
+}
+
+/// A windowless app showing the still, rendering into an image it returns.
+fn headless_app(data: ViewerData, still: &Still) -> (App, Handle<Image>) {
+    let bg = data.0.style.background;
     let mut app = App::new();
     app.add_plugins(
         DefaultPlugins
@@ -89,8 +370,20 @@ pub fn render_png(
             .set(RenderPlugin {
                 synchronous_pipeline_compilation: true,
                 ..default()
-            }),
+            })
+            .disable::<bevy::winit::WinitPlugin>(),
     );
+    app.insert_resource(data.clone())
+        .insert_resource(still.layers)
+        .add_plugins(CityPlugin);
+    if let Some(t) = still.at {
+        app.insert_resource(Clock {
+            t,
+            playing: false,
+            speed: 0.0,
+            carry: 0.0,
+        });
+    }
     while app.plugins_state() == PluginsState::Adding {
         bevy::tasks::tick_global_task_pools_on_main_thread();
     }
@@ -99,8 +392,8 @@ pub fn render_png(
 
     let mut image = Image::new_uninit(
         Extent3d {
-            width: size.0,
-            height: size.1,
+            width: still.size.0,
+            height: still.size.1,
             depth_or_array_layers: 1,
         },
         TextureDimension::D2,
@@ -112,10 +405,6 @@ pub fn render_png(
         | TextureUsages::TEXTURE_BINDING
         | TextureUsages::COPY_DST;
     let target: Handle<Image> = app.world_mut().resource_mut::<Assets<Image>>().add(image);
-
-    let r = scene.half_extent.0.max(scene.half_extent.1).max(50.0);
-    let eye = Vec3::new(r * 0.9, r * 1.3, r * 1.5);
-    let bg = style.background;
     app.world_mut().spawn((
         Camera3d::default(),
         Camera {
@@ -123,54 +412,15 @@ pub fn render_png(
             ..default()
         },
         RenderTarget::Image(target.clone().into()),
-        Transform::from_translation(eye).looking_at(Vec3::ZERO, Vec3::Y),
+        orbit_transform(&still.pose),
     ));
-    app.world_mut().spawn((
-        DirectionalLight {
-            illuminance: 9_000.0,
-            shadow_maps_enabled: false,
-            ..default()
-        },
-        Transform::from_xyz(r, r * 2.0, r * 0.5).looking_at(Vec3::ZERO, Vec3::Y),
-    ));
-    app.world_mut()
-        .insert_resource(bevy::light::GlobalAmbientLight {
-            brightness: 600.0,
-            ..default()
-        });
+    (app, target)
+}
 
-    let mut parts: Vec<(&MeshData, bool, bool)> = vec![(&scene.ground, false, false)];
-    if layers.buildings {
-        parts.push((&scene.buildings, false, false));
-    }
-    if layers.grids {
-        parts.push((&scene.grid_lines, true, true));
-        parts.push((&scene.community_lines, true, true));
-    }
-    if layers.components {
-        parts.push((&scene.components, false, false));
-    }
-    for (data, lines, unlit) in parts {
-        if data.is_empty() {
-            continue;
-        }
-        let m = app
-            .world_mut()
-            .resource_mut::<Assets<Mesh>>()
-            .add(mesh(data, lines));
-        let mat = app
-            .world_mut()
-            .resource_mut::<Assets<StandardMaterial>>()
-            .add(StandardMaterial {
-                base_color: Color::WHITE,
-                unlit,
-                perceptual_roughness: 0.9,
-                ..default()
-            });
-        app.world_mut()
-            .spawn((Mesh3d(m), MeshMaterial3d(mat), Transform::IDENTITY));
-    }
-
+/// Renders one still of the model to `out` (PNG), with no window.
+pub fn render_png(data: ViewerData, still: &Still, out: &Path) -> Result<()> {
+    let _ = std::fs::remove_file(out);
+    let (mut app, target) = headless_app(data, still);
     for _ in 0..8 {
         update_and_wait(&mut app);
     }
@@ -186,4 +436,20 @@ pub fn render_png(
         update_and_wait(&mut app);
     }
     bail!("the screenshot was not written after 600 frames")
+}
+
+/// Wall time of each of `n` headless frames of the still, after the first frames
+/// (shader compilation, uploads) are done. A regression figure for the scene's size.
+pub fn frame_times(data: ViewerData, still: &Still, n: usize) -> Result<Vec<std::time::Duration>> {
+    let (mut app, _target) = headless_app(data, still);
+    for _ in 0..5 {
+        update_and_wait(&mut app);
+    }
+    Ok((0..n)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            update_and_wait(&mut app);
+            t.elapsed()
+        })
+        .collect())
 }

@@ -27,6 +27,179 @@ pub struct Style {
     /// Marker colour by component major class (`"01"` …).
     #[serde(default)]
     pub components: BTreeMap<String, [f32; 3]>,
+    #[serde(default = "default_road_line")]
+    pub road_line: [f32; 3],
+    /// Incident marker colours by case state.
+    #[serde(default)]
+    pub cases: CaseStyle,
+    /// Incident heat columns.
+    #[serde(default)]
+    pub heat: HeatStyle,
+}
+
+fn default_road_line() -> [f32; 3] {
+    [0.45, 0.45, 0.48]
+}
+
+/// Incident marker colour for each case state, and marker size.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaseStyle {
+    pub reported: [f32; 3],
+    pub dispatched: [f32; 3],
+    pub handling: [f32; 3],
+    pub checking: [f32; 3],
+    pub closed: [f32; 3],
+    pub marker_size_m: f32,
+}
+
+impl Default for CaseStyle {
+    fn default() -> Self {
+        CaseStyle {
+            reported: [0.90, 0.10, 0.10],
+            dispatched: [0.95, 0.55, 0.05],
+            handling: [0.95, 0.85, 0.10],
+            checking: [0.20, 0.45, 0.95],
+            closed: [0.10, 0.70, 0.25],
+            marker_size_m: 16.0,
+        }
+    }
+}
+
+/// Heat columns: colour from `low` to `high` with the count, `m_per_incident` metres
+/// of height per incident in the window.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HeatStyle {
+    pub low: [f32; 3],
+    pub high: [f32; 3],
+    pub m_per_incident: f32,
+    pub opacity: f32,
+}
+
+impl Default for HeatStyle {
+    fn default() -> Self {
+        HeatStyle {
+            low: [1.0, 0.85, 0.35],
+            high: [0.75, 0.05, 0.10],
+            m_per_incident: 30.0,
+            opacity: 0.55,
+        }
+    }
+}
+
+/// What to play: a scenario simulated in-process (deterministic by seed), or the
+/// timeline CSV of a `gridtwin simulate` replication.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaybackSpec {
+    /// Scenario file (relative to the scene file), simulated when the viewer starts.
+    pub scenario: Option<PathBuf>,
+    /// Or a replication's `timeline.csv` (relative to the scene file).
+    pub timeline: Option<PathBuf>,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Simulate only this many days of the scenario (a presenter's "day").
+    pub days: Option<f64>,
+    /// H3 resolution of the heat columns.
+    #[serde(default = "default_heat_resolution")]
+    pub heat_resolution: u8,
+    /// A heat column counts the incidents reported in this many hours before now.
+    #[serde(default = "default_heat_window")]
+    pub heat_window_hours: f64,
+    /// Closed cases stay visible (green) this long.
+    #[serde(default = "default_closed_visible")]
+    pub closed_visible_hours: f64,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+fn default_heat_resolution() -> u8 {
+    9
+}
+fn default_heat_window() -> f64 {
+    3.0
+}
+fn default_closed_visible() -> f64 {
+    1.0
+}
+
+/// A named camera view: looking at `center` (lon, lat) from `distance_m` away,
+/// `yaw_deg` clockwise from north, `pitch_deg` above the horizon; `at` is the
+/// playback time a tour shows there (`HH:MM` since the start, or hours).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bookmark {
+    pub name: String,
+    pub center: [f64; 2],
+    pub distance_m: f32,
+    #[serde(default)]
+    pub yaw_deg: f32,
+    #[serde(default = "default_pitch")]
+    pub pitch_deg: f32,
+    pub at: Option<String>,
+}
+
+fn default_pitch() -> f32 {
+    45.0
+}
+
+/// Tour mode: fly from bookmark to bookmark.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TourSpec {
+    /// Seconds spent at each stop (after the flight).
+    #[serde(default = "default_dwell")]
+    pub dwell_s: f32,
+    /// Seconds of flight between stops.
+    #[serde(default = "default_flight")]
+    pub flight_s: f32,
+}
+
+impl Default for TourSpec {
+    fn default() -> Self {
+        TourSpec {
+            dwell_s: default_dwell(),
+            flight_s: default_flight(),
+        }
+    }
+}
+
+fn default_dwell() -> f32 {
+    6.0
+}
+fn default_flight() -> f32 {
+    3.0
+}
+
+/// Parses a playback time: `HH:MM` (hours may exceed 24) or decimal hours, both
+/// counted from the start of the playback. Returns seconds.
+///
+/// ```
+/// use gridtwin_viewer::scene::parse_at;
+/// assert_eq!(parse_at("09:30"), Ok(34_200));
+/// assert_eq!(parse_at("26:00"), Ok(93_600));
+/// assert_eq!(parse_at("1.5"), Ok(5_400));
+/// assert!(parse_at("9:75").is_err());
+/// ```
+pub fn parse_at(text: &str) -> Result<i64, String> {
+    let bad = || format!("time `{text}`: expected HH:MM or hours since the start");
+    let t = text.trim();
+    if let Some((h, m)) = t.split_once(':') {
+        let h: i64 = h.parse().map_err(|_| bad())?;
+        let m: i64 = m.parse().map_err(|_| bad())?;
+        if h < 0 || !(0..60).contains(&m) {
+            return Err(bad());
+        }
+        Ok(h * 3600 + m * 60)
+    } else {
+        let h: f64 = t.parse().map_err(|_| bad())?;
+        if !h.is_finite() || h < 0.0 {
+            return Err(bad());
+        }
+        Ok((h * 3600.0).round() as i64)
+    }
 }
 
 /// A scene file: the city to show and its style.
@@ -35,6 +208,11 @@ pub struct Style {
 pub struct SceneFile {
     pub city: PathBuf,
     pub style: Style,
+    pub playback: Option<PlaybackSpec>,
+    #[serde(default)]
+    pub bookmarks: Vec<Bookmark>,
+    #[serde(default)]
+    pub tour: TourSpec,
 }
 
 impl SceneFile {
@@ -43,7 +221,49 @@ impl SceneFile {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let mut s: SceneFile =
             toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        s.city = path.parent().unwrap_or(Path::new(".")).join(&s.city);
+        let dir = path.parent().unwrap_or(Path::new("."));
+        s.city = dir.join(&s.city);
+        if let Some(p) = &mut s.playback {
+            match (&p.scenario, &p.timeline) {
+                (Some(_), Some(_)) | (None, None) => {
+                    return Err(format!(
+                        "{}: [playback] needs exactly one of `scenario` or `timeline`",
+                        path.display()
+                    ))
+                }
+                _ => {}
+            }
+            p.scenario = p.scenario.as_ref().map(|f| dir.join(f));
+            p.timeline = p.timeline.as_ref().map(|f| dir.join(f));
+            if h3o::Resolution::try_from(p.heat_resolution).is_err() {
+                return Err(format!(
+                    "{}: [playback] heat_resolution {} is not an H3 resolution (0..=15)",
+                    path.display(),
+                    p.heat_resolution
+                ));
+            }
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for b in &s.bookmarks {
+            if !names.insert(b.name.as_str()) {
+                return Err(format!(
+                    "{}: bookmark `{}` is named twice",
+                    path.display(),
+                    b.name
+                ));
+            }
+            if let Some(at) = &b.at {
+                parse_at(at)
+                    .map_err(|e| format!("{}: bookmark `{}`: {e}", path.display(), b.name))?;
+            }
+            if !(b.distance_m > 0.0) || !(1.0..=89.9).contains(&b.pitch_deg) {
+                return Err(format!(
+                    "{}: bookmark `{}`: distance_m must be > 0 and pitch_deg within 1..89.9",
+                    path.display(),
+                    b.name
+                ));
+            }
+        }
         Ok(s)
     }
 }
@@ -75,6 +295,117 @@ impl MeshData {
         self.indices.extend_from_slice(&[base, base + 1]);
     }
 
+    /// An axis-aligned box of half-size `half` around `c`: five visible faces (no bottom).
+    pub fn push_box(&mut self, c: [f32; 3], half: [f32; 3], color: [f32; 4]) {
+        let v = |dx: f32, dy: f32, dz: f32| {
+            [
+                c[0] + dx * half[0],
+                c[1] + dy * half[1],
+                c[2] + dz * half[2],
+            ]
+        };
+        let faces: [([[f32; 3]; 4], [f32; 3]); 5] = [
+            (
+                [
+                    v(-1., 1., 1.),
+                    v(1., 1., 1.),
+                    v(1., 1., -1.),
+                    v(-1., 1., -1.),
+                ],
+                [0., 1., 0.],
+            ),
+            (
+                [
+                    v(-1., -1., 1.),
+                    v(1., -1., 1.),
+                    v(1., 1., 1.),
+                    v(-1., 1., 1.),
+                ],
+                [0., 0., 1.],
+            ),
+            (
+                [
+                    v(1., -1., -1.),
+                    v(-1., -1., -1.),
+                    v(-1., 1., -1.),
+                    v(1., 1., -1.),
+                ],
+                [0., 0., -1.],
+            ),
+            (
+                [
+                    v(1., -1., 1.),
+                    v(1., -1., -1.),
+                    v(1., 1., -1.),
+                    v(1., 1., 1.),
+                ],
+                [1., 0., 0.],
+            ),
+            (
+                [
+                    v(-1., -1., -1.),
+                    v(-1., -1., 1.),
+                    v(-1., 1., 1.),
+                    v(-1., 1., -1.),
+                ],
+                [-1., 0., 0.],
+            ),
+        ];
+        for (q, n) in faces {
+            self.push_quad(q, n, color);
+        }
+    }
+
+    /// A vertical prism over the polygon `ring` (x, z pairs, any orientation) from the
+    /// ground to `h`: a fan-triangulated top (the ring must be convex) and walls.
+    pub fn push_prism(&mut self, ring: &[[f32; 2]], h: f32, color: [f32; 4]) {
+        if ring.len() < 3 {
+            return;
+        }
+        let area2: f32 = (0..ring.len())
+            .map(|i| {
+                let (a, b) = (ring[i], ring[(i + 1) % ring.len()]);
+                a[0] * b[1] - b[0] * a[1]
+            })
+            .sum();
+        // Seen from above (y up, z south) a ring is counter-clockwise when area2 < 0.
+        let ccw = area2 < 0.0;
+        let base = self.positions.len() as u32;
+        for p in ring {
+            self.positions.push([p[0], h, p[1]]);
+            self.normals.push([0.0, 1.0, 0.0]);
+            self.colors.push(color);
+        }
+        for i in 1..ring.len() as u32 - 1 {
+            if ccw {
+                self.indices
+                    .extend_from_slice(&[base, base + i, base + i + 1]);
+            } else {
+                self.indices
+                    .extend_from_slice(&[base, base + i + 1, base + i]);
+            }
+        }
+        for i in 0..ring.len() {
+            let (a, b) = if ccw {
+                (ring[i], ring[(i + 1) % ring.len()])
+            } else {
+                (ring[(i + 1) % ring.len()], ring[i])
+            };
+            let (dx, dz) = (b[0] - a[0], b[1] - a[1]);
+            let len = (dx * dx + dz * dz).sqrt().max(1e-6);
+            self.push_quad(
+                [
+                    [a[0], 0.0, a[1]],
+                    [b[0], 0.0, b[1]],
+                    [b[0], h, b[1]],
+                    [a[0], h, a[1]],
+                ],
+                [-dz / len, 0.0, dx / len],
+                color,
+            );
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.indices.is_empty()
     }
@@ -89,7 +420,26 @@ pub struct CityScene {
     pub buildings: MeshData,
     pub grid_lines: MeshData,
     pub community_lines: MeshData,
-    pub components: MeshData,
+    pub roads: MeshData,
+    /// Component markers, drawn instanced: one shared box per class.
+    pub components: Vec<ComponentMarker>,
+    /// Marker classes: label and colour, in the order `ComponentMarker::class` indexes.
+    pub component_classes: Vec<(String, [f32; 3])>,
+}
+
+/// One component's marker: where, and which class (index into `component_classes`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ComponentMarker {
+    pub position: [f32; 3],
+    pub class: u16,
+}
+
+impl CityScene {
+    /// Local coordinates (x east, z south) of a lon/lat point at height `h`.
+    pub fn local(&self, lon: f64, lat: f64, h: f32) -> [f32; 3] {
+        let (e, n) = self.frame.to_local(lon, lat);
+        [e as f32, h, -n as f32]
+    }
 }
 
 fn rgba(c: [f32; 3]) -> [f32; 4] {
@@ -204,72 +554,46 @@ pub fn build(city: &City, style: &Style) -> CityScene {
         }
     }
 
-    let mut components = MeshData::default();
-    let s = style.marker_size_m / 2.0;
-    for c in &city.components {
-        let major = format!("{:02}", c.code.major());
-        let color = rgba(
-            style
-                .components
-                .get(&major)
-                .copied()
-                .unwrap_or(style.component_default),
-        );
-        let p = to(c.location.x(), c.location.y(), s);
-        // a small box: five visible faces (no bottom)
-        let (x, y, z) = (p[0], p[1], p[2]);
-        let v = |dx: f32, dy: f32, dz: f32| [x + dx * s, y + dy * s, z + dz * s];
-        components.push_quad(
-            [
-                v(-1., 1., 1.),
-                v(1., 1., 1.),
-                v(1., 1., -1.),
-                v(-1., 1., -1.),
-            ],
-            [0., 1., 0.],
-            color,
-        );
-        components.push_quad(
-            [
-                v(-1., -1., 1.),
-                v(1., -1., 1.),
-                v(1., 1., 1.),
-                v(-1., 1., 1.),
-            ],
-            [0., 0., 1.],
-            color,
-        );
-        components.push_quad(
-            [
-                v(1., -1., -1.),
-                v(-1., -1., -1.),
-                v(-1., 1., -1.),
-                v(1., 1., -1.),
-            ],
-            [0., 0., -1.],
-            color,
-        );
-        components.push_quad(
-            [
-                v(1., -1., 1.),
-                v(1., -1., -1.),
-                v(1., 1., -1.),
-                v(1., 1., 1.),
-            ],
-            [1., 0., 0.],
-            color,
-        );
-        components.push_quad(
-            [
-                v(-1., -1., -1.),
-                v(-1., -1., 1.),
-                v(-1., 1., 1.),
-                v(-1., 1., -1.),
-            ],
-            [-1., 0., 0.],
-            color,
-        );
+    let mut roads = MeshData::default();
+    for r in &city.roads {
+        for l in r.line.lines() {
+            roads.push_line(
+                to(l.start.x, l.start.y, 0.15),
+                to(l.end.x, l.end.y, 0.15),
+                rgba(style.road_line),
+            );
+        }
     }
+
+    // One class per major code present, in code order, so a class is one draw batch.
+    let majors: std::collections::BTreeSet<u32> =
+        city.components.iter().map(|c| c.code.major()).collect();
+    let component_classes: Vec<(String, [f32; 3])> = majors
+        .iter()
+        .map(|m| {
+            let key = format!("{m:02}");
+            let color = style
+                .components
+                .get(&key)
+                .copied()
+                .unwrap_or(style.component_default);
+            (key, color)
+        })
+        .collect();
+    let class_of: BTreeMap<u32, u16> = majors
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (*m, i as u16))
+        .collect();
+    let s = style.marker_size_m / 2.0;
+    let components = city
+        .components
+        .iter()
+        .map(|c| ComponentMarker {
+            position: to(c.location.x(), c.location.y(), s),
+            class: class_of[&c.code.major()],
+        })
+        .collect();
     CityScene {
         frame,
         half_extent,
@@ -277,7 +601,9 @@ pub fn build(city: &City, style: &Style) -> CityScene {
         buildings,
         grid_lines,
         community_lines,
+        roads,
         components,
+        component_classes,
     }
 }
 
@@ -297,14 +623,19 @@ mod tests {
             .positions
             .iter()
             .chain(&s.grid_lines.positions)
-            .chain(&s.components.positions)
+            .chain(&s.roads.positions)
         {
             assert!(
                 p[0].abs() < 3_000.0 && p[2].abs() < 3_000.0 && p[1] > -1.0 && p[1] < 400.0,
                 "{p:?}"
             );
         }
-        assert_eq!(s.components.indices.len(), city.components.len() * 5 * 6);
+        assert_eq!(s.components.len(), city.components.len());
+        for m in &s.components {
+            assert!(m.position[0].abs() < 3_000.0 && m.position[2].abs() < 3_000.0);
+            assert!((m.class as usize) < s.component_classes.len());
+        }
+        assert!(!s.roads.is_empty());
         // 192 grids × 4 edges, each a line of 2 indices
         assert_eq!(s.grid_lines.indices.len(), 192 * 4 * 2);
         assert!(s.buildings.indices.len() > city.buildings.len() * 12);
