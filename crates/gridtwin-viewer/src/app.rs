@@ -50,6 +50,7 @@ pub fn run(data: ViewerData, file: SceneFile, still: Still) -> Result<()> {
         picked: None,
         drag: Drag::None,
         moved_px: 0.0,
+        last_cursor: None,
         shots: 0,
     })
     .add_plugins((CityPlugin, ControlsPlugin, PanelsPlugin));
@@ -81,6 +82,9 @@ pub struct Presenter {
     pub picked: Option<Picked>,
     drag: Drag,
     moved_px: f32,
+    /// Cursor position last frame: drags follow the cursor (raw device motion is not
+    /// delivered everywhere, e.g. remote desktops and Xvfb).
+    last_cursor: Option<Vec2>,
     shots: u32,
 }
 
@@ -301,7 +305,11 @@ fn mouse(
     } else if buttons.any_just_pressed([MouseButton::Right, MouseButton::Middle]) {
         p.drag = Drag::Pan;
     }
-    let d = motion.delta;
+    let d = match (cursor, p.last_cursor) {
+        (Some(c), Some(l)) => c - l,
+        _ => motion.delta,
+    };
+    p.last_cursor = cursor;
     p.moved_px += d.length();
     let manual = match p.drag {
         Drag::Orbit if buttons.pressed(MouseButton::Left) && d != Vec2::ZERO => {
@@ -631,6 +639,7 @@ fn update_panels(
     mut fill: Query<&mut Node, With<TimeFill>>,
     mut info: Query<&mut Text, (With<InfoText>, Without<LayerLine>, Without<TimeText>)>,
     mut info_panel: Query<&mut Visibility, With<InfoPanel>>,
+    mut described: Local<Option<(Option<Picked>, i64)>>,
 ) {
     let model = &data.0;
     if layers.is_changed() {
@@ -677,7 +686,10 @@ fn update_panels(
             n.width = Val::Percent(f.clamp(0.0, 100.0));
         }
     }
-    if p.is_changed() || clock.as_ref().is_some_and(|c| c.is_changed()) {
+    // describe again only when the pick or the minute changes (a grid counts its components)
+    let key = (p.picked, now.div_euclid(60));
+    if *described != Some(key) {
+        *described = Some(key);
         let lines = p
             .picked
             .map(|x| describe(x, &model.city, &model.table, model.playback.as_ref(), now))
