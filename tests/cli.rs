@@ -752,3 +752,30 @@ fn fire_is_deterministic_by_seed_and_burns_only_built_cells() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("fire.base_spread"));
 }
+
+/// `gridtwin view` runs the viewer beside it (building it when missing) and passes
+/// its arguments through: here a headless still of the demo at noon.
+#[test]
+fn view_renders_a_still_through_the_viewer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let png = tmp.path().join("still.png");
+    ok(&[
+        "view",
+        "--scene",
+        "scenes/demo.toml",
+        "--screenshot",
+        png.to_str().unwrap(),
+        "--size",
+        "160x100",
+        "--at",
+        "12:00",
+    ]);
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
+    assert_eq!((be(16), be(20)), (160, 100));
+    // the viewer's own errors come back as this command's exit status
+    let out = gridtwin(&["view", "--scene", "scenes/demo.toml", "--hide", "trees"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--hide `trees`"));
+}

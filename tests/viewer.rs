@@ -155,3 +155,146 @@ fn bad_arguments_are_clear_errors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("scenes/missing.toml"));
 }
+
+/// The interactive window under a virtual X display (Xvfb), driven by xdotool as a
+/// presenter would: P saves a screenshot, B hides the buildings, a click picks and
+/// opens the info panel, Esc quits. `.ci/test` installs xvfb and xdotool.
+#[test]
+fn window_answers_keys_and_clicks() {
+    let have = |p: &str| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {p}")])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    assert!(
+        have("Xvfb") && have("xdotool"),
+        "this test needs Xvfb and xdotool (Debian xvfb, xdotool; .ci/test installs them)"
+    );
+    let display = format!(":{}", 50 + std::process::id() % 400);
+    let mut xvfb = Command::new("Xvfb")
+        .args([
+            display.as_str(),
+            "-screen",
+            "0",
+            "800x600x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let tmp = tempfile::tempdir().unwrap();
+    let scene = repo().join("scenes/demo.toml");
+    let mut viewer = Command::new(env!("CARGO_BIN_EXE_gridtwin-viewer"))
+        .args([
+            "--scene",
+            scene.to_str().unwrap(),
+            "--size",
+            "640x400",
+            "--at",
+            "10:00",
+        ])
+        .env("DISPLAY", &display)
+        .current_dir(tmp.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let xdo = |args: &[&str]| {
+        Command::new("xdotool")
+            .args(args)
+            .env("DISPLAY", &display)
+            .output()
+            .unwrap()
+    };
+    let wait_for = |what: &dyn Fn() -> bool, secs: u64| {
+        let t = std::time::Instant::now();
+        while t.elapsed().as_secs() < secs {
+            if what() {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+        false
+    };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut window = String::new();
+        assert!(
+            wait_for(
+                &|| !xdo(&["search", "--name", "gridtwin"]).stdout.is_empty(),
+                120
+            ),
+            "no viewer window appeared"
+        );
+        window.push_str(
+            String::from_utf8_lossy(&xdo(&["search", "--name", "gridtwin"]).stdout)
+                .lines()
+                .next()
+                .unwrap(),
+        );
+        xdo(&["windowfocus", "--sync", &window]);
+        let shot = |n: u32| {
+            let f = tmp.path().join(format!("gridtwin-view-{n:03}.png"));
+            xdo(&["key", "p"]);
+            assert!(
+                wait_for(&|| f.exists() && image::open(&f).is_ok(), 120),
+                "screenshot {n} was not written"
+            );
+            image::open(&f).unwrap().to_rgba8()
+        };
+        // let the first frames (shader compilation) pass
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        let first = shot(1);
+        assert_eq!((first.width(), first.height()), (640, 400));
+        assert!(variance(&first) > 50.0);
+        xdo(&["key", "b"]);
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        let no_buildings = shot(2);
+        assert!(
+            changed(&first, &no_buildings) > 500,
+            "B did not hide the buildings"
+        );
+        // a click in the middle picks something; the info panel opens top right
+        xdo(&["mousemove", "--window", &window, "320", "230"]);
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        xdo(&["click", "1"]);
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        let picked = shot(3);
+        let corner = |img: &image::RgbaImage| -> Vec<[u8; 4]> {
+            (0..60)
+                .flat_map(|y| (480..640).map(move |x| (x, y)))
+                .map(|(x, y)| img.get_pixel(x, y).0)
+                .collect()
+        };
+        let panel_changed = corner(&no_buildings)
+            .iter()
+            .zip(corner(&picked))
+            .filter(|(a, b)| **a != *b)
+            .count();
+        assert!(
+            panel_changed > 300,
+            "no info panel after a click ({panel_changed} px)"
+        );
+        xdo(&["key", "Escape"]);
+        let t = std::time::Instant::now();
+        let exited = loop {
+            if let Ok(Some(s)) = viewer.try_wait() {
+                break s.success();
+            }
+            if t.elapsed().as_secs() > 60 {
+                break false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        };
+        assert!(exited, "Esc did not close the viewer cleanly");
+    }));
+    let _ = viewer.kill();
+    let _ = xvfb.kill();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}

@@ -123,6 +123,8 @@ fn spawn_camera(mut commands: Commands, data: Res<ViewerData>, p: Res<Presenter>
             ..default()
         },
         orbit_transform(&p.orbit),
+        // component markers are drawn instanced with direct draws
+        bevy::render::view::NoIndirectDrawing,
         MainCamera,
     ));
 }
@@ -295,8 +297,17 @@ fn mouse(
     let cursor = window.cursor_position();
     let mut clock = clock;
     let bar = cursor.and_then(|c| on_bar(&window, c));
-    if buttons.just_pressed(MouseButton::Left) {
+    let d = match (cursor, p.last_cursor) {
+        (Some(c), Some(l)) => c - l,
+        _ => motion.delta,
+    };
+    p.last_cursor = cursor;
+    // movement before the press (a warp onto the spot, say) does not make it a drag
+    p.moved_px += d.length();
+    if buttons.any_just_pressed([MouseButton::Left, MouseButton::Right, MouseButton::Middle]) {
         p.moved_px = 0.0;
+    }
+    if buttons.just_pressed(MouseButton::Left) {
         p.drag = if bar.is_some() && clock.is_some() {
             Drag::Scrub
         } else {
@@ -305,12 +316,6 @@ fn mouse(
     } else if buttons.any_just_pressed([MouseButton::Right, MouseButton::Middle]) {
         p.drag = Drag::Pan;
     }
-    let d = match (cursor, p.last_cursor) {
-        (Some(c), Some(l)) => c - l,
-        _ => motion.delta,
-    };
-    p.last_cursor = cursor;
-    p.moved_px += d.length();
     let manual = match p.drag {
         Drag::Orbit if buttons.pressed(MouseButton::Left) && d != Vec2::ZERO => {
             p.orbit.rotate(d.x * 0.005, d.y * 0.005);

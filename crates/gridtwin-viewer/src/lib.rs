@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod camera;
+pub mod instancing;
 pub mod pick;
 pub mod playback;
 pub mod render;

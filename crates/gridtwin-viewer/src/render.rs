@@ -22,11 +22,13 @@ use bevy::render::render_resource::{
 };
 use bevy::render::renderer::RenderDevice;
 use bevy::render::view::screenshot::{save_to_disk, Screenshot};
+use bevy::render::view::NoIndirectDrawing;
 use bevy::render::RenderPlugin;
 use bevy::window::{ExitCondition, WindowPlugin};
 use gridtwin_core::{CategoryTable, City};
 
 use crate::camera::Orbit;
+use crate::instancing::{markers_bundle, MarkerInstance, MarkerInstancingPlugin};
 use crate::pick::Picker;
 use crate::playback::Playback;
 use crate::scene::{build, CityScene, MeshData, SceneFile, Style};
@@ -152,6 +154,7 @@ pub struct CityPlugin;
 impl Plugin for CityPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<Layers>()
+            .add_plugins(MarkerInstancingPlugin)
             .add_systems(Startup, spawn_city)
             .add_systems(Update, (redraw_playback, apply_layers));
     }
@@ -237,35 +240,24 @@ fn spawn_city(
         }
     }
 
-    // Components: one shared box mesh and one material per class, so Bevy draws each
-    // class as instances of one mesh (automatic batching) rather than a mesh each.
-    let marker = meshes.add(Cuboid::new(1.0, 1.0, 1.0));
-    let class_materials: Vec<Handle<StandardMaterial>> = scene
+    // Components: every marker in one instance buffer, one draw call (see `instancing`).
+    let cube = meshes.add(Cuboid::new(1.0, 1.0, 1.0));
+    let class_colors: Vec<[f32; 4]> = scene
         .component_classes
         .iter()
-        .map(|(_, c)| {
-            materials.add(StandardMaterial {
-                base_color: Color::srgb(c[0], c[1], c[2]),
-                perceptual_roughness: 0.9,
-                ..default()
-            })
-        })
+        .map(|(_, c)| Color::srgb(c[0], c[1], c[2]).to_linear().to_f32_array())
         .collect();
     let size = model.style.marker_size_m;
-    let bundles: Vec<_> = scene
+    let markers: Vec<MarkerInstance> = scene
         .components
         .iter()
-        .map(|m| {
-            (
-                Mesh3d(marker.clone()),
-                MeshMaterial3d(class_materials[m.class as usize].clone()),
-                Transform::from_translation(Vec3::from_array(m.position))
-                    .with_scale(Vec3::splat(size)),
-                Layer::Components,
-            )
+        .map(|m| MarkerInstance {
+            position: m.position,
+            size,
+            color: class_colors[m.class as usize],
         })
         .collect();
-    commands.spawn_batch(bundles);
+    commands.spawn((markers_bundle(cube, markers), Layer::Components));
 
     let incidents = meshes.add(mesh(&MeshData::default(), false));
     let heat = meshes.add(mesh(&MeshData::default(), false));
@@ -336,8 +328,11 @@ pub fn orbit_transform(o: &Orbit) -> Transform {
         .looking_at(Vec3::from_array(o.focus), Vec3::Y)
 }
 
-fn update_and_wait(app: &mut App) {
+fn update_and_wait(app: &mut App) -> Result<()> {
     app.update();
+    if let Some(exit) = app.should_exit() {
+        bail!("the renderer stopped ({exit:?}); its log above says why");
+    }
     let _ = app
         .world()
         .resource::<RenderDevice>()
@@ -346,6 +341,7 @@ fn update_and_wait(app: &mut App) {
             submission_index: None,
             timeout: None,
         });
+    Ok(())
 }
 
 /// What a still shows: layers, the playback time (absolute seconds) and the pose.
@@ -413,6 +409,7 @@ fn headless_app(data: ViewerData, still: &Still) -> (App, Handle<Image>) {
         },
         RenderTarget::Image(target.clone().into()),
         orbit_transform(&still.pose),
+        NoIndirectDrawing,
     ));
     (app, target)
 }
@@ -422,7 +419,7 @@ pub fn render_png(data: ViewerData, still: &Still, out: &Path) -> Result<()> {
     let _ = std::fs::remove_file(out);
     let (mut app, target) = headless_app(data, still);
     for _ in 0..8 {
-        update_and_wait(&mut app);
+        update_and_wait(&mut app)?;
     }
     // The observer outlives this call's borrow: it gets its own path.
     let path: std::path::PathBuf = out.into();
@@ -433,7 +430,7 @@ pub fn render_png(data: ViewerData, still: &Still, out: &Path) -> Result<()> {
         if out.exists() {
             return Ok(());
         }
-        update_and_wait(&mut app);
+        update_and_wait(&mut app)?;
     }
     bail!("the screenshot was not written after 600 frames")
 }
@@ -443,13 +440,13 @@ pub fn render_png(data: ViewerData, still: &Still, out: &Path) -> Result<()> {
 pub fn frame_times(data: ViewerData, still: &Still, n: usize) -> Result<Vec<std::time::Duration>> {
     let (mut app, _target) = headless_app(data, still);
     for _ in 0..5 {
-        update_and_wait(&mut app);
+        update_and_wait(&mut app)?;
     }
-    Ok((0..n)
+    (0..n)
         .map(|_| {
             let t = std::time::Instant::now();
-            update_and_wait(&mut app);
-            t.elapsed()
+            update_and_wait(&mut app)?;
+            Ok(t.elapsed())
         })
-        .collect())
+        .collect()
 }
