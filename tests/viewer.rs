@@ -293,7 +293,9 @@ fn window_answers_keys_and_clicks() {
         assert!(exited, "Esc did not close the viewer cleanly");
     }));
     let _ = viewer.kill();
+    let _ = viewer.wait();
     let _ = xvfb.kill();
+    let _ = xvfb.wait();
     if let Err(e) = result {
         std::panic::resume_unwind(e);
     }

@@ -633,7 +633,7 @@ fn spawn_panels(mut commands: Commands, data: Res<ViewerData>) {
     }
 }
 
-#[allow(clippy::type_complexity)]
+#[allow(clippy::type_complexity, clippy::too_many_arguments)]
 fn update_panels(
     data: Res<ViewerData>,
     layers: Res<Layers>,

@@ -260,7 +260,7 @@ fn simulate(
         .map_err(|e| format!("{}: {e}", path.display()))?
         .scenario;
     if let Some(d) = days {
-        if !(d > 0.0) {
+        if d.is_nan() || d <= 0.0 {
             return Err(format!("[playback] days {d} must be > 0"));
         }
         sc.days = d;

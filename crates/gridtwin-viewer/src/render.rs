@@ -170,11 +170,12 @@ pub(crate) fn mesh(data: &MeshData, lines: bool) -> Mesh {
     if data.is_empty() {
         // An empty layer (no incidents at this hour) is one degenerate triangle: zero
         // area, nothing drawn, and no zero-sized GPU buffers.
-        let mut d = MeshData::default();
-        d.positions = vec![[0.0, -10.0, 0.0]; 3];
-        d.normals = vec![[0.0, 1.0, 0.0]; 3];
-        d.colors = vec![[0.0; 4]; 3];
-        d.indices = if lines { vec![0, 1] } else { vec![0, 1, 2] };
+        let d = MeshData {
+            positions: vec![[0.0, -10.0, 0.0]; 3],
+            normals: vec![[0.0, 1.0, 0.0]; 3],
+            colors: vec![[0.0; 4]; 3],
+            indices: if lines { vec![0, 1] } else { vec![0, 1, 2] },
+        };
         return mesh(&d, lines);
     }
     m.insert_attribute(Mesh::ATTRIBUTE_POSITION, data.positions.clone());

@@ -256,7 +256,8 @@ impl SceneFile {
                 parse_at(at)
                     .map_err(|e| format!("{}: bookmark `{}`: {e}", path.display(), b.name))?;
             }
-            if !(b.distance_m > 0.0) || !(1.0..=89.9).contains(&b.pitch_deg) {
+            if b.distance_m.is_nan() || b.distance_m <= 0.0 || !(1.0..=89.9).contains(&b.pitch_deg)
+            {
                 return Err(format!(
                     "{}: bookmark `{}`: distance_m must be > 0 and pitch_deg within 1..89.9",
                     path.display(),
