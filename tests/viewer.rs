@@ -151,6 +151,16 @@ fn bad_arguments_are_clear_errors() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("9:75"));
+    // a window with no display is an error that says what to do, not a panic
+    let o = Command::new(env!("CARGO_BIN_EXE_gridtwin-viewer"))
+        .args(["--scene", "scenes/demo.toml"])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--screenshot"));
     let o = run(&["--scene", "scenes/missing.toml", "--screenshot", "x.png"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("scenes/missing.toml"));

@@ -23,6 +23,16 @@ use crate::scene::{parse_at, Bookmark, SceneFile, TourSpec};
 
 /// Opens the window on the model and runs until it is closed.
 pub fn run(data: ViewerData, file: SceneFile, still: Still) -> Result<()> {
+    // winit panics without a display; say what to do instead
+    if cfg!(target_os = "linux")
+        && std::env::var_os("DISPLAY").is_none()
+        && std::env::var_os("WAYLAND_DISPLAY").is_none()
+    {
+        anyhow::bail!(
+            "no display to open a window on (DISPLAY is not set): run it in a desktop session \
+             or under Xvfb, or render a still with --screenshot FILE.png"
+        );
+    }
     let title = format!("gridtwin - {}", data.0.city.name);
     let clock = data.0.playback.as_ref().map(|pb| Clock {
         t: still.at.unwrap_or(pb.start),
