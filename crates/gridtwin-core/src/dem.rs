@@ -27,6 +27,18 @@ pub struct DemError {
     pub message: String,
 }
 
+/// (row, column) steps to the 8 cells around a cell, row by row.
+pub const NEIGHBOURS_8: [(isize, isize); 8] = [
+    (-1, -1),
+    (-1, 0),
+    (-1, 1),
+    (0, -1),
+    (0, 1),
+    (1, -1),
+    (1, 0),
+    (1, 1),
+];
+
 /// A north-up elevation raster; `NaN` marks cells without data.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dem {
@@ -73,6 +85,23 @@ impl Dem {
     /// Elevations, row-major, north row first (`NaN`: no data).
     pub fn elevations(&self) -> &[f64] {
         &self.z
+    }
+
+    /// The cells around cell `i` (row-major) that lie on the raster, in the fixed
+    /// order of [`NEIGHBOURS_8`].
+    ///
+    /// ```
+    /// let dem = gridtwin_core::dem::Dem::new(3, 2, 0.0, 2.0, 1.0, vec![0.0; 6]);
+    /// assert_eq!(dem.neighbours(0).collect::<Vec<_>>(), vec![1, 3, 4]);
+    /// assert_eq!(dem.neighbours(4).count(), 5);
+    /// ```
+    pub fn neighbours(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        let (r, c) = ((i / self.cols) as isize, (i % self.cols) as isize);
+        NEIGHBOURS_8.into_iter().filter_map(move |(dr, dc)| {
+            let (r2, c2) = (r + dr, c + dc);
+            (r2 >= 0 && c2 >= 0 && r2 < self.rows as isize && c2 < self.cols as isize)
+                .then(|| r2 as usize * self.cols + c2 as usize)
+        })
     }
 
     /// Elevation at (row, col), `None` outside or without data.

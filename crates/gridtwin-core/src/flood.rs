@@ -38,7 +38,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::dem::Dem;
+use crate::dem::{Dem, NEIGHBOURS_8};
 
 /// Where the water came to rest.
 #[derive(Debug, Clone)]
@@ -193,18 +193,9 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
     let nodata = |i: usize| z[i].is_nan();
     let neighbours = |i: usize| {
         let (r, c) = ((i / cols) as isize, (i % cols) as isize);
-        [
-            (-1, -1),
-            (-1, 0),
-            (-1, 1),
-            (0, -1),
-            (0, 1),
-            (1, -1),
-            (1, 0),
-            (1, 1),
-        ]
-        .into_iter()
-        .map(move |(dr, dc)| (r + dr, c + dc))
+        NEIGHBOURS_8
+            .into_iter()
+            .map(move |(dr, dc)| (r + dr, c + dc))
     };
     let inside =
         |(r, c): (isize, isize)| r >= 0 && c >= 0 && r < rows as isize && c < cols as isize;
@@ -697,20 +688,12 @@ mod tests {
                     continue;
                 }
                 wet += 1;
-                let (r, c) = ((i / cols) as isize, (i % cols) as isize);
-                for dr in -1..=1 {
-                    for dc in -1..=1 {
-                        let (r2, c2) = (r + dr, c + dc);
-                        if r2 < 0 || c2 < 0 || r2 >= rows as isize || c2 >= cols as isize {
-                            continue;
-                        }
-                        let k = r2 as usize * cols + c2 as usize;
-                        assert!(
-                            surface(k) >= surface(i) - 1e-9,
-                            "rain {rain}: water at {i} stands {} above {k}",
-                            surface(i) - surface(k)
-                        );
-                    }
+                for k in d.neighbours(i) {
+                    assert!(
+                        surface(k) >= surface(i) - 1e-9,
+                        "rain {rain}: water at {i} stands {} above {k}",
+                        surface(i) - surface(k)
+                    );
                 }
             }
             assert!(wet > 0);

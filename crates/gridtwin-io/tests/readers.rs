@@ -429,28 +429,12 @@ fn a_real_geotiff_dem_floods_with_volume_conserved_and_water_at_rest() {
             "{f:?}"
         );
         // at rest: no wet cell stands above a neighbour's surface
-        let cols = dem.cols() as isize;
         for i in 0..n {
             if f.depth[i] < 1e-9 || z[i].is_nan() {
                 continue;
             }
             let s = z[i] + f.depth[i];
-            let (r, c) = (i as isize / cols, i as isize % cols);
-            for (dr, dc) in [
-                (-1, -1),
-                (-1, 0),
-                (-1, 1),
-                (0, -1),
-                (0, 1),
-                (1, -1),
-                (1, 0),
-                (1, 1),
-            ] {
-                let (r2, c2) = (r + dr, c + dc);
-                if r2 < 0 || c2 < 0 || r2 >= dem.rows() as isize || c2 >= cols {
-                    continue;
-                }
-                let k = (r2 * cols + c2) as usize;
+            for k in dem.neighbours(i) {
                 if !z[k].is_nan() {
                     assert!(z[k] + f.depth[k] >= s - 1e-9, "rain {rain}: {i} above {k}");
                 }

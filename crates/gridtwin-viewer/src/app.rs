@@ -285,11 +285,15 @@ const BAR_MARGIN: f32 = 14.0;
 const BAR_BOTTOM: f32 = 12.0;
 const BAR_HEIGHT: f32 = 16.0;
 
-fn on_bar(window: &Window, cursor: Vec2) -> Option<f32> {
+/// Whether the cursor is over the time bar (a little slack above and below).
+fn on_bar(window: &Window, cursor: Vec2) -> bool {
     let h = window.height();
-    let (top, bottom) = (h - BAR_BOTTOM - BAR_HEIGHT - 4.0, h - BAR_BOTTOM + 4.0);
-    (cursor.y >= top && cursor.y <= bottom)
-        .then(|| ((cursor.x - BAR_MARGIN) / (window.width() - 2.0 * BAR_MARGIN)).clamp(0.0, 1.0))
+    cursor.y >= h - BAR_BOTTOM - BAR_HEIGHT - 4.0 && cursor.y <= h - BAR_BOTTOM + 4.0
+}
+
+/// The playback fraction (0..1) at horizontal cursor position `x` along the bar.
+fn bar_fraction(window: &Window, x: f32) -> f32 {
+    ((x - BAR_MARGIN) / (window.width() - 2.0 * BAR_MARGIN)).clamp(0.0, 1.0)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -306,7 +310,7 @@ fn mouse(
     let model = &data.0;
     let cursor = window.cursor_position();
     let mut clock = clock;
-    let bar = cursor.and_then(|c| on_bar(&window, c));
+    let bar = cursor.is_some_and(|c| on_bar(&window, c));
     let d = match (cursor, p.last_cursor) {
         (Some(c), Some(l)) => c - l,
         _ => motion.delta,
@@ -318,7 +322,7 @@ fn mouse(
         p.moved_px = 0.0;
     }
     if buttons.just_pressed(MouseButton::Left) {
-        p.drag = if bar.is_some() && clock.is_some() {
+        p.drag = if bar && clock.is_some() {
             Drag::Scrub
         } else {
             Drag::Orbit
@@ -344,9 +348,7 @@ fn mouse(
     };
     if p.drag == Drag::Scrub && buttons.pressed(MouseButton::Left) {
         if let (Some(f), Some(c), Some(pb)) = (
-            cursor.map(|c| {
-                ((c.x - BAR_MARGIN) / (window.width() - 2.0 * BAR_MARGIN)).clamp(0.0, 1.0)
-            }),
+            cursor.map(|c| bar_fraction(&window, c.x)),
             clock.as_mut(),
             &model.playback,
         ) {
@@ -655,6 +657,7 @@ fn update_panels(
     mut info: Query<&mut Text, (With<InfoText>, Without<LayerLine>, Without<TimeText>)>,
     mut info_panel: Query<&mut Visibility, With<InfoPanel>>,
     mut described: Local<Option<(Option<Picked>, i64)>>,
+    mut open_cases: Local<Option<(i64, usize)>>,
 ) {
     let model = &data.0;
     if layers.is_changed() {
@@ -673,11 +676,20 @@ fn update_panels(
     }
     let now = clock.as_ref().map_or(0, |c| c.t);
     if let (Some(c), Some(pb)) = (&clock, &model.playback) {
-        let open = pb
-            .visible_at(c.t)
-            .iter()
-            .filter(|(_, s)| *s != CaseState::Closed)
-            .count();
+        // counted once per playback minute, not every frame
+        let minute = c.t.div_euclid(60);
+        let open = match *open_cases {
+            Some((m, n)) if m == minute => n,
+            _ => {
+                let n = pb
+                    .visible_at(minute * 60)
+                    .iter()
+                    .filter(|(_, s)| *s != CaseState::Closed)
+                    .count();
+                *open_cases = Some((minute, n));
+                n
+            }
+        };
         let tour = if p.tour.is_some() { "  TOUR" } else { "" };
         let s = format!(
             "{}  {}  x{:.0}  {} open cases{}",

@@ -159,7 +159,6 @@ pub fn describe(
         table
             .find(kind, code)
             .map(|c| format!("{} / {}", c.major_en, c.minor_en))
-            .unwrap_or_else(|| "(not in the category table)".into())
     };
     match picked {
         Picked::Building(i) => {
@@ -180,6 +179,7 @@ pub fn describe(
                 format!(
                     "category {code}: {}",
                     category_name(CategoryKind::Component, &code)
+                        .unwrap_or_else(|| "(not in the category table)".into())
                 ),
                 format!("owner {}", c.department),
                 format!("status {}", c.status.name()),
@@ -203,8 +203,7 @@ pub fn describe(
                 format!(
                     "category {}: {}",
                     c.category,
-                    category_name(CategoryKind::Event, &c.category)
-                        .replace("(not in the category table)", "")
+                    category_name(CategoryKind::Event, &c.category).unwrap_or_default()
                 ),
                 format!("grid {}  district {}", c.grid_code, c.district_code),
                 format!("source {}  crew {}", c.source, c.crew),

@@ -438,9 +438,14 @@ pub struct ComponentMarker {
 impl CityScene {
     /// Local coordinates (x east, z south) of a lon/lat point at height `h`.
     pub fn local(&self, lon: f64, lat: f64, h: f32) -> [f32; 3] {
-        let (e, n) = self.frame.to_local(lon, lat);
-        [e as f32, h, -n as f32]
+        local(&self.frame, lon, lat, h)
     }
+}
+
+/// `frame`'s local coordinates of a lon/lat point at height `h`: x east, y up, z south.
+fn local(frame: &LocalFrame, lon: f64, lat: f64, h: f32) -> [f32; 3] {
+    let (e, n) = frame.to_local(lon, lat);
+    [e as f32, h, -n as f32]
 }
 
 fn rgba(c: [f32; 3]) -> [f32; 4] {
@@ -463,10 +468,7 @@ pub fn build(city: &City, style: &Style) -> CityScene {
         .extent()
         .unwrap_or_else(|| geo::Rect::new((0.0, 0.0), (0.0, 0.0)));
     let frame = LocalFrame::new(ext.center().x, ext.center().y);
-    let to = |x: f64, y: f64, h: f32| -> [f32; 3] {
-        let (e, n) = frame.to_local(x, y);
-        [e as f32, h, -n as f32]
-    };
+    let to = |x: f64, y: f64, h: f32| local(&frame, x, y, h);
     let (x0, z0) = (
         to(ext.min().x, ext.min().y, 0.0),
         to(ext.max().x, ext.max().y, 0.0),
