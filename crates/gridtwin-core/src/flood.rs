@@ -54,6 +54,9 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering::Relaxed;
+
 use rayon::prelude::*;
 
 use crate::dem::{Dem, NEIGHBOURS_8};
@@ -77,9 +80,19 @@ pub struct Flood {
 }
 
 const NONE: u32 = u32::MAX;
+/// Marks a pit's label in the descent pointers.
+const PIT: u32 = 1 << 31;
 /// The basin of cells that drain off the raster, and the merge-tree leaf standing for
 /// everything beyond the raster's edge.
 const OCEAN: u32 = 0;
+/// Elevations as unsigned integers in the same order (`f64::total_cmp`'s), so that
+/// comparisons are integer ones.
+#[inline]
+fn sweep_key(z: f64) -> u64 {
+    let b = z.to_bits();
+    b ^ (((b as i64 >> 63) as u64) | 1 << 63)
+}
+
 /// Rows handed to one parallel task.
 const ROWS_PER_TASK: usize = 32;
 /// Bits of the elevation bucket that the radix sort orders by; cells sharing a bucket
@@ -94,34 +107,40 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
     assert!(n < NONE as usize, "a DEM of at most 4 billion cells");
     let z = dem.elevations();
     let t0 = std::time::Instant::now();
+    if std::env::var("GT_T").is_ok() { eprintln!(" start {:?}", t0); }
     let tm = std::env::var("GT_T").is_ok();
     let lap = |what: &str| if tm { eprintln!("{what}: {:?}", t0.elapsed()) };
     let raster = Raster::new(dem);
-    let label = raster.basins();
+    let (label, pits, scratch) = raster.basins();
     lap("basins");
-    let pits = label.iter().copied().filter(|&l| l != NONE).max().unwrap_or(0);
-    let across = raster.rims(&label);
+    let across = raster.rims(&label, scratch);
     lap("rims");
-    let order = raster.sweep_order(&label, &across);
+    let order = raster.sweep_order(&label);
     lap("order");
-    let tree = MergeTree::sweep(&raster, &label, pits, order);
+    // The sweep is sequential: rain runs into basins on the other core meanwhile
+    // (rain on the ocean's cells leaves at once).
+    let (tree, (mut water, rain_total, mut outflow)) = rayon::join(
+        || MergeTree::sweep(&raster, &label, &across, pits, order),
+        || {
+            let mut water = vec![0.0; pits as usize + 1];
+            let (mut rain_total, mut outflow) = (0.0, 0.0);
+            for (i, &l) in label.iter().enumerate() {
+                if z[i].is_nan() {
+                    continue;
+                }
+                let w = rain[i].max(0.0);
+                rain_total += w;
+                if l == OCEAN {
+                    outflow += w;
+                } else {
+                    water[l as usize] += w;
+                }
+            }
+            (water, rain_total, outflow)
+        },
+    );
+    water.resize(tree.nodes(), 0.0);
     lap("sweep");
-
-    // Rain into basins; rain on the ocean's cells leaves at once.
-    let mut water = vec![0.0; tree.nodes()];
-    let (mut rain_total, mut outflow) = (0.0, 0.0);
-    for (i, &l) in label.iter().enumerate() {
-        if z[i].is_nan() {
-            continue;
-        }
-        let w = rain[i].max(0.0);
-        rain_total += w;
-        if l == OCEAN {
-            outflow += w;
-        } else {
-            water[l as usize] += w;
-        }
-    }
     lap("rain");
     let lakes = Lakes::settle(&tree, water, &mut outflow);
     lap("settle");
@@ -179,241 +198,324 @@ impl<'a> Raster<'a> {
         }
     }
 
-    /// Whether cell `k` comes before cell `i`: lower, or as high with a smaller index.
-    #[inline]
-    fn before(&self, k: usize, i: usize) -> bool {
-        let (zk, zi) = (self.z[k], self.z[i]);
-        zk < zi || (zk == zi && k < i)
-    }
-
-    /// Calls `f(bit, k)` for each neighbour `k` of `i` inside the raster with data.
-    #[inline]
-    fn each_neighbour(&self, i: usize, mut f: impl FnMut(usize, usize)) {
-        let (r, c) = (i / self.cols, i % self.cols);
-        let interior = r > 0 && c > 0 && r + 1 < self.rows && c + 1 < self.cols;
-        for (b, &(dr, dc)) in NEIGHBOURS_8.iter().enumerate() {
-            if !interior {
-                let (r2, c2) = (r as isize + dr, c as isize + dc);
-                if r2 < 0 || c2 < 0 || r2 >= self.rows as isize || c2 >= self.cols as isize {
-                    continue;
+    /// Runs `f(i, row, col, slot)` for every cell, a band of rows per parallel task;
+    /// `slot` is the cell's element of `out`.
+    fn par_cells<T: Send>(&self, out: &mut [T], f: impl Fn(usize, usize, usize, &mut T) + Sync) {
+        let band = self.cols * ROWS_PER_TASK;
+        out.par_chunks_mut(band).enumerate().for_each(|(t, chunk)| {
+            for (dr, row) in chunk.chunks_mut(self.cols).enumerate() {
+                let r = t * ROWS_PER_TASK + dr;
+                for (c, slot) in row.iter_mut().enumerate() {
+                    f(r * self.cols + c, r, c, slot);
                 }
             }
-            let k = (i as isize + self.step[b]) as usize;
-            if !self.z[k].is_nan() {
-                f(b, k);
-            }
-        }
+        });
     }
 
-    /// Whether water on `i` leaves the raster: it is on the border or next to no-data.
-    fn is_outlet(&self, i: usize) -> bool {
-        let (r, c) = (i / self.cols, i % self.cols);
-        if r == 0 || c == 0 || r + 1 == self.rows || c + 1 == self.cols {
-            return true;
-        }
-        self.step
-            .iter()
-            .any(|&s| self.z[(i as isize + s) as usize].is_nan())
+    fn interior(&self, r: usize, c: usize) -> bool {
+        r > 0 && c > 0 && r + 1 < self.rows && c + 1 < self.cols
     }
 
     /// Each cell's basin: `OCEAN` for cells that drain off the raster, pits numbered
-    /// 1.. in cell order, `NONE` for no-data.
-    fn basins(&self) -> Vec<u32> {
+    /// 1.. in cell order, `NONE` for no-data; and the number of pits. Also returns a
+    /// scratch buffer of one `u32` per cell, for the next pass to reuse (fresh memory
+    /// costs page faults).
+    fn basins(&self) -> (Vec<u32>, u32, Vec<u32>) {
         let n = self.z.len();
         // where each cell drains: its lowest earlier neighbour, itself (a pit), or NONE
         // (an outlet or no data)
         let mut down = vec![NONE; n];
-        down.par_chunks_mut(self.cols * ROWS_PER_TASK)
+        self.par_cells(&mut down, |i, r, c, d| {
+            if self.z[i].is_nan() || !self.interior(r, c) {
+                return;
+            }
+            // The lowest neighbour in sweep order, as the minimum of (elevation key,
+            // cell) pairs: integer compares the compiler makes branch-free (on rough
+            // terrain each comparison is a coin toss), three rounds deep.
+            let at = |k: usize| (sweep_key(self.z[k]) as u128) << 64 | k as u128;
+            let nb = self.step.map(|s| at((i as isize + s) as usize));
+            let nodata = self.step.iter().any(|&s| self.z[(i as isize + s) as usize].is_nan());
+            let low = (nb[0].min(nb[1]).min(nb[2].min(nb[3]))).min(nb[4].min(nb[5]).min(nb[6].min(nb[7])));
+            let best = low.min(at(i)) as u64 as usize;
+            // next to no data: an outlet
+            *d = if nodata { NONE } else { best as u32 };
+        });
+        if std::env::var("GT_T").is_ok() { eprintln!(" down {:?}", std::time::Instant::now()); }
+        // Pits numbered in cell order (counted per band, then numbered in parallel) and
+        // marked in `down` as PIT | label.
+        let band = self.cols * ROWS_PER_TASK;
+        let mut first: Vec<u32> = down
+            .par_chunks(band)
             .enumerate()
-            .for_each(|(t, chunk)| {
-                let start = t * self.cols * ROWS_PER_TASK;
-                for (j, d) in chunk.iter_mut().enumerate() {
-                    let i = start + j;
-                    if self.z[i].is_nan() || self.is_outlet(i) {
-                        continue;
-                    }
-                    let mut best = i;
-                    for &s in &self.step {
-                        let k = (i as isize + s) as usize;
-                        if self.before(k, best) {
-                            best = k;
-                        }
-                    }
-                    *d = best as u32;
+            .map(|(t, chunk)| {
+                let start = t * band;
+                (0..chunk.len()).filter(|&j| chunk[j] == (start + j) as u32).count() as u32
+            })
+            .collect();
+        let mut pits = 0;
+        for f in first.iter_mut() {
+            (*f, pits) = (pits + 1, pits + *f);
+        }
+        down.par_chunks_mut(band).zip(&first).enumerate().for_each(|(t, (chunk, &first))| {
+            let mut pit = first;
+            for (j, d) in chunk.iter_mut().enumerate() {
+                if *d == (t * band + j) as u32 {
+                    *d = PIT | pit;
+                    pit += 1;
                 }
-            });
+            }
+        });
+        if std::env::var("GT_T").is_ok() { eprintln!(" numbered {:?}", std::time::Instant::now()); }
+        // Every cell takes the label at the end of its descent. A band labels its own
+        // cells, remembering them on the way; a descent that leaves the band follows
+        // `down` alone.
         let mut label = vec![NONE; n];
-        let mut pits = 0u32;
-        for i in 0..n {
-            if down[i] == i as u32 {
-                pits += 1;
-                label[i] = pits;
-            } else if down[i] == NONE && !self.z[i].is_nan() {
-                label[i] = OCEAN;
+        let descent = &down;
+        label.par_chunks_mut(band).enumerate().for_each(|(t, chunk)| {
+            let start = t * band;
+            let own = start..start + chunk.len();
+            let mut path = Vec::new();
+            for j in 0..chunk.len() {
+                if chunk[j] != NONE || self.z[start + j].is_nan() {
+                    continue;
+                }
+                let mut k = start + j;
+                let l = loop {
+                    let d = descent[k];
+                    if d == NONE {
+                        break OCEAN;
+                    }
+                    if d & PIT != 0 {
+                        break d & !PIT;
+                    }
+                    if own.contains(&k) {
+                        let known = chunk[k - start];
+                        if known != NONE {
+                            break known;
+                        }
+                        path.push(k - start);
+                    }
+                    k = d as usize;
+                };
+                if own.contains(&k) {
+                    chunk[k - start] = l;
+                }
+                for &p in &path {
+                    chunk[p] = l;
+                }
+                path.clear();
             }
-        }
-        let mut path = Vec::new();
-        for i in 0..n {
-            if label[i] != NONE || self.z[i].is_nan() {
-                continue;
-            }
-            let mut j = i;
-            while label[j] == NONE {
-                path.push(j);
-                j = down[j] as usize;
-            }
-            let l = label[j];
-            for &p in &path {
-                label[p] = l;
-            }
-            path.clear();
-        }
-        label
+        });
+        (label, pits, down)
     }
 
     /// For each cell, the rims it forms to other basins: its neighbours that come
     /// before it in the sweep and drain elsewhere, lowest first, one per basin.
     /// Packed as a count (low 4 bits) and 3-bit directions into `NEIGHBOURS_8`.
-    fn rims(&self, label: &[u32]) -> Vec<u32> {
-        let mut across = vec![0u32; self.z.len()];
-        across
-            .par_chunks_mut(self.cols * ROWS_PER_TASK)
-            .enumerate()
-            .for_each(|(t, chunk)| {
-                let start = t * self.cols * ROWS_PER_TASK;
-                let mut found: Vec<(usize, usize)> = Vec::with_capacity(8);
-                for (j, out) in chunk.iter_mut().enumerate() {
-                    let i = start + j;
-                    if self.z[i].is_nan() {
-                        continue;
-                    }
-                    found.clear();
-                    self.each_neighbour(i, |b, k| {
-                        if label[k] != label[i] && self.before(k, i) {
-                            found.push((b, k));
-                        }
-                    });
-                    if found.is_empty() {
-                        continue;
-                    }
-                    found.sort_unstable_by(|&(_, a), &(_, b)| {
-                        self.z[a].total_cmp(&self.z[b]).then(a.cmp(&b))
-                    });
-                    let mut packed = 0u32;
-                    let mut count = 0;
-                    for (n, &(b, k)) in found.iter().enumerate() {
-                        if found[..n].iter().any(|&(_, k2)| label[k2] == label[k]) {
-                            continue;
-                        }
-                        packed |= (b as u32) << (4 + 3 * count);
-                        count += 1;
-                    }
-                    *out = packed | count;
+    fn rims(&self, label: &[u32], mut across: Vec<u32>) -> Vec<u32> {
+        self.par_cells(&mut across, |i, r, c, out| {
+            *out = 0;
+            let (zi, li) = (self.z[i], label[i]);
+            if zi.is_nan() {
+                return;
+            }
+            // which neighbours are rims (branch-free: on rough terrain each comparison is
+            // a coin toss)
+            let mut rims = 0u32;
+            if self.interior(r, c) {
+                // (integer compares, no branches: on rough terrain each is a coin toss;
+                // the first four neighbours have smaller indices, so ties count)
+                let kz = sweep_key(zi);
+                for (b, &s) in self.step.iter().enumerate() {
+                    let k = (i as isize + s) as usize;
+                    let zk = self.z[k];
+                    let earlier = if b < 4 { sweep_key(zk) <= kz } else { sweep_key(zk) < kz };
+                    let rim = earlier & !zk.is_nan() & (label[k] != li);
+                    rims |= (rim as u32) << b;
                 }
-            });
+            } else {
+                for (b, &(dr, dc)) in NEIGHBOURS_8.iter().enumerate() {
+                    let (r2, c2) = (r as isize + dr, c as isize + dc);
+                    if r2 < 0 || c2 < 0 || r2 >= self.rows as isize || c2 >= self.cols as isize {
+                        continue;
+                    }
+                    let k = (i as isize + self.step[b]) as usize;
+                    let zk = self.z[k];
+                    let earlier = (zk.total_cmp(&zi).then(k.cmp(&i))).is_lt();
+                    rims |= ((earlier & !zk.is_nan() & (label[k] != li)) as u32) << b;
+                }
+            }
+            if rims == 0 {
+                return;
+            }
+            // the rims in sweep order, one per basin
+            let mut found = [0u128; 8];
+            let mut count = 0;
+            while rims != 0 {
+                let b = rims.trailing_zeros();
+                rims &= rims - 1;
+                let k = (i as isize + self.step[b as usize]) as usize;
+                // (elevation key, cell, direction)
+                found[count] = (sweep_key(self.z[k]) as u128) << 64 | (k as u128) << 3 | b as u128;
+                count += 1;
+            }
+            let found = &mut found[..count];
+            match count {
+                1 => {}
+                2 => {
+                    let (a, b) = (found[0], found[1]);
+                    (found[0], found[1]) = (a.min(b), a.max(b));
+                }
+                _ => found.sort_unstable(),
+            }
+            let mut packed = 0u32;
+            let mut kept = 0;
+            for n in 0..count {
+                let k = (found[n] as u64 >> 3) as usize;
+                if found[..n].iter().any(|&f| label[(f as u64 >> 3) as usize] == label[k]) {
+                    continue;
+                }
+                packed |= (found[n] as u32 & 7) << (4 + 3 * kept);
+                kept += 1;
+            }
+            *out = packed | kept;
+        });
         across
     }
 
-    /// Cells with data in (elevation, index) order, with what the sweep needs of each.
-    fn sweep_order(&self, label: &[u32], across: &[u32]) -> Vec<SweepCell> {
+    /// Cells with data in (elevation, index) order, with their basins and elevations.
+    fn sweep_order(&self, label: &[u32]) -> SweepOrder {
         let (lo, hi) = self
             .z
-            .par_iter()
-            .filter(|v| !v.is_nan())
-            .fold(
-                || (f64::INFINITY, f64::NEG_INFINITY),
-                |(a, b), &v| (a.min(v), b.max(v)),
-            )
+            .par_chunks(1 << 16)
+            .map(|c| {
+                c.iter()
+                    .filter(|v| !v.is_nan())
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)))
+            })
             .reduce(
                 || (f64::INFINITY, f64::NEG_INFINITY),
                 |(a, b), (c, d)| (a.min(c), b.max(d)),
             );
-        let top = ((1u64 << BUCKET_BITS) - 1) as f64;
+        // bucket (monotone in elevation) above, cell index below; no-data last
+        let last = (1u64 << BUCKET_BITS) - 1;
+        let top = (last - 1) as f64;
         let scale = if hi > lo { top / (hi - lo) } else { 0.0 };
-        // bucket (monotone in elevation) above, cell index below
-        let mut keys: Vec<u64> = self
-            .z
-            .par_iter()
-            .enumerate()
-            .filter(|(_, v)| !v.is_nan())
-            .map(|(i, &v)| ((((v - lo) * scale) as u64).min(top as u64) << 32) | i as u64)
-            .collect();
-        let t0 = std::time::Instant::now();
-        radix_sort(&mut keys, 32, BUCKET_BITS);
-        if std::env::var("GT_T").is_ok() { eprintln!(" radix {:?}", t0.elapsed()); }
-        let mut cells: Vec<SweepCell> = keys
-            .par_iter()
-            .map(|&k| {
-                let i = k as u32 as usize;
-                SweepCell {
-                    z: self.z[i],
-                    basin: label[i],
-                    cell: i as u32,
-                    across: across[i],
-                }
-            })
-            .collect();
-        drop(keys);
-        if std::env::var("GT_T").is_ok() { eprintln!(" gather {:?}", t0.elapsed()); }
+        let mut keys = vec![0u64; self.z.len()];
+        let nodata = AtomicUsize::new(0);
+        self.par_cells(&mut keys, |i, _, _, key| {
+            let v = self.z[i];
+            let bucket = if v.is_nan() {
+                nodata.fetch_add(1, Relaxed);
+                last
+            } else {
+                (((v - lo) * scale) as u64).min(last - 1)
+            };
+            *key = bucket << 32 | i as u64;
+        });
+        let mut z_bits = radix_sort(&mut keys, 32, BUCKET_BITS);
+        keys.truncate(keys.len() - nodata.into_inner());
+        z_bits.truncate(keys.len());
+        // the radix sort's scratch buffer takes the elevations; the bucket gives way to
+        // the basin
+        keys.par_iter_mut().zip(z_bits.par_iter_mut()).for_each(|(k, zb)| {
+            let i = *k as u32 as usize;
+            *k = (label[i] as u64) << 32 | i as u64;
+            *zb = self.z[i].to_bits();
+        });
+        let mut order = SweepOrder {
+            basin_cell: keys,
+            z_bits,
+        };
         // exact order inside each bucket: an insertion sort, as cells are out of order
         // only within a bucket
-        for j in 1..cells.len() {
-            let c = cells[j];
+        for j in 1..order.len() {
+            let (bc, zb) = (order.basin_cell[j], order.z_bits[j]);
+            let key = (f64::from_bits(zb), bc as u32);
             let mut at = j;
-            while at > 0 && c.before(&cells[at - 1]) {
-                cells[at] = cells[at - 1];
+            while at > 0 && {
+                let prev = (order.z(at - 1), order.cell(at - 1));
+                key.0.total_cmp(&prev.0).then(key.1.cmp(&prev.1)).is_lt()
+            } {
+                order.basin_cell[at] = order.basin_cell[at - 1];
+                order.z_bits[at] = order.z_bits[at - 1];
                 at -= 1;
             }
-            cells[at] = c;
+            order.basin_cell[at] = bc;
+            order.z_bits[at] = zb;
         }
-        if std::env::var("GT_T").is_ok() { eprintln!(" insertion {:?}", t0.elapsed()); }
-        cells
+        order
     }
 }
 
-/// A cell as the sweep visits it.
-#[derive(Clone, Copy)]
-struct SweepCell {
-    z: f64,
-    basin: u32,
-    cell: u32,
-    /// Rims to other basins (see `Raster::rims`).
-    across: u32,
+/// The cells in sweep order: basin and cell index (`basin << 32 | cell`), and
+/// elevation (as `f64` bits: the buffer is the radix sort's, reused).
+struct SweepOrder {
+    basin_cell: Vec<u64>,
+    z_bits: Vec<u64>,
 }
 
-impl SweepCell {
-    fn before(&self, other: &SweepCell) -> bool {
-        self.z
-            .total_cmp(&other.z)
-            .then(self.cell.cmp(&other.cell))
-            .is_lt()
+impl SweepOrder {
+    fn len(&self) -> usize {
+        self.basin_cell.len()
+    }
+
+    fn z(&self, j: usize) -> f64 {
+        f64::from_bits(self.z_bits[j])
+    }
+
+    fn basin(&self, j: usize) -> u32 {
+        (self.basin_cell[j] >> 32) as u32
+    }
+
+    fn cell(&self, j: usize) -> u32 {
+        self.basin_cell[j] as u32
     }
 }
 
 /// Stable least-significant-digit radix sort of `keys` by their bits
-/// `shift..shift + bits`, 8 bits a pass.
-fn radix_sort(keys: &mut Vec<u64>, shift: u32, bits: u32) {
-    let mut other = vec![0u64; keys.len()];
+/// `shift..shift + bits`, 8 bits a pass, slices of the input sorted in parallel into
+/// their own runs of each digit's output (the result is unique, whatever the threads).
+/// Returns the scratch buffer, for reuse.
+fn radix_sort(keys: &mut Vec<u64>, shift: u32, bits: u32) -> Vec<u64> {
+    let n = keys.len();
+    let part = n.div_ceil(rayon::current_num_threads().max(1) * 4).max(1 << 14);
+    let mut other = vec![0u64; n];
     let mut s = shift;
     while s < shift + bits {
-        let mut count = [0usize; 256];
-        for &k in keys.iter() {
-            count[((k >> s) & 0xff) as usize] += 1;
+        let digit = |k: u64| ((k >> s) & 0xff) as usize;
+        let counts: Vec<[usize; 256]> = keys
+            .par_chunks(part)
+            .map(|c| {
+                let mut count = [0usize; 256];
+                for &k in c {
+                    count[digit(k)] += 1;
+                }
+                count
+            })
+            .collect();
+        // output runs digit by digit, each split by input slice in order
+        let mut runs: Vec<Vec<&mut [u64]>> = counts.iter().map(|_| Vec::with_capacity(256)).collect();
+        let mut rest: &mut [u64] = &mut other;
+        for d in 0..256 {
+            for (t, count) in counts.iter().enumerate() {
+                let (run, tail) = rest.split_at_mut(count[d]);
+                runs[t].push(run);
+                rest = tail;
+            }
         }
-        let mut at = 0;
-        for c in count.iter_mut() {
-            let here = *c;
-            *c = at;
-            at += here;
-        }
-        for &k in keys.iter() {
-            let d = ((k >> s) & 0xff) as usize;
-            other[count[d]] = k;
-            count[d] += 1;
-        }
+        keys.par_chunks(part).zip(runs).for_each(|(c, mut runs)| {
+            let mut at = [0usize; 256];
+            for &k in c {
+                let d = digit(k);
+                runs[d][at[d]] = k;
+                at[d] += 1;
+            }
+        });
         std::mem::swap(keys, &mut other);
         s += 8;
     }
+    other
 }
 
 /// The depression hierarchy: leaves are basins (0 the ocean, 1.. the pits), each inner
@@ -435,7 +537,7 @@ struct MergeTree {
     /// The two nodes each inner node joins (inner node `leaves + j` at `kids[j]`).
     kids: Vec<[u32; 2]>,
     /// The cells in sweep order (for the levels pass).
-    order: Vec<SweepCell>,
+    order: SweepOrder,
 }
 
 impl MergeTree {
@@ -443,7 +545,13 @@ impl MergeTree {
         self.up.len()
     }
 
-    fn sweep(raster: &Raster, label: &[u32], pits: u32, order: Vec<SweepCell>) -> MergeTree {
+    fn sweep(
+        raster: &Raster,
+        label: &[u32],
+        across: &[u32],
+        pits: u32,
+        order: SweepOrder,
+    ) -> MergeTree {
         let leaves = pits as usize + 1;
         let mut t = MergeTree {
             leaves,
@@ -453,34 +561,52 @@ impl MergeTree {
             capacity: vec![0.0; leaves],
             spills_into: vec![NONE; leaves],
             kids: Vec::new(),
-            order: Vec::new(),
+            order: SweepOrder {
+                basin_cell: Vec::new(),
+                z_bits: Vec::new(),
+            },
         };
-        // union–find over basins: each group's tree node, cells passed and their Σz
-        let mut groups: Vec<Group> = (0..leaves as u32)
-            .map(|b| Group {
-                parent: b,
-                node: b,
-                cells: 0,
-                sum_z: 0.0,
-            })
-            .collect();
-        const AHEAD: usize = 16;
-        for (j, c) in order.iter().enumerate() {
-            if let Some(next) = order.get(j + AHEAD) {
-                prefetch(&groups[next.basin as usize]);
+        // each join removes a group: at most `leaves - 1` inner nodes
+        t.up.reserve_exact(leaves);
+        t.sibling.reserve_exact(leaves);
+        t.rim.reserve_exact(leaves);
+        t.capacity.reserve_exact(leaves);
+        t.spills_into.reserve_exact(leaves);
+        t.kids.reserve_exact(leaves);
+        // union–find over basins (the parent links alone, small enough to stay in
+        // cache); at each group's root, its tree node and the cells passed so far
+        let mut parent: Vec<u32> = (0..leaves as u32).collect();
+        let mut node: Vec<u32> = parent.clone();
+        let mut passed = vec![Passed::default(); leaves];
+        let cols = raster.cols;
+        const AHEAD: usize = 24;
+        for j in 0..order.len() {
+            if j + 2 * AHEAD < order.len() {
+                prefetch(&across[order.cell(j + 2 * AHEAD) as usize]);
             }
-            let (zi, li) = (c.z, c.basin);
-            for n in 0..c.across & 0xf {
-                let b = ((c.across >> (4 + 3 * n)) & 7) as usize;
-                let lk = label[(c.cell as isize + raster.step[b]) as usize];
-                let (ra, rb) = (find(&mut groups, li), find(&mut groups, lk));
+            if j + AHEAD < order.len() {
+                // its group's counters, and the labels around it if it is a rim
+                let (b, k) = (order.basin(j + AHEAD), order.cell(j + AHEAD) as usize);
+                prefetch(&passed[parent[b as usize] as usize]);
+                if across[k] != 0 {
+                    prefetch(&label[k - cols.min(k)]);
+                    prefetch(&label[(k + cols).min(label.len() - 1)]);
+                }
+            }
+            let (cell, rims) = (order.cell(j), across[order.cell(j) as usize]);
+            let (zi, li) = (order.z(j), order.basin(j));
+            for n in 0..rims & 0xf {
+                let b = ((rims >> (4 + 3 * n)) & 7) as usize;
+                let lk = label[(cell as isize + raster.step[b]) as usize];
+                let (ra, rb) = (root(&mut parent, li), root(&mut parent, lk));
                 if ra == rb {
                     continue;
                 }
                 // a new node joining the group of `li` (a) and the group of `lk` (b) at zi
-                let (ga, gb) = (groups[ra as usize], groups[rb as usize]);
+                let (pa, pb) = (passed[ra as usize], passed[rb as usize]);
+                let (na, nb) = (node[ra as usize], node[rb as usize]);
                 let p = t.up.len() as u32;
-                for (x, y, g, into) in [(ga.node, gb.node, ga, lk), (gb.node, ga.node, gb, li)] {
+                for (x, y, g, into) in [(na, nb, pa, lk), (nb, na, pb, li)] {
                     let x = x as usize;
                     t.up[x] = p;
                     t.sibling[x] = y;
@@ -492,31 +618,28 @@ impl MergeTree {
                 t.rim.push(zi);
                 t.capacity.push(0.0);
                 t.spills_into.push(NONE);
-                t.kids.push([ga.node, gb.node]);
+                t.kids.push([na, nb]);
                 // union by number of cells passed
-                let (big, small) = if ga.cells >= gb.cells { (ra, rb) } else { (rb, ra) };
-                groups[small as usize].parent = big;
-                let g = &mut groups[big as usize];
-                g.cells = ga.cells + gb.cells;
-                g.sum_z = ga.sum_z + gb.sum_z;
-                g.node = p;
+                let (big, small) = if pa.cells >= pb.cells { (ra, rb) } else { (rb, ra) };
+                parent[small as usize] = big;
+                passed[big as usize] = Passed {
+                    cells: pa.cells + pb.cells,
+                    sum_z: pa.sum_z + pb.sum_z,
+                };
+                node[big as usize] = p;
             }
-            let r = find(&mut groups, li) as usize;
-            groups[r].cells += 1;
-            groups[r].sum_z += zi;
+            let r = root(&mut parent, li) as usize;
+            passed[r].cells += 1;
+            passed[r].sum_z += zi;
         }
         t.order = order;
         t
     }
 }
 
-/// A group of basins joined so far in the sweep (a union–find entry).
-#[derive(Clone, Copy)]
-struct Group {
-    parent: u32,
-    /// The group's node in the merge tree.
-    node: u32,
-    /// Cells passed so far, and the sum of their elevations.
+/// Cells a group of basins has passed in the sweep, and the sum of their elevations.
+#[derive(Clone, Copy, Default)]
+struct Passed {
     cells: u32,
     sum_z: f64,
 }
@@ -533,16 +656,6 @@ fn prefetch<T>(x: &T) {
     };
     #[cfg(not(target_arch = "x86_64"))]
     let _ = x;
-}
-
-/// Root of group `x`, halving the path on the way.
-fn find(groups: &mut [Group], mut x: u32) -> u32 {
-    while groups[x as usize].parent != x {
-        let p = groups[x as usize].parent;
-        groups[x as usize].parent = groups[p as usize].parent;
-        x = p;
-    }
-    x
 }
 
 /// Root of `x` in a union–find of parent links, halving the path on the way.
@@ -688,9 +801,11 @@ impl Lakes {
                 level[ru] = tree.rim[tree.up[ru] as usize];
             }
         }
-        let mut cells = vec![0u64; tree.nodes()];
+        let mut cells = vec![0u32; tree.nodes()];
         let mut sum_z = vec![0.0f64; tree.nodes()];
-        for &SweepCell { z: zi, basin: b, .. } in &tree.order {
+        let order = &tree.order;
+        for j in 0..order.len() {
+            let b = order.basin(j);
             if b == OCEAN {
                 continue;
             }
@@ -698,7 +813,7 @@ impl Lakes {
             if !level[r].is_nan() {
                 continue;
             }
-            let (k, w) = (cells[r] as f64, self.water[r]);
+            let (zi, k, w) = (order.z(j), cells[r] as f64, self.water[r]);
             if k * zi - sum_z[r] >= w {
                 // the water stands below this cell
                 level[r] = if cells[r] == 0 { zi } else { (w + sum_z[r]) / k };
