@@ -93,6 +93,10 @@ fn sweep_key(z: f64) -> u64 {
     b ^ (((b as i64 >> 63) as u64) | 1 << 63)
 }
 
+/// Bits of the radix sort's digit.
+const RADIX_BITS: u32 = 12;
+const RADIX: usize = 1 << RADIX_BITS;
+
 /// Rows handed to one parallel task.
 const ROWS_PER_TASK: usize = 32;
 /// Bits of the elevation bucket that the radix sort orders by; cells sharing a bucket
@@ -106,17 +110,10 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
     assert_eq!(rain.len(), n, "one rain depth per cell");
     assert!(n < NONE as usize, "a DEM of at most 4 billion cells");
     let z = dem.elevations();
-    let t0 = std::time::Instant::now();
-    if std::env::var("GT_T").is_ok() { eprintln!(" start {:?}", t0); }
-    let tm = std::env::var("GT_T").is_ok();
-    let lap = |what: &str| if tm { eprintln!("{what}: {:?}", t0.elapsed()) };
     let raster = Raster::new(dem);
     let (label, pits, scratch) = raster.basins();
-    lap("basins");
     let across = raster.rims(&label, scratch);
-    lap("rims");
     let order = raster.sweep_order(&label);
-    lap("order");
     // The sweep is sequential: rain runs into basins on the other core meanwhile
     // (rain on the ocean's cells leaves at once).
     let (tree, (mut water, rain_total, mut outflow)) = rayon::join(
@@ -140,12 +137,8 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
         },
     );
     water.resize(tree.nodes(), 0.0);
-    lap("sweep");
-    lap("rain");
     let lakes = Lakes::settle(&tree, water, &mut outflow);
-    lap("settle");
     let level = lakes.levels(&tree);
-    lap("levels");
 
     let mut depth = vec![0.0; n];
     let stored: f64 = depth
@@ -168,7 +161,6 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
         .collect::<Vec<f64>>()
         .into_iter()
         .sum();
-    lap("depth");
     Flood {
         depth,
         rain_m3: rain_total * cell_area_m2,
@@ -234,13 +226,16 @@ impl<'a> Raster<'a> {
             // terrain each comparison is a coin toss), three rounds deep.
             let at = |k: usize| (sweep_key(self.z[k]) as u128) << 64 | k as u128;
             let nb = self.step.map(|s| at((i as isize + s) as usize));
-            let nodata = self.step.iter().any(|&s| self.z[(i as isize + s) as usize].is_nan());
-            let low = (nb[0].min(nb[1]).min(nb[2].min(nb[3]))).min(nb[4].min(nb[5]).min(nb[6].min(nb[7])));
+            let nodata = self
+                .step
+                .iter()
+                .any(|&s| self.z[(i as isize + s) as usize].is_nan());
+            let low = (nb[0].min(nb[1]).min(nb[2].min(nb[3])))
+                .min(nb[4].min(nb[5]).min(nb[6].min(nb[7])));
             let best = low.min(at(i)) as u64 as usize;
             // next to no data: an outlet
             *d = if nodata { NONE } else { best as u32 };
         });
-        if std::env::var("GT_T").is_ok() { eprintln!(" down {:?}", std::time::Instant::now()); }
         // Pits numbered in cell order (counted per band, then numbered in parallel) and
         // marked in `down` as PIT | label.
         let band = self.cols * ROWS_PER_TASK;
@@ -249,63 +244,70 @@ impl<'a> Raster<'a> {
             .enumerate()
             .map(|(t, chunk)| {
                 let start = t * band;
-                (0..chunk.len()).filter(|&j| chunk[j] == (start + j) as u32).count() as u32
+                (0..chunk.len())
+                    .filter(|&j| chunk[j] == (start + j) as u32)
+                    .count() as u32
             })
             .collect();
         let mut pits = 0;
         for f in first.iter_mut() {
             (*f, pits) = (pits + 1, pits + *f);
         }
-        down.par_chunks_mut(band).zip(&first).enumerate().for_each(|(t, (chunk, &first))| {
-            let mut pit = first;
-            for (j, d) in chunk.iter_mut().enumerate() {
-                if *d == (t * band + j) as u32 {
-                    *d = PIT | pit;
-                    pit += 1;
+        down.par_chunks_mut(band)
+            .zip(&first)
+            .enumerate()
+            .for_each(|(t, (chunk, &first))| {
+                let mut pit = first;
+                for (j, d) in chunk.iter_mut().enumerate() {
+                    if *d == (t * band + j) as u32 {
+                        *d = PIT | pit;
+                        pit += 1;
+                    }
                 }
-            }
-        });
-        if std::env::var("GT_T").is_ok() { eprintln!(" numbered {:?}", std::time::Instant::now()); }
+            });
         // Every cell takes the label at the end of its descent. A band labels its own
         // cells, remembering them on the way; a descent that leaves the band follows
         // `down` alone.
         let mut label = vec![NONE; n];
         let descent = &down;
-        label.par_chunks_mut(band).enumerate().for_each(|(t, chunk)| {
-            let start = t * band;
-            let own = start..start + chunk.len();
-            let mut path = Vec::new();
-            for j in 0..chunk.len() {
-                if chunk[j] != NONE || self.z[start + j].is_nan() {
-                    continue;
-                }
-                let mut k = start + j;
-                let l = loop {
-                    let d = descent[k];
-                    if d == NONE {
-                        break OCEAN;
+        label
+            .par_chunks_mut(band)
+            .enumerate()
+            .for_each(|(t, chunk)| {
+                let start = t * band;
+                let own = start..start + chunk.len();
+                let mut path = Vec::new();
+                for j in 0..chunk.len() {
+                    if chunk[j] != NONE || self.z[start + j].is_nan() {
+                        continue;
                     }
-                    if d & PIT != 0 {
-                        break d & !PIT;
-                    }
-                    if own.contains(&k) {
-                        let known = chunk[k - start];
-                        if known != NONE {
-                            break known;
+                    let mut k = start + j;
+                    let l = loop {
+                        let d = descent[k];
+                        if d == NONE {
+                            break OCEAN;
                         }
-                        path.push(k - start);
+                        if d & PIT != 0 {
+                            break d & !PIT;
+                        }
+                        if own.contains(&k) {
+                            let known = chunk[k - start];
+                            if known != NONE {
+                                break known;
+                            }
+                            path.push(k - start);
+                        }
+                        k = d as usize;
+                    };
+                    if own.contains(&k) {
+                        chunk[k - start] = l;
                     }
-                    k = d as usize;
-                };
-                if own.contains(&k) {
-                    chunk[k - start] = l;
+                    for &p in &path {
+                        chunk[p] = l;
+                    }
+                    path.clear();
                 }
-                for &p in &path {
-                    chunk[p] = l;
-                }
-                path.clear();
-            }
-        });
+            });
         (label, pits, down)
     }
 
@@ -329,7 +331,11 @@ impl<'a> Raster<'a> {
                 for (b, &s) in self.step.iter().enumerate() {
                     let k = (i as isize + s) as usize;
                     let zk = self.z[k];
-                    let earlier = if b < 4 { sweep_key(zk) <= kz } else { sweep_key(zk) < kz };
+                    let earlier = if b < 4 {
+                        sweep_key(zk) <= kz
+                    } else {
+                        sweep_key(zk) < kz
+                    };
                     let rim = earlier & !zk.is_nan() & (label[k] != li);
                     rims |= (rim as u32) << b;
                 }
@@ -372,7 +378,10 @@ impl<'a> Raster<'a> {
             let mut kept = 0;
             for n in 0..count {
                 let k = (found[n] as u64 >> 3) as usize;
-                if found[..n].iter().any(|&f| label[(f as u64 >> 3) as usize] == label[k]) {
+                if found[..n]
+                    .iter()
+                    .any(|&f| label[(f as u64 >> 3) as usize] == label[k])
+                {
                     continue;
                 }
                 packed |= (found[n] as u32 & 7) << (4 + 3 * kept);
@@ -391,7 +400,9 @@ impl<'a> Raster<'a> {
             .map(|c| {
                 c.iter()
                     .filter(|v| !v.is_nan())
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)))
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                        (a.min(v), b.max(v))
+                    })
             })
             .reduce(
                 || (f64::INFINITY, f64::NEG_INFINITY),
@@ -418,33 +429,64 @@ impl<'a> Raster<'a> {
         z_bits.truncate(keys.len());
         // the radix sort's scratch buffer takes the elevations; the bucket gives way to
         // the basin
-        keys.par_iter_mut().zip(z_bits.par_iter_mut()).for_each(|(k, zb)| {
-            let i = *k as u32 as usize;
-            *k = (label[i] as u64) << 32 | i as u64;
-            *zb = self.z[i].to_bits();
-        });
+        keys.par_iter_mut()
+            .zip(z_bits.par_iter_mut())
+            .for_each(|(k, zb)| {
+                let i = *k as u32 as usize;
+                *k = (label[i] as u64) << 32 | i as u64;
+                *zb = self.z[i].to_bits();
+            });
         let mut order = SweepOrder {
             basin_cell: keys,
             z_bits,
         };
-        // exact order inside each bucket: an insertion sort, as cells are out of order
-        // only within a bucket
-        for j in 1..order.len() {
-            let (bc, zb) = (order.basin_cell[j], order.z_bits[j]);
-            let key = (f64::from_bits(zb), bc as u32);
-            let mut at = j;
-            while at > 0 && {
-                let prev = (order.z(at - 1), order.cell(at - 1));
-                key.0.total_cmp(&prev.0).then(key.1.cmp(&prev.1)).is_lt()
-            } {
-                order.basin_cell[at] = order.basin_cell[at - 1];
-                order.z_bits[at] = order.z_bits[at - 1];
-                at -= 1;
+        // Exact order inside each bucket: insertion sorts, as cells are out of order only
+        // within a bucket; slices in parallel, then across the seams between them.
+        let part = order
+            .len()
+            .div_ceil(rayon::current_num_threads().max(1) * 4)
+            .max(1 << 14);
+        order
+            .basin_cell
+            .par_chunks_mut(part)
+            .zip(order.z_bits.par_chunks_mut(part))
+            .for_each(|(bc, zb)| insertion_sort(bc, zb, 1));
+        for seam in (part..order.len()).step_by(part) {
+            let left_max = (order.z_bits[seam - 1], order.basin_cell[seam - 1]);
+            let mut end = seam;
+            while end < order.len()
+                && sweep_less((order.z_bits[end], order.basin_cell[end]), left_max)
+            {
+                end += 1;
             }
-            order.basin_cell[at] = bc;
-            order.z_bits[at] = zb;
+            insertion_sort(&mut order.basin_cell[..end], &mut order.z_bits[..end], seam);
         }
         order
+    }
+}
+
+/// Whether (elevation bits, basin and cell) `a` comes before `b` in the sweep.
+#[inline]
+fn sweep_less(a: (u64, u64), b: (u64, u64)) -> bool {
+    let (za, zb) = (f64::from_bits(a.0), f64::from_bits(b.0));
+    za.total_cmp(&zb)
+        .then((a.1 as u32).cmp(&(b.1 as u32)))
+        .is_lt()
+}
+
+/// Insertion sort of the parallel arrays into sweep order, from position `from` on
+/// (everything before it already in order).
+fn insertion_sort(basin_cell: &mut [u64], z_bits: &mut [u64], from: usize) {
+    for j in from..basin_cell.len() {
+        let c = (z_bits[j], basin_cell[j]);
+        let mut at = j;
+        while at > 0 && sweep_less(c, (z_bits[at - 1], basin_cell[at - 1])) {
+            basin_cell[at] = basin_cell[at - 1];
+            z_bits[at] = z_bits[at - 1];
+            at -= 1;
+        }
+        basin_cell[at] = c.1;
+        z_bits[at] = c.0;
     }
 }
 
@@ -479,15 +521,17 @@ impl SweepOrder {
 /// Returns the scratch buffer, for reuse.
 fn radix_sort(keys: &mut Vec<u64>, shift: u32, bits: u32) -> Vec<u64> {
     let n = keys.len();
-    let part = n.div_ceil(rayon::current_num_threads().max(1) * 4).max(1 << 14);
+    let part = n
+        .div_ceil(rayon::current_num_threads().max(1) * 4)
+        .max(1 << 14);
     let mut other = vec![0u64; n];
     let mut s = shift;
     while s < shift + bits {
-        let digit = |k: u64| ((k >> s) & 0xff) as usize;
-        let counts: Vec<[usize; 256]> = keys
+        let digit = |k: u64| ((k >> s) as usize) & (RADIX - 1);
+        let counts: Vec<Vec<usize>> = keys
             .par_chunks(part)
             .map(|c| {
-                let mut count = [0usize; 256];
+                let mut count = vec![0usize; RADIX];
                 for &k in c {
                     count[digit(k)] += 1;
                 }
@@ -495,9 +539,10 @@ fn radix_sort(keys: &mut Vec<u64>, shift: u32, bits: u32) -> Vec<u64> {
             })
             .collect();
         // output runs digit by digit, each split by input slice in order
-        let mut runs: Vec<Vec<&mut [u64]>> = counts.iter().map(|_| Vec::with_capacity(256)).collect();
+        let mut runs: Vec<Vec<&mut [u64]>> =
+            counts.iter().map(|_| Vec::with_capacity(RADIX)).collect();
         let mut rest: &mut [u64] = &mut other;
-        for d in 0..256 {
+        for d in 0..RADIX {
             for (t, count) in counts.iter().enumerate() {
                 let (run, tail) = rest.split_at_mut(count[d]);
                 runs[t].push(run);
@@ -505,7 +550,7 @@ fn radix_sort(keys: &mut Vec<u64>, shift: u32, bits: u32) -> Vec<u64> {
             }
         }
         keys.par_chunks(part).zip(runs).for_each(|(c, mut runs)| {
-            let mut at = [0usize; 256];
+            let mut at = vec![0usize; RADIX];
             for &k in c {
                 let d = digit(k);
                 runs[d][at[d]] = k;
@@ -513,7 +558,7 @@ fn radix_sort(keys: &mut Vec<u64>, shift: u32, bits: u32) -> Vec<u64> {
             }
         });
         std::mem::swap(keys, &mut other);
-        s += 8;
+        s += RADIX_BITS;
     }
     other
 }
@@ -620,7 +665,11 @@ impl MergeTree {
                 t.spills_into.push(NONE);
                 t.kids.push([na, nb]);
                 // union by number of cells passed
-                let (big, small) = if pa.cells >= pb.cells { (ra, rb) } else { (rb, ra) };
+                let (big, small) = if pa.cells >= pb.cells {
+                    (ra, rb)
+                } else {
+                    (rb, ra)
+                };
                 parent[small as usize] = big;
                 passed[big as usize] = Passed {
                     cells: pa.cells + pb.cells,
@@ -689,7 +738,9 @@ impl Lakes {
         let mut lakes = Lakes {
             water,
             merged: (0..nodes as u32).collect(),
-            formed: (0..nodes).map(|x| x < leaves && x != OCEAN as usize).collect(),
+            formed: (0..nodes)
+                .map(|x| x < leaves && x != OCEAN as usize)
+                .collect(),
             spill: vec![NONE; nodes],
         };
         // Rims in the order the sweep met them; a lake that gains water after its rim
@@ -816,7 +867,11 @@ impl Lakes {
             let (zi, k, w) = (order.z(j), cells[r] as f64, self.water[r]);
             if k * zi - sum_z[r] >= w {
                 // the water stands below this cell
-                level[r] = if cells[r] == 0 { zi } else { (w + sum_z[r]) / k };
+                level[r] = if cells[r] == 0 {
+                    zi
+                } else {
+                    (w + sum_z[r]) / k
+                };
                 continue;
             }
             cells[r] += 1;
@@ -829,7 +884,13 @@ impl Lakes {
         }
         lake_of
             .iter()
-            .map(|&r| if r == NONE { f64::NAN } else { level[r as usize] })
+            .map(|&r| {
+                if r == NONE {
+                    f64::NAN
+                } else {
+                    level[r as usize]
+                }
+            })
             .collect()
     }
 }
