@@ -108,7 +108,7 @@ const BUCKET_BITS: u32 = 24;
 pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
     let n = dem.cols() * dem.rows();
     assert_eq!(rain.len(), n, "one rain depth per cell");
-    assert!(n < NONE as usize, "a DEM of at most 4 billion cells");
+    assert!(n < PIT as usize, "a DEM of at most 2 billion cells");
     let z = dem.elevations();
     let raster = Raster::new(dem);
     let (label, pits, scratch) = raster.basins();
