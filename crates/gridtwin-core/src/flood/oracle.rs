@@ -14,15 +14,7 @@ use super::Flood;
 const UNSET: u32 = u32::MAX;
 const OUTLET: u32 = 0;
 
-/// Total order on f64 as an unsigned key.
-fn key(z: f64) -> u64 {
-    let b = z.to_bits();
-    if b >> 63 == 1 {
-        !b
-    } else {
-        b | (1 << 63)
-    }
-}
+use super::sweep_key as key;
 
 struct Lake {
     /// Cells below `theta` are summed into (`below_n`, `below_sum`); the others wait
@@ -85,13 +77,10 @@ fn unkey(k: u64) -> f64 {
 }
 
 /// Cells by (flood level, index).
-struct BucketQueue(BinaryHeap<Reverse<(u64, u32)>>);
+#[derive(Default)]
+struct FloodQueue(BinaryHeap<Reverse<(u64, u32)>>);
 
-impl BucketQueue {
-    fn new(_zmin: f64, _zmax: f64) -> Self {
-        BucketQueue(BinaryHeap::new())
-    }
-
+impl FloodQueue {
     fn push(&mut self, i: u32, level: f64) {
         self.0.push(Reverse((key(level), i)));
     }
@@ -128,14 +117,10 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
         |(r, c): (isize, isize)| r >= 0 && c >= 0 && r < rows as isize && c < cols as isize;
 
     let mut label = vec![UNSET; n];
-    let (zmin, zmax) = z
-        .iter()
-        .filter(|v| !v.is_nan())
-        .fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
-    let mut heap = BucketQueue::new(zmin, zmax);
+    let mut heap = FloodQueue::default();
     // flood level of each queued cell: max(its elevation, its flooder's level)
     let mut level_of = vec![0.0f64; n];
-    let push = |heap: &mut BucketQueue, level_of: &mut [f64], i: usize, level: f64| {
+    let push = |heap: &mut FloodQueue, level_of: &mut [f64], i: usize, level: f64| {
         level_of[i] = level;
         heap.push(i as u32, level);
     };
