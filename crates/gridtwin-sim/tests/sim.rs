@@ -540,8 +540,32 @@ fn signal_priority_contention_is_decided_by_the_rule_logged_and_counted() {
         assert!(wins, "{d:?}");
         assert!(d.delay_s == 25 || d.delay_s == 0);
     }
-    // the timeline carries exactly the logged delays, and the KPI sums them
     let cases = a.records();
+    // the two-ambulance case: ambulances (medical emergencies, 0406) meeting at a
+    // signal tie on priority, so the one that set off first goes
+    let case_of: std::collections::BTreeMap<&str, _> =
+        cases.iter().map(|c| (c.case_id.as_str(), c)).collect();
+    let ambulances: Vec<_> = a
+        .contention
+        .iter()
+        .filter(|d| {
+            [&d.winner_case, &d.loser_case]
+                .iter()
+                .all(|id| case_of[id.as_str()].category.as_ref() == "0406")
+        })
+        .collect();
+    assert!(!ambulances.is_empty(), "no two ambulances met at a signal");
+    for d in ambulances {
+        for id in [&d.winner_case, &d.loser_case] {
+            assert!(case_of[id.as_str()].crew.starts_with("ambulance"), "{d:?}");
+        }
+        assert_eq!(d.winner_priority, d.loser_priority);
+        assert!(
+            (d.winner_departed, &d.winner_case) < (d.loser_departed, &d.loser_case),
+            "{d:?}"
+        );
+    }
+    // the timeline carries exactly the logged delays, and the KPI sums them
     let mut logged: std::collections::BTreeMap<&str, i64> = Default::default();
     for d in &a.contention {
         *logged.entry(d.loser_case.as_str()).or_default() += d.delay_s;
