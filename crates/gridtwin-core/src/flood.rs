@@ -54,6 +54,9 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize};
+
 use rayon::prelude::*;
 
 use crate::dem::{Dem, NEIGHBOURS_8};
@@ -116,11 +119,13 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
     let Bins { mut cells, start } = raster.bins(&label, &across);
     drop(across);
     // The sweep is sequential. The other core puts the bins in exact order one after
-    // another, a block ahead of the sweep, then runs the rain into basins (rain on the
-    // ocean's cells leaves at once). The sorting side runs first: on one thread it
-    // finishes before the sweep starts.
+    // another, a block ahead of the sweep, runs the rain into basins (rain on the
+    // ocean's cells leaves at once), then settles the water on the merge tree as the
+    // sweep grows it. The sorting side runs first: on one thread it finishes before
+    // the sweep starts, and the settling waits for the sweep only while it runs.
+    let tree = MergeTree::new(pits);
     let (blocks, sweep_blocks) = std::sync::mpsc::channel();
-    let ((mut water, rain_total, mut outflow), tree) = rayon::join(
+    let ((mut settling, rain_total), ()) = rayon::join(
         || {
             sort_bins(&mut cells, &start, blocks);
             let mut water = vec![0.0; pits as usize + 1];
@@ -137,12 +142,15 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
                     water[l as usize] += w;
                 }
             }
-            (water, rain_total, outflow)
+            let mut settling = Settling::new(&tree, water, outflow);
+            settling.follow(&tree);
+            (settling, rain_total)
         },
-        || MergeTree::sweep(&raster, &label, pits, sweep_blocks),
+        || tree.sweep(&raster, &label, sweep_blocks),
     );
-    water.resize(tree.nodes(), 0.0);
-    let lakes = Lakes::settle(&tree, water, &mut outflow);
+    settling.advance(&tree, tree.nodes());
+    let outflow = settling.outflow;
+    let lakes = settling.lakes;
     let level = lakes.levels(&tree, &cells);
 
     let mut depth = vec![0.0; n];
@@ -601,53 +609,107 @@ fn insertion_sort(cells: &mut [SweptCell]) {
 
 /// The depression hierarchy: leaves are basins (0 the ocean, 1.. the pits), each inner
 /// node the join of two groups of basins at their lowest rim, numbered in the order
-/// the rims were met (so by rising level).
+/// the rims were met (so by rising level). The sweep grows it while the settling reads
+/// the nodes made so far (hence atomics; on x86 their loads and stores are plain ones).
 struct MergeTree {
     /// Basins, the ocean included: nodes `0..leaves` are the leaves.
     leaves: usize,
+    /// Nodes made so far, leaves included (published by the sweep block by block).
+    made: AtomicUsize,
+    /// `WAITING`, `SWEEPING` or `SWEPT`.
+    state: AtomicU8,
     /// Node each node joins (NONE for the root).
-    up: Vec<u32>,
+    up: Vec<AtomicU32>,
     /// The other node joined with it there.
-    sibling: Vec<u32>,
-    /// For an inner node: the level of the rim where its two children met.
-    rim: Vec<f64>,
-    /// Volume a node holds up to the rim where it joins its sibling (m of depth × cells).
-    capacity: Vec<f64>,
+    sibling: Vec<AtomicU32>,
+    /// For an inner node: the level of the rim where its two children met (`f64` bits).
+    rim: Vec<AtomicU64>,
+    /// Volume a node holds up to the rim where it joins its sibling (m of depth × cells,
+    /// `f64` bits).
+    capacity: Vec<AtomicU64>,
     /// The basin that a node's overflow runs into: the far side of its rim.
-    spills_into: Vec<u32>,
+    spills_into: Vec<AtomicU32>,
     /// The two nodes each inner node joins (inner node `leaves + j` at `kids[j]`).
-    kids: Vec<[u32; 2]>,
+    kids: Vec<[AtomicU32; 2]>,
 }
 
+const WAITING: u8 = 0;
+const SWEEPING: u8 = 1;
+const SWEPT: u8 = 2;
+
 impl MergeTree {
+    /// Room for the leaves and the at most `leaves - 1` joins.
+    fn new(pits: u32) -> MergeTree {
+        let leaves = pits as usize + 1;
+        let most = 2 * leaves;
+        let u32s = |v: u32| {
+            (0..most)
+                .into_par_iter()
+                .map(|_| AtomicU32::new(v))
+                .collect()
+        };
+        let f64s = |v: f64| {
+            (0..most)
+                .into_par_iter()
+                .map(|_| AtomicU64::new(v.to_bits()))
+                .collect()
+        };
+        MergeTree {
+            leaves,
+            made: AtomicUsize::new(leaves),
+            state: AtomicU8::new(WAITING),
+            up: u32s(NONE),
+            sibling: u32s(NONE),
+            rim: f64s(f64::NAN),
+            capacity: f64s(0.0),
+            spills_into: u32s(NONE),
+            kids: (0..leaves)
+                .into_par_iter()
+                .map(|_| [AtomicU32::new(NONE), AtomicU32::new(NONE)])
+                .collect(),
+        }
+    }
+
+    /// Nodes made so far.
     fn nodes(&self) -> usize {
-        self.up.len()
+        self.made.load(Acquire)
+    }
+
+    fn up(&self, x: u32) -> u32 {
+        self.up[x as usize].load(Relaxed)
+    }
+
+    fn sibling(&self, x: u32) -> u32 {
+        self.sibling[x as usize].load(Relaxed)
+    }
+
+    fn rim(&self, x: u32) -> f64 {
+        f64::from_bits(self.rim[x as usize].load(Relaxed))
+    }
+
+    fn capacity(&self, x: u32) -> f64 {
+        f64::from_bits(self.capacity[x as usize].load(Relaxed))
+    }
+
+    fn spills_into(&self, x: u32) -> u32 {
+        self.spills_into[x as usize].load(Relaxed)
+    }
+
+    fn kids(&self, p: u32) -> [u32; 2] {
+        let k = &self.kids[p as usize - self.leaves];
+        [k[0].load(Relaxed), k[1].load(Relaxed)]
     }
 
     /// Joins basins in sweep order; `blocks` bring the cells in that order.
     fn sweep<'o>(
+        &self,
         raster: &Raster,
         label: &[u32],
-        pits: u32,
         blocks: impl IntoIterator<Item = &'o [SweptCell]>,
-    ) -> MergeTree {
-        let leaves = pits as usize + 1;
-        let mut t = MergeTree {
-            leaves,
-            up: vec![NONE; leaves],
-            sibling: vec![NONE; leaves],
-            rim: vec![f64::NAN; leaves],
-            capacity: vec![0.0; leaves],
-            spills_into: vec![NONE; leaves],
-            kids: Vec::new(),
-        };
-        // each join removes a group: at most `leaves - 1` inner nodes
-        t.up.reserve_exact(leaves);
-        t.sibling.reserve_exact(leaves);
-        t.rim.reserve_exact(leaves);
-        t.capacity.reserve_exact(leaves);
-        t.spills_into.reserve_exact(leaves);
-        t.kids.reserve_exact(leaves);
+    ) {
+        self.state.store(SWEEPING, Release);
+        let leaves = self.leaves;
+        let mut made = leaves;
         // union–find over basins (the parent links alone, small enough to stay in
         // cache); at each group's root, its tree node and the cells passed so far
         let mut parent: Vec<u32> = (0..leaves as u32).collect();
@@ -683,20 +745,20 @@ impl MergeTree {
                     // at zi
                     let (pa, pb) = (passed[ra as usize], passed[rb as usize]);
                     let (na, nb) = (node[ra as usize], node[rb as usize]);
-                    let p = t.up.len() as u32;
+                    let p = made as u32;
+                    made += 1;
                     for (x, y, g, into) in [(na, nb, pa, lk), (nb, na, pb, li)] {
                         let x = x as usize;
-                        t.up[x] = p;
-                        t.sibling[x] = y;
-                        t.capacity[x] = g.cells as f64 * zi - g.sum_z;
-                        t.spills_into[x] = into;
+                        self.up[x].store(p, Relaxed);
+                        self.sibling[x].store(y, Relaxed);
+                        let capacity = g.cells as f64 * zi - g.sum_z;
+                        self.capacity[x].store(capacity.to_bits(), Relaxed);
+                        self.spills_into[x].store(into, Relaxed);
                     }
-                    t.up.push(NONE);
-                    t.sibling.push(NONE);
-                    t.rim.push(zi);
-                    t.capacity.push(0.0);
-                    t.spills_into.push(NONE);
-                    t.kids.push([na, nb]);
+                    self.rim[p as usize].store(zi.to_bits(), Relaxed);
+                    let kids = &self.kids[p as usize - leaves];
+                    kids[0].store(na, Relaxed);
+                    kids[1].store(nb, Relaxed);
                     // union by number of cells passed
                     let (big, small) = if pa.cells >= pb.cells {
                         (ra, rb)
@@ -714,8 +776,10 @@ impl MergeTree {
                 passed[ra as usize].cells += 1;
                 passed[ra as usize].sum_z += zi;
             }
+            self.made.store(made, Release);
         }
-        t
+        self.made.store(made, Release);
+        self.state.store(SWEPT, Release);
     }
 }
 
@@ -763,38 +827,82 @@ struct Lakes {
     spill: Vec<u32>,
 }
 
-impl Lakes {
-    /// Fills, spills and merges, in order of rims; `outflow` gains what leaves the
-    /// raster.
-    fn settle(tree: &MergeTree, water: Vec<f64>, outflow: &mut f64) -> Lakes {
-        let (nodes, leaves) = (tree.nodes(), tree.leaves);
-        let mut lakes = Lakes {
-            water,
-            merged: (0..nodes as u32).collect(),
-            formed: (0..nodes)
-                .map(|x| x < leaves && x != OCEAN as usize)
-                .collect(),
-            spill: vec![NONE; nodes],
-        };
-        // Rims in the order the sweep met them; a lake that gains water after its rim
-        // was passed is looked at again before the next rim.
-        let mut again: BinaryHeap<Reverse<(u32, u32)>> = BinaryHeap::new();
-        let mut chain = Vec::new();
-        for (p, kids) in (leaves as u32..).zip(&tree.kids) {
-            for &x in kids {
-                lakes.look(tree, (x, p), p, outflow, &mut again, &mut chain);
+/// Fill, spill and merge in order of rims, resumable: it can follow the sweep.
+struct Settling {
+    lakes: Lakes,
+    /// The next inner node whose rim is to be settled.
+    next: usize,
+    /// Lakes that gained water after their rim was passed, by rim.
+    again: BinaryHeap<Reverse<(u32, u32)>>,
+    chain: Vec<u32>,
+    /// Water that left the raster.
+    outflow: f64,
+}
+
+impl Settling {
+    /// Before any rim: each basin holds its rain (`water`, one per basin); `outflow`
+    /// has left already.
+    fn new(tree: &MergeTree, mut water: Vec<f64>, outflow: f64) -> Settling {
+        let (most, leaves) = (tree.up.len(), tree.leaves);
+        water.resize(most, 0.0);
+        Settling {
+            lakes: Lakes {
+                water,
+                merged: (0..most as u32).collect(),
+                formed: (0..most)
+                    .map(|x| x < leaves && x != OCEAN as usize)
+                    .collect(),
+                spill: vec![NONE; most],
+            },
+            next: leaves,
+            again: BinaryHeap::new(),
+            chain: Vec::new(),
+            outflow,
+        }
+    }
+
+    /// Settles the rims of inner nodes up to `made` (exclusive), in the order the sweep
+    /// met them; a lake that gains water after its rim was passed is looked at again
+    /// before the next rim.
+    fn advance(&mut self, tree: &MergeTree, made: usize) {
+        for p in self.next as u32..made as u32 {
+            for x in tree.kids(p) {
+                let (lakes, again, chain) = (&mut self.lakes, &mut self.again, &mut self.chain);
+                lakes.look(tree, (x, p), p, &mut self.outflow, again, chain);
                 while let Some(&Reverse((q, y))) = again.peek() {
                     if q > p {
                         break;
                     }
                     again.pop();
-                    lakes.look(tree, (y, q), p, outflow, &mut again, &mut chain);
+                    lakes.look(tree, (y, q), p, &mut self.outflow, again, chain);
                 }
             }
         }
-        lakes
+        self.next = self.next.max(made);
     }
 
+    /// Settles the nodes as the sweep makes them, if the sweep is running on another
+    /// thread; if it has not started, leaves them for later (waiting for a sweep that
+    /// may be queued behind this very task would never end).
+    fn follow(&mut self, tree: &MergeTree) {
+        if tree.state.load(Acquire) == WAITING {
+            return;
+        }
+        loop {
+            let swept = tree.state.load(Acquire) == SWEPT;
+            let made = tree.nodes();
+            if made > self.next {
+                self.advance(tree, made);
+            } else if swept {
+                return;
+            } else {
+                std::hint::spin_loop();
+            }
+        }
+    }
+}
+
+impl Lakes {
     /// Looks at lake `x` at its rim `p` (the node it joins there): if it holds more
     /// than it can, it merges with the other side or spills into it. `now` is the
     /// rim the settling has reached: a lake whose rim lies behind it that gains water
@@ -813,16 +921,19 @@ impl Lakes {
         if !self.formed[xu] || self.merged[xu] != x || self.spill[xu] != NONE {
             return;
         }
-        let cap = tree.capacity[xu];
+        let cap = tree.capacity(x);
         if self.water[xu] <= cap + tol(cap) {
             return; // not full: waits for more water
         }
         let excess = self.water[xu] - cap;
-        let s = tree.sibling[xu] as usize;
+        let s = tree.sibling(x) as usize;
         // (the ocean's side is never a lake: the leaf is not one, nor is a join with it)
         let sibling_full = self.formed[s]
             && self.merged[s] == s as u32
-            && (self.spill[s] != NONE || self.water[s] >= tree.capacity[s] - tol(tree.capacity[s]));
+            && (self.spill[s] != NONE || {
+                let cap = tree.capacity(s as u32);
+                self.water[s] >= cap - tol(cap)
+            });
         if sibling_full {
             // both stand at the rim: one lake from now on (looked at when the sweep's
             // order reaches its own rim)
@@ -835,7 +946,7 @@ impl Lakes {
         // over the rim, and on down the spill chain to the first lake that is not
         // full (or off the raster)
         self.water[xu] = cap;
-        let mut t = tree.spills_into[xu];
+        let mut t = tree.spills_into(x);
         chain.clear();
         loop {
             t = root(&mut self.merged, t);
@@ -847,7 +958,7 @@ impl Lakes {
             match self.spill[t as usize] {
                 NONE => {
                     self.water[t as usize] += excess;
-                    let up = tree.up[t as usize];
+                    let up = tree.up(t);
                     if up != NONE && up <= now {
                         again.push(Reverse((up, t)));
                     }
@@ -866,7 +977,7 @@ impl Lakes {
             self.spill[c as usize] = t;
         }
         self.spill[xu] = if chain.is_empty() && t != OCEAN {
-            tree.spills_into[xu]
+            tree.spills_into(x)
         } else {
             t
         };
@@ -882,7 +993,7 @@ impl Lakes {
             *slot = r;
             let ru = r as usize;
             if self.spill[ru] != NONE {
-                level[ru] = tree.rim[tree.up[ru] as usize];
+                level[ru] = tree.rim(tree.up(r));
             }
         }
         let mut cells = vec![0u32; tree.nodes()];
