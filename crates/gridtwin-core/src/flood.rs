@@ -996,9 +996,25 @@ impl Lakes {
                 level[ru] = tree.rim(tree.up(r));
             }
         }
+        // A lake that does not spill stands no higher than its rim: cells above the
+        // highest such rim need no look (on gentle terrain, most of them).
+        let mut highest = f64::NEG_INFINITY;
+        for &r in &lake_of[1..] {
+            if level[r as usize].is_nan() {
+                let up = tree.up(r);
+                highest = highest.max(if up == NONE {
+                    f64::INFINITY
+                } else {
+                    tree.rim(up)
+                });
+            }
+        }
         let mut cells = vec![0u32; tree.nodes()];
         let mut sum_z = vec![0.0f64; tree.nodes()];
         for c in order {
+            if c.z() > highest {
+                break;
+            }
             let b = c.basin();
             if b == OCEAN {
                 continue;
