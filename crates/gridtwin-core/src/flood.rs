@@ -477,12 +477,13 @@ impl<'a> Raster<'a> {
                 for (j, &v) in c.iter().enumerate() {
                     if !v.is_nan() {
                         let i = first + j;
-                        let d = bin(v);
+                        let k = bucket(v, lo, scale);
+                        let d = k >> RADIX_BITS;
                         runs[d][next[d]] = SweptCell {
                             z_bits: v.to_bits(),
                             basin_cell: (label[i] as u64) << 32 | i as u64,
                             rims: across[i],
-                            low: (bucket(v, lo, scale) & (RADIX - 1)) as u32,
+                            low: (k & (RADIX - 1)) as u32,
                         };
                         next[d] += 1;
                     }
@@ -560,6 +561,7 @@ fn sort_bins<'o>(
     for d in 0..RADIX {
         let m = start[d + 1] - start[d];
         let bin = &mut cells[filled..filled + m];
+        // (a small bin is cheaper to insertion-sort alone than to count)
         if m > 64 {
             // by the low digit (stable: index order within a bucket)
             count.fill(0);
