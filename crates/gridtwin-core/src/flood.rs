@@ -63,6 +63,8 @@ use crate::dem::{Dem, NEIGHBOURS_8};
 
 #[cfg(test)]
 mod oracle;
+#[cfg(test)]
+mod props;
 
 /// Where the water came to rest.
 #[derive(Debug, Clone)]
@@ -937,12 +939,18 @@ impl Lakes {
                 self.water[s] >= cap - tol(cap)
             });
         if sibling_full {
-            // both stand at the rim: one lake from now on (looked at when the sweep's
-            // order reaches its own rim)
+            // both stand at the rim: one lake from now on, looked at when the settling
+            // reaches its own rim — or at once, if the settling is already past that
+            // rim (a lake formed from `again`, behind `now`: it would never be looked
+            // at and stand above its spill point)
             self.merged[xu] = p;
             self.merged[s] = p;
             self.formed[p as usize] = true;
             self.water[p as usize] = self.water[xu] + self.water[s];
+            let up = tree.up(p);
+            if up != NONE && up <= now {
+                again.push(Reverse((up, p)));
+            }
             return;
         }
         // over the rim, and on down the spill chain to the first lake that is not
@@ -1274,6 +1282,36 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_lake_formed_late_still_spills_into_its_neighbour() {
+        // Issue 15's smallest case: the two pits at 2.229 and 3.418 merge while the
+        // settling is already past the rim at 6.42 that joins them to the pit at
+        // 5.938; the merged lake must still be looked at there. Every interior cell
+        // drains into the lake: 16 m³ over the cells at 2.229, 3.418, 5.938, 6.42 and
+        // 0.26 (sum 18.265) stand at (16 + 18.265) / 5 = 6.853 m.
+        let text = "ncols 6\nnrows 6\nxllcorner -34.9\nyllcorner -8.0\ncellsize 0.0001\n\
+                    NODATA_value -9999\n\
+                    19.978 19.978 19.978 19.978 19.978 19.978\n\
+                    19.978 2.229 19.978 19.978 19.978 19.978\n\
+                    19.978 3.418 19.978 5.938 19.978 19.978\n\
+                    19.978 19.978 6.42 19.978 19.978 19.978\n\
+                    19.978 19.978 0.26 19.978 19.978 19.978\n\
+                    19.978 19.978 19.978 19.978 19.978 19.978\n";
+        let d = Dem::from_asc(text, "issue15.asc").unwrap();
+        let f = fill_spill_merge(&d, &[1.0; 36], 1.0);
+        conserved(&f);
+        let z = d.elevations();
+        for (i, &zi) in z.iter().enumerate() {
+            let want = if zi < 6.853 { 6.853 - zi } else { 0.0 };
+            assert!(
+                (f.depth[i] - want).abs() < 1e-9,
+                "cell {i}: {} not {want}",
+                f.depth[i]
+            );
+        }
+        assert!((f.stored_m3 - 16.0).abs() < 1e-9);
     }
 
     #[test]

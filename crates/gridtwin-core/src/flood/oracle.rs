@@ -28,7 +28,7 @@ struct Lake {
     water: f64,
     /// Rims to neighbouring depressions, lowest first: (elevation key, their label);
     /// entries that now lie inside the lake are dropped when they surface.
-    rims: BinaryHeap<Reverse<(u64, u64, u32)>>,
+    rims: BinaryHeap<Reverse<(Rim, u32)>>,
     /// Once full to a rim below which a neighbour sits: where more water goes, and
     /// the level it stands at.
     spill: Option<u32>,
@@ -71,6 +71,10 @@ impl Lake {
         self.below_n as f64 * h - self.below_sum
     }
 }
+
+/// A rim between two depressions: (elevation key, cell) of its higher cell, then of
+/// the lower cell across.
+type Rim = (u64, u64, u64, u64);
 
 fn unkey(k: u64) -> f64 {
     f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
@@ -137,61 +141,30 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
             push(&mut heap, &mut level_of, i, z[i]);
         }
     }
-    // Pits: cells with no lower neighbour; a flat pit region is one depression.
+    // Pits: cells with no lower neighbour in (elevation, index) order, the order that
+    // settles ties on flats (as the fast implementation documents it: a flat drains
+    // toward its lowest-numbered cells, and a flat floor is a pit at its first cell
+    // plus cells that meet it at their own level). Found by direct comparison here.
     let mut next_label = 1u32;
-    let mut stack = Vec::new();
-    // flat cells already found to drain (so a large plateau is walked once)
-    let mut drains = vec![false; n];
+    let before = |k: usize, i: usize| (key(z[k]), k) < (key(z[i]), i);
     for i in 0..n {
-        if label[i] != UNSET || drains[i] {
+        if label[i] != UNSET {
             continue;
         }
-        let lower = neighbours(i).any(|(r, c)| z[r as usize * cols + c as usize] < z[i]);
-        if lower {
+        if neighbours(i).any(|(r, c)| before(r as usize * cols + c as usize, i)) {
             continue;
         }
-        // grow the flat region of equal cells with no lower neighbour
-        let l = next_label;
-        let mut region_ok = true;
-        let mut members = vec![i];
-        label[i] = l;
-        stack.push(i);
-        while let Some(j) = stack.pop() {
-            for (r, c) in neighbours(j) {
-                let k = r as usize * cols + c as usize;
-                if z[k] == z[j] && label[k] == UNSET {
-                    let k_lower = neighbours(k).any(|(r2, c2)| {
-                        !inside((r2, c2)) || z[r2 as usize * cols + c2 as usize] < z[k]
-                    });
-                    if k_lower {
-                        // the flat drains: not a pit region after all
-                        region_ok = false;
-                        continue;
-                    }
-                    label[k] = l;
-                    members.push(k);
-                    stack.push(k);
-                }
-            }
-        }
-        if region_ok {
-            for &m in &members {
-                push(&mut heap, &mut level_of, m, z[m]);
-            }
-            next_label += 1;
-        } else {
-            for &m in &members {
-                label[m] = UNSET;
-                drains[m] = true;
-            }
-        }
+        label[i] = next_label;
+        push(&mut heap, &mut level_of, i, z[i]);
+        next_label += 1;
     }
     let depressions = (next_label - 1) as usize;
     // Flood: each cell joins the first depression (or outlet) to reach it; rims are
     // the lowest max(z) over neighbouring cells of two different labels.
     // (tens of millions of lookups on a large DEM: a fast integer hasher)
-    // (a tie at one rim cell goes to its lowest neighbour: the lower cell is the second key)
-    let mut rim: crate::int_hash::IntMap<u64, (u64, u64)> = Default::default();
+    // (ties at one level go by the rim cell, then by its neighbour across, both in
+    // (elevation, index) order: the rim order the fast implementation documents)
+    let mut rim: crate::int_hash::IntMap<u64, Rim> = Default::default();
     while let Some(i) = heap.pop() {
         let i = i as usize;
         let l = label[i];
@@ -210,7 +183,12 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
                 push(&mut heap, &mut level_of, k, z[k].max(here));
             } else if lk != l {
                 let (a, b) = if l < lk { (l, lk) } else { (lk, l) };
-                let h = (key(z[i].max(z[k])), key(z[i].min(z[k])));
+                let (hi, lo) = if (key(z[i]), i) > (key(z[k]), k) {
+                    (i, k)
+                } else {
+                    (k, i)
+                };
+                let h = (key(z[hi]), hi as u64, key(z[lo]), lo as u64);
                 let e = rim.entry((a as u64) << 32 | b as u64).or_insert(h);
                 if h < *e {
                     *e = h;
@@ -256,8 +234,8 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
     }
     for (k, h) in rim {
         let (a, b) = ((k >> 32) as u32, k as u32);
-        lakes[a as usize].rims.push(Reverse((h.0, h.1, b)));
-        lakes[b as usize].rims.push(Reverse((h.0, h.1, a)));
+        lakes[a as usize].rims.push(Reverse((h, b)));
+        lakes[b as usize].rims.push(Reverse((h, a)));
     }
 
     // Fill, spill and merge in order of rims.
@@ -266,7 +244,7 @@ pub fn fill_spill_merge(dem: &Dem, rain: &[f64], cell_area_m2: f64) -> Flood {
     let lowest_rim = |lakes: &mut [Lake], parent: &mut [u32], l: u32| -> Option<(f64, u32)> {
         let lake = &mut lakes[l as usize];
         // drop rims that now lie inside the lake
-        while let Some(&Reverse((h, _, o))) = lake.rims.peek() {
+        while let Some(&Reverse(((h, ..), o))) = lake.rims.peek() {
             let ro = find(parent, o);
             if ro == l {
                 lake.rims.pop();
