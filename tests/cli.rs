@@ -274,6 +274,86 @@ fn grids_validate_is_clean_on_the_demo_city_and_finds_planted_defects() {
 }
 
 #[test]
+fn grids_validate_reports_split_interiors_and_zero_area_grids_as_geos_would() {
+    // Issue 22: in the demo city's real grid file, one grid gets a triangular hole
+    // touching its shell at two opposite corners (its interior falls in two), another
+    // a ring of three points on one line (no area). Both are found with kind, code and
+    // place, and --strict fails.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("v");
+    let text = std::fs::read_to_string(repo().join("data/helsinki/city/areas.geojson")).unwrap();
+    let mut fc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let features = fc["features"].as_array_mut().unwrap();
+    let at = |features: &Vec<serde_json::Value>, code: &str| {
+        features
+            .iter()
+            .position(|f| f["properties"]["code"] == code)
+            .unwrap()
+    };
+    let split = at(features, "99010100100105");
+    let ring: Vec<[f64; 2]> =
+        serde_json::from_value(features[split]["geometry"]["coordinates"][0][0].clone()).unwrap();
+    let (a, b, c) = (ring[0], ring[1], ring[2]);
+    // inside, on b's side of the diagonal a–c
+    let p = [(a[0] + b[0] + c[0]) / 3.0, (a[1] + b[1] + c[1]) / 3.0];
+    let hole = serde_json::json!([a, p, c, a]);
+    features[split]["geometry"] = serde_json::json!({
+        "type": "Polygon",
+        "coordinates": [ring, hole],
+    });
+    let flat = at(features, "99010100100107");
+    let ring: Vec<[f64; 2]> =
+        serde_json::from_value(features[flat]["geometry"]["coordinates"][0][0].clone()).unwrap();
+    let (x, y) = (ring[0][0], ring[0][1]);
+    let line = serde_json::json!([[[x, y], [x, y + 0.001], [x, y + 0.002], [x, y]]]);
+    features[flat]["geometry"] = serde_json::json!({"type": "Polygon", "coordinates": line});
+    let bad = tmp.path().join("areas.geojson");
+    std::fs::write(&bad, serde_json::to_string(&fc).unwrap()).unwrap();
+    let o = gridtwin(&[
+        "grids",
+        "validate",
+        bad.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--strict",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("validation.json")).unwrap())
+            .unwrap();
+    let k = &v["problems_by_kind"];
+    assert_eq!(k["disconnected_interior"], 1, "{k}");
+    assert_eq!(k["degenerate_ring"], 1, "{k}");
+    let problems = v["problems"].as_array().unwrap();
+    let find = |kind: &str| {
+        problems
+            .iter()
+            .find(|p| p["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind}"))
+    };
+    let d = find("disconnected_interior");
+    assert_eq!(d["codes"], serde_json::json!(["99010100100105"]));
+    let loc: [f64; 2] = serde_json::from_value(d["location"].clone()).unwrap();
+    assert!(loc == a || loc == c, "the cut closes at a touch: {loc:?}");
+    let z = find("degenerate_ring");
+    assert_eq!(z["codes"], serde_json::json!(["99010100100107"]));
+    assert_eq!(
+        serde_json::from_value::<[f64; 2]>(z["location"].clone()).unwrap(),
+        [x, y]
+    );
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("DisconnectedInterior 99010100100105"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn grids_generate_tiles_the_communities_validates_clean_and_is_deterministic() {
     let tmp = tempfile::tempdir().unwrap();
     let a = tmp.path().join("a.geojson");

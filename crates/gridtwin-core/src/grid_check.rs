@@ -1,4 +1,5 @@
-//! Validating unit grids: broken rings (with where they cross), overlaps (pair and
+//! Validating unit grids: broken rings (with where they cross), rings of no area,
+//! interiors split by touching rings (OGC's rules, see [`crate::validity`]), overlaps (pair and
 //! area), gaps inside a parent, grids crossing their parent, grids outside the size
 //! rule, and duplicate, malformed or non-nesting codes.
 //!
@@ -7,12 +8,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use geo::{Area as _, BooleanOps, BoundingRect, Centroid, Coord, Line, MultiPolygon, Validation};
+use geo::{Area as _, BooleanOps, BoundingRect, Centroid, Coord, Line, MultiPolygon};
 use rstar::{primitives::GeomWithData, RTree, AABB};
 use serde::Serialize;
 
 use crate::code::{CodeRule, Level};
 use crate::frame::LocalFrame;
+use crate::validity::{check_area, InvalidKind};
 
 /// A grid or parent as read, before any validity check.
 #[derive(Debug, Clone)]
@@ -28,7 +30,14 @@ pub struct RawArea {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemKind {
+    /// A ring crosses or touches itself or another ring, has too few points, or a
+    /// hole lies outside its shell (what `geo` judges).
     InvalidRing,
+    /// A ring whose points lie on one line: the grid has no area.
+    DegenerateRing,
+    /// Rings touch so that the grid's interior is split in pieces: two areas under
+    /// one code.
+    DisconnectedInterior,
     Overlap,
     Gap,
     CrossesParent,
@@ -151,38 +160,43 @@ pub fn check(
     let locals: Vec<MultiPolygon<f64>> = grids.iter().map(|g| local(&g.boundary)).collect();
     let mut valid = vec![true; grids.len()];
     for (i, g) in grids.iter().enumerate() {
-        if g.boundary.is_valid() && !g.boundary.0.is_empty() {
-            continue;
-        }
+        let invalid = match check_area(&g.boundary) {
+            Ok(()) => continue,
+            Err(e) => e,
+        };
         valid[i] = false;
+        let kind = match invalid.kind {
+            InvalidKind::DegenerateRing => ProblemKind::DegenerateRing,
+            InvalidKind::DisconnectedInterior => ProblemKind::DisconnectedInterior,
+            InvalidKind::Empty | InvalidKind::Ring => ProblemKind::InvalidRing,
+        };
         let crossing = g
             .boundary
             .iter()
             .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
             .find_map(self_crossing);
-        let (location, detail) = match crossing {
-            Some(c) => (
+        let (location, detail) = match (invalid.location, crossing) {
+            (Some(at), _) => (
+                at,
+                format!(
+                    "record {}: {} at ({:.7}, {:.7})",
+                    g.record, invalid.message, at.0, at.1
+                ),
+            ),
+            (None, Some(c)) => (
                 (c.x, c.y),
                 format!(
                     "record {}: ring crosses itself at ({:.7}, {:.7})",
                     g.record, c.x, c.y
                 ),
             ),
-            None => (
+            (None, None) => (
                 centroid_of(&locals[i]),
-                format!(
-                    "record {}: {}",
-                    g.record,
-                    g.boundary
-                        .check_validation()
-                        .err()
-                        .map(|e| e.to_string())
-                        .unwrap_or_else(|| "empty polygon".into())
-                ),
+                format!("record {}: {}", g.record, invalid.message),
             ),
         };
         problems.push(GridProblem {
-            kind: ProblemKind::InvalidRing,
+            kind,
             codes: vec![g.code.clone()],
             area_m2: None,
             location,

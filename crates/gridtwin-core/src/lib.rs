@@ -31,6 +31,7 @@ pub mod partition;
 pub mod prepared;
 pub mod quality;
 pub mod synth;
+pub mod validity;
 
 pub use area::Area;
 pub use building::{Building, HeightSource, Road, SpeedSource};

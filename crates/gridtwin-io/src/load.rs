@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::str::FromStr;
 
-use geo::{Coord, CoordsIter, Geometry, LineString, MapCoords, MultiPolygon, Point, Validation};
+use geo::{Coord, CoordsIter, Geometry, LineString, MapCoords, MultiPolygon, Point};
 use gridtwin_core::coord::{check_lon_lat, LonLatProblem, LonLatSystem};
 use gridtwin_core::{
     Area, Building, CaseStep, CaseTimeline, CategoryKind, CategoryTable, CodeRule, Component,
@@ -138,10 +138,9 @@ impl<'a> Loader<'a> {
                 ))
             }
         };
-        if mp.0.is_empty() {
-            return Err((RejectReason::InvalidGeometry, "empty polygon".into()));
-        }
-        if let Err(e) = mp.check_validation() {
+        // OGC's rules as GEOS applies them: geo's validation plus rings of no area and
+        // interiors split by touching rings (two areas under one code)
+        if let Err(e) = gridtwin_core::validity::check_area(&mp) {
             return Err((RejectReason::InvalidGeometry, e.to_string()));
         }
         Ok(mp)

@@ -1,0 +1,220 @@
+//! Polygon validity as OGC and GEOS judge it.
+//!
+//! `geo`'s [`Validation`] checks rings (enough points, simple, no crossing, holes
+//! inside the shell, rings meeting only at points) and multipolygon elements (no
+//! overlap, no shared edge). Two OGC rules it leaves out are checked here:
+//! - **degenerate rings**: a ring whose points all lie on one line encloses no area
+//!   (`POLYGON ((0 0, 10 0, 20 0, 0 0))`); a grid of zero area is not a grid;
+//! - **connected interior**: rings may touch, but only so that the polygon's interior
+//!   stays one piece. A hole touching the shell at two points, or a chain of holes
+//!   touching from shell to shell (or around an area), cuts the interior in two; a
+//!   grid like that is two areas under one code.
+//!
+//! The semantics are OGC's, as GEOS implements them: a ring that touches itself is
+//! invalid (an "inverted" shell that pinches off a hole, valid in ESRI's model, is not
+//! valid here: the hole must be a hole ring); rings may touch one another at points;
+//! any number of rings may meet at one point.
+//!
+//! ```
+//! use geo::{polygon, MultiPolygon};
+//! use gridtwin_core::validity::{check_area, InvalidKind};
+//! // a square whose triangular hole touches the shell at (0, 40) and along (60, 20):
+//! // the triangle between them is cut off from the rest
+//! let p = polygon![
+//!     exterior: [(x: 0., y: 60.), (x: 0., y: 0.), (x: 60., y: 0.), (x: 60., y: 60.)],
+//!     interiors: [[(x: 0., y: 40.), (x: 20., y: 20.), (x: 60., y: 20.)]],
+//! ];
+//! let e = check_area(&MultiPolygon(vec![p])).unwrap_err();
+//! assert_eq!(e.kind, InvalidKind::DisconnectedInterior);
+//! assert_eq!(e.location, Some((60.0, 20.0)));
+//! ```
+
+use std::collections::BTreeMap;
+
+use geo::{Coord, LineString, MultiPolygon, Polygon, Validation};
+use rstar::{primitives::GeomWithData, RTree, AABB};
+
+/// Why an area is invalid, as a kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum InvalidKind {
+    /// No polygon, or a polygon without rings.
+    Empty,
+    /// What `geo`'s validation finds: too few points, a ring crossing or touching
+    /// itself, rings crossing or sharing an edge, a hole outside its shell,
+    /// overlapping elements, non-finite coordinates.
+    Ring,
+    /// A ring whose points all lie on one line: it encloses no area.
+    DegenerateRing,
+    /// Rings touch so that the interior falls into separate pieces.
+    DisconnectedInterior,
+}
+
+/// Why an area is invalid, with the place where one is known.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct InvalidArea {
+    pub kind: InvalidKind,
+    /// A point of the problem (x, y as in the input): the touch that closes the cut
+    /// for a disconnected interior, a point of a degenerate ring.
+    pub location: Option<(f64, f64)>,
+    pub message: String,
+}
+
+/// Checks an area (a polygon or multipolygon) under OGC's rules.
+pub fn check_area(area: &MultiPolygon<f64>) -> Result<(), InvalidArea> {
+    if area.0.is_empty() {
+        return Err(InvalidArea {
+            kind: InvalidKind::Empty,
+            location: None,
+            message: "empty polygon".into(),
+        });
+    }
+    // Degenerate rings first: geo reports some of them as something else, or not at all.
+    for (j, p) in area.iter().enumerate() {
+        let rings = std::iter::once(p.exterior()).chain(p.interiors());
+        for (k, ring) in rings.enumerate() {
+            if let Some(at) = degenerate(ring) {
+                let which = if k == 0 {
+                    "exterior ring".to_string()
+                } else {
+                    format!("interior ring {}", k - 1)
+                };
+                return Err(InvalidArea {
+                    kind: InvalidKind::DegenerateRing,
+                    location: Some((at.x, at.y)),
+                    message: format!(
+                        "polygon {j}: {which} encloses no area (its points lie on one line)"
+                    ),
+                });
+            }
+        }
+    }
+    if let Err(e) = area.check_validation() {
+        return Err(InvalidArea {
+            kind: InvalidKind::Ring,
+            location: None,
+            message: e.to_string(),
+        });
+    }
+    for (j, p) in area.iter().enumerate() {
+        if let Some(at) = interior_cut(p) {
+            return Err(InvalidArea {
+                kind: InvalidKind::DisconnectedInterior,
+                location: Some((at.x, at.y)),
+                message: format!(
+                    "polygon {j}: its rings touch so that the interior is split in pieces \
+                     (the cut closes at ({}, {}))",
+                    at.x, at.y
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A point of `ring` if all its points lie on one line (or it has fewer than three
+/// distinct points), so that it encloses no area.
+fn degenerate(ring: &LineString<f64>) -> Option<Coord<f64>> {
+    let first = *ring.0.first()?;
+    let Some(&second) = ring.0.iter().find(|c| **c != first) else {
+        return Some(first);
+    };
+    let collinear = ring
+        .0
+        .iter()
+        .all(|&c| robust::orient2d(pt(first), pt(second), pt(c)) == 0.0);
+    collinear.then_some(first)
+}
+
+fn pt(c: Coord<f64>) -> robust::Coord<f64> {
+    robust::Coord { x: c.x, y: c.y }
+}
+
+/// Whether `c` lies on the segment `a`–`b` (exactly, by the orientation predicate).
+fn on_segment(c: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> bool {
+    c.x >= a.x.min(b.x)
+        && c.x <= a.x.max(b.x)
+        && c.y >= a.y.min(b.y)
+        && c.y <= a.y.max(b.y)
+        && robust::orient2d(pt(a), pt(b), pt(c)) == 0.0
+}
+
+type Segment =
+    GeomWithData<rstar::primitives::Rectangle<[f64; 2]>, (usize, Coord<f64>, Coord<f64>)>;
+
+/// Where a polygon that `geo` finds valid (no crossings, no shared edges, no
+/// self-touching ring) has its interior cut: the rings form a graph whose edges are
+/// the points where rings touch; the interior is split exactly when that graph has a
+/// cycle. Several rings meeting at one point touch once there (a star, not a cycle):
+/// the interior passes around that point.
+///
+/// Because the rings neither cross nor share edges, every touch is a vertex of one
+/// ring lying on the other, so it is found by testing each vertex against the other
+/// rings' segments near it.
+fn interior_cut(p: &Polygon<f64>) -> Option<Coord<f64>> {
+    if p.interiors().is_empty() {
+        return None;
+    }
+    let rings: Vec<&LineString<f64>> = std::iter::once(p.exterior()).chain(p.interiors()).collect();
+    let segments: Vec<Segment> = rings
+        .iter()
+        .enumerate()
+        .flat_map(|(r, ring)| {
+            ring.lines().filter(|l| l.start != l.end).map(move |l| {
+                let env = rstar::primitives::Rectangle::from_corners(
+                    [l.start.x.min(l.end.x), l.start.y.min(l.end.y)],
+                    [l.start.x.max(l.end.x), l.start.y.max(l.end.y)],
+                );
+                GeomWithData::new(env, (r, l.start, l.end))
+            })
+        })
+        .collect();
+    let tree = RTree::bulk_load(segments);
+    // touch point → the rings that meet there (ordered, so the result is the same
+    // whatever the input order of vertices)
+    let mut touches: BTreeMap<(u64, u64), (Coord<f64>, Vec<usize>)> = BTreeMap::new();
+    for (r, ring) in rings.iter().enumerate() {
+        for &v in &ring.0 {
+            let here = AABB::from_point([v.x, v.y]);
+            for s in tree.locate_in_envelope_intersecting(&here) {
+                let (other, a, b) = s.data;
+                if other != r && on_segment(v, a, b) {
+                    let key = (ordered_bits(v.x), ordered_bits(v.y));
+                    let entry = touches.entry(key).or_insert((v, Vec::new()));
+                    entry.1.push(r);
+                    entry.1.push(other);
+                }
+            }
+        }
+    }
+    let mut parent: Vec<usize> = (0..rings.len()).collect();
+    fn root(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for (_, (at, mut met)) in touches {
+        met.sort_unstable();
+        met.dedup();
+        for &other in &met[1..] {
+            let (a, b) = (root(&mut parent, met[0]), root(&mut parent, other));
+            if a == b {
+                return Some(at);
+            }
+            parent[b] = a;
+        }
+    }
+    None
+}
+
+/// Bits of `x` ordered as the numbers are (so a `BTreeMap` walks points in x, y order).
+fn ordered_bits(x: f64) -> u64 {
+    let x = if x == 0.0 { 0.0 } else { x }; // -0 and 0 are one place
+    let b = x.to_bits();
+    b ^ (((b as i64 >> 63) as u64) | 1 << 63)
+}
+
+#[cfg(test)]
+mod tests;
