@@ -165,6 +165,91 @@ fn vitals_find_the_planted_hotspots_and_warn() {
         let (v, op, t): (f64, &str, f64) = (w[3].parse().unwrap(), &w[4], w[5].parse().unwrap());
         assert!(if op == ">=" { v >= t } else { v <= t });
     }
+    // at an H3 level the study area (the city, by default with --city) enters the
+    // weights cell by cell, zero-count cells included; k-ring weights (issue 15)
+    let h3out = tmp.path().join("vitals_h3");
+    let stdout = ok(&[
+        "vitals",
+        &s(&sim.join("rep_000/timeline.csv")),
+        "--city",
+        "data/helsinki/city",
+        "--level",
+        "h3:10",
+        "--hotspot-weights",
+        "kring:1",
+        "--out",
+        &s(&h3out),
+    ]);
+    let geo: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(h3out.join("hotspots.geojson")).unwrap())
+            .unwrap();
+    let feats = geo["features"].as_array().unwrap();
+    let zero = feats
+        .iter()
+        .filter(|f| f["properties"]["inflow"].as_f64() == Some(0.0))
+        .count();
+    assert!(
+        zero > 0 && zero < feats.len(),
+        "{zero} of {}: {stdout}",
+        feats.len()
+    );
+    // queen weights at an H3 level are refused, naming the flag
+    let o = Command::new(env!("CARGO_BIN_EXE_gridtwin"))
+        .current_dir(repo())
+        .args([
+            "vitals",
+            &s(&sim.join("rep_000/timeline.csv")),
+            "--level",
+            "h3:9",
+            "--hotspot-weights",
+            "queen",
+            "--out",
+            &s(&tmp.path().join("bad_w")),
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--hotspot-weights"));
+    // a neighbourhood distance that is no distance, or takes in every area, is an
+    // error, not a map of z = 0 (issue 15)
+    for bad in ["-5", "NaN", "1e9", "0"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_gridtwin"))
+            .current_dir(repo())
+            .args([
+                "vitals",
+                &s(&sim.join("rep_000/timeline.csv")),
+                "--city",
+                "data/helsinki/city",
+                "--out",
+                &s(&tmp.path().join("bad")),
+                &format!("--hotspot-distance-m={bad}"),
+            ])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success() && err.contains("--hotspot-distance-m"),
+            "{bad}: {err}"
+        );
+        assert!(!tmp.path().join("bad").exists(), "{bad}: nothing written");
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_gridtwin"))
+        .current_dir(repo())
+        .args([
+            "vitals",
+            &s(&sim.join("rep_000/timeline.csv")),
+            "--city",
+            "data/helsinki/city",
+            "--out",
+            &s(&tmp.path().join("wide")),
+            "--hotspot-distance-m=50000",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("Gi* is undefined"),
+        "{err}"
+    );
     // no person-level or case-level field reaches the outputs
     let text = std::fs::read_to_string(out.join("vitals.csv")).unwrap();
     assert!(!text.contains("C0000") && !text.contains("crew"));

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use geo::{Geometry, Point};
 use gridtwin_core::dem::{synthetic_coastal, Dem};
 use gridtwin_core::flood::fill_spill_merge;
-use gridtwin_core::flood_impact::{inventory, lon_lat_cell_area_m2};
+use gridtwin_core::flood_impact::inventory_on;
 use gridtwin_core::Level;
 use gridtwin_io::atomic::write_bytes_atomic;
 use gridtwin_io::city_dir::load_city;
@@ -21,9 +21,15 @@ pub struct FloodArgs {
     /// City directory (e.g. data/helsinki/city).
     #[arg(long)]
     city: PathBuf,
-    /// DEM in WGS-84 lon/lat: an ESRI ASCII grid (.asc), or a GeoTIFF with the `gdal` feature.
+    /// DEM: an ESRI ASCII grid (.asc, with its .prj), or a GeoTIFF with the `gdal`
+    /// feature; in lon/lat or a projected system in metres.
     #[arg(long)]
     dem: PathBuf,
+    /// The DEM's coordinate system where no .prj lies beside it: EPSG:4326 for
+    /// lon/lat, EPSG:326NN for UTM zone NN north, WKT or a PROJ string. A projected
+    /// DEM (in metres) is flooded on its own cells; the city is projected onto it.
+    #[arg(long)]
+    dem_crs: Option<String>,
     /// Rain intensity, mm per hour, uniform over the DEM.
     #[arg(long, default_value_t = 20.0)]
     rain_mm_per_hour: f64,
@@ -98,20 +104,25 @@ pub fn run_flood(a: FloodArgs) -> Result<ExitCode> {
     if !(a.threshold_m.is_finite() && a.threshold_m > 0.0) {
         bail!("--threshold-m must be positive");
     }
-    let dem = gridtwin_io::read_dem(&a.dem)?;
+    let placed = gridtwin_io::read_placed_dem(&a.dem, a.dem_crs.as_deref())?;
+    let dem = &placed.dem;
     let (west, north) = dem.origin();
-    if !(-180.0..=180.0).contains(&west)
-        || !(-90.0..=90.0).contains(&north)
-        || dem.cell_size() > 1.0
-    {
-        bail!(
-            "{}: expected a DEM in WGS-84 lon/lat degrees (origin {west}, {north}, cell {})",
-            a.dem.display(),
-            dem.cell_size()
-        );
-    }
     let (city, table, _) = load_city(&a.city).map_err(anyhow::Error::msg)?;
-    let area = lon_lat_cell_area_m2(&dem);
+    let area = placed.cell_area_m2;
+    println!(
+        "DEM {}: {} × {} cells in {}, {:.1} m² each{}",
+        a.dem.display(),
+        dem.cols(),
+        dem.rows(),
+        placed.crs.name,
+        area,
+        if placed.is_projected() {
+            " (the city is projected onto it)"
+        } else {
+            ""
+        }
+    );
+    let to_dem = |x: f64, y: f64| placed.to_dem(x, y);
     let n = dem.cols() * dem.rows();
     std::fs::create_dir_all(&a.out)?;
 
@@ -121,8 +132,8 @@ pub fn run_flood(a: FloodArgs) -> Result<ExitCode> {
     let mut last = None;
     for hour in 1..=a.hours {
         let rain_m = a.rain_mm_per_hour * hour as f64 / 1000.0;
-        let f = fill_spill_merge(&dem, &vec![rain_m; n], area);
-        let imp = inventory(&city, &dem, &f.depth, a.threshold_m);
+        let f = fill_spill_merge(dem, &vec![rain_m; n], area);
+        let imp = inventory_on(&city, dem, &f.depth, a.threshold_m, &to_dem, area);
         by_hour.push_str(&format!(
             "{hour},{:.1},{:.1},{:.1},{:.1},{},{:.1},{},{},{}\n",
             rain_m * 1000.0,
@@ -160,16 +171,15 @@ pub fn run_flood(a: FloodArgs) -> Result<ExitCode> {
         f.depth
             .iter()
             .zip(dem.elevations())
-            .map(|(&d, z)| {
-                if z.is_nan() {
-                    f64::NAN
-                } else {
-                    (d * 1000.0).round() / 1000.0
-                }
-            })
+            // full precision (the .asc writer prints each value's shortest exact form)
+            .map(|(&d, z)| if z.is_nan() { f64::NAN } else { d })
             .collect(),
     );
     write_bytes_atomic(&a.out.join("depth.asc"), depth.to_asc().as_bytes())?;
+    // in the DEM's own system, on its own grid
+    if !placed.crs.wkt.is_empty() {
+        write_bytes_atomic(&a.out.join("depth.prj"), placed.crs.wkt.as_bytes())?;
+    }
 
     // Everything affected at the end of the storm, one row each, with its grid.
     let mut grids: Vec<_> = city.areas_at(Level::Grid).map(|g| g.code).collect();
@@ -243,7 +253,7 @@ pub fn run_flood(a: FloodArgs) -> Result<ExitCode> {
     }
     write_bytes_atomic(&a.out.join("impact_by_area.csv"), by_area.as_bytes())?;
     println!(
-        "wrote {}: depth.asc, impact_by_hour.csv, impact_by_area.csv, impact.geojson ({} depressions)",
+        "wrote {}: depth.asc (+ .prj), impact_by_hour.csv, impact_by_area.csv, impact.geojson ({} depressions)",
         a.out.display(),
         f.depressions
     );

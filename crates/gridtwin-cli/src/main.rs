@@ -69,6 +69,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // A reader that stops early (`| head`) closes the pipe: end quietly, as Unix tools
+    // do, instead of panicking in println!.
+    #[cfg(unix)]
+    // SAFETY: called first thing, before any thread exists; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Assign(a) => assign::run(&cli.data, a),

@@ -15,9 +15,7 @@ use gridtwin_io::load::format_time;
 use gridtwin_io::record::{FieldType, Table, Value};
 use gridtwin_io::write_table;
 use gridtwin_sim::timeline::{read_csv, CaseRecord};
-use gridtwin_sim::vitals::{
-    getis_ord_star, load_thresholds, vitals, warnings, AreaLevel, INDICATORS,
-};
+use gridtwin_sim::vitals::{load_thresholds, vitals, warnings, AreaLevel, INDICATORS};
 
 #[derive(Args)]
 pub struct VitalsArgs {
@@ -38,10 +36,51 @@ pub struct VitalsArgs {
     /// City directory, for area boundaries in the hotspot map (grid levels).
     #[arg(long)]
     city: Option<PathBuf>,
-    /// Hotspot neighbourhood: areas whose centres are within this many metres.
+    /// Hotspot neighbourhood for `--hotspot-weights distance`: areas whose centres
+    /// are within this many metres.
     #[arg(long, default_value_t = 250.0)]
     hotspot_distance_m: f64,
+    /// Hotspot weights (binary, each area with itself): `distance` (a band of
+    /// --hotspot-distance-m), `queen` or `rook` (areas sharing a vertex or an edge;
+    /// grid levels), `kring:K` (H3 cells within K steps).
+    #[arg(long, default_value = "distance")]
+    hotspot_weights: String,
+    /// The study area: every area or H3 cell in it enters the hotspot weights, with
+    /// or without cases. `city` (the --city's extent) or a polygon file. Default:
+    /// `city` when --city is given; otherwise only the areas with cases (then a
+    /// cluster stands against no quiet area, and the help says so).
+    #[arg(long)]
+    study_area: Option<String>,
+    /// The most H3 cells a study area may hold.
+    #[arg(long, default_value_t = 2_000_000)]
+    max_study_cells: usize,
 }
+
+/// Hotspot weights, as asked on the command line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Weights {
+    Distance,
+    Queen,
+    Rook,
+    KRing(u32),
+}
+
+fn hotspot_weights(s: &str) -> Result<Weights> {
+    Ok(match s {
+        "distance" => Weights::Distance,
+        "queen" => Weights::Queen,
+        "rook" => Weights::Rook,
+        _ => match s.strip_prefix("kring:").map(str::parse::<u32>) {
+            Some(Ok(k)) if (1..=50).contains(&k) => Weights::KRing(k),
+            _ => bail!(
+                "--hotspot-weights `{s}`: expected distance, queen, rook or kring:K (K from 1 to 50)"
+            ),
+        },
+    })
+}
+
+/// The largest hotspot neighbourhood taken: 100 km, more than a city spans.
+const MAX_HOTSPOT_DISTANCE_M: f64 = 100_000.0;
 
 fn area_level(s: &str, rule: &CodeRule) -> Result<AreaLevel> {
     if let Some(r) = s.strip_prefix("h3:") {
@@ -53,6 +92,15 @@ fn area_level(s: &str, rule: &CodeRule) -> Result<AreaLevel> {
 }
 
 pub fn run(data: &Path, a: VitalsArgs) -> Result<ExitCode> {
+    let d = a.hotspot_distance_m;
+    // (checked before anything is read or written: no partial outputs)
+    if !(d.is_finite() && d > 0.0 && d <= MAX_HOTSPOT_DISTANCE_M) {
+        bail!(
+            "--hotspot-distance-m must be a distance in metres above 0 and at most \
+             {MAX_HOTSPOT_DISTANCE_M} (a city's span), not {d}"
+        );
+    }
+    let weights = hotspot_weights(&a.hotspot_weights)?;
     let cases: Vec<CaseRecord> = read_csv(&a.timeline).map_err(anyhow::Error::msg)?;
     if cases.is_empty() {
         bail!("{}: no cases", a.timeline.display());
@@ -66,6 +114,22 @@ pub fn run(data: &Path, a: VitalsArgs) -> Result<ExitCode> {
         None => (None, CodeRule::load(&data.join("code_rule.toml"))?),
     };
     let level = area_level(&a.level, &rule)?;
+    match (weights, level) {
+        (Weights::KRing(_), AreaLevel::CodePrefix(_)) => {
+            bail!("--hotspot-weights kring:K is for H3 levels; grid levels take queen or rook")
+        }
+        (Weights::Queen | Weights::Rook, AreaLevel::H3(_)) => {
+            bail!("--hotspot-weights queen/rook are for grid levels; H3 levels take kring:K")
+        }
+        _ => {}
+    }
+    // the study area's polygons (lon/lat), where one is given or implied
+    let study: Option<geo::MultiPolygon<f64>> = match (a.study_area.as_deref(), &city) {
+        (Some("city") | None, Some(c)) => Some(city_extent(c)),
+        (Some("city"), None) => bail!("--study-area city needs --city"),
+        (Some(file), _) => Some(read_study_area(Path::new(file))?),
+        (None, None) => None,
+    };
     let bucket = crate::aggregate::window_seconds(&a.bucket)?;
     let (start, end) = gridtwin_sim::vitals::span(&cases, bucket);
     let rows = vitals(&cases, level, start, end, bucket, 50.0, 72 * 3600);
@@ -143,17 +207,49 @@ pub fn run(data: &Path, a: VitalsArgs) -> Result<ExitCode> {
             }
         }
     };
-    // Areas known by boundary: all the level's areas of the city (zeros included), or
-    // the H3 cells with cases.
+    // The areas that enter the weights: every area of the level in the study area
+    // (zeros included), and every area with cases.
     let mut areas: Vec<(String, f64, geo::MultiPolygon<f64>)> = Vec::new();
+    let mut outside = 0usize;
     match (&city, level) {
         (Some(c), AreaLevel::CodePrefix(n)) => {
+            use geo::{Centroid, Contains};
             for x in c.areas.iter().filter(|x| x.code.len() == n) {
-                areas.push((
-                    x.code.to_string(),
-                    inflow.get(&x.code.to_string()).copied().unwrap_or(0.0),
-                    x.boundary.clone(),
-                ));
+                let v = inflow.get(&x.code.to_string()).copied().unwrap_or(0.0);
+                let inside = match (&study, x.boundary.centroid()) {
+                    (Some(s), Some(p)) => s.contains(&p),
+                    _ => true,
+                };
+                if inside || v > 0.0 {
+                    outside += (!inside) as usize;
+                    areas.push((x.code.to_string(), v, x.boundary.clone()));
+                }
+            }
+        }
+        (_, AreaLevel::H3(res)) => {
+            let mut cells: Vec<h3o::CellIndex> = match &study {
+                Some(s) => gridtwin_sim::hotspot::study_cells(s, res, a.max_study_cells)
+                    .map_err(anyhow::Error::msg)?,
+                None => Vec::new(),
+            };
+            let in_study = cells.len();
+            cells.extend(
+                inflow
+                    .keys()
+                    .filter_map(|k| k.parse::<h3o::CellIndex>().ok()),
+            );
+            cells.sort_unstable();
+            cells.dedup();
+            outside = if study.is_some() {
+                cells.len() - in_study
+            } else {
+                0
+            };
+            for c in cells {
+                let k = c.to_string();
+                if let Some(b) = boundary(&k) {
+                    areas.push((k.clone(), inflow.get(&k).copied().unwrap_or(0.0), b));
+                }
             }
         }
         _ => {
@@ -164,6 +260,15 @@ pub fn run(data: &Path, a: VitalsArgs) -> Result<ExitCode> {
             }
         }
     }
+    if outside > 0 {
+        eprintln!("note: {outside} area(s) with cases lie outside the study area; they enter the weights too");
+    }
+    if study.is_none() {
+        eprintln!(
+            "note: no study area (give --city or --study-area): only areas with cases enter \
+             the hotspot weights"
+        );
+    }
     let mut hot = 0;
     if areas.len() >= 3 {
         use geo::Centroid;
@@ -172,7 +277,32 @@ pub fn run(data: &Path, a: VitalsArgs) -> Result<ExitCode> {
             .iter()
             .map(|a| a.2.centroid().map(|p| (p.x(), p.y())).unwrap_or((0.0, 0.0)))
             .collect();
-        let hs = getis_ord_star(&x, &centres, a.hotspot_distance_m, 0.05);
+        let d = a.hotspot_distance_m;
+        let neighbours = match weights {
+            Weights::Distance => gridtwin_sim::hotspot::distance_band(&centres, d),
+            Weights::Queen | Weights::Rook => {
+                let polys: Vec<geo::MultiPolygon<f64>> =
+                    areas.iter().map(|a| a.2.clone()).collect();
+                gridtwin_sim::hotspot::contiguity(&polys, weights == Weights::Rook)
+            }
+            Weights::KRing(k) => {
+                let cells: Vec<h3o::CellIndex> =
+                    areas.iter().filter_map(|a| a.0.parse().ok()).collect();
+                gridtwin_sim::hotspot::k_ring(&cells, k)
+            }
+        };
+        let hs = gridtwin_sim::hotspot::getis_ord_star_with(&x, &neighbours, 0.05);
+        if weights == Weights::Distance
+            && hs.iter().all(|h| h.z == 0.0)
+            && x.iter().any(|&v| v != x[0])
+        {
+            bail!(
+                "--hotspot-distance-m {d}: every area's neighbourhood holds none or all of \
+                 the {} areas, so Gi* is undefined; choose a distance between the areas' \
+                 spacing and the study area's span",
+                x.len()
+            );
+        }
         let mut t = Table::new(&[
             ("area", FieldType::Text),
             ("inflow", FieldType::Float),
@@ -213,4 +343,46 @@ pub fn run(data: &Path, a: VitalsArgs) -> Result<ExitCode> {
         if areas.len() >= 3 { ", hotspots.geojson" } else { "" }
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The city's extent as polygons: its highest level's areas (the city, else its
+/// districts, …).
+fn city_extent(city: &gridtwin_core::City) -> geo::MultiPolygon<f64> {
+    for level in [
+        Level::City,
+        Level::District,
+        Level::Street,
+        Level::Community,
+        Level::Grid,
+    ] {
+        let polys: Vec<Polygon<f64>> = city
+            .areas_at(level)
+            .flat_map(|a| a.boundary.0.iter().cloned())
+            .collect();
+        if !polys.is_empty() {
+            return geo::MultiPolygon(polys);
+        }
+    }
+    geo::MultiPolygon(vec![])
+}
+
+/// A study area from a polygon file (any format the readers take).
+fn read_study_area(path: &Path) -> Result<geo::MultiPolygon<f64>> {
+    let mut polys = Vec::new();
+    for r in gridtwin_io::read_records(path)? {
+        let r = r.map_err(|e| anyhow::anyhow!("{e}"))?;
+        match r.geometry {
+            Some(Geometry::Polygon(p)) => polys.push(p),
+            Some(Geometry::MultiPolygon(m)) => polys.extend(m.0),
+            _ => bail!(
+                "{}: record {}: a study area is made of polygons",
+                path.display(),
+                r.number
+            ),
+        }
+    }
+    if polys.is_empty() {
+        bail!("{}: no polygons for a study area", path.display());
+    }
+    Ok(geo::MultiPolygon(polys))
 }

@@ -39,6 +39,9 @@ pub const NEIGHBOURS_8: [(isize, isize); 8] = [
     (1, 1),
 ];
 
+/// The most cells a DEM may hold (2^31, the flood's limit).
+pub const MAX_DEM_CELLS: usize = 1 << 31;
+
 /// A north-up elevation raster; `NaN` marks cells without data.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dem {
@@ -167,6 +170,26 @@ impl Dem {
         if !(cols >= 1.0 && rows >= 1.0 && cols.fract() == 0.0 && rows.fract() == 0.0) {
             return Err(err(1, "ncols and nrows must be positive integers".into()));
         }
+        // (checked in floating point, before any cast or allocation: a header may
+        // claim 10^300 cells or a product that wraps)
+        if cols * rows > MAX_DEM_CELLS as f64 {
+            return Err(err(
+                1,
+                format!("{cols} × {rows} cells: more than the {MAX_DEM_CELLS} a DEM may hold"),
+            ));
+        }
+        // each value takes at least two bytes ("0 "): a header claiming more cells than
+        // the text can hold is cut short, found before reserving room for it
+        if cols * rows > (text.len() / 2 + 1) as f64 {
+            return Err(err(
+                1,
+                format!(
+                    "{cols} × {rows} cells declared, but the file ({} bytes) cannot hold them: \
+                     truncated?",
+                    text.len()
+                ),
+            ));
+        }
         if !(cell.is_finite() && cell > 0.0) {
             return Err(err(1, format!("cellsize must be positive, not {cell}")));
         }
@@ -287,6 +310,127 @@ pub fn synthetic_coastal(extent: [f64; 4], cell_m: f64, seed: u64) -> Dem {
     )
 }
 
+/// The coordinate system a DEM's numbers are stated to be in (by a `.prj` beside it,
+/// a GeoTIFF's own, or a flag), as far as the checks here need it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DemCrs {
+    /// Geographic lon/lat degrees.
+    LonLat,
+    /// A projected system in metres (UTM, a national grid), named as stated.
+    Projected(String),
+}
+
+/// Why a DEM's numbers do not fit the coordinate system they are taken in.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DemCrsError {
+    #[error(
+        "a cell of {cell} m is implausible for a flood DEM in {crs} (from {min} to {max} m); \
+         is it in degrees? state its coordinate system"
+    )]
+    ImplausibleMetricCell {
+        crs: String,
+        cell: f64,
+        min: f64,
+        max: f64,
+    },
+    #[error(
+        "cannot tell whether the DEM's numbers are degrees or metres (origin {west}, {north}, \
+         cell {cell}): state its coordinate system with a .prj file beside it or --dem-crs \
+         (EPSG:4326 for lon/lat, EPSG:326NN for UTM zone NN north, …)"
+    )]
+    Ambiguous { west: f64, north: f64, cell: f64 },
+    #[error(
+        "a cell of {cell}° is implausible for a flood DEM in lon/lat (at most {max}°, \
+         about {km:.0} km); is it in metres? state its coordinate system"
+    )]
+    ImplausibleCell { cell: f64, max: f64, km: f64 },
+    #[error("the DEM reaches outside lon/lat range (west {west}, east {east}, south {south}, north {north})")]
+    OutOfRange {
+        west: f64,
+        east: f64,
+        south: f64,
+        north: f64,
+    },
+}
+
+/// Cell sizes (m) taken in a projected flood DEM: from 1 cm (LiDAR is 0.25–1 m) to 5 km.
+pub const METRIC_CELL_M: (f64, f64) = (0.01, 5000.0);
+/// The largest cell (degrees) taken as a lon/lat flood DEM: 0.02° is about 2 km.
+pub const MAX_LON_LAT_CELL_DEG: f64 = 0.02;
+/// Below this cell size (0.01) unstated numbers can only be degrees: no metric DEM has
+/// centimetre cells over a city.
+const UNSTATED_MAX_CELL: f64 = 0.01;
+
+impl Dem {
+    /// Checks that the DEM's numbers fit the system they are stated in (`stated`):
+    /// projected, a cell size plausible in metres; lon/lat (stated, or unstated and
+    /// unambiguous: cells under 0.01, which in metres no city DEM has), a cell size
+    /// plausible for degrees and an extent inside lon/lat range.
+    ///
+    /// ```
+    /// use gridtwin_core::dem::{Dem, DemCrs, DemCrsError};
+    /// // 1 m cells at origin 0, 0: degrees or metres? (as degrees, 10 mm of rain
+    /// // would be a billion m³)
+    /// let dem = Dem::new(10, 10, 0.0, 10.0, 1.0, vec![0.0; 100]);
+    /// assert!(matches!(dem.check_crs(None), Err(DemCrsError::Ambiguous { .. })));
+    /// assert!(matches!(
+    ///     dem.check_crs(Some(&DemCrs::LonLat)),
+    ///     Err(DemCrsError::ImplausibleCell { .. })
+    /// ));
+    /// assert_eq!(dem.check_crs(Some(&DemCrs::Projected("EPSG:32617".into()))), Ok(()));
+    /// let dem = Dem::new(10, 10, 24.9, 60.2, 0.0001, vec![0.0; 100]);
+    /// assert_eq!(dem.check_crs(None), Ok(()));
+    /// ```
+    pub fn check_crs(&self, stated: Option<&DemCrs>) -> Result<(), DemCrsError> {
+        let (west, north) = (self.west, self.north);
+        let cell = self.cell;
+        match stated {
+            Some(DemCrs::Projected(name)) => {
+                let (min, max) = METRIC_CELL_M;
+                if !(min..=max).contains(&cell) {
+                    return Err(DemCrsError::ImplausibleMetricCell {
+                        crs: name.clone(),
+                        cell,
+                        min,
+                        max,
+                    });
+                }
+                return Ok(());
+            }
+            Some(DemCrs::LonLat) => {
+                if cell > MAX_LON_LAT_CELL_DEG {
+                    return Err(DemCrsError::ImplausibleCell {
+                        cell,
+                        max: MAX_LON_LAT_CELL_DEG,
+                        km: MAX_LON_LAT_CELL_DEG * 111.32,
+                    });
+                }
+            }
+            None => {
+                if cell > UNSTATED_MAX_CELL {
+                    return Err(DemCrsError::Ambiguous { west, north, cell });
+                }
+            }
+        }
+        let east = west + self.cols as f64 * cell;
+        let south = north - self.rows as f64 * cell;
+        let slack = 1e-9;
+        if west < -180.0 - slack
+            || east > 180.0 + slack
+            || south < -90.0 - slack
+            || north > 90.0 + slack
+        {
+            return Err(DemCrsError::OutOfRange {
+                west,
+                east,
+                south,
+                north,
+            });
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,5 +473,22 @@ mod tests {
         assert_eq!(c.origin(), (10.0, 19.5));
         assert_eq!(c.cell_at(10.1, 19.4), Some((0, 0)));
         assert_eq!(c.cell_at(9.9, 19.4), None);
+    }
+
+    #[test]
+    fn a_header_claiming_more_cells_than_possible_is_an_error_not_a_panic() {
+        // issue 14: 1.8e19 cells wrapped to 1; 1e300 columns; 10^5 × 10^5 reserved
+        // 80 GB before reading a value
+        for (c, r) in [
+            ("4294967296", "4294967296"),
+            ("1e300", "1"),
+            ("100000", "100000"),
+            ("3", "1e300"),
+        ] {
+            let text =
+                format!("ncols {c}\nnrows {r}\nxllcorner 0\nyllcorner 0\ncellsize 0.001\n1 2 3\n");
+            let e = Dem::from_asc(&text, "big.asc").unwrap_err();
+            assert_eq!(e.line, 1, "{e}");
+        }
     }
 }

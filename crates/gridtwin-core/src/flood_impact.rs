@@ -19,7 +19,6 @@ use std::collections::BTreeMap;
 use geo::{Centroid, Coord};
 
 use crate::dem::Dem;
-use crate::frame::EARTH_RADIUS_M;
 use crate::locate::{GridLocator, LocatorOptions};
 use crate::{City, Level};
 
@@ -54,21 +53,75 @@ pub struct Impact {
     pub flooded_area_m2: f64,
 }
 
-/// Area of one cell of a lon/lat DEM at its centre latitude, m².
+/// Mean area of a cell of a lon/lat DEM on the WGS-84 ellipsoid, m²: the raster's
+/// whole area (exact, between its north and south edges) over its cell count. Cells
+/// of one raster differ by latitude (by 0.06 % over 2 km at 60° N); the mean keeps the
+/// raster's total volume exact, so rain, stored and drained m³ balance as in metres.
+///
+/// ```
+/// use gridtwin_core::dem::Dem;
+/// use gridtwin_core::flood_impact::lon_lat_cell_area_m2;
+/// // one cell of 1° × 1° on the equator: 12,308.5 km² on WGS-84
+/// // (a sphere of the mean radius gives 12,364 km²)
+/// let dem = Dem::new(1, 1, 0.0, 1.0, 1.0, vec![0.0]);
+/// assert!((lon_lat_cell_area_m2(&dem) / 1e6 - 12_308.46).abs() < 0.01);
+/// ```
 pub fn lon_lat_cell_area_m2(dem: &Dem) -> f64 {
     let (_, north) = dem.origin();
-    let lat = north - dem.rows() as f64 * dem.cell_size() / 2.0;
-    let m = EARTH_RADIUS_M * dem.cell_size().to_radians();
-    m * m * lat.to_radians().cos()
+    let south = north - dem.rows() as f64 * dem.cell_size();
+    let width = dem.cols() as f64 * dem.cell_size();
+    wgs84_band_area_m2(south, north, width) / (dem.cols() * dem.rows()) as f64
 }
 
-/// Inventories what `depth` (per DEM cell, m) reaches in `city`.
+/// WGS-84 semi-major axis (m) and flattening.
+const WGS84_A: f64 = 6_378_137.0;
+const WGS84_F: f64 = 1.0 / 298.257_223_563;
+
+/// Area on the WGS-84 ellipsoid between latitudes `south` and `north` (degrees) over
+/// `width` degrees of longitude, m²: Δλ · b²/2 · [q(φ)] from south to north, with
+/// q(φ) = sin φ / (1 − e² sin² φ) + atanh(e sin φ) / e (the authalic-latitude integral).
+pub fn wgs84_band_area_m2(south: f64, north: f64, width: f64) -> f64 {
+    let e2 = WGS84_F * (2.0 - WGS84_F);
+    let e = e2.sqrt();
+    let b = WGS84_A * (1.0 - WGS84_F);
+    let q = |lat: f64| {
+        let s = lat.clamp(-90.0, 90.0).to_radians().sin();
+        s / (1.0 - e2 * s * s) + (e * s).atanh() / e
+    };
+    width.to_radians() * b * b / 2.0 * (q(north) - q(south))
+}
+
+/// Inventories what `depth` (per DEM cell, m) reaches in `city`, on a lon/lat DEM.
 pub fn inventory(city: &City, dem: &Dem, depth: &[f64], threshold_m: f64) -> Impact {
-    let at = |x: f64, y: f64| -> f64 {
+    inventory_on(
+        city,
+        dem,
+        depth,
+        threshold_m,
+        &|x, y| Some((x, y)),
+        lon_lat_cell_area_m2(dem),
+    )
+}
+
+/// Inventories what `depth` (per DEM cell, m) reaches in `city` on a DEM in any
+/// system: `to_dem` takes the city's lon/lat to the DEM's coordinates (the city is
+/// projected onto the DEM, never the DEM resampled), `cell_area_m2` is a cell's area.
+/// Roads are sampled every half cell along their course on the DEM.
+pub fn inventory_on(
+    city: &City,
+    dem: &Dem,
+    depth: &[f64],
+    threshold_m: f64,
+    to_dem: &dyn Fn(f64, f64) -> Option<(f64, f64)>,
+    cell_area_m2: f64,
+) -> Impact {
+    // depth at a place given in the DEM's coordinates
+    let on_dem = |(x, y): (f64, f64)| -> f64 {
         dem.cell_at(x, y)
             .map(|(r, c)| depth[r * dem.cols() + c])
             .unwrap_or(0.0)
     };
+    let at = |x: f64, y: f64| -> f64 { to_dem(x, y).map(on_dem).unwrap_or(0.0) };
     let mut grids: Vec<_> = city.areas_at(Level::Grid).cloned().collect();
     grids.sort_by_key(|a| a.code);
     let locator = GridLocator::new(&grids, LocatorOptions::default());
@@ -112,11 +165,16 @@ pub fn inventory(city: &City, dem: &Dem, depth: &[f64], threshold_m: f64) -> Imp
         let mut d: f64 = 0.0;
         for w in r.line.0.windows(2) {
             let (a, b): (Coord, Coord) = (w[0], w[1]);
-            let len = ((b.x - a.x).powi(2) + (b.y - a.y).powi(2)).sqrt();
-            let n = (len / step).ceil().max(1.0) as usize;
+            let (Some(a), Some(b)) = (to_dem(a.x, a.y), to_dem(b.x, b.y)) else {
+                continue;
+            };
+            let len = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt();
+            // (a short segment is straight on the DEM too; a bound on samples keeps a
+            // mis-projected one from running away)
+            let n = (len / step).ceil().clamp(1.0, 1e6) as usize;
             for k in 0..=n {
                 let t = k as f64 / n as f64;
-                d = d.max(at(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t));
+                d = d.max(on_dem((a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t)));
             }
         }
         if d >= threshold_m {
@@ -155,7 +213,7 @@ pub fn inventory(city: &City, dem: &Dem, depth: &[f64], threshold_m: f64) -> Imp
     }
     out.by_area = by_area;
     out.flooded_cells = depth.iter().filter(|&&d| d >= threshold_m).count();
-    out.flooded_area_m2 = out.flooded_cells as f64 * lon_lat_cell_area_m2(dem);
+    out.flooded_area_m2 = out.flooded_cells as f64 * cell_area_m2;
     out
 }
 
@@ -256,5 +314,31 @@ mod tests {
         // over a higher threshold nothing is affected
         let none = inventory(&city, &dem, &depth, 0.6);
         assert!(none.components.is_empty() && none.roads.is_empty() && none.by_area.is_empty());
+    }
+
+    #[test]
+    fn the_ellipsoid_s_whole_surface_and_a_band_at_8_south() {
+        // WGS-84's surface: 510,065,621.7 km² (the authalic sphere's 4πR²)
+        let globe = wgs84_band_area_m2(-90.0, 90.0, 360.0);
+        assert!((globe / 1e6 - 510_065_621.7).abs() < 1.0, "{globe}");
+        // symmetric about the equator, additive in latitude
+        let (a, b) = (
+            wgs84_band_area_m2(-8.0, -7.0, 1.0),
+            wgs84_band_area_m2(7.0, 8.0, 1.0),
+        );
+        assert!((a - b).abs() < 1e-6 * a);
+        let whole = wgs84_band_area_m2(-8.0, 8.0, 1.0);
+        let parts = wgs84_band_area_m2(-8.0, 0.0, 1.0) + wgs84_band_area_m2(0.0, 8.0, 1.0);
+        assert!((whole - parts).abs() < 1e-6 * whole);
+        // the old spherical value (mean radius, cos of the latitude) was 0.42 % high at
+        // 8° S (issue 15)
+        let cell = 0.0001;
+        let dem = Dem::new(6, 6, -34.9, -8.0 + 6.0 * cell, cell, vec![0.0; 36]);
+        let sphere = {
+            let m = crate::frame::EARTH_RADIUS_M * cell.to_radians();
+            m * m * (-8.0 + 3.0 * cell).to_radians().cos()
+        };
+        let ratio = sphere / lon_lat_cell_area_m2(&dem);
+        assert!((ratio - 1.0042).abs() < 0.0003, "{ratio}");
     }
 }

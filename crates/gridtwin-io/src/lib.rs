@@ -10,6 +10,7 @@ pub mod atomic;
 pub mod batch;
 pub mod city_dir;
 pub mod csv_io;
+pub mod dem_crs;
 pub mod error;
 pub mod fgb_io;
 pub mod format;
@@ -49,6 +50,7 @@ pub fn read_dem(path: &std::path::Path) -> Result<gridtwin_core::dem::Dem, IoErr
         ))
     }
 }
+pub use dem_crs::{read_placed_dem, PlacedDem, WGS84_PRJ};
 pub use format::{read_records, write_table, Format};
 pub use load::Loader;
 pub use record::{FieldType, Record, Table, Value};

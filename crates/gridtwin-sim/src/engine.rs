@@ -419,19 +419,26 @@ impl World {
             }
         };
         if let Some(f) = &scenario.flood {
-            let text = std::fs::read_to_string(&f.dem)
-                .map_err(|e| err(format!("flood.dem {}: {e}", f.dem.display())))?;
-            let dem = gridtwin_core::dem::Dem::from_asc(&text, &f.dem.display().to_string())
-                .map_err(|e| err(e.to_string()))?;
+            // every DEM format `gridtwin flood` reads, under the same lon/lat checks
+            let placed = gridtwin_io::read_placed_dem(&f.dem, None)
+                .map_err(|e| err(format!("flood.dem: {e}")))?;
+            let dem = &placed.dem;
+            let to_dem = |x: f64, y: f64| placed.to_dem(x, y);
             let cat = hazard_category(&f.incident_category, &mut categories, &mut dept)?;
-            let area = gridtwin_core::flood_impact::lon_lat_cell_area_m2(&dem);
+            let area = placed.cell_area_m2;
             let n = dem.cols() * dem.rows();
             let mut closed = vec![false; city.roads.len()];
             for h in 1..=f.hours {
                 let rain = f.rain_mm_per_hour * h as f64 / 1000.0;
-                let flood = gridtwin_core::flood::fill_spill_merge(&dem, &vec![rain; n], area);
-                let imp =
-                    gridtwin_core::flood_impact::inventory(city, &dem, &flood.depth, f.threshold_m);
+                let flood = gridtwin_core::flood::fill_spill_merge(dem, &vec![rain; n], area);
+                let imp = gridtwin_core::flood_impact::inventory_on(
+                    city,
+                    dem,
+                    &flood.depth,
+                    f.threshold_m,
+                    &to_dem,
+                    area,
+                );
                 let t = start + ((f.start_hours + h as f64) * 3600.0).round() as i64;
                 for a in imp.roads {
                     if std::mem::replace(&mut closed[a.index], true) {
@@ -577,7 +584,8 @@ impl World {
     }
 
     /// Travel time a crew leaving at `t` needs from `from` to `to` (lon/lat), as the
-    /// engine computes it: on the roads open at `t`, or as `travel.mode` says.
+    /// engine computes it: on the roads open at `t`, or as `travel.mode` says; a place
+    /// cut off by closures counts the wait for the reopening that lets the crew through.
     pub fn travel_secs_at(&self, t: i64, from: (f64, f64), to: (f64, f64)) -> i64 {
         match &self.network {
             Some(n) => {
@@ -585,8 +593,8 @@ impl World {
                     n.nearest(from.0, from.1).unwrap_or(0),
                     n.nearest(to.0, to.1).unwrap_or(0),
                 );
-                n.travel_between_with(from, a, to, b, self.closed_at(t))
-                    .round() as i64
+                let (wait, trip) = self.road_trip(t, (from, a), (to, b));
+                wait + trip
             }
             None if self.scenario.travel.mode == "straight" => {
                 let (p, q) = (
@@ -600,6 +608,71 @@ impl World {
             }
             None => 0,
         }
+    }
+
+    /// The signalised nodes on the path of a trip leaving `from` (lon/lat) at `t` for
+    /// `to` on the roads open at `t`, each with the time the trip reaches it before any
+    /// wait at a signal (as the engine asks for signal priority).
+    pub fn signal_times(&self, t: i64, from: (f64, f64), to: (f64, f64)) -> Vec<(u32, i64)> {
+        let Some(n) = &self.network else {
+            return Vec::new();
+        };
+        let (a, b) = (
+            n.nearest(from.0, from.1).unwrap_or(0),
+            n.nearest(to.0, to.1).unwrap_or(0),
+        );
+        self.signal_times_from(t, (from, a), b)
+    }
+
+    fn signal_times_from(&self, t: i64, from: ((f64, f64), u32), to_node: u32) -> Vec<(u32, i64)> {
+        let Some(n) = &self.network else {
+            return Vec::new();
+        };
+        let access = n.access_secs(from.0, from.1);
+        n.path_with(from.1, to_node, self.closed_at(t))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(node, _)| self.signal_at.contains_key(node))
+            .map(|(node, secs)| (node, t + (access + secs).round() as i64))
+            .collect()
+    }
+
+    /// Whether closures at `t` cut `to` off from `from` (lon/lat) on a road network
+    /// that reaches it when every road is open.
+    pub fn cut_off_at(&self, t: i64, from: (f64, f64), to: (f64, f64)) -> bool {
+        let Some(n) = &self.network else {
+            return false;
+        };
+        let (a, b) = (
+            n.nearest(from.0, from.1).unwrap_or(0),
+            n.nearest(to.0, to.1).unwrap_or(0),
+        );
+        n.travel_between_unless_cut(from, a, to, b, self.closed_at(t))
+            .is_none()
+    }
+
+    /// A road trip leaving `from` at `t` for `to` (each a lon/lat and its nearest
+    /// node): the seconds the place stays cut off by closures first (the crew waits
+    /// for the first reopening that lets it through; past the run's end if none
+    /// does), and the trip's seconds then.
+    fn road_trip(&self, t: i64, from: ((f64, f64), u32), to: ((f64, f64), u32)) -> (i64, i64) {
+        let Some(n) = &self.network else {
+            return (0, 0);
+        };
+        let trip = |t: i64| {
+            n.travel_between_unless_cut(from.0, from.1, to.0, to.1, self.closed_at(t))
+                .map(|s| s.round() as i64)
+        };
+        if let Some(s) = trip(t) {
+            return (0, s);
+        }
+        let later = self.closure_times.partition_point(|&x| x <= t);
+        for &t2 in &self.closure_times[later..] {
+            if let Some(s) = trip(t2) {
+                return (t2 - t, s);
+            }
+        }
+        (self.end - t + 1, 0)
     }
 
     /// Pick a grid by weight from a uniform number.
@@ -708,6 +781,8 @@ pub struct SimCase {
     /// When the crew on the way is due, and seconds lost at signals.
     eta: i64,
     signal_delay: i64,
+    /// Seconds the crew waited for a road to reopen to a place cut off by closures.
+    cut_off: i64,
     grid: u32,
     /// Index of the crew on the case (`u32::MAX`: none yet).
     crew: u32,
@@ -764,6 +839,9 @@ impl crate::kpi::CaseTimes for SimCase {
     }
     fn signal_delay_s(&self) -> i64 {
         self.signal_delay
+    }
+    fn cut_off_s(&self) -> i64 {
+        self.cut_off
     }
 }
 
@@ -827,6 +905,7 @@ impl Replication<'_> {
             escalated: c.escalated,
             preempted: c.preempted as u32,
             signal_delay_s: c.signal_delay,
+            cut_off_s: c.cut_off,
             satisfaction: None,
         }
     }
@@ -885,6 +964,15 @@ struct Place {
     at: (f64, f64),
     node: u32,
     xy: (f64, f64),
+}
+
+/// Signal-priority requests of emergency trips: per signalised node, (time at the
+/// signal, priority, departure, case); and each trip's signalised nodes, so that a
+/// trip that loses at one signal has its later requests moved by its wait.
+#[derive(Default)]
+struct SignalBook {
+    requests: std::collections::HashMap<u32, Vec<(i64, u8, i64, u32)>>,
+    trips: std::collections::HashMap<u32, Vec<u32>>,
 }
 
 /// Runs one replication.
@@ -1034,6 +1122,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
             preempted: 0,
             eta: NONE,
             signal_delay: 0,
+            cut_off: 0,
             grid: grid as u32,
             crew: u32::MAX,
             node,
@@ -1118,22 +1207,22 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
     }
     // Signal-priority requests per signalised node: (time at the signal, priority,
     // departure, case); and the decisions taken.
-    let mut requests: std::collections::HashMap<u32, Vec<(i64, u8, i64, u32)>> =
-        std::collections::HashMap::new();
+    let mut requests = SignalBook::default();
     let mut contention: Vec<ContentionRecord> = Vec::new();
     // One queue of waiting cases per department.
     let mut queues: Vec<BTreeSet<QueueKey>> = vec![BTreeSet::new(); world.departments.len()];
     let speed_ms = sc.travel.straight_speed_kmh / 3.6;
-    let travel = |from: Place, c: &SimCase, t: i64| -> i64 {
+    // A crew leaving `from` at `t` for case `c`: how long the place stays cut off by
+    // closures first (the crew waits for the first reopening that lets it through;
+    // past the run's end if none does), and the trip then.
+    let travel = |from: Place, c: &SimCase, t: i64| -> (i64, i64) {
         match &world.network {
-            Some(n) => n
-                .travel_between_with(from.at, from.node, c.at, c.node, world.closed_at(t))
-                .round() as i64,
+            Some(_) => world.road_trip(t, (from.at, from.node), (c.at, c.node)),
             None if sc.travel.mode == "straight" => {
                 let d = (from.xy.0 - c.xy.0).hypot(from.xy.1 - c.xy.1);
-                (d * sc.travel.detour_factor / speed_ms).round() as i64
+                (0, (d * sc.travel.detour_factor / speed_ms).round() as i64)
             }
-            None => 0,
+            None => (0, 0),
         }
     };
 
@@ -1144,7 +1233,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
     // Crew `k`, at `from`, takes case `id` at `t` and sets off.
     let set_off = |cases: &mut Vec<SimCase>,
                    queue: &mut EventQueue<Ev>,
-                   requests: &mut std::collections::HashMap<u32, Vec<(i64, u8, i64, u32)>>,
+                   book: &mut SignalBook,
                    contention: &mut Vec<ContentionRecord>,
                    crew_case: &mut [u32],
                    (id, k, from, t): (u32, usize, Place, i64)| {
@@ -1152,24 +1241,25 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
         let c = &mut cases[id as usize];
         c.crew = k as u32;
         c.assigned = t;
-        let arrive = t + travel(from, c, t);
+        let (cut_off, trip) = travel(from, c, t);
+        c.cut_off = cut_off;
+        // a place cut off is set off for when a road reopens
+        let t = t + cut_off;
+        let arrive = t + trip;
         let mut own_delay = 0i64;
         let c = &cases[id as usize];
-        if let (Some(g), Some(net)) = (signals, &world.network) {
+        if let (Some(g), Some(_)) = (signals, &world.network) {
             if c.priority >= g.priority_from && !world.signal_at.is_empty() {
                 let delay = g.delay_s.round() as i64;
                 let window = g.window_s.round() as i64;
-                let access = net.access_secs(from.at, from.node);
-                let path = net
-                    .path_with(from.node, c.node, world.closed_at(t))
-                    .unwrap_or_default();
+                let path = world.signal_times_from(t, (from.at, from.node), c.node);
                 let me = (c.priority, t, id);
-                for (node, secs) in path {
-                    let Some(code) = world.signal_at.get(&node) else {
-                        continue;
-                    };
-                    let at = t + (access + secs).round() as i64 + own_delay;
-                    let list = requests.entry(node).or_default();
+                let path_nodes: Vec<u32> = path.iter().map(|&(n, _)| n).collect();
+                let mut later_shifts: Vec<(u32, i64, i64)> = Vec::new();
+                for (node, reach) in path {
+                    let code = &world.signal_at[&node];
+                    let at = reach + own_delay;
+                    let list = book.requests.entry(node).or_default();
                     for &(ot, op, odep, oid) in list.iter() {
                         if oid == id || (ot - at).abs() > window {
                             continue;
@@ -1182,19 +1272,22 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                         // the delay imposed (none when the loser already arrived)
                         let mut imposed = delay;
                         if i_win {
-                            // the other vehicle waits: its arrival moves if still due
+                            // the other vehicle waits: its arrival moves if still due,
+                            // and so do its requests at the signals after this one
                             let o = &mut cases[oid as usize];
                             if o.eta != NONE && o.eta > t && o.arrived == NONE {
                                 o.gen = o.gen.wrapping_add(1);
                                 o.eta += delay;
                                 o.signal_delay += delay;
                                 queue.schedule(o.eta, Ev::Arrive(oid, o.gen));
+                                later_shifts.push((oid, ot, delay));
                             } else {
                                 imposed = 0;
                             }
                         } else {
                             own_delay += delay;
                         }
+                        let (winner_at, loser_at) = if i_win { (at, ot) } else { (ot, at) };
                         contention.push(ContentionRecord {
                             at,
                             node,
@@ -1206,10 +1299,24 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                             loser_priority: l.0,
                             loser_departed: l.1,
                             delay_s: imposed,
+                            winner_at,
+                            loser_at,
                         });
                     }
                     list.push((at, me.0, t, id));
+                    // the losers' requests after the signal where they lost, shifted
+                    // by their wait (on their own path: node by node, later times)
+                    for (oid, from_time, d) in later_shifts.drain(..) {
+                        for &n2 in book.trips.get(&oid).into_iter().flatten() {
+                            for r in book.requests.get_mut(&n2).into_iter().flatten() {
+                                if r.3 == oid && r.0 > from_time {
+                                    r.0 += d;
+                                }
+                            }
+                        }
+                    }
                 }
+                book.trips.insert(id, path_nodes);
             }
         }
         let c = &mut cases[id as usize];

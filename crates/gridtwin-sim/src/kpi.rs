@@ -27,6 +27,10 @@ pub trait CaseTimes {
     fn signal_delay_s(&self) -> i64 {
         0
     }
+    /// Seconds a crew waited for a road to reopen to a place cut off by closures.
+    fn cut_off_s(&self) -> i64 {
+        0
+    }
 }
 
 impl CaseTimes for CaseRecord {
@@ -65,6 +69,9 @@ impl CaseTimes for CaseRecord {
     }
     fn signal_delay_s(&self) -> i64 {
         self.signal_delay_s
+    }
+    fn cut_off_s(&self) -> i64 {
+        self.cut_off_s
     }
 }
 
@@ -223,6 +230,10 @@ fn indicators<C: CaseTimes>(cases: &[C], crews: &[CrewRecord], s: KpiSettings) -
     k.insert(
         "signal_delay_total_min".into(),
         cases.iter().map(|c| c.signal_delay_s()).sum::<i64>() as f64 / 60.0,
+    );
+    k.insert(
+        "cut_off_total_min".into(),
+        cases.iter().map(|c| c.cut_off_s()).sum::<i64>() as f64 / 60.0,
     );
 
     // Backlog: open cases (taken in, not yet closed) at each sample time, by a sweep

@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod compare;
 pub mod engine;
 pub mod free_crews;
+pub mod hotspot;
 pub mod kpi;
 pub mod network;
 pub mod queue;

@@ -255,6 +255,30 @@ impl RoadNetwork {
     }
 }
 
+impl RoadNetwork {
+    /// As [`RoadNetwork::travel_between_with`], but `None` when the closures cut off
+    /// a way that the open roads give: the place is unreachable until a road reopens
+    /// (a place the road network never reaches is still reached off-network).
+    pub fn travel_between_unless_cut(
+        &self,
+        from: (f64, f64),
+        from_node: u32,
+        to: (f64, f64),
+        to_node: u32,
+        closed: Closed,
+    ) -> Option<f64> {
+        if closed.state != 0
+            && self.travel_secs_with(from_node, to_node, closed).is_none()
+            && self
+                .travel_secs_with(from_node, to_node, Closed::NONE)
+                .is_some()
+        {
+            return None;
+        }
+        Some(self.travel_between_with(from, from_node, to, to_node, closed))
+    }
+}
+
 #[derive(Clone, Copy, PartialEq)]
 struct OrdF64(f64);
 impl Eq for OrdF64 {}

@@ -236,7 +236,8 @@ pub struct Closure {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FloodHazard {
-    /// ESRI ASCII DEM in lon/lat, relative to the scenario file.
+    /// DEM, relative to the scenario file: what `gridtwin flood` reads (.asc with its
+    /// .prj, GeoTIFF with the `gdal` feature), lon/lat or projected in metres.
     pub dem: PathBuf,
     pub start_hours: f64,
     pub rain_mm_per_hour: f64,
@@ -655,6 +656,17 @@ impl Scenario {
             ));
         }
         positive("discovery.patrol_interval_hours", d.patrol_interval_hours)?;
+        // the engine counts patrol rounds in whole seconds: under one second it was 0
+        // and divided by zero (issue 14); over a year no patrol is a patrol
+        if !(1.0 / 3600.0..=8760.0).contains(&d.patrol_interval_hours) {
+            return Err((
+                "discovery.patrol_interval_hours".into(),
+                format!(
+                    "{}: must lie between one second (1/3600) and a year (8760)",
+                    d.patrol_interval_hours
+                ),
+            ));
+        }
         probability(
             "discovery.patrol_detect_probability",
             d.patrol_detect_probability,

@@ -56,6 +56,10 @@ pub struct CaseRecord {
     /// Seconds the crew's trip lost at signals to another emergency vehicle.
     #[serde(default)]
     pub signal_delay_s: i64,
+    /// Seconds the crew waited, before setting off, for a road to reopen to a place
+    /// that closures had cut off.
+    #[serde(default)]
+    pub cut_off_s: i64,
     /// Evaluation 综合评价 by the public, 0–1, where a history file records it (the
     /// simulation leaves it empty).
     #[serde(default)]
@@ -77,6 +81,12 @@ pub struct ContentionRecord {
     pub loser_priority: u8,
     pub loser_departed: i64,
     pub delay_s: i64,
+    /// Each trip's time at the signal (Unix s), after the waits it had at signals
+    /// before this one on its path.
+    #[serde(default)]
+    pub winner_at: i64,
+    #[serde(default)]
+    pub loser_at: i64,
 }
 
 /// A crew's time on duty and at work.

@@ -345,80 +345,7 @@ fn erfc(x: f64) -> f64 {
     }
 }
 
-/// Gi* of one area.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Hotspot {
-    pub z: f64,
-    /// Two-sided p value.
-    pub p: f64,
-    /// `hot`, `cold` or `not significant` after the Benjamini–Hochberg false-discovery
-    /// correction at `alpha`.
-    pub class: String,
-}
-
-/// Getis-Ord Gi* with binary distance weights: w_ij = 1 when the centres of i and j
-/// are within `distance_m` (i included: the "star"). Values `x`, centres as lon/lat.
-///
-/// G*_i = (Σ_j w_ij x_j − x̄ W_i) / (S √((n S1_i − W_i²) / (n − 1))), with
-/// W_i = Σ_j w_ij, S1_i = Σ_j w_ij², x̄ the mean and S = √(Σ x² / n − x̄²).
-pub fn getis_ord_star(
-    x: &[f64],
-    centres: &[(f64, f64)],
-    distance_m: f64,
-    alpha: f64,
-) -> Vec<Hotspot> {
-    let n = x.len();
-    let nf = n as f64;
-    let mean = x.iter().sum::<f64>() / nf;
-    let s = (x.iter().map(|v| v * v).sum::<f64>() / nf - mean * mean)
-        .max(0.0)
-        .sqrt();
-    let mut z = Vec::with_capacity(n);
-    for i in 0..n {
-        let (mut wx, mut w) = (0.0, 0.0);
-        for j in 0..n {
-            if haversine_m(centres[i].0, centres[i].1, centres[j].0, centres[j].1) <= distance_m {
-                wx += x[j];
-                w += 1.0;
-            }
-        }
-        let denom = s * ((nf * w - w * w) / (nf - 1.0)).max(0.0).sqrt();
-        z.push(if denom > 0.0 {
-            (wx - mean * w) / denom
-        } else {
-            0.0
-        });
-    }
-    let p: Vec<f64> = z
-        .iter()
-        .map(|z| (2.0 * normal_sf(z.abs())).min(1.0))
-        .collect();
-    // Benjamini–Hochberg: the largest k with p_(k) <= k α / n; all p below it pass.
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
-    let mut cut = 0.0;
-    for (k, &i) in order.iter().enumerate() {
-        if p[i] <= (k + 1) as f64 * alpha / nf {
-            cut = p[i];
-        }
-    }
-    (0..n)
-        .map(|i| Hotspot {
-            z: z[i],
-            p: p[i],
-            class: if p[i] <= cut && cut > 0.0 {
-                if z[i] > 0.0 {
-                    "hot"
-                } else {
-                    "cold"
-                }
-            } else {
-                "not significant"
-            }
-            .to_string(),
-        })
-        .collect()
-}
+pub use crate::hotspot::{getis_ord_star, Hotspot};
 
 #[cfg(test)]
 mod tests {
@@ -572,32 +499,5 @@ mod tests {
         assert!((normal_sf(1.959_963_985) - 0.025).abs() < 1e-7);
         assert!((normal_sf(0.0) - 0.5).abs() < 1e-7);
         assert!((normal_sf(-1.0) - 0.841_344_746).abs() < 1e-7);
-    }
-}
-
-#[cfg(test)]
-mod gistar_reference {
-    use super::*;
-
-    /// z-scores against PySAL esda's `G_Local(star=True)` on the same input
-    /// (fixture made by `tests/oracle/gistar_fixture.py`).
-    #[test]
-    fn matches_esda() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/oracle/gistar.csv");
-        let mut r = csv::Reader::from_path(path).unwrap();
-        let rows: Vec<(f64, f64, f64, f64)> = r.deserialize().map(|x| x.unwrap()).collect();
-        let x: Vec<f64> = rows.iter().map(|r| r.2).collect();
-        let centres: Vec<(f64, f64)> = rows.iter().map(|r| (r.0, r.1)).collect();
-        let hs = getis_ord_star(&x, &centres, 150.0, 0.05);
-        for (h, r) in hs.iter().zip(&rows) {
-            assert!((h.z - r.3).abs() < 1e-9, "z {} vs esda {}", h.z, r.3);
-        }
-        // the planted hot corner comes out hot after the FDR correction
-        assert!(hs.iter().any(|h| h.class == "hot"));
-        assert!(hs
-            .iter()
-            .filter(|h| h.class == "hot")
-            .all(|h| h.z > 0.0 && h.p < 0.05));
     }
 }

@@ -375,7 +375,7 @@ fn a_rainstorm_closes_roads_mid_run_and_crews_take_the_graph_s_detours() {
     {
         by_crew.entry(c.crew.as_ref()).or_default().push(c);
     }
-    let (mut checked, mut rerouted) = (0, 0);
+    let (mut checked, mut rerouted, mut cut_off) = (0, 0, 0);
     for trips in by_crew.values_mut() {
         trips.sort_by_key(|c| c.assigned_at);
         for w in trips.windows(2) {
@@ -387,9 +387,20 @@ fn a_rainstorm_closes_roads_mid_run_and_crews_take_the_graph_s_detours() {
             let open = base.travel_secs_at(t, (w[0].lon, w[0].lat), (w[1].lon, w[1].lat));
             if open != expected {
                 assert!(t >= start + 31 * 3600, "detour before the first closure");
-                // (longer by the detour; or, where closures cut a place off, the
-                // off-network straight line the engine falls back to)
                 rerouted += 1;
+            }
+            // a place cut off by closures is not reached until a road reopens: the
+            // crew waits exactly until the first closure change that lets it through
+            let (from, to) = ((w[0].lon, w[0].lat), (w[1].lon, w[1].lat));
+            if w[1].cut_off_s > 0 {
+                cut_off += 1;
+                assert!(storm.cut_off_at(t, from, to) && !base.cut_off_at(t, from, to));
+                let go = t + w[1].cut_off_s;
+                assert!(!storm.cut_off_at(go, from, to), "{}", w[1].case_id);
+                assert!(storm.cut_off_at(go - 1, from, to), "{}", w[1].case_id);
+                assert_eq!(took - w[1].cut_off_s, storm.travel_secs_at(go, from, to));
+            } else {
+                assert!(!storm.cut_off_at(t, from, to), "{}", w[1].case_id);
             }
         }
     }
@@ -397,6 +408,7 @@ fn a_rainstorm_closes_roads_mid_run_and_crews_take_the_graph_s_detours() {
         checked > 100 && rerouted > 0,
         "{checked} trips, {rerouted} rerouted"
     );
+    eprintln!("{cut_off} trips waited for a road to reopen");
 
     // a closure of a road the city does not have is an error naming it
     let mut sc = Scenario::load(&repo().join("scenes/baseline.toml"))
@@ -565,6 +577,52 @@ fn signal_priority_contention_is_decided_by_the_rule_logged_and_counted() {
             "{d:?}"
         );
     }
+    // every trip's time at a signal is its path's time there plus the waits it had at
+    // the signals before on its path — whether it lost as the later trip or (issue 15)
+    // as the earlier one, whose later requests then move with it
+    let mut by_crew: std::collections::BTreeMap<&str, Vec<_>> = Default::default();
+    for c in cases.iter().filter(|c| c.assigned_at.is_some()) {
+        by_crew.entry(c.crew.as_ref()).or_default().push(c);
+    }
+    let mut trip_of: std::collections::BTreeMap<&str, ((f64, f64), i64)> = Default::default();
+    for trips in by_crew.values_mut() {
+        if trips.iter().any(|c| c.preempted > 0) {
+            continue; // a crew taken off a trip stands somewhere between two places
+        }
+        trips.sort_by_key(|c| c.assigned_at);
+        for w in trips.windows(2) {
+            let go = w[1].assigned_at.unwrap() + w[1].cut_off_s;
+            trip_of.insert(w[1].case_id.as_str(), ((w[0].lon, w[0].lat), go));
+        }
+    }
+    let (mut seen, mut shifted_earlier) = (0, 0);
+    for d in &a.contention {
+        for (id, at) in [(&d.winner_case, d.winner_at), (&d.loser_case, d.loser_at)] {
+            let Some(&(from, go)) = trip_of.get(id.as_str()) else {
+                continue;
+            };
+            let to = (case_of[id.as_str()].lon, case_of[id.as_str()].lat);
+            let path = world.signal_times(go, from, to);
+            let base = path.iter().find(|p| p.0 == d.node).expect("on its path").1;
+            let waited: i64 = a
+                .contention
+                .iter()
+                .filter(|e| &e.loser_case == id && e.delay_s > 0)
+                .filter(|e| path.iter().any(|p| p.0 == e.node && p.1 < base))
+                .map(|e| e.delay_s)
+                .sum();
+            assert_eq!(at, base + waited, "{id} at signal {} ({d:?})", d.node);
+            seen += 1;
+            shifted_earlier += a.contention.iter().any(|e| {
+                &e.loser_case == id
+                    && e.delay_s > 0
+                    && e.at != e.loser_at
+                    && path.iter().any(|p| p.0 == e.node && p.1 < base)
+            }) as usize;
+        }
+    }
+    assert!(seen > 5, "{seen}");
+    eprintln!("{seen} signal times checked, {shifted_earlier} after a wait as the earlier trip");
     // the timeline carries exactly the logged delays, and the KPI sums them
     let mut logged: std::collections::BTreeMap<&str, i64> = Default::default();
     for d in &a.contention {
@@ -608,4 +666,99 @@ fn signal_priority_contention_is_decided_by_the_rule_logged_and_counted() {
             assert_eq!(took, graph + w[1].signal_delay_s, "{}", w[1].case_id);
         }
     }
+}
+
+#[test]
+fn a_patrol_interval_under_a_second_is_an_error_naming_the_key() {
+    // issue 14: 0.0001 h truncated to 0 s and divided by zero in the engine
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s.toml");
+    for bad in ["0.0001", "1e9"] {
+        let text = mmc_text(2.0, 30.0, 2, 1.0).replace(
+            "patrol_interval_hours = 1",
+            &format!("patrol_interval_hours = {bad}"),
+        );
+        std::fs::write(&p, text).unwrap();
+        let e = Scenario::load(&p).err().expect("refused").to_string();
+        assert!(e.contains("discovery.patrol_interval_hours"), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn a_place_cut_off_by_closures_waits_for_the_reopening_and_the_wait_is_counted() {
+    // Issue 15: every road within 250 m of a point in the demo city closes from hour
+    // 30 to hour 40. Cases there are unreachable meanwhile (not reached by a straight
+    // line): the crew waits for the reopening, the timeline carries the wait as
+    // cut_off_s and the KPI cut_off_total_min sums it.
+    use geo::{Distance, Haversine};
+    let mut sc = Scenario::load(&repo().join("scenes/baseline.toml"))
+        .unwrap()
+        .scenario;
+    let (city, _, _) = gridtwin_io::city_dir::load_city(&sc.city).unwrap();
+    let centre = geo::Point::new(24.944, 60.172);
+    let roads: Vec<String> = city
+        .roads
+        .iter()
+        .filter(|r| {
+            r.line
+                .points()
+                .any(|p| Haversine.distance(p, centre) < 250.0)
+        })
+        .map(|r| r.id.clone())
+        .collect();
+    assert!(roads.len() > 10, "{}", roads.len());
+    sc.closures.push(gridtwin_sim::scenario::Closure {
+        at_hours: 30.0,
+        until_hours: Some(40.0),
+        roads,
+    });
+    let world = world_of(sc).unwrap();
+    let (t_close, t_open) = (world.start() + 30 * 3600, world.start() + 40 * 3600);
+    let rep = run(&world, 3, 0);
+    let cases = rep.records();
+    let mut by_crew: std::collections::BTreeMap<&str, Vec<_>> = Default::default();
+    for c in cases.iter().filter(|c| c.assigned_at.is_some()) {
+        by_crew.entry(c.crew.as_ref()).or_default().push(c);
+    }
+    let mut waited = 0;
+    for trips in by_crew.values_mut() {
+        trips.sort_by_key(|c| c.assigned_at);
+        for w in trips.windows(2) {
+            let (t, from, to) = (
+                w[1].assigned_at.unwrap(),
+                (w[0].lon, w[0].lat),
+                (w[1].lon, w[1].lat),
+            );
+            if w[1].cut_off_s > 0 {
+                waited += 1;
+                // cut off when the crew took it, and exactly until the reopening
+                assert!((t_close..t_open).contains(&t), "{}", w[1].case_id);
+                assert!(world.cut_off_at(t, from, to));
+                assert_eq!(t + w[1].cut_off_s, t_open, "{}", w[1].case_id);
+                if let Some(arrived) = w[1].arrived_at {
+                    assert_eq!(arrived, t_open + world.travel_secs_at(t_open, from, to));
+                }
+            } else if (t_close..t_open).contains(&t) {
+                assert!(!world.cut_off_at(t, from, to), "{}", w[1].case_id);
+            }
+        }
+    }
+    assert!(
+        waited > 0,
+        "no case lay in the cut-off area while it was closed"
+    );
+    let total: i64 = cases.iter().map(|c| c.cut_off_s).sum();
+    let s = &world.scenario;
+    let k = gridtwin_sim::kpi::compute(
+        &rep.cases,
+        &rep.crews,
+        gridtwin_sim::kpi::KpiSettings {
+            start: world.start(),
+            end: world.end(),
+            sample_secs: 3600,
+            repeat_radius_m: s.repeat_radius_m,
+            repeat_window_secs: 3600,
+        },
+    );
+    assert_eq!(k.values["cut_off_total_min"], total as f64 / 60.0);
 }
