@@ -64,27 +64,6 @@ pub fn window_seconds(s: &str) -> Result<i64> {
 /// The longest window or bucket: 100 years of seconds.
 const MAX_WINDOW_S: i64 = 100 * 365 * 86_400;
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn durations_parse_and_huge_ones_are_errors_not_zero() {
-        assert_eq!(super::window_seconds("90").unwrap(), 90);
-        assert_eq!(super::window_seconds("2h").unwrap(), 7200);
-        assert_eq!(super::window_seconds("1d").unwrap(), 86_400);
-        // issue 14: these wrapped to 0 and divided by zero downstream
-        for bad in [
-            "9223372036854775807d",
-            "106751991167301d",
-            "99999999999h",
-            "0",
-            "-1h",
-            "3w",
-        ] {
-            assert!(super::window_seconds(bad).is_err(), "{bad}");
-        }
-    }
-}
-
 pub fn run(data: &Path, a: AggregateArgs) -> Result<ExitCode> {
     let tables = DataTables::load(data).map_err(anyhow::Error::msg)?;
     let window = a.window.as_deref().map(window_seconds).transpose()?;
@@ -187,4 +166,25 @@ pub fn run(data: &Path, a: AggregateArgs) -> Result<ExitCode> {
         println!("  {file}: {r}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn durations_parse_and_huge_ones_are_errors_not_zero() {
+        assert_eq!(super::window_seconds("90").unwrap(), 90);
+        assert_eq!(super::window_seconds("2h").unwrap(), 7200);
+        assert_eq!(super::window_seconds("1d").unwrap(), 86_400);
+        // issue 14: these wrapped to 0 and divided by zero downstream
+        for bad in [
+            "9223372036854775807d",
+            "106751991167301d",
+            "99999999999h",
+            "0",
+            "-1h",
+            "3w",
+        ] {
+            assert!(super::window_seconds(bad).is_err(), "{bad}");
+        }
+    }
 }

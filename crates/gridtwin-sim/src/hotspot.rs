@@ -85,9 +85,11 @@ pub fn distance_band(centres: &[(f64, f64)], distance_m: f64) -> Neighbours {
 /// contiguity between polygons, by exact shared coordinates as libpysal judges it.
 pub fn contiguity(areas: &[MultiPolygon<f64>], rook: bool) -> Neighbours {
     use std::collections::HashMap;
+    /// A coordinate by its exact bits.
+    type Vertex = (u64, u64);
     let key = |c: geo::Coord<f64>| (c.x.to_bits(), c.y.to_bits());
     // vertex (or edge, as its two ends in order) → the areas that have it
-    let mut owners: HashMap<((u64, u64), (u64, u64)), Vec<usize>> = HashMap::new();
+    let mut owners: HashMap<(Vertex, Vertex), Vec<usize>> = HashMap::new();
     for (i, a) in areas.iter().enumerate() {
         for p in a {
             for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
