@@ -3,9 +3,9 @@
 //! The DEM is never resampled: a projected DEM (UTM, a national grid, in metres) is
 //! flooded on its own cells, whose area is exact (cell²), and the city's lon/lat
 //! layers are projected onto it. The system comes from `--dem-crs` (`EPSG:NNNN`, WKT or
-//! a PROJ string), else the `.prj` beside the file, else a GeoTIFF's own (GDAL reads
-//! those: EPSG:4326 only), else it is unstated — and then the numbers are taken as
-//! lon/lat only where they cannot be metres.
+//! a PROJ string), else the `.prj` beside the file, else a GeoTIFF's own (read through
+//! GDAL, the `gdal` feature; no pure-Rust TIFF reader here), else it is unstated — and
+//! then the numbers are taken as lon/lat only where they cannot be metres.
 //!
 //! Projections are pure Rust: `proj4rs` with the EPSG table of `crs-definitions`, and
 //! `proj4wkt` for a `.prj`'s WKT.
@@ -191,16 +191,16 @@ pub fn read_placed_dem(path: &Path, crs: Option<&str>) -> Result<PlacedDem, IoEr
         }
         None => None,
     };
-    let dem = crate::read_dem(path)?;
-    let gdal_checked = cfg!(feature = "gdal")
-        && !path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("asc"));
+    let (dem, own) = crate::read_dem_stated(path)?;
+    // a GeoTIFF's own system, where no flag or .prj states one
+    let stated = match (stated, own) {
+        (Some(c), _) => Some(c),
+        (None, Some(own)) => Some(Crs::parse(&own).map_err(|e| IoError::read(&file, e))?),
+        (None, None) => None,
+    };
     let as_checked = match &stated {
         Some(c) if c.is_lon_lat() => Some(DemCrs::LonLat),
         Some(c) => Some(DemCrs::Projected(c.name.clone())),
-        // GDAL refused a GeoTIFF in anything but EPSG:4326
-        None if gdal_checked => Some(DemCrs::LonLat),
         None => None,
     };
     dem.check_crs(as_checked.as_ref())

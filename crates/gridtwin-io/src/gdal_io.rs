@@ -105,10 +105,11 @@ pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
     Ok(out)
 }
 
-/// Reads band 1 of a north-up GDAL raster (GeoTIFF, …) as a DEM. The raster must be
-/// in WGS-84 lon/lat (EPSG:4326) with square cells, as the flood model expects; no-data
-/// cells become outlets.
-pub fn read_dem(path: &Path) -> Result<gridtwin_core::dem::Dem, IoError> {
+/// Reads band 1 of a north-up GDAL raster (GeoTIFF, …) as a DEM with square cells, in
+/// its own coordinate system, which comes back beside it (`EPSG:n` where it has an
+/// EPSG code, else its WKT; `None` when the raster states none). No-data cells become
+/// outlets.
+pub fn read_dem(path: &Path) -> Result<(gridtwin_core::dem::Dem, Option<String>), IoError> {
     let file = path.display().to_string();
     let ds = Dataset::open(path).map_err(|e| IoError::read(&file, e))?;
     let gt = ds.geo_transform().map_err(|e| IoError::read(&file, e))?;
@@ -121,16 +122,21 @@ pub fn read_dem(path: &Path) -> Result<gridtwin_core::dem::Dem, IoError> {
             format!("cells are not square ({} × {})", gt[1], -gt[5]),
         ));
     }
-    if let Ok(srs) = ds.spatial_ref() {
-        let code = srs.auth_code().ok();
-        if code != Some(4326) {
-            return Err(IoError::read(
-                &file,
-                format!("expected a DEM in EPSG:4326 lon/lat, not EPSG:{code:?}"),
-            ));
-        }
-    }
+    let crs = ds.spatial_ref().ok().and_then(|srs| match srs.auth_code() {
+        Ok(code) => Some(format!("EPSG:{code}")),
+        Err(_) => srs.to_wkt().ok(),
+    });
     let (cols, rows) = ds.raster_size();
+    // (checked before reading: the band is read whole)
+    if cols.saturating_mul(rows) > gridtwin_core::dem::MAX_DEM_CELLS {
+        return Err(IoError::read(
+            &file,
+            format!(
+                "{cols} × {rows} cells: more than the {} a DEM may hold",
+                gridtwin_core::dem::MAX_DEM_CELLS
+            ),
+        ));
+    }
     let band = ds.rasterband(1).map_err(|e| IoError::read(&file, e))?;
     let nodata = band.no_data_value();
     let (_, z) = band
@@ -147,7 +153,8 @@ pub fn read_dem(path: &Path) -> Result<gridtwin_core::dem::Dem, IoError> {
             }
         })
         .collect();
-    Ok(gridtwin_core::dem::Dem::new(
-        cols, rows, gt[0], gt[3], gt[1], z,
+    Ok((
+        gridtwin_core::dem::Dem::new(cols, rows, gt[0], gt[3], gt[1], z),
+        crs,
     ))
 }

@@ -26,8 +26,12 @@ pub mod sink;
 pub use error::IoError;
 
 /// Reads a DEM: an ESRI ASCII grid (`.asc`), or with the `gdal` feature any raster
-/// GDAL reads (GeoTIFF, …) in WGS-84 lon/lat.
-pub fn read_dem(path: &std::path::Path) -> Result<gridtwin_core::dem::Dem, IoError> {
+/// GDAL reads (GeoTIFF, …), with the coordinate system the file itself states (a
+/// GeoTIFF's; an `.asc` states none — its `.prj` is read by
+/// [`dem_crs::read_placed_dem`]).
+pub fn read_dem_stated(
+    path: &std::path::Path,
+) -> Result<(gridtwin_core::dem::Dem, Option<String>), IoError> {
     let file = path.display().to_string();
     let ext = path
         .extension()
@@ -36,6 +40,7 @@ pub fn read_dem(path: &std::path::Path) -> Result<gridtwin_core::dem::Dem, IoErr
     if ext == "asc" {
         let text = std::fs::read_to_string(path).map_err(|e| IoError::read(&file, e))?;
         return gridtwin_core::dem::Dem::from_asc(&text, &file)
+            .map(|d| (d, None))
             .map_err(|e| IoError::read(&file, e.to_string()));
     }
     #[cfg(feature = "gdal")]
@@ -49,6 +54,11 @@ pub fn read_dem(path: &std::path::Path) -> Result<gridtwin_core::dem::Dem, IoErr
             "not an ESRI ASCII grid (.asc); other raster formats need the `gdal` feature",
         ))
     }
+}
+
+/// Reads a DEM's elevations (see [`read_dem_stated`]), whatever system it is in.
+pub fn read_dem(path: &std::path::Path) -> Result<gridtwin_core::dem::Dem, IoError> {
+    read_dem_stated(path).map(|(d, _)| d)
 }
 pub use dem_crs::{read_placed_dem, PlacedDem, WGS84_PRJ};
 pub use format::{read_records, write_table, Format};

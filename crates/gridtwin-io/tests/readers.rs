@@ -442,3 +442,39 @@ fn a_real_geotiff_dem_floods_with_volume_conserved_and_water_at_rest() {
         }
     }
 }
+
+/// A GeoTIFF in UTM (EPSG:32617) is read in its own system (issue 15): projected,
+/// cells of cell² m², the city's lon/lat projected onto it.
+#[cfg(feature = "gdal")]
+#[test]
+fn a_utm_geotiff_is_read_in_its_own_system() {
+    use gdal::raster::Buffer;
+    use gdal::spatial_ref::SpatialRef;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("utm.tif");
+    {
+        let driver = gdal::DriverManager::get_driver_by_name("GTiff").unwrap();
+        let mut ds = driver
+            .create_with_band_type::<f64, _>(&path, 4, 3, 1)
+            .unwrap();
+        ds.set_geo_transform(&[209_000.0, 30.0, 0.0, 4_055_600.0, 0.0, -30.0])
+            .unwrap();
+        ds.set_spatial_ref(&SpatialRef::from_epsg(32617).unwrap())
+            .unwrap();
+        let mut band = ds.rasterband(1).unwrap();
+        let mut buf = Buffer::new(
+            (4, 3),
+            vec![5.0, 5.0, 5.0, 5.0, 5.0, 1.0, 2.0, 5.0, 5.0, 5.0, 5.0, 5.0],
+        );
+        band.write((0, 0), (4, 3), &mut buf).unwrap();
+    }
+    let placed = gridtwin_io::read_placed_dem(&path, None).unwrap();
+    assert!(placed.is_projected(), "{}", placed.crs.name);
+    assert_eq!(placed.crs.name, "EPSG:32617");
+    assert_eq!(placed.cell_area_m2, 900.0);
+    assert_eq!((placed.dem.cols(), placed.dem.rows()), (4, 3));
+    // a point of the raster, given in lon/lat, lands in its cell
+    let (lon, lat) = placed.crs.to_lon_lat(209_045.0, 4_055_555.0).unwrap();
+    let (x, y) = placed.to_dem(lon, lat).unwrap();
+    assert_eq!(placed.dem.cell_at(x, y), Some((1, 1)));
+}
