@@ -370,6 +370,35 @@ fn grids_validate_reports_split_interiors_and_zero_area_grids_as_geos_would() {
 }
 
 #[test]
+fn grids_validate_of_areas_without_codes_is_an_error_not_zero_problems() {
+    // issue 14: a polygon file without `code` fields gave "0 grids: 0 problems", exit 0
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("nocode.geojson");
+    std::fs::write(
+        &p,
+        r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[24.94,60.17],[24.945,60.17],[24.945,60.172],[24.94,60.17]]]},"properties":{"name":"x"}}
+        ]}"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("v");
+    let o = gridtwin(&[
+        "grids",
+        "validate",
+        p.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--strict",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        err.contains("no `code`") && err.contains("records 1"),
+        "{err}"
+    );
+}
+
+#[test]
 fn grids_generate_tiles_the_communities_validates_clean_and_is_deterministic() {
     let tmp = tempfile::tempdir().unwrap();
     let a = tmp.path().join("a.geojson");

@@ -345,11 +345,34 @@ fn generate(rule: &CodeRule, a: GenerateArgs) -> Result<ExitCode> {
 
 fn validate(rule: &CodeRule, a: ValidateArgs) -> Result<ExitCode> {
     let all = read_raw(&a.grids)?;
+    // an area without a code cannot be judged as a grid or a parent: a file of them
+    // reported "0 grids: 0 problems" and passed --strict (issue 14)
+    let uncoded: Vec<u64> = all
+        .iter()
+        .filter(|x| x.code.trim().is_empty())
+        .map(|x| x.record)
+        .collect();
+    if !uncoded.is_empty() {
+        bail!(
+            "{}: {} of {} areas have no `code` (records {}{}): every grid needs its code",
+            a.grids.display(),
+            uncoded.len(),
+            all.len(),
+            uncoded
+                .iter()
+                .take(5)
+                .map(|r| r.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if uncoded.len() > 5 { ", …" } else { "" }
+        );
+    }
     let cw = rule.width(Level::Community);
     // From a file of mixed levels, the communities are the community-length codes,
     // the grids everything longer than a street's (a malformed grid code included, to
     // be reported); cities, districts and streets are left out.
     let sw = rule.width(Level::Street);
+    let all_count = all.len();
     let (grids, parents): (Vec<RawArea>, Vec<RawArea>) = all
         .into_iter()
         .filter(|x| x.code.len() > sw)
@@ -361,6 +384,14 @@ fn validate(rule: &CodeRule, a: ValidateArgs) -> Result<ExitCode> {
             .collect(),
         None => parents,
     };
+    if grids.is_empty() {
+        bail!(
+            "{}: no grids: none of its {} areas has a code longer than a street's ({} digits)",
+            a.grids.display(),
+            all_count,
+            sw
+        );
+    }
     let opts = CheckOptions {
         min_area_m2: a.min_area_m2,
         max_area_m2: a.max_area_m2,

@@ -81,9 +81,15 @@ fn feature_record(file: &str, number: u64, f: Json) -> Result<Record, Rejection>
     })?;
     let geometry = match feature.geometry {
         None => None,
-        Some(g) => Some(geo::Geometry::<f64>::try_from(g).map_err(|e| {
-            Rejection::new(file, number, RejectReason::InvalidGeometry, e.to_string())
-        })?),
+        Some(g) => {
+            // checked before the conversion, which panics on a short position and
+            // closes an open ring silently
+            check_geometry(&g.value)
+                .map_err(|e| Rejection::new(file, number, RejectReason::InvalidGeometry, e))?;
+            Some(geo::Geometry::<f64>::try_from(g).map_err(|e| {
+                Rejection::new(file, number, RejectReason::InvalidGeometry, e.to_string())
+            })?)
+        }
     };
     let mut fields: Vec<(String, Value)> = Vec::new();
     let props = match props {
@@ -102,6 +108,59 @@ fn feature_record(file: &str, number: u64, f: Json) -> Result<Record, Rejection>
         geometry,
         fields,
     })
+}
+
+/// What makes a GeoJSON geometry unusable before it is converted: a position without
+/// both coordinates, a polygon ring that is not closed or has under four positions
+/// (RFC 7946 §3.1.6), a polygon without rings.
+fn check_geometry(v: &geojson::GeometryValue) -> Result<(), String> {
+    use geojson::{GeometryValue as G, Position};
+    let position = |p: &Position| {
+        if p.len() < 2 {
+            Err(format!(
+                "a position needs two coordinates, found {:?}",
+                p.as_slice()
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    let line = |l: &Vec<Position>| l.iter().try_for_each(position);
+    let polygon = |rings: &Vec<Vec<Position>>| {
+        if rings.is_empty() {
+            return Err("a polygon without rings".to_string());
+        }
+        for (k, ring) in rings.iter().enumerate() {
+            line(ring)?;
+            if ring.len() < 4 {
+                return Err(format!(
+                    "ring {k} has {} positions; a ring needs four",
+                    ring.len()
+                ));
+            }
+            if ring.first().map(Position::as_slice) != ring.last().map(Position::as_slice) {
+                return Err(format!(
+                    "ring {k} is not closed (its last position is not its first)"
+                ));
+            }
+        }
+        Ok(())
+    };
+    match v {
+        G::Point { coordinates } => position(coordinates),
+        G::MultiPoint { coordinates } | G::LineString { coordinates } => line(coordinates),
+        G::MultiLineString { coordinates } => coordinates.iter().try_for_each(line),
+        G::Polygon { coordinates } => polygon(coordinates),
+        G::MultiPolygon { coordinates } => {
+            if coordinates.is_empty() {
+                return Err("a multipolygon without polygons".into());
+            }
+            coordinates.iter().try_for_each(polygon)
+        }
+        G::GeometryCollection { geometries } => {
+            geometries.iter().try_for_each(|g| check_geometry(&g.value))
+        }
+    }
 }
 
 fn value_to_json(v: &Value, t: FieldType) -> Json {

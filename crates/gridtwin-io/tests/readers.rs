@@ -241,6 +241,41 @@ fn malformed_geojson_features_are_rejected_one_by_one() {
 }
 
 #[test]
+fn short_positions_open_rings_and_empty_polygons_are_rejected_not_panics() {
+    // issue 14: `[[24.9]]` in a line or a polygon panicked inside geojson's
+    // conversion; an open ring was closed silently; an empty polygon loaded
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        dir.path(),
+        "g.geojson",
+        r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[24.9,60.1],[24.95,60.1],[24.95,60.15],[24.9,60.1]]]},"properties":{"code":"a"}},
+        {"type":"Feature","geometry":{"type":"LineString","coordinates":[[24.9],[24.95,60.1]]},"properties":{"code":"b"}},
+        {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[24.9,60.1],[24.95],[24.95,60.15],[24.9,60.1]]]},"properties":{"code":"c"}},
+        {"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[24.9,60.1],[24.95,60.1],[24.95,60.15],[24.91,60.12]]]},"properties":{"code":"d"}},
+        {"type":"Feature","geometry":{"type":"Polygon","coordinates":[]},"properties":{"code":"e"}},
+        {"type":"Feature","geometry":{"type":"MultiPolygon","coordinates":[[[[24.9,60.1],[24.95,60.1],[24.9,60.1]]]]},"properties":{"code":"f"}}
+        ]}"#,
+    );
+    let records: Vec<_> = read_records(&p).unwrap().collect();
+    assert_eq!(records.len(), 6, "every feature is accounted for");
+    assert!(records[0].is_ok());
+    for (i, r) in records.iter().enumerate().skip(1) {
+        let e = r
+            .as_ref()
+            .err()
+            .unwrap_or_else(|| panic!("feature {} loaded", i + 1));
+        assert_eq!(e.record, i as u64 + 1);
+        assert_eq!(e.reason, RejectReason::InvalidGeometry, "{e:?}");
+    }
+    let why = |i: usize| records[i].as_ref().err().unwrap().detail.clone();
+    assert!(why(1).contains("two coordinates"), "{}", why(1));
+    assert!(why(3).contains("not closed"), "{}", why(3));
+    assert!(why(4).contains("without rings"), "{}", why(4));
+    assert!(why(5).contains("four"), "{}", why(5));
+}
+
+#[test]
 fn broken_files_are_errors_naming_the_file_never_panics() {
     let dir = tempfile::tempdir().unwrap();
     let json = write(

@@ -487,10 +487,15 @@ struct TravelCheck {
     detour_factor: Option<f64>,
 }
 
+/// Overlays `over` on `base` table by table; a distribution (a table with a `dist`
+/// key) is one value and replaces the base's whole (`{dist = "fixed", minutes = 30}`
+/// over an `exp` must not keep its `mean`).
 fn merge(base: &mut toml::Table, over: toml::Table) {
     for (k, v) in over {
         match (base.get_mut(&k), v) {
-            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) if !o.contains_key("dist") => {
+                merge(b, o)
+            }
             (_, v) => {
                 base.insert(k, v);
             }

@@ -765,3 +765,24 @@ fn a_place_cut_off_by_closures_waits_for_the_reopening_and_the_wait_is_counted()
     );
     assert_eq!(k.values["cut_off_total_min"], total as f64 / 60.0);
 }
+
+#[test]
+fn an_overlay_s_distribution_replaces_the_base_s_whole() {
+    // issue 14: `handle = {dist = "fixed", minutes = 30}` over the baseline's exp was
+    // merged key by key and failed with "unknown field `mean`"
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("fixed.toml");
+    std::fs::write(
+        &p,
+        format!(
+            "base = {:?}\nname = \"fixed handling\"\n[steps]\nhandle = {{ dist = \"fixed\", minutes = 30 }}\n",
+            repo().join("scenes/baseline.toml").display().to_string()
+        ),
+    )
+    .unwrap();
+    let sc = Scenario::load(&p).unwrap().scenario;
+    assert_eq!(
+        sc.steps.handle,
+        gridtwin_sim::scenario::Duration::Fixed { minutes: 30.0 }
+    );
+}
