@@ -15,6 +15,7 @@ use geozero::{ColumnValue, PropertyProcessor, ToGeo};
 use gridtwin_core::{RejectReason, Rejection};
 
 use crate::error::IoError;
+use crate::isolate::isolate;
 use crate::record::{FieldType, Record, Table, Value};
 
 struct Props(Vec<(String, Value)>);
@@ -45,11 +46,100 @@ impl PropertyProcessor for Props {
     }
 }
 
-/// Reads every feature of a FlatGeobuf file.
+/// Walks a FlatGeobuf file's structure before any decoder sees it: the header and
+/// every feature's size prefix must fit in the file (a corrupt length near 4 GB made
+/// the decoder reserve that much), and the features found must be as many as the
+/// header declares (a file cut at a feature boundary loaded as complete). Returns the
+/// count found.
+fn check_structure(path: &Path, file: &str) -> Result<u64, IoError> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = File::open(path).map_err(|e| IoError::read(file, e))?;
+    let len = f.metadata().map_err(|e| IoError::read(file, e))?.len();
+    let mut head = [0u8; 12];
+    f.read_exact(&mut head)
+        .map_err(|_| IoError::read(file, format!("{len} bytes: too short for a FlatGeobuf")))?;
+    if &head[..3] != b"fgb" {
+        return Err(IoError::read(
+            file,
+            "not a FlatGeobuf (no `fgb` magic bytes)",
+        ));
+    }
+    let header_size = u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as u64;
+    if 12 + header_size > len {
+        return Err(IoError::read(
+            file,
+            format!("its header claims {header_size} bytes, more than the file's {len}: truncated or corrupt"),
+        ));
+    }
+    // (with its length prefix, as the decoder reads it: offsets are aligned from there)
+    let mut header = vec![0u8; 4 + header_size as usize];
+    header[..4].copy_from_slice(&head[8..12]);
+    f.read_exact(&mut header[4..])
+        .map_err(|e| IoError::read(file, e))?;
+    let h = flatgeobuf::size_prefixed_root_as_header(&header)
+        .map_err(|e| IoError::read(file, format!("corrupt header: {e}")))?;
+    let (declared, node_size) = (h.features_count(), h.index_node_size());
+    let mut at = 12 + header_size;
+    if node_size > 0 && declared > 0 {
+        if declared > len {
+            return Err(IoError::read(
+                file,
+                format!(
+                    "its header declares {declared} features, more than its {len} bytes can hold"
+                ),
+            ));
+        }
+        let index = isolate(|| {
+            flatgeobuf::packed_r_tree::PackedRTree::index_size(declared as usize, node_size.max(2))
+        })
+        .map_err(|e| IoError::read(file, format!("spatial index: {e}")))?;
+        at += index as u64;
+    }
+    let mut found = 0u64;
+    while at < len {
+        if at + 4 > len {
+            return Err(IoError::read(
+                file,
+                format!("cut inside feature {}: truncated", found + 1),
+            ));
+        }
+        f.seek(SeekFrom::Start(at))
+            .map_err(|e| IoError::read(file, e))?;
+        let mut size = [0u8; 4];
+        f.read_exact(&mut size)
+            .map_err(|e| IoError::read(file, e))?;
+        let size = u32::from_le_bytes(size) as u64;
+        if at + 4 + size > len {
+            return Err(IoError::read(
+                file,
+                format!(
+                    "feature {} claims {size} bytes, more than the file holds: truncated or corrupt",
+                    found + 1
+                ),
+            ));
+        }
+        at += 4 + size;
+        found += 1;
+    }
+    if declared > 0 && found != declared {
+        return Err(IoError::read(
+            file,
+            format!("its header declares {declared} features, the file holds {found}: truncated"),
+        ));
+    }
+    Ok(found)
+}
+
+/// Reads every feature of a FlatGeobuf file. The structure is checked first (see
+/// `check_structure`); the decoder then runs isolated, so a corrupt feature is a
+/// rejection with its record number, not a crash.
 pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
     let file = path.display().to_string();
+    let count = check_structure(path, &file)?;
     let mut reader = BufReader::new(File::open(path).map_err(|e| IoError::read(&file, e))?);
-    let fgb = FgbReader::open(&mut reader).map_err(|e| IoError::read(&file, e))?;
+    let fgb = isolate(|| FgbReader::open(&mut reader))
+        .map_err(|e| IoError::read(&file, e))?
+        .map_err(|e| IoError::read(&file, e))?;
     if let Some(crs) = fgb.header().crs() {
         let code = crs.code();
         let org = crs.org().unwrap_or("EPSG");
@@ -61,23 +151,35 @@ pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
         }
     }
     let mut features = fgb.select_all().map_err(|e| IoError::read(&file, e))?;
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(count.min(1 << 20) as usize);
     let mut number = 0u64;
     loop {
-        let feature = match features.next() {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
+        let feature = match isolate(|| features.next().map(|f| f.is_some())) {
+            Ok(Ok(true)) => features.get().expect("a feature was read"),
+            Ok(Ok(false)) => break,
+            Ok(Err(e)) => return Err(IoError::read(&file, format!("after record {number}: {e}"))),
             Err(e) => return Err(IoError::read(&file, format!("after record {number}: {e}"))),
         };
         number += 1;
-        let geometry = feature.to_geo().map_err(|e| {
-            Rejection::new(&file, number, RejectReason::InvalidGeometry, e.to_string())
-        });
+        let geometry = match isolate(|| feature.to_geo()) {
+            Ok(g) => g.map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        }
+        .map_err(|e| Rejection::new(&file, number, RejectReason::InvalidGeometry, e));
         let mut props = Props(Vec::new());
         let record = geometry.and_then(|g| {
-            feature.process_properties(&mut props).map_err(|e| {
-                Rejection::new(&file, number, RejectReason::Unparsable, e.to_string())
-            })?;
+            match isolate(|| feature.process_properties(&mut props)) {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    return Err(Rejection::new(
+                        &file,
+                        number,
+                        RejectReason::Unparsable,
+                        e.to_string(),
+                    ))
+                }
+                Err(e) => return Err(Rejection::new(&file, number, RejectReason::Unparsable, e)),
+            }
             Ok(Record {
                 number,
                 geometry: Some(g),

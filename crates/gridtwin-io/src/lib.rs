@@ -17,6 +17,7 @@ pub mod format;
 #[cfg(feature = "gdal")]
 pub mod gdal_io;
 pub mod geojson_io;
+pub mod isolate;
 pub mod load;
 pub mod osm;
 pub mod parquet_io;

@@ -26,6 +26,7 @@ use parquet::file::properties::WriterProperties;
 use serde_json::Value as Json;
 
 use crate::error::IoError;
+use crate::isolate::isolate;
 use crate::record::{FieldType, Record, Table, Value};
 
 /// Rows per written row group / read batch.
@@ -133,8 +134,10 @@ fn cell(array: &ArrayRef, row: usize) -> Result<Value, String> {
 pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
     let file = path.display().to_string();
     let f = File::open(path).map_err(|e| IoError::read(&file, e))?;
-    let builder =
-        ParquetRecordBatchReaderBuilder::try_new(f).map_err(|e| IoError::read(&file, e))?;
+    // (the metadata decoder panics on some corrupt footers: isolated)
+    let builder = isolate(|| ParquetRecordBatchReaderBuilder::try_new(f))
+        .map_err(|e| IoError::read(&file, format!("corrupt metadata: {e}")))?
+        .map_err(|e| IoError::read(&file, e))?;
     let geo_meta = builder
         .metadata()
         .file_metadata()
@@ -176,7 +179,10 @@ pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
         .map_err(|e| IoError::read(&file, e))?;
     let mut out = Vec::new();
     let mut number = 0u64;
-    for batch in reader {
+    let mut reader = reader;
+    while let Some(batch) = isolate(|| reader.next())
+        .map_err(|e| IoError::read(&file, format!("after record {number}: {e}")))?
+    {
         let batch: RecordBatch =
             batch.map_err(|e| IoError::read(&file, format!("after record {number}: {e}")))?;
         for row in 0..batch.num_rows() {
@@ -196,7 +202,12 @@ pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
                     } else {
                         &[]
                     };
-                    match Wkb(bytes).to_geo() {
+                    // the declared counts must fit in the bytes (the decoder reserves
+                    // what a count claims), and the decoder runs isolated
+                    let decoded = wkb_fits(bytes)
+                        .and_then(|()| isolate(|| Wkb(bytes).to_geo()))
+                        .and_then(|g| g.map_err(|e| e.to_string()));
+                    match decoded {
                         Ok(g) => geometry = Some(g),
                         Err(e) => {
                             problem = Some((RejectReason::InvalidGeometry, format!("WKB: {e}")))
@@ -222,6 +233,93 @@ pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
         }
     }
     Ok(out)
+}
+
+/// Whether a WKB (ISO or EWKB) geometry's declared counts fit in its bytes: a point
+/// takes 8 bytes per coordinate, a ring or line 4 bytes for its count, and so on.
+/// Walks the structure without allocating (a count claiming 2^31 points in a 1 kB
+/// file made the decoder reserve them all).
+pub(crate) fn wkb_fits(bytes: &[u8]) -> Result<(), String> {
+    fn walk(b: &[u8], at: &mut usize, depth: u32) -> Result<(), String> {
+        if depth > 32 {
+            return Err("geometry nested more than 32 deep".into());
+        }
+        let need = |at: usize, n: usize| {
+            if at.checked_add(n).is_some_and(|e| e <= b.len()) {
+                Ok(())
+            } else {
+                Err(format!("truncated: {n} more bytes needed at byte {at}"))
+            }
+        };
+        need(*at, 5)?;
+        let little = match b[*at] {
+            0 => false,
+            1 => true,
+            x => return Err(format!("byte order {x} at byte {at}")),
+        };
+        let u32_at = |i: usize| {
+            let w = [b[i], b[i + 1], b[i + 2], b[i + 3]];
+            if little {
+                u32::from_le_bytes(w)
+            } else {
+                u32::from_be_bytes(w)
+            }
+        };
+        let raw = u32_at(*at + 1);
+        *at += 5;
+        // EWKB flags, then ISO's thousands for Z / M / ZM
+        let mut dims = 2 + (raw & 0x8000_0000 != 0) as usize + (raw & 0x4000_0000 != 0) as usize;
+        if raw & 0x2000_0000 != 0 {
+            need(*at, 4)?; // SRID
+            *at += 4;
+        }
+        let iso = raw & 0x0FFF_FFFF;
+        dims += match iso / 1000 {
+            0 => 0,
+            1 | 2 => 1,
+            3 => 2,
+            _ => return Err(format!("geometry type {raw}")),
+        };
+        let point = 8 * dims;
+        let count = |at: &mut usize| -> Result<usize, String> {
+            need(*at, 4)?;
+            let n = u32_at(*at) as usize;
+            *at += 4;
+            Ok(n)
+        };
+        match iso % 1000 {
+            1 => {
+                need(*at, point)?;
+                *at += point;
+            }
+            2 => {
+                let n = count(at)?;
+                need(*at, n.saturating_mul(point))?;
+                *at += n * point;
+            }
+            3 => {
+                let rings = count(at)?;
+                need(*at, rings.saturating_mul(4))?;
+                for _ in 0..rings {
+                    let n = count(at)?;
+                    need(*at, n.saturating_mul(point))?;
+                    *at += n * point;
+                }
+            }
+            4..=7 => {
+                let n = count(at)?;
+                // each part takes at least a 5-byte header
+                need(*at, n.saturating_mul(5))?;
+                for _ in 0..n {
+                    walk(b, at, depth + 1)?;
+                }
+            }
+            t => return Err(format!("geometry type {t}")),
+        }
+        Ok(())
+    }
+    let mut at = 0;
+    walk(bytes, &mut at, 0)
 }
 
 pub(crate) fn geometry_type_name(g: &geo::Geometry<f64>) -> &'static str {
@@ -362,4 +460,57 @@ pub fn write<W: Write + Send>(table: &Table, w: W) -> Result<(), String> {
     }
     writer.close().map_err(|e| e.to_string())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod wkb_tests {
+    use super::wkb_fits;
+
+    fn point(x: f64, y: f64) -> Vec<u8> {
+        let mut b = vec![1u8];
+        b.extend_from_slice(&1u32.to_le_bytes());
+        b.extend_from_slice(&x.to_le_bytes());
+        b.extend_from_slice(&y.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn well_formed_wkb_fits_and_a_count_claiming_billions_does_not() {
+        assert_eq!(wkb_fits(&point(24.9, 60.1)), Ok(()));
+        // a polygon with one ring of four points
+        let mut poly = vec![1u8];
+        poly.extend_from_slice(&3u32.to_le_bytes());
+        poly.extend_from_slice(&1u32.to_le_bytes());
+        poly.extend_from_slice(&4u32.to_le_bytes());
+        for (x, y) in [(0.0f64, 0.0f64), (1.0, 0.0), (1.0, 1.0), (0.0, 0.0)] {
+            poly.extend_from_slice(&x.to_le_bytes());
+            poly.extend_from_slice(&y.to_le_bytes());
+        }
+        assert_eq!(wkb_fits(&poly), Ok(()));
+        // a multipoint of two points, big-endian header
+        let mut multi = vec![0u8];
+        multi.extend_from_slice(&4u32.to_be_bytes());
+        multi.extend_from_slice(&2u32.to_be_bytes());
+        multi.extend(point(1.0, 2.0));
+        multi.extend(point(3.0, 4.0));
+        assert_eq!(wkb_fits(&multi), Ok(()));
+        // issue 14: a line claiming 2^31 points in a few bytes
+        let mut line = vec![1u8];
+        line.extend_from_slice(&2u32.to_le_bytes());
+        line.extend_from_slice(&(1u32 << 31).to_le_bytes());
+        line.extend_from_slice(&[0u8; 32]);
+        assert!(wkb_fits(&line).unwrap_err().contains("truncated"));
+        // cut short, bad byte order, unknown type
+        assert!(wkb_fits(&poly[..poly.len() - 1]).is_err());
+        assert!(wkb_fits(&[7, 1, 0, 0, 0]).is_err());
+        assert!(wkb_fits(&[1, 99, 0, 0, 0]).is_err());
+        // and a deep nest of collections is refused, not a stack overflow
+        let mut nest = Vec::new();
+        for _ in 0..100 {
+            nest.push(1u8);
+            nest.extend_from_slice(&7u32.to_le_bytes());
+            nest.extend_from_slice(&1u32.to_le_bytes());
+        }
+        assert!(wkb_fits(&nest).is_err());
+    }
 }
