@@ -275,3 +275,119 @@ fn vitals_find_the_planted_hotspots_and_warn() {
         .unwrap()
         .starts_with(b"\x89PNG"));
 }
+
+#[test]
+fn vitals_account_for_every_case_and_withhold_small_satisfaction_groups() {
+    // issue 14: a closing time of i64::MAX gave "0 areas", a case without a grid code
+    // vanished, a mean of one satisfaction answer was shown, a far-off date built an
+    // area × bucket matrix over centuries
+    let tmp = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let sim = tmp.path().join("sim");
+    ok(&[
+        "simulate",
+        "scenes/baseline.toml",
+        "--replications",
+        "1",
+        "--seed",
+        "5",
+        "--out",
+        &s(&sim),
+    ]);
+    let mut r = csv::Reader::from_path(sim.join("rep_000/timeline.csv")).unwrap();
+    let header = r.headers().unwrap().clone();
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let mut rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    let set = |row: &mut csv::StringRecord, c: usize, v: &str| {
+        let mut f: Vec<String> = row.iter().map(str::to_string).collect();
+        f[c] = v.to_string();
+        *row = csv::StringRecord::from(f);
+    };
+    set(&mut rows[0], col("closed_at"), "9223372036854775807");
+    set(&mut rows[1], col("grid_code"), "");
+    set(&mut rows[2], col("intake_at"), "");
+    // every closed case answers the satisfaction survey
+    for row in rows.iter_mut().skip(3) {
+        if !row[col("closed_at")].is_empty() {
+            set(row, col("satisfaction"), "0.6");
+        }
+    }
+    let hist = tmp.path().join("history.csv");
+    let mut w = csv::Writer::from_path(&hist).unwrap();
+    w.write_record(&header).unwrap();
+    for row in &rows {
+        w.write_record(row).unwrap();
+    }
+    w.flush().unwrap();
+    let out = tmp.path().join("v");
+    let o = Command::new(env!("CARGO_BIN_EXE_gridtwin"))
+        .current_dir(repo())
+        .args([
+            "vitals",
+            &s(&hist),
+            "--city",
+            "data/helsinki/city",
+            "--out",
+            &s(&out),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // the three bad cases are counted out, by record and reason
+    let rejected = std::fs::read_to_string(out.join("rejected.csv")).unwrap();
+    let lines: Vec<&str> = rejected.lines().skip(1).collect();
+    // (cases a run ends before anyone reported have no intake either: counted too)
+    let unreported = rows.iter().filter(|r| r[col("intake_at")].is_empty()).count();
+    assert_eq!(lines.len(), 2 + unreported, "{rejected}");
+    assert!(lines[3..].iter().all(|l| l.ends_with("\"no intake_at\"")));
+    assert!(
+        lines[0].starts_with("1,") && lines[0].contains("closed_at"),
+        "{rejected}"
+    );
+    assert!(
+        lines[1].starts_with("2,") && lines[1].contains("grid_code"),
+        "{rejected}"
+    );
+    assert!(
+        lines[2].starts_with("3,") && lines[2].contains("intake_at"),
+        "{rejected}"
+    );
+    // grid-hours with answers from fewer than five cases show no mean, marked so
+    let mut v = csv::Reader::from_path(out.join("vitals.csv")).unwrap();
+    let vh = v.headers().unwrap().clone();
+    let (sat, sup) = (
+        vh.iter().position(|h| h == "satisfaction_mean").unwrap(),
+        vh.iter().position(|h| h == "suppressed").unwrap(),
+    );
+    let (mut shown, mut withheld) = (0, 0);
+    for row in v.records() {
+        let row = row.unwrap();
+        if row[sup].is_empty() {
+            shown += !row[sat].is_empty() as usize;
+        } else {
+            assert_eq!(&row[sup], "satisfaction_mean");
+            assert!(row[sat].is_empty(), "a withheld mean is not written");
+            withheld += 1;
+        }
+    }
+    assert!(withheld > 0, "{shown} shown");
+    // too many area × bucket rows for the limit: an error naming the flag
+    let o = Command::new(env!("CARGO_BIN_EXE_gridtwin"))
+        .current_dir(repo())
+        .args([
+            "vitals",
+            &s(&hist),
+            "--level",
+            "h3:15",
+            "--bucket",
+            "1m",
+            "--max-rows",
+            "100000",
+            "--out",
+            &s(&tmp.path().join("big")),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("--max-rows"), "{err}");
+}

@@ -121,7 +121,32 @@ pub fn run(data: &Path, a: ReportArgs) -> Result<ExitCode> {
         Vec::new()
     };
     let rule = CodeRule::load(&data.join("code_rule.toml"))?;
+    // cases that cannot enter (no intake, times out of range, no area code) are
+    // counted out with their reason, not dropped unseen
+    let read = cases.len();
+    let street_level = AreaLevel::CodePrefix(rule.width(gridtwin_core::Level::Street));
+    let (cases, rejected) = gridtwin_sim::vitals::screen(cases, street_level);
+    if !rejected.is_empty() {
+        eprintln!(
+            "{} of {read} cases left out of the report; first: record {}: {}",
+            rejected.len(),
+            rejected[0].0,
+            rejected[0].2
+        );
+    }
+    if cases.is_empty() {
+        bail!(
+            "{}: none of its {read} cases can be reported",
+            a.timeline.display()
+        );
+    }
     let (start, end) = gridtwin_sim::vitals::span(&cases, 3600);
+    if (end - start) / 3600 > 24 * 366 * 5 {
+        bail!(
+            "{}: the cases span more than five years of hours; report a shorter history",
+            a.timeline.display()
+        );
+    }
     let k = compute(
         &cases,
         &crews,
@@ -143,6 +168,7 @@ pub fn run(data: &Path, a: ReportArgs) -> Result<ExitCode> {
         86_400,
         50.0,
         72 * 3600,
+        gridtwin_sim::vitals::MIN_GROUP,
     );
     let thresholds =
         load_thresholds(&data.join("vitals_thresholds.csv")).map_err(anyhow::Error::msg)?;
@@ -154,6 +180,7 @@ pub fn run(data: &Path, a: ReportArgs) -> Result<ExitCode> {
         3600,
         50.0,
         72 * 3600,
+        gridtwin_sim::vitals::MIN_GROUP,
     );
     let mut warns = warnings(&street, "street", &thresholds);
     warns.extend(warnings(&community, "community", &thresholds));

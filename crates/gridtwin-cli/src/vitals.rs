@@ -54,6 +54,14 @@ pub struct VitalsArgs {
     /// The most H3 cells a study area may hold.
     #[arg(long, default_value_t = 2_000_000)]
     max_study_cells: usize,
+    /// The most area × bucket rows an output may hold (a far-off date or a fine level
+    /// with short buckets would otherwise fill the disk).
+    #[arg(long, default_value_t = 5_000_000)]
+    max_rows: u64,
+    /// The smallest group of answers whose satisfaction mean is shown (k-anonymity);
+    /// smaller groups are withheld and marked in the `suppressed` column.
+    #[arg(long, default_value_t = gridtwin_sim::vitals::MIN_GROUP)]
+    min_group: usize,
 }
 
 /// Hotspot weights, as asked on the command line.
@@ -114,6 +122,35 @@ pub fn run(data: &Path, a: VitalsArgs) -> Result<ExitCode> {
         None => (None, CodeRule::load(&data.join("code_rule.toml"))?),
     };
     let level = area_level(&a.level, &rule)?;
+    if a.min_group == 0 {
+        bail!("--min-group must be at least 1");
+    }
+    // every case enters, or is counted out with its reason (rejected.csv)
+    let read = cases.len();
+    let (cases, rejected) = gridtwin_sim::vitals::screen(cases, level);
+    if !rejected.is_empty() {
+        let mut by_reason: BTreeMap<&str, usize> = BTreeMap::new();
+        for r in &rejected {
+            *by_reason
+                .entry(r.2.split(' ').next().unwrap_or(""))
+                .or_default() += 1;
+        }
+        eprintln!(
+            "{} of {read} cases cannot enter the vitals at {} (see rejected.csv): {:?}",
+            rejected.len(),
+            a.level,
+            by_reason
+        );
+    }
+    if cases.is_empty() {
+        bail!(
+            "{}: none of its {read} cases can enter the vitals at {}; first: record {}: {}",
+            a.timeline.display(),
+            a.level,
+            rejected[0].0,
+            rejected[0].2
+        );
+    }
     match (weights, level) {
         (Weights::KRing(_), AreaLevel::CodePrefix(_)) => {
             bail!("--hotspot-weights kring:K is for H3 levels; grid levels take queen or rook")
@@ -132,14 +169,45 @@ pub fn run(data: &Path, a: VitalsArgs) -> Result<ExitCode> {
     };
     let bucket = crate::aggregate::window_seconds(&a.bucket)?;
     let (start, end) = gridtwin_sim::vitals::span(&cases, bucket);
-    let rows = vitals(&cases, level, start, end, bucket, 50.0, 72 * 3600);
+    // the output's size, known before it is made
+    let areas_with_cases = cases
+        .iter()
+        .filter_map(|c| match level {
+            AreaLevel::CodePrefix(n) => c.grid_code.get(..n).map(str::to_string),
+            AreaLevel::H3(r) => h3o::LatLng::new(c.lat, c.lon)
+                .ok()
+                .map(|ll| ll.to_cell(r).to_string()),
+        })
+        .collect::<std::collections::HashSet<_>>()
+        .len() as u64;
+    let buckets = ((end - start) as u64).div_ceil(bucket as u64);
+    if areas_with_cases.saturating_mul(buckets) > a.max_rows {
+        bail!(
+            "{areas_with_cases} areas × {buckets} buckets of {} is more than --max-rows {} \
+             (the cases span {} to {}): choose a coarser --level or a longer --bucket",
+            a.bucket,
+            a.max_rows,
+            format_time(start),
+            format_time(end)
+        );
+    }
+    let rows = vitals(
+        &cases,
+        level,
+        start,
+        end,
+        bucket,
+        50.0,
+        72 * 3600,
+        a.min_group,
+    );
 
     let mut text = String::from("level,area,bucket_start");
     for n in INDICATORS {
         text.push(',');
         text.push_str(n);
     }
-    text.push('\n');
+    text.push_str(",suppressed\n");
     let f = |v: f64| {
         if v.is_finite() {
             format!("{}", (v * 1e6).round() / 1e6)
@@ -153,10 +221,25 @@ pub fn run(data: &Path, a: VitalsArgs) -> Result<ExitCode> {
             text.push(',');
             text.push_str(&f(v));
         }
-        text.push('\n');
+        text.push_str(if r.suppressed {
+            ",satisfaction_mean\n"
+        } else {
+            ",\n"
+        });
     }
     std::fs::create_dir_all(&a.out)?;
     write_bytes_atomic(&a.out.join("vitals.csv"), text.as_bytes())?;
+    if !rejected.is_empty() {
+        let mut t = String::from("record,case_id,reason\n");
+        for (n, id, why) in &rejected {
+            t.push_str(&format!(
+                "{n},\"{}\",\"{}\"\n",
+                id.replace('"', "\"\""),
+                why.replace('"', "\"\"")
+            ));
+        }
+        write_bytes_atomic(&a.out.join("rejected.csv"), t.as_bytes())?;
+    }
 
     let thresholds_path = a
         .thresholds

@@ -68,6 +68,82 @@ pub struct VitalsRow {
     pub area: String,
     pub bucket: i64,
     pub values: [f64; 10],
+    /// `satisfaction_mean` withheld: fewer than the minimum group of answers (a mean
+    /// of one or two answers is a person's answer).
+    pub suppressed: bool,
+}
+
+/// The smallest group whose person-derived values (satisfaction) are shown, by
+/// default: k-anonymity of 5.
+pub const MIN_GROUP: usize = 5;
+
+/// The times a timeline may hold: 1970-01-01 to 2200-01-01 (Unix s). Outside, a value
+/// is a corrupt record, not a date (an i64::MAX closing time wrapped to "0 areas"; a
+/// closing time of 1e11 spans 3,000 years of buckets).
+pub const TIME_RANGE: (i64, i64) = (0, 7_258_118_400);
+
+/// Why case `c` cannot enter the vitals at `level`, if it cannot.
+pub fn unusable(c: &CaseRecord, level: AreaLevel) -> Option<String> {
+    let Some(_) = c.intake_at else {
+        return Some("no intake_at".into());
+    };
+    let times = [
+        ("occurred_at", Some(c.occurred_at)),
+        ("intake_at", c.intake_at),
+        ("verified_at", c.verified_at),
+        ("dispatched_at", c.dispatched_at),
+        ("assigned_at", c.assigned_at),
+        ("arrived_at", c.arrived_at),
+        ("handled_at", c.handled_at),
+        ("feedback_at", c.feedback_at),
+        ("checked_at", c.checked_at),
+        ("closed_at", c.closed_at),
+        ("deadline", c.deadline),
+    ];
+    for (name, t) in times {
+        if let Some(t) = t {
+            if !(TIME_RANGE.0..=TIME_RANGE.1).contains(&t) {
+                return Some(format!("{name} {t} is not a time between 1970 and 2200"));
+            }
+        }
+    }
+    match level {
+        AreaLevel::CodePrefix(n) => {
+            if c.grid_code.len() < n || !c.grid_code.bytes().all(|b| b.is_ascii_digit()) {
+                return Some(format!(
+                    "grid_code `{}` has no {n}-digit area code",
+                    c.grid_code
+                ));
+            }
+        }
+        AreaLevel::H3(_) => {
+            if !(c.lon.is_finite()
+                && c.lat.is_finite()
+                && (-180.0..=180.0).contains(&c.lon)
+                && (-90.0..=90.0).contains(&c.lat))
+            {
+                return Some(format!("lon/lat ({}, {}) out of range", c.lon, c.lat));
+            }
+        }
+    }
+    None
+}
+
+/// The cases that can enter the vitals at `level`, and for the others their record
+/// number (1-based, as read), case id and reason: nothing is dropped unaccounted.
+pub fn screen(
+    cases: Vec<CaseRecord>,
+    level: AreaLevel,
+) -> (Vec<CaseRecord>, Vec<(u64, String, String)>) {
+    let mut ok = Vec::with_capacity(cases.len());
+    let mut rejected = Vec::new();
+    for (i, c) in cases.into_iter().enumerate() {
+        match unusable(&c, level) {
+            None => ok.push(c),
+            Some(why) => rejected.push((i as u64 + 1, c.case_id.to_string(), why)),
+        }
+    }
+    (ok, rejected)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -120,12 +196,14 @@ pub fn span(cases: &[CaseRecord], align_secs: i64) -> (i64, i64) {
         .flatten()
         .max()
         .unwrap_or(start)
-        + 1;
+        .saturating_add(1);
     (start, end)
 }
 
 /// Computes the indicators for every area with cases and every bucket of
-/// `bucket_secs` from `start` to `end`.
+/// `bucket_secs` from `start` to `end`; a satisfaction mean of fewer than
+/// `min_group` answers is withheld (`suppressed`).
+#[allow(clippy::too_many_arguments)]
 pub fn vitals(
     cases: &[CaseRecord],
     level: AreaLevel,
@@ -134,6 +212,7 @@ pub fn vitals(
     bucket_secs: i64,
     repeat_radius_m: f64,
     repeat_window_secs: i64,
+    min_group: usize,
 ) -> Vec<VitalsRow> {
     let repeats = repeat_ids(cases, repeat_radius_m, repeat_window_secs);
     let mut by_area: BTreeMap<String, Vec<&CaseRecord>> = BTreeMap::new();
@@ -188,7 +267,8 @@ pub fn vitals(
                 .filter_map(|c| c.satisfaction)
                 .filter(|v| v.is_finite())
                 .collect();
-            let satisfaction = if rated.is_empty() {
+            let suppressed = !rated.is_empty() && rated.len() < min_group;
+            let satisfaction = if rated.is_empty() || suppressed {
                 f64::NAN
             } else {
                 rated.iter().sum::<f64>() / rated.len() as f64
@@ -216,6 +296,7 @@ pub fn vitals(
                     reps,
                     satisfaction,
                 ],
+                suppressed,
             });
             t0 = t1;
         }
@@ -392,7 +473,16 @@ mod tests {
         let mut cases = cases;
         cases[0].satisfaction = Some(0.8);
         cases[1].satisfaction = Some(0.4);
-        let rows = vitals(&cases, AreaLevel::CodePrefix(14), 0, 2 * H, H, 50.0, 3600);
+        let rows = vitals(
+            &cases,
+            AreaLevel::CodePrefix(14),
+            0,
+            2 * H,
+            H,
+            50.0,
+            3600,
+            1,
+        );
         let get = |area: &str, b: i64, ind: &str| {
             let r = rows
                 .iter()
@@ -420,9 +510,93 @@ mod tests {
         assert_eq!(get(G2, 1, "inflow"), 1.0);
         assert_eq!(get(G2, 1, "median_response_min"), 10.0);
         // community level sums the two grids
-        let comm = vitals(&cases, AreaLevel::CodePrefix(12), 0, 2 * H, H, 50.0, 3600);
+        let comm = vitals(
+            &cases,
+            AreaLevel::CodePrefix(12),
+            0,
+            2 * H,
+            H,
+            50.0,
+            3600,
+            1,
+        );
         assert_eq!(comm.len(), 2);
         assert_eq!(comm[1].values[0], 1.0);
+    }
+
+    #[test]
+    fn a_satisfaction_mean_of_fewer_answers_than_the_minimum_group_is_withheld() {
+        // issue 14: 630 of 636 grid-hour means came from one case, one person's answer
+        let mut cases: Vec<CaseRecord> = (0..7)
+            .map(|i| {
+                case(
+                    &format!("s{i}"),
+                    if i < 5 { G1 } else { G2 },
+                    100,
+                    Some(200),
+                    Some(300),
+                    Some(400),
+                    9000,
+                )
+            })
+            .collect();
+        for (i, c) in cases.iter_mut().enumerate() {
+            c.satisfaction = Some(0.1 * i as f64);
+        }
+        let rows = vitals(
+            &cases,
+            AreaLevel::CodePrefix(14),
+            0,
+            H,
+            H,
+            50.0,
+            3600,
+            MIN_GROUP,
+        );
+        let at = |g: &str| rows.iter().find(|r| r.area == g).unwrap();
+        // five answers in G1: shown (mean of 0, .1, .2, .3, .4); two in G2: withheld
+        assert!((at(G1).values[9] - 0.2).abs() < 1e-12 && !at(G1).suppressed);
+        assert!(at(G2).values[9].is_nan() && at(G2).suppressed);
+    }
+
+    #[test]
+    fn cases_that_cannot_enter_are_counted_with_their_reason() {
+        // issue 14: a closing time of i64::MAX wrapped to "0 areas"; an empty grid code
+        // or a NaN lon dropped the case silently; lon 500 landed in a real cell; a
+        // timeline without intake_at gave "2 cases, 0 areas"
+        let good = case("ok", G1, 100, None, None, None, 9000);
+        let mut max = good.clone();
+        max.case_id = "max".into();
+        max.closed_at = Some(i64::MAX);
+        let mut far = good.clone();
+        far.case_id = "far".into();
+        far.closed_at = Some(100_000_000_000);
+        let mut nocode = good.clone();
+        nocode.case_id = "nocode".into();
+        nocode.grid_code = "".into();
+        let mut nointake = good.clone();
+        nointake.case_id = "nointake".into();
+        nointake.intake_at = None;
+        let mut badlon = good.clone();
+        badlon.case_id = "badlon".into();
+        badlon.lon = 500.0;
+        let mut nanlat = good.clone();
+        nanlat.case_id = "nanlat".into();
+        nanlat.lat = f64::NAN;
+        let all = vec![good, max, far, nocode, nointake, badlon, nanlat];
+        let (ok, out) = screen(all.clone(), AreaLevel::CodePrefix(14));
+        assert_eq!(ok.len() + out.len(), all.len());
+        let ids: Vec<&str> = out.iter().map(|r| r.1.as_str()).collect();
+        assert_eq!(ids, ["max", "far", "nocode", "nointake"]);
+        assert_eq!(out[0].0, 2, "record numbers as read");
+        let h3 = AreaLevel::H3(h3o::Resolution::Nine);
+        let (ok, out) = screen(all.clone(), h3);
+        let ids: Vec<&str> = out.iter().map(|r| r.1.as_str()).collect();
+        assert_eq!(ids, ["max", "far", "nointake", "badlon", "nanlat"]);
+        assert_eq!(ok.len(), 2);
+        // the span of what is left is bounded
+        let (start, end) = span(&ok, H);
+        assert!(end - start < 10 * H);
     }
 
     #[test]
@@ -432,11 +606,13 @@ mod tests {
                 area: "x".into(),
                 bucket: 0,
                 values: [4.0, 0.0, 0.0, 0.0, f64::NAN, 0.5, 0.0, 0.0, 0.0, f64::NAN],
+                suppressed: false,
             },
             VitalsRow {
                 area: "y".into(),
                 bucket: 0,
                 values: [5.0, 0.0, 0.0, 0.0, f64::NAN, 0.8, 0.0, 0.0, 0.0, f64::NAN],
+                suppressed: false,
             },
             VitalsRow {
                 area: "z".into(),
@@ -453,6 +629,7 @@ mod tests {
                     0.0,
                     f64::NAN,
                 ],
+                suppressed: false,
             },
         ];
         let t = vec![
