@@ -337,7 +337,10 @@ fn vitals_account_for_every_case_and_withhold_small_satisfaction_groups() {
     let rejected = std::fs::read_to_string(out.join("rejected.csv")).unwrap();
     let lines: Vec<&str> = rejected.lines().skip(1).collect();
     // (cases a run ends before anyone reported have no intake either: counted too)
-    let unreported = rows.iter().filter(|r| r[col("intake_at")].is_empty()).count();
+    let unreported = rows
+        .iter()
+        .filter(|r| r[col("intake_at")].is_empty())
+        .count();
     assert_eq!(lines.len(), 2 + unreported, "{rejected}");
     assert!(lines[3..].iter().all(|l| l.ends_with("\"no intake_at\"")));
     assert!(

@@ -26,14 +26,23 @@ use crate::progress::bar;
 pub struct SimulateArgs {
     /// Scenario file (TOML in scenes/), a baseline or a what-if overlay.
     scenario: PathBuf,
+    /// Independent replications (seeded streams), at most 10,000.
     #[arg(long, default_value_t = 10)]
     replications: u64,
+    /// Seed of the first replication; the same seed gives the same outputs.
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Output directory.
     #[arg(long)]
     out: PathBuf,
+    /// Let the scenario name files (base, city, calendar, flood.dem) outside its own
+    /// folder, the folder above it and the working folder.
+    #[arg(long)]
+    allow_outside_paths: bool,
 }
+
+/// The most replications one command runs.
+const MAX_REPLICATIONS: u64 = 10_000;
 
 #[derive(Args)]
 pub struct CompareArgs {
@@ -61,7 +70,18 @@ fn fmt(x: f64) -> String {
 }
 
 pub fn run_simulate(a: SimulateArgs) -> Result<ExitCode> {
-    let loaded = Scenario::load(&a.scenario)?;
+    if a.replications == 0 || a.replications > MAX_REPLICATIONS {
+        anyhow::bail!(
+            "--replications {}: from 1 to {MAX_REPLICATIONS}",
+            a.replications
+        );
+    }
+    let policy = if a.allow_outside_paths {
+        gridtwin_sim::scenario::PathPolicy::Anywhere
+    } else {
+        gridtwin_sim::scenario::PathPolicy::NearScenario
+    };
+    let loaded = Scenario::load_with(&a.scenario, policy)?;
     let sc = loaded.scenario.clone();
     let (city, table, q) = load_city(&sc.city).map_err(anyhow::Error::msg)?;
     if q.totals().2 > 0 {

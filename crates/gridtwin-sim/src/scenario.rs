@@ -508,9 +508,93 @@ pub fn parse_shift(s: &str) -> Result<(i64, i64), String> {
     crate::calendar::parse_period(s)
 }
 
+/// The largest scenario file read (a scenario is a few kB; `base = "/dev/zero"` read
+/// until memory ran out).
+pub const MAX_SCENARIO_BYTES: u64 = 1 << 20;
+
+/// Where the files a scenario names (`base`, `city`, `calendar`, `flood.dem`) may lie.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum PathPolicy {
+    /// Under the scenario file's folder, or the folder above it (a project's
+    /// `scenes/` beside its `data/`), or the working folder.
+    #[default]
+    NearScenario,
+    /// Anywhere (`--allow-outside-paths`).
+    Anywhere,
+}
+
+/// Reads a scenario file: a regular file of at most [`MAX_SCENARIO_BYTES`].
+fn read_scenario_text(p: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(p).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > MAX_SCENARIO_BYTES {
+        return Err(format!(
+            "{} bytes: a scenario file is at most {MAX_SCENARIO_BYTES}",
+            meta.len()
+        ));
+    }
+    std::fs::read_to_string(p).map_err(|e| e.to_string())
+}
+
+/// A TOML error without the text it quotes (a file that is not TOML at all, such as
+/// `/etc/passwd` named as a base, must not be echoed): the message and its place.
+fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {}", e.message())
+        }
+        None => e.message().to_string(),
+    }
+}
+
+/// Whether `target` lies where `policy` allows for a scenario at `scenario`.
+fn allowed(target: &Path, scenario: &Path, policy: PathPolicy) -> bool {
+    if policy == PathPolicy::Anywhere {
+        return true;
+    }
+    // resolved as far as it exists (`..` and links), so `../../etc` is seen for what
+    // it is
+    let resolve = |p: &Path| {
+        let mut existing = p.to_path_buf();
+        let mut rest = Vec::new();
+        while !existing.exists() {
+            match (existing.file_name(), existing.parent()) {
+                (Some(n), Some(parent)) => {
+                    rest.push(n.to_os_string());
+                    existing = parent.to_path_buf();
+                }
+                _ => break,
+            }
+        }
+        let mut r = std::fs::canonicalize(&existing).unwrap_or(existing);
+        for n in rest.into_iter().rev() {
+            r.push(n);
+        }
+        r
+    };
+    let t = resolve(target);
+    let dir = resolve(scenario.parent().unwrap_or(Path::new(".")));
+    let roots = [
+        Some(dir.clone()),
+        dir.parent().map(Path::to_path_buf),
+        std::env::current_dir().ok().map(|c| resolve(&c)),
+    ];
+    roots.iter().flatten().any(|r| t.starts_with(r))
+}
+
 impl Scenario {
-    /// Loads a scenario file and the chain of bases it overlays.
+    /// Loads a scenario file and the chain of bases it overlays; the files it names
+    /// must lie near it (see [`PathPolicy::NearScenario`]).
     pub fn load(path: &Path) -> Result<LoadedScenario, ScenarioError> {
+        Scenario::load_with(path, PathPolicy::default())
+    }
+
+    /// Loads a scenario file and its bases, with the files it names where `policy`
+    /// allows.
+    pub fn load_with(path: &Path, policy: PathPolicy) -> Result<LoadedScenario, ScenarioError> {
         let mut chain: Vec<(PathBuf, toml::Table)> = Vec::new();
         let mut next = Some(path.to_path_buf());
         while let Some(p) = next.take() {
@@ -521,37 +605,63 @@ impl Scenario {
                 });
             }
             let file = p.display().to_string();
-            let text = std::fs::read_to_string(&p).map_err(|e| ScenarioError::File {
+            let text = read_scenario_text(&p).map_err(|message| ScenarioError::File {
                 file: file.clone(),
-                message: e.to_string(),
+                message,
             })?;
+            // (not TOML at all: say so without quoting it)
+            let mut table: toml::Table =
+                toml::from_str(&text).map_err(|e| ScenarioError::File {
+                    file: file.clone(),
+                    message: format!("not a scenario (TOML): {}", toml_error(&text, &e)),
+                })?;
             toml::from_str::<FileCheck>(&text).map_err(|e| ScenarioError::File {
                 file: file.clone(),
                 message: e.to_string(),
             })?;
-            let mut table: toml::Table =
-                toml::from_str(&text).map_err(|e| ScenarioError::File {
-                    file: file.clone(),
-                    message: e.to_string(),
-                })?;
             if let Some(base) = table.remove("base") {
                 let base = base.as_str().ok_or_else(|| ScenarioError::File {
                     file: file.clone(),
                     message: "`base` must be a file name".into(),
                 })?;
-                next = Some(p.parent().unwrap_or(Path::new(".")).join(base));
+                let b = p.parent().unwrap_or(Path::new(".")).join(base);
+                if !allowed(&b, path, policy) {
+                    return Err(ScenarioError::File {
+                        file: file.clone(),
+                        message: format!(
+                            "`base` {base} lies outside the scenario's folders; \
+                             allow it with --allow-outside-paths"
+                        ),
+                    });
+                }
+                next = Some(b);
             }
             // Paths in a file are relative to that file.
             let dir = p.parent().unwrap_or(Path::new(".")).to_path_buf();
+            let outside = |key: &str, s: &str| ScenarioError::File {
+                file: file.clone(),
+                message: format!(
+                    "`{key}` {s} lies outside the scenario's folders; allow it with \
+                     --allow-outside-paths"
+                ),
+            };
             for key in ["city", "calendar"] {
                 if let Some(toml::Value::String(s)) = table.get(key) {
-                    let joined = dir.join(s).display().to_string();
+                    let joined = dir.join(s);
+                    if !allowed(&joined, path, policy) {
+                        return Err(outside(key, s));
+                    }
+                    let joined = joined.display().to_string();
                     table.insert(key.into(), toml::Value::String(joined));
                 }
             }
             if let Some(toml::Value::Table(f)) = table.get_mut("flood") {
                 if let Some(toml::Value::String(s)) = f.get("dem") {
-                    let joined = dir.join(s).display().to_string();
+                    let joined = dir.join(s);
+                    if !allowed(&joined, path, policy) {
+                        return Err(outside("flood.dem", s));
+                    }
+                    let joined = joined.display().to_string();
                     f.insert("dem".into(), toml::Value::String(joined));
                 }
             }

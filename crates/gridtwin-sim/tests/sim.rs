@@ -239,7 +239,10 @@ fn same_timeline_bytes_at_one_and_two_threads_and_a_no_op_overlay_changes_nothin
         ),
     )
     .unwrap();
-    let sc = Scenario::load(&overlay).unwrap().scenario;
+    // (a temporary overlay over the repository's baseline: allowed explicitly)
+    let sc = Scenario::load_with(&overlay, gridtwin_sim::scenario::PathPolicy::Anywhere)
+        .unwrap()
+        .scenario;
     let (city, table, _) = gridtwin_io::city_dir::load_city(&sc.city).unwrap();
     let w2 = World::new(
         sc.clone(),
@@ -281,7 +284,9 @@ fn scenario_errors_name_file_line_and_key() {
         format!("base = \"{base}\"\n\n[discovery]\npatrol_intervall_hours = 2\n"),
     )
     .unwrap();
-    let e = Scenario::load(&bad_key).unwrap_err().to_string();
+    let e = Scenario::load_with(&bad_key, gridtwin_sim::scenario::PathPolicy::Anywhere)
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("bad_key.toml") && e.contains("line 4") && e.contains("patrol_intervall_hours"),
         "{e}"
@@ -292,7 +297,9 @@ fn scenario_errors_name_file_line_and_key() {
         format!("base = \"{base}\"\n[discovery]\nhotline_probability = 1.5\n"),
     )
     .unwrap();
-    let e = Scenario::load(&bad_value).unwrap_err().to_string();
+    let e = Scenario::load_with(&bad_value, gridtwin_sim::scenario::PathPolicy::Anywhere)
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("bad_value.toml")
             && e.contains("discovery.hotline_probability")
@@ -301,7 +308,9 @@ fn scenario_errors_name_file_line_and_key() {
     );
     let bad_type = dir.path().join("bad_type.toml");
     std::fs::write(&bad_type, format!("base = \"{base}\"\ndays = \"seven\"\n")).unwrap();
-    let e = Scenario::load(&bad_type).unwrap_err().to_string();
+    let e = Scenario::load_with(&bad_type, gridtwin_sim::scenario::PathPolicy::Anywhere)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("bad_type.toml") && e.contains("line 2"), "{e}");
 }
 
@@ -780,9 +789,58 @@ fn an_overlay_s_distribution_replaces_the_base_s_whole() {
         ),
     )
     .unwrap();
-    let sc = Scenario::load(&p).unwrap().scenario;
+    let sc = Scenario::load_with(&p, gridtwin_sim::scenario::PathPolicy::Anywhere)
+        .unwrap()
+        .scenario;
     assert_eq!(
         sc.steps.handle,
         gridtwin_sim::scenario::Duration::Fixed { minutes: 30.0 }
     );
+}
+
+#[test]
+fn a_scenario_may_not_name_files_far_from_it_nor_echo_them() {
+    // issue 14: `base`, `calendar` and `flood.dem` reached anywhere on disk; errors
+    // echoed the file's first line; base = "/dev/zero" read until memory ran out
+    use gridtwin_sim::scenario::PathPolicy;
+    let dir = tempfile::tempdir().unwrap();
+    let deep = dir.path().join("a/b");
+    std::fs::create_dir_all(&deep).unwrap();
+    let secret = dir.path().join("secret.txt");
+    std::fs::write(&secret, "root:x:0:0:the first line\n").unwrap();
+    let p = deep.join("s.toml");
+    for (text, want) in [
+        ("base = \"/etc/passwd\"\n", "outside"),
+        ("base = \"../../secret.txt\"\n", "outside"),
+        ("base = \"/dev/zero\"\n", "outside"),
+        ("name = \"x\"\ncalendar = \"/etc/hostname\"\n", "outside"),
+        (
+            "name = \"x\"\n[flood]\ndem = \"../../../../../../../etc/hosts\"\n",
+            "outside",
+        ),
+    ] {
+        std::fs::write(&p, text).unwrap();
+        let Err(e) = Scenario::load(&p) else {
+            panic!("{text}: accepted");
+        };
+        let e = e.to_string();
+        assert!(
+            e.contains(want) && e.contains("--allow-outside-paths"),
+            "{text}: {e}"
+        );
+    }
+    // allowed: the file is read, bounded, and not echoed when it is not TOML
+    std::fs::write(&p, "base = \"../../secret.txt\"\n").unwrap();
+    let Err(e) = Scenario::load_with(&p, PathPolicy::Anywhere) else {
+        panic!("accepted");
+    };
+    let e = e.to_string();
+    assert!(e.contains("not a scenario") && !e.contains("root:x"), "{e}");
+    std::fs::write(&p, "base = \"/dev/zero\"\n").unwrap();
+    let Err(e) = Scenario::load_with(&p, PathPolicy::Anywhere) else {
+        panic!("accepted");
+    };
+    assert!(e.to_string().contains("not a regular file"), "{e}");
+    // the repository's own scenes name ../data: the folder above is allowed
+    Scenario::load(&repo().join("scenes/rainstorm.toml")).unwrap();
 }
