@@ -434,3 +434,80 @@ fn aggregate_counts_by_grid_category_window_and_h3() {
     assert_eq!(total, 6);
     assert!(rows[1..].iter().all(|r| r[0] == "310101001001"));
 }
+
+#[test]
+fn a_reader_s_own_reason_reaches_the_rejected_file() {
+    // issue 14: reader rejections were relabelled `unparsable` in assign's rejected
+    // file; a GeoJSON line with a one-number position is `invalid_geometry`, as read
+    let tmp = tempfile::tempdir().unwrap();
+    let grids = two_by_two(tmp.path());
+    let points = tmp.path().join("p.geojson");
+    std::fs::write(
+        &points,
+        r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","geometry":{"type":"Point","coordinates":[121.005,31.005]},"properties":{"id":"a"}},
+        {"type":"Feature","geometry":{"type":"LineString","coordinates":[[121.005],[121.006,31.0]]},"properties":{"id":"b"}}]}"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("out.csv");
+    let stdout = ok(&[
+        "assign",
+        "--grids",
+        s(&grids),
+        "--points",
+        s(&points),
+        "--out",
+        s(&out),
+    ]);
+    assert!(
+        stdout.contains("2 rows: 1 assigned, 0 nearest, 0 unassigned, 1 rejected"),
+        "{stdout}"
+    );
+    let rejected = std::fs::read_to_string(tmp.path().join("out.rejected.csv")).unwrap();
+    assert!(rejected.contains(",2,invalid_geometry,"), "{rejected}");
+}
+
+#[test]
+fn rejected_or_out_over_another_file_is_an_error_before_anything_is_written() {
+    // issue 14: --rejected equal to --out garbled the output
+    let tmp = tempfile::tempdir().unwrap();
+    let grids = two_by_two(tmp.path());
+    let points = tmp.path().join("p.csv");
+    std::fs::write(&points, "id,lon,lat\na,121.005,31.005\n").unwrap();
+    let out = tmp.path().join("out.csv");
+    for extra in [vec!["--rejected", s(&out)], vec!["--report", s(&points)]] {
+        let mut args = vec![
+            "assign",
+            "--grids",
+            s(&grids),
+            "--points",
+            s(&points),
+            "--out",
+            s(&out),
+        ];
+        args.extend(extra.iter());
+        let o = gridtwin_env(&args, None);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains("same file"), "{err}");
+        assert!(!out.exists(), "nothing written");
+    }
+    // an output over the input, through another spelling of its path
+    let same = tmp.path().join(".").join("p.csv");
+    let o = gridtwin_env(
+        &[
+            "assign",
+            "--grids",
+            s(&grids),
+            "--points",
+            s(&points),
+            "--out",
+            s(&same),
+        ],
+        None,
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("same file"));
+    assert_eq!(
+        std::fs::read_to_string(&points).unwrap(),
+        "id,lon,lat\na,121.005,31.005\n"
+    );
+}

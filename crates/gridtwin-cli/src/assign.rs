@@ -81,7 +81,49 @@ pub fn load_grids(path: &Path, tables: &DataTables) -> Result<(Vec<Area>, Qualit
     Ok((areas, q))
 }
 
+/// One place on disk for `p`, whether or not it exists yet (its folder resolved).
+fn place(p: &Path) -> PathBuf {
+    let name = p.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let dir = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::canonicalize(&dir).unwrap_or(dir).join(name)
+}
+
+/// Inputs and outputs must be different files: `--rejected` equal to `--out`
+/// interleaved two writers in one file, and an output over the input destroys it.
+fn distinct(files: &[(&str, &Path)]) -> Result<()> {
+    for (i, (a, pa)) in files.iter().enumerate() {
+        for (b, pb) in &files[i + 1..] {
+            if place(pa) == place(pb) {
+                bail!(
+                    "{a} and {b} are the same file ({}): give them different paths",
+                    pa.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn run(data: &Path, a: AssignArgs) -> Result<ExitCode> {
+    {
+        let rejected = a
+            .rejected
+            .clone()
+            .unwrap_or_else(|| sibling(&a.out, ".rejected.csv"));
+        let report = a
+            .report
+            .clone()
+            .unwrap_or_else(|| sibling(&a.out, ".report.json"));
+        distinct(&[
+            ("--points", &a.points),
+            ("--out", &a.out),
+            ("--rejected", &rejected),
+            ("--report", &report),
+        ])?;
+    }
     if let Some(m) = a.nearest {
         if !(m.is_finite() && m >= 0.0) {
             bail!("--nearest must be a distance in metres, not {m}");

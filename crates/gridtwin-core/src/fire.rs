@@ -87,6 +87,16 @@ impl FireParams {
         if self.burn_steps == 0 {
             return Err(("burn_steps".into(), "must be at least 1".into()));
         }
+        // (4e9 steps ran for ever; a fire of 100,000 steps outlasts any scenario)
+        if self.steps > 100_000 || self.burn_steps > 100_000 {
+            return Err((
+                "steps".into(),
+                format!(
+                    "{} steps, burning {}: at most 100,000 each",
+                    self.steps, self.burn_steps
+                ),
+            ));
+        }
         if !(self.step_minutes.is_finite() && self.step_minutes > 0.0) {
             return Err(("step_minutes".into(), "must be positive".into()));
         }

@@ -58,6 +58,35 @@ impl RejectReason {
     }
 }
 
+impl RejectReason {
+    /// Every reason, in order.
+    pub const ALL: [RejectReason; 12] = [
+        RejectReason::MissingCoordinate,
+        RejectReason::BadCoordinate,
+        RejectReason::OutOfRange,
+        RejectReason::UnknownCategory,
+        RejectReason::MalformedCode,
+        RejectReason::CodeNotExtendingParent,
+        RejectReason::InvalidGeometry,
+        RejectReason::WrongGeometryType,
+        RejectReason::DuplicateId,
+        RejectReason::MissingField,
+        RejectReason::BadValue,
+        RejectReason::Unparsable,
+    ];
+
+    /// The reason of a name as [`RejectReason::name`] writes it.
+    ///
+    /// ```
+    /// use gridtwin_core::RejectReason;
+    /// assert_eq!(RejectReason::from_name("invalid_geometry"), Some(RejectReason::InvalidGeometry));
+    /// assert_eq!(RejectReason::from_name("nope"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<RejectReason> {
+        RejectReason::ALL.into_iter().find(|r| r.name() == name)
+    }
+}
+
 impl fmt::Display for RejectReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

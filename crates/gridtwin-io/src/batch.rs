@@ -823,6 +823,12 @@ pub fn assign_file(
                 .map(|((_, rec), pt)| {
                     if rec.len() == 1 && rec[0].first() == Some(&0) {
                         let msg = String::from_utf8_lossy(&rec[0][1..]).to_string();
+                        // the reader's own reason (`reason: detail`) is kept
+                        if let Some((name, detail)) = msg.split_once(": ") {
+                            if let Some(reason) = RejectReason::from_name(name) {
+                                return Err((reason, detail.to_string()));
+                            }
+                        }
                         let reason = if msg.starts_with("wrong geometry") {
                             RejectReason::WrongGeometryType
                         } else {

@@ -508,6 +508,18 @@ pub fn parse_shift(s: &str) -> Result<(i64, i64), String> {
     crate::calendar::parse_period(s)
 }
 
+/// Limits on a scenario's size, checked before anything is built.
+pub mod limits {
+    /// The longest run, days (ten years).
+    pub const DAYS: f64 = 3660.0;
+    /// The most cases the arrival streams may be expected to make over the run.
+    pub const CASES: f64 = 5e7;
+    /// The most crews over all pools.
+    pub const CREWS: u64 = 1_000_000;
+    /// The longest storm, hours (a month).
+    pub const FLOOD_HOURS: u32 = 744;
+}
+
 /// The largest scenario file read (a scenario is a few kB; `base = "/dev/zero"` read
 /// until memory ran out).
 pub const MAX_SCENARIO_BYTES: u64 = 1 << 20;
@@ -721,6 +733,51 @@ impl Scenario {
         let duration = |k: &str, d: &Duration| d.check().map_err(|m| (k.to_string(), m));
         positive("days", self.days)?;
         positive("sample_minutes", self.sample_minutes)?;
+        // Limits, checked before anything is built (1e9 days, 1e12 cases a day, 1e9
+        // crews or a sample every nanosecond ran out of memory or time):
+        if self.days > limits::DAYS {
+            return Err((
+                "days".into(),
+                format!("{}: at most {} (ten years)", self.days, limits::DAYS),
+            ));
+        }
+        if self.sample_minutes < 1.0 {
+            return Err((
+                "sample_minutes".into(),
+                format!("{}: at least one minute", self.sample_minutes),
+            ));
+        }
+        let expected: f64 = self
+            .arrivals
+            .events
+            .values()
+            .map(|a| a.per_day)
+            .sum::<f64>()
+            * self.days;
+        if expected > limits::CASES {
+            return Err((
+                "arrivals.events".into(),
+                format!(
+                    "{expected:.3e} cases expected over the run: at most {:.0e} (five megacity years)",
+                    limits::CASES
+                ),
+            ));
+        }
+        let crews: u64 = self.crews.values().map(|c| c.count as u64).sum();
+        if crews > limits::CREWS {
+            return Err((
+                "crews".into(),
+                format!("{crews} crews: at most {}", limits::CREWS),
+            ));
+        }
+        if let Some(f) = &self.flood {
+            if f.hours > limits::FLOOD_HOURS {
+                return Err((
+                    "flood.hours".into(),
+                    format!("{}: at most {} (a month)", f.hours, limits::FLOOD_HOURS),
+                ));
+            }
+        }
         positive("repeat_radius_m", self.repeat_radius_m)?;
         positive("repeat_window_hours", self.repeat_window_hours)?;
         for (c, a) in &self.arrivals.events {

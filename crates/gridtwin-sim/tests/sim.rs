@@ -844,3 +844,30 @@ fn a_scenario_may_not_name_files_far_from_it_nor_echo_them() {
     // the repository's own scenes name ../data: the folder above is allowed
     Scenario::load(&repo().join("scenes/rainstorm.toml")).unwrap();
 }
+
+#[test]
+fn a_scenario_too_large_to_run_is_refused_naming_the_key_and_the_limit() {
+    // issue 14: days = 1e9, per_day = 1e12, crews.count = 1e9, sample_minutes = 1e-9,
+    // flood.hours = 4e9 ran out of memory or time
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s.toml");
+    let base = mmc_text(2.0, 30.0, 2, 1.0);
+    for (from, to, key) in [
+        ("days = 1", "days = 1e9", "days"),
+        ("per_day = 48", "per_day = 1e12", "arrivals.events"),
+        ("count = 2", "count = 1000000000", "crews"),
+        (
+            "days = 1",
+            "days = 1\nsample_minutes = 1e-9",
+            "sample_minutes",
+        ),
+    ] {
+        assert!(base.contains(from), "{from}");
+        std::fs::write(&p, base.replacen(from, to, 1)).unwrap();
+        let Err(e) = Scenario::load(&p) else {
+            panic!("{to}: accepted");
+        };
+        let e = e.to_string();
+        assert!(e.contains(key) && e.contains("at "), "{to}: {e}");
+    }
+}
