@@ -511,3 +511,45 @@ fn rejected_or_out_over_another_file_is_an_error_before_anything_is_written() {
         "id,lon,lat\na,121.005,31.005\n"
     );
 }
+
+#[test]
+fn aggregate_reads_every_lon_lat_alias_and_rejects_bad_points() {
+    // issue 14: with `lng`/`longitude`/`x` every point went under the empty key;
+    // NaN, infinite and out-of-range rows were counted as unassigned
+    let tmp = tempfile::tempdir().unwrap();
+    let grids = two_by_two(tmp.path());
+    for (lon, lat) in [("lng", "lat"), ("longitude", "latitude"), ("x", "y")] {
+        let points = tmp.path().join(format!("{lon}.csv"));
+        std::fs::write(
+            &points,
+            format!(
+                "id,{lon},{lat}\na,121.005,31.005\nb,121.015,31.015\nc,NaN,31.0\nd,inf,31.0\ne,500,31.0\nf,121.5,31.5\n"
+            ),
+        )
+        .unwrap();
+        let counts = tmp.path().join(format!("{lon}_counts.csv"));
+        let stdout = ok(&[
+            "aggregate",
+            "--points",
+            s(&points),
+            "--grids",
+            s(&grids),
+            "--by",
+            "grid",
+            "--out",
+            s(&counts),
+        ]);
+        // a and b in their grids, f outside every grid (unassigned), c d e rejected
+        assert!(
+            stdout.contains("6 rows: 3 counted in 3 groups, 3 rejected"),
+            "{lon}: {stdout}"
+        );
+        assert!(stdout.contains("record 3: bad_coordinate"), "{stdout}");
+        assert!(stdout.contains("record 5: out_of_range"), "{stdout}");
+        let text = std::fs::read_to_string(&counts).unwrap();
+        assert_eq!(
+            text, "grid_code,count\n,1\n31010100100102,1\n31010100100103,1\n",
+            "{lon}"
+        );
+    }
+}

@@ -12,6 +12,7 @@ use gridtwin_core::locate::{Location, LocatorOptions};
 use gridtwin_core::Level;
 use gridtwin_io::atomic::write_atomic;
 use gridtwin_io::city_dir::DataTables;
+use gridtwin_io::csv_io::{LAT_NAMES, LON_NAMES};
 use gridtwin_io::load::{format_time, parse_time};
 use gridtwin_io::record::Value;
 use gridtwin_io::{read_records, IoError};
@@ -96,16 +97,40 @@ pub fn run(data: &Path, a: AggregateArgs) -> Result<ExitCode> {
                 continue;
             }
         };
+        // the point: a geometry, or lon/lat fields under any of their documented names
+        let field = |names: &[&str]| names.iter().find_map(|n| r.get(n)).map(Value::as_f64);
         let lon_lat = match &r.geometry {
             Some(geo::Geometry::Point(p)) => Some((p.x(), p.y())),
-            _ => match (
-                r.get("lon").map(Value::as_f64),
-                r.get("lat").map(Value::as_f64),
-            ) {
+            _ => match (field(&LON_NAMES), field(&LAT_NAMES)) {
                 (Some(Ok(Some(x))), Some(Ok(Some(y)))) => Some((x, y)),
+                (Some(Err(_)), _) | (_, Some(Err(_))) => {
+                    rejected.push(format!(
+                        "record {}: bad_coordinate: lon/lat not a number",
+                        r.number
+                    ));
+                    continue;
+                }
                 _ => None,
             },
         };
+        // a NaN, infinite or out-of-range point is rejected, not counted as unassigned
+        if let Some((x, y)) = lon_lat {
+            if !(x.is_finite() && y.is_finite()) {
+                rejected.push(format!("record {}: bad_coordinate: ({x}, {y})", r.number));
+                continue;
+            }
+            if !((-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y)) {
+                rejected.push(format!("record {}: out_of_range: ({x}, {y})", r.number));
+                continue;
+            }
+        } else if assigner.is_some() {
+            rejected.push(format!(
+                "record {}: missing_coordinate: no point to assign (a geometry, or lon/lat \
+                 under lon/lng/longitude/x and lat/latitude/y)",
+                r.number
+            ));
+            continue;
+        }
         let grid = match &assigner {
             Some(asg) => match lon_lat.map(|(x, y)| asg.assign(x, y, None)) {
                 Some(Location::Inside(g)) => {
