@@ -553,3 +553,32 @@ fn aggregate_reads_every_lon_lat_alias_and_rejects_bad_points() {
         );
     }
 }
+
+#[test]
+fn bare_carriage_returns_end_lines_as_on_the_csv_crate_path() {
+    // issue 14: a CSV with bare `\r` line ends (Excel "CSV (Macintosh)") became one
+    // rejected row on the fast path
+    let tmp = tempfile::tempdir().unwrap();
+    let grids = two_by_two(tmp.path());
+    let mut text = String::from("id,lon,lat\r");
+    for i in 0..50 {
+        text.push_str(&format!("{i},121.005,31.005\r"));
+    }
+    let points = tmp.path().join("mac.csv");
+    std::fs::write(&points, text).unwrap();
+    let out = tmp.path().join("out.csv");
+    for block in ["64", "8388608"] {
+        let stdout = ok(&[
+            "assign",
+            "--grids",
+            s(&grids),
+            "--points",
+            s(&points),
+            "--out",
+            s(&out),
+            "--block-bytes",
+            block,
+        ]);
+        assert!(stdout.contains("50 rows: 50 assigned"), "{block}: {stdout}");
+    }
+}

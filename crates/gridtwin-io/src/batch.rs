@@ -169,6 +169,16 @@ fn read_csv_blocks(
         if block.is_empty() {
             return;
         }
+        // A bare `\r` ends a line too (Excel's "CSV (Macintosh)"): the csv crate
+        // takes such a file from here, as it takes quotes, so both paths split lines
+        // alike (a file of bare `\r` would otherwise be one rejected row here).
+        let bare_cr = memchr::memchr_iter(b'\r', &block).any(|i| {
+            block.get(i + 1).is_some_and(|&b| b != b'\n') || (eof && i + 1 == block.len())
+        });
+        if bare_cr {
+            read_csv_records(path, offset, number, chunk_rows, tx);
+            return;
+        }
         // Keep the partial last line for the next block.
         if !eof {
             match memchr::memrchr(b'\n', &block) {
