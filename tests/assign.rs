@@ -582,3 +582,65 @@ fn bare_carriage_returns_end_lines_as_on_the_csv_crate_path() {
         assert!(stdout.contains("50 rows: 50 assigned"), "{block}: {stdout}");
     }
 }
+
+#[test]
+fn an_interrupted_run_leaves_no_temporary_files_and_a_later_run_sweeps_old_ones() {
+    // issue 14: interrupted runs left `.NAME.tmp-PID` files of up to 245 MB
+    let tmp = tempfile::tempdir().unwrap();
+    let grids = two_by_two(tmp.path());
+    let points = tmp.path().join("p.csv");
+    let mut text = String::from("id,lon,lat\n");
+    for i in 0..400_000 {
+        text.push_str(&format!(
+            "{i},121.0{:02},31.0{:02}\n",
+            i % 20,
+            (i / 20) % 20
+        ));
+    }
+    std::fs::write(&points, text).unwrap();
+    let out = tmp.path().join("out.csv");
+    // a leftover of a run killed outright (a process that no longer exists)
+    let stale = tmp.path().join(".out.csv.tmp-4000000");
+    std::fs::write(&stale, "half").unwrap();
+    let temps = || {
+        std::fs::read_dir(tmp.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.contains(".tmp-"))
+            .collect::<Vec<_>>()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gridtwin"))
+        .args([
+            "assign",
+            "--grids",
+            s(&grids),
+            "--points",
+            s(&points),
+            "--out",
+            s(&out),
+            "--block-bytes",
+            "4096",
+        ])
+        .current_dir(repo())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // interrupt it while its output is being written
+    let t0 = std::time::Instant::now();
+    while temps().iter().all(|n| n.ends_with("4000000")) && t0.elapsed().as_secs() < 30 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let interrupted = child.try_wait().unwrap().is_none();
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    if interrupted {
+        assert_eq!(status.code(), Some(130));
+        assert!(!out.exists(), "no output from an interrupted run");
+    }
+    assert!(temps().is_empty(), "{:?}", temps());
+    assert!(!stale.exists(), "the dead run's leftover was swept");
+}

@@ -394,3 +394,87 @@ fn vitals_account_for_every_case_and_withhold_small_satisfaction_groups() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("--max-rows"), "{err}");
 }
+
+#[test]
+fn compare_refuses_a_run_that_did_not_finish_or_mixes_runs() {
+    // issue 14: a killed `simulate` re-run mixed new timelines with the old kpis.csv
+    let tmp = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    for (dir, reps) in [(&a, "3"), (&b, "2")] {
+        ok(&[
+            "simulate",
+            "scenes/baseline.toml",
+            "--replications",
+            reps,
+            "--seed",
+            "1",
+            "--out",
+            &s(dir),
+        ]);
+    }
+    // the manifest lists every file with its size, written last
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("manifest.json")).unwrap()).unwrap();
+    let files: Vec<&str> = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        files.contains(&"kpis.csv") && files.contains(&"rep_002/timeline.csv"),
+        "{files:?}"
+    );
+    // a re-run with fewer replications leaves none of the earlier run's behind
+    ok(&[
+        "simulate",
+        "scenes/baseline.toml",
+        "--replications",
+        "2",
+        "--seed",
+        "1",
+        "--out",
+        &s(&a),
+    ]);
+    assert!(!a.join("rep_002").exists());
+    ok(&[
+        "compare",
+        &s(&a),
+        &s(&b),
+        "--out",
+        &s(&tmp.path().join("c1")),
+    ]);
+    // a file changed after the run, or the manifest gone (a killed run): refused
+    std::fs::write(a.join("kpis.csv"), "rep,seed\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_gridtwin"))
+        .current_dir(repo())
+        .args([
+            "compare",
+            &s(&a),
+            &s(&b),
+            "--out",
+            &s(&tmp.path().join("c2")),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("mixes runs"), "{err}");
+    std::fs::remove_file(b.join("manifest.json")).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_gridtwin"))
+        .current_dir(repo())
+        .args([
+            "compare",
+            &s(&b),
+            &s(&b),
+            "--out",
+            &s(&tmp.path().join("c3")),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("not a finished"),
+        "{err}"
+    );
+}

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 use gridtwin_core::assign::Assigner;
 use gridtwin_core::coord::LonLatSystem;
@@ -165,6 +165,14 @@ pub fn run(data: &Path, a: AssignArgs) -> Result<ExitCode> {
         .rejected
         .clone()
         .unwrap_or_else(|| sibling(&a.out, ".rejected.csv"));
+    // The report is written last and lists the output and rejected files with their
+    // sizes: a run is complete when its report exists and agrees. The old one goes
+    // first, so a killed re-run never leaves new outputs beside an old report.
+    match std::fs::remove_file(&report_path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| report_path.display().to_string()),
+    }
     let size = std::fs::metadata(&a.points).map(|m| m.len()).unwrap_or(0);
     let pb = bar(size, "assigning");
     let opts = AssignOptions {
@@ -185,7 +193,15 @@ pub fn run(data: &Path, a: AssignArgs) -> Result<ExitCode> {
     )?;
     pb.finish_and_clear();
     let took = t1.elapsed();
-    let json = serde_json::json!({"assignment": report, "grid_quality": grid_quality});
+    let bytes = |p: &Path| std::fs::metadata(p).map(|m| m.len()).ok();
+    let json = serde_json::json!({
+        "assignment": report,
+        "grid_quality": grid_quality,
+        "files": [
+            {"path": a.out.display().to_string(), "bytes": bytes(&a.out)},
+            {"path": rejected_path.display().to_string(), "bytes": bytes(&rejected_path)},
+        ],
+    });
     write_bytes_atomic(
         &report_path,
         (serde_json::to_string_pretty(&json)? + "\n").as_bytes(),

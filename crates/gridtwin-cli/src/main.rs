@@ -76,6 +76,11 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // An interrupted run leaves no half-written `.NAME.tmp-PID` files behind.
+    let _ = ctrlc::set_handler(|| {
+        gridtwin_io::atomic::remove_staged();
+        std::process::exit(130);
+    });
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Assign(a) => assign::run(&cli.data, a),

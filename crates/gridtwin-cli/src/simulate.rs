@@ -90,6 +90,10 @@ pub fn run_simulate(a: SimulateArgs) -> Result<ExitCode> {
     let calendar = WorkingCalendar::load(&sc.calendar)?;
     let world = World::new(sc.clone(), &city, &table, calendar)?;
     std::fs::create_dir_all(&a.out)?;
+    // The outputs are one set: the manifest, written last, says the run finished and
+    // lists its files; it goes first, with replications a larger earlier run left, so
+    // a killed re-run never looks complete beside old files.
+    remove_stale_outputs(&a.out, a.replications)?;
     let pb = bar(a.replications, "replications");
     let done = AtomicU64::new(0);
     let mut took = 0.0;
@@ -188,6 +192,7 @@ pub fn run_simulate(a: SimulateArgs) -> Result<ExitCode> {
         let _ = i;
     }
     write_bytes_atomic(&a.out.join("summary.csv"), summary.as_bytes())?;
+    write_manifest(&a.out, &loaded.files, a.seed, a.replications)?;
     println!("wrote {}", a.out.display());
     eprintln!(
         "{events} events in {took:.2} s of simulation and indicators ({:.2} M events/s over all replications; writing timelines not counted)",
@@ -196,7 +201,103 @@ pub fn run_simulate(a: SimulateArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The file that says a `simulate` output is complete.
+const MANIFEST: &str = "manifest.json";
+
+/// Removes the previous run's manifest and the replication folders beyond this run's.
+fn remove_stale_outputs(out: &Path, replications: u64) -> Result<()> {
+    match std::fs::remove_file(out.join(MANIFEST)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| out.join(MANIFEST).display().to_string()),
+    }
+    for e in std::fs::read_dir(out)?.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let Some(n) = name
+            .strip_prefix("rep_")
+            .and_then(|n| n.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        if n >= replications && e.path().is_dir() {
+            std::fs::remove_dir_all(e.path())
+                .with_context(|| format!("removing the earlier run's {name}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Every file of the run with its size, written last.
+fn write_manifest(
+    out: &Path,
+    scenario_files: &[PathBuf],
+    seed: u64,
+    replications: u64,
+) -> Result<()> {
+    let mut files = Vec::new();
+    let mut stack = vec![out.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir)?.flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().to_string();
+            if p.is_dir() {
+                stack.push(p);
+            } else if name != MANIFEST && !name.starts_with('.') {
+                let rel = p
+                    .strip_prefix(out)
+                    .unwrap_or(&p)
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                files.push((rel, e.metadata()?.len()));
+            }
+        }
+    }
+    files.sort();
+    let json = serde_json::json!({
+        "complete": true,
+        "scenario": scenario_files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+        "seed": seed,
+        "replications": replications,
+        "files": files.iter().map(|(p, n)| serde_json::json!({"path": p, "bytes": n})).collect::<Vec<_>>(),
+    });
+    write_bytes_atomic(
+        &out.join(MANIFEST),
+        (serde_json::to_string_pretty(&json)? + "\n").as_bytes(),
+    )?;
+    Ok(())
+}
+
+/// Checks that `dir` holds a finished `simulate` run whose files are as its manifest
+/// lists them (not a killed re-run beside an earlier run's files).
+fn check_complete(dir: &Path) -> Result<()> {
+    let path = dir.join(MANIFEST);
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "{}: no {MANIFEST}: not a finished `simulate` output (interrupted? run it again)",
+            dir.display()
+        )
+    })?;
+    let m: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| path.display().to_string())?;
+    for f in m["files"].as_array().into_iter().flatten() {
+        let (Some(rel), Some(bytes)) = (f["path"].as_str(), f["bytes"].as_u64()) else {
+            anyhow::bail!("{}: a file entry without path and bytes", path.display());
+        };
+        let now = std::fs::metadata(dir.join(rel)).map(|m| m.len()).ok();
+        if now != Some(bytes) {
+            anyhow::bail!(
+                "{}: {rel} is not the file the run wrote ({bytes} bytes listed, {}): the \
+                 folder mixes runs; run simulate again",
+                dir.display(),
+                now.map_or("missing".to_string(), |n| format!("{n} now"))
+            );
+        }
+    }
+    Ok(())
+}
+
 fn read_kpis(dir: &Path) -> Result<BTreeMap<u64, BTreeMap<String, f64>>> {
+    check_complete(dir)?;
     let path = dir.join("kpis.csv");
     let mut r = csv::Reader::from_path(&path)
         .with_context(|| format!("{} (is this a `simulate` output?)", path.display()))?;

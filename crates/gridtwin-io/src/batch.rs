@@ -372,7 +372,7 @@ struct CsvOut {
     tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
     handle: Option<std::thread::JoinHandle<Result<(), IoError>>>,
     fmt: csv::Writer<Vec<u8>>,
-    tmp: PathBuf,
+    tmp: Option<crate::atomic::Staged>,
     path: PathBuf,
 }
 
@@ -385,11 +385,7 @@ fn byte_writer() -> csv::Writer<Vec<u8>> {
 impl CsvOut {
     fn create(path: &Path) -> Result<Self, IoError> {
         let name = path.display().to_string();
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| IoError::write(&name, e))?;
-        }
-        let tmp = tmp_of(path);
-        let file = File::create(&tmp).map_err(|e| IoError::write(&name, e))?;
+        let (tmp, file) = crate::atomic::Staged::create(path)?;
         let (tx, rx) = sync_channel::<Vec<u8>>(4);
         let handle = std::thread::spawn(move || {
             let mut w = BufWriter::with_capacity(1 << 20, file);
@@ -405,7 +401,7 @@ impl CsvOut {
             tx: Some(tx),
             handle: Some(handle),
             fmt: byte_writer(),
-            tmp,
+            tmp: Some(tmp),
             path: path.to_path_buf(),
         })
     }
@@ -463,32 +459,28 @@ impl CsvOut {
             Some(Ok(r)) => r?,
             _ => return Err(IoError::write(&name, "the writer thread panicked")),
         }
-        std::fs::rename(&self.tmp, &self.path).map_err(|e| IoError::write(&name, e))
+        match self.tmp.take() {
+            Some(t) => t.publish(),
+            None => Err(IoError::write(&name, "published twice")),
+        }
     }
 }
 
-fn tmp_of(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|f| f.to_string_lossy().to_string())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
-}
-
-fn csv_to_tmp(path: &Path) -> Result<(csv::Writer<BufWriter<File>>, PathBuf), IoError> {
-    let name = path.display().to_string();
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| IoError::write(&name, e))?;
-    }
-    let tmp = tmp_of(path);
-    let f = File::create(&tmp).map_err(|e| IoError::write(&name, e))?;
+fn csv_to_tmp(
+    path: &Path,
+) -> Result<(csv::Writer<BufWriter<File>>, crate::atomic::Staged), IoError> {
+    let (tmp, f) = crate::atomic::Staged::create(path)?;
     Ok((
         csv::Writer::from_writer(BufWriter::with_capacity(1 << 20, f)),
         tmp,
     ))
 }
 
-fn finish_csv(w: csv::Writer<BufWriter<File>>, tmp: &Path, path: &Path) -> Result<(), IoError> {
+fn finish_csv(
+    w: csv::Writer<BufWriter<File>>,
+    tmp: crate::atomic::Staged,
+    path: &Path,
+) -> Result<(), IoError> {
     let name = path.display().to_string();
     let f = w
         .into_inner()
@@ -496,7 +488,8 @@ fn finish_csv(w: csv::Writer<BufWriter<File>>, tmp: &Path, path: &Path) -> Resul
         .into_inner()
         .map_err(|e| IoError::write(&name, e.error()))?;
     f.sync_all().map_err(|e| IoError::write(&name, e))?;
-    std::fs::rename(tmp, path).map_err(|e| IoError::write(&name, e))
+    drop(f);
+    tmp.publish()
 }
 
 /// Counts a rejected row and writes it to the rejected-rows file.
@@ -969,6 +962,6 @@ pub fn assign_file(
         Out::Stream(s) => s.finish()?,
         Out::Whole(t) => crate::format::write_table(output, &t)?,
     }
-    finish_csv(rej_w, &rej_tmp, rejected)?;
+    finish_csv(rej_w, rej_tmp, rejected)?;
     Ok(report)
 }

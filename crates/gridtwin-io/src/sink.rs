@@ -22,7 +22,7 @@ enum Inner {
 /// A point table written in chunks. Each chunk is a [`Table`] with the same schema.
 pub struct TableSink {
     inner: Option<Inner>,
-    tmp: PathBuf,
+    tmp: Option<crate::atomic::Staged>,
     path: PathBuf,
 }
 
@@ -30,18 +30,8 @@ impl TableSink {
     /// Opens a sink for point rows; the format follows the extension (`.csv` or `.parquet`).
     pub fn create(path: &Path, template: &Table) -> Result<Self, IoError> {
         let name = path.display().to_string();
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| IoError::write(&name, e))?;
-        }
-        let file_name = path
-            .file_name()
-            .map(|f| f.to_string_lossy().to_string())
-            .unwrap_or_default();
-        let tmp = path.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
-        let file = BufWriter::with_capacity(
-            1 << 20,
-            File::create(&tmp).map_err(|e| IoError::write(&name, e))?,
-        );
+        let (tmp, file) = crate::atomic::Staged::create(path)?;
+        let file = BufWriter::with_capacity(1 << 20, file);
         let inner = match Format::from_path(path)? {
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(file);
@@ -68,7 +58,7 @@ impl TableSink {
         };
         Ok(TableSink {
             inner: Some(inner),
-            tmp,
+            tmp: Some(tmp),
             path: path.to_path_buf(),
         })
     }
@@ -101,14 +91,10 @@ impl TableSink {
             .into_inner()
             .map_err(|e| IoError::write(&name, e.error()))?;
         file.sync_all().map_err(|e| IoError::write(&name, e))?;
-        std::fs::rename(&self.tmp, &self.path).map_err(|e| IoError::write(&name, e))
-    }
-}
-
-impl Drop for TableSink {
-    fn drop(&mut self) {
-        if self.inner.is_some() {
-            let _ = std::fs::remove_file(&self.tmp);
+        drop(file);
+        match self.tmp.take() {
+            Some(t) => t.publish(),
+            None => Err(IoError::write(&name, "published twice")),
         }
     }
 }
