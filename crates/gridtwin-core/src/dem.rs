@@ -39,6 +39,10 @@ pub const NEIGHBOURS_8: [(isize, isize); 8] = [
     (1, 1),
 ];
 
+/// The largest elevation taken, in either direction (m): 100 km is far beyond any
+/// surface on Earth (-11 km to 9 km), and leaves room for DEMs in centimetres.
+pub const MAX_ABS_ELEVATION: f64 = 100_000.0;
+
 /// The most cells a DEM may hold (2^31, the flood's limit).
 pub const MAX_DEM_CELLS: usize = 1 << 31;
 
@@ -214,6 +218,17 @@ impl Dem {
                     .map_err(|_| err(i + 1, format!("`{tok}` is not an elevation")))?;
                 if z.len() == cols * rows {
                     return Err(err(i + 1, format!("more than {} values", cols * rows)));
+                }
+                if Some(v) != nodata && v.is_finite() && v.abs() > MAX_ABS_ELEVATION {
+                    // (found by the fuzz suite: a cell at -9.2e18 next to cells of a
+                    // few metres makes every volume below it round to thousands of m³)
+                    return Err(err(
+                        i + 1,
+                        format!(
+                            "elevation {v} is not one (beyond ±{MAX_ABS_ELEVATION}); \
+                             a no-data marker? declare it as NODATA_value"
+                        ),
+                    ));
                 }
                 z.push(if Some(v) == nodata || !v.is_finite() {
                     f64::NAN
@@ -490,5 +505,18 @@ mod tests {
             let e = Dem::from_asc(&text, "big.asc").unwrap_err();
             assert_eq!(e.line, 1, "{e}");
         }
+    }
+
+    #[test]
+    fn an_elevation_no_surface_has_is_an_error_naming_its_line() {
+        let text = "ncols 2\nnrows 2\nxllcorner 0\nyllcorner 0\ncellsize 0.001\n\
+                    1 2\n3 -9223372036854775808\n";
+        let e = Dem::from_asc(text, "x.asc").unwrap_err();
+        assert_eq!(e.line, 7, "{e}");
+        assert!(e.message.contains("NODATA_value"), "{e}");
+        // declared as no data, the same number is a hole
+        let text = "ncols 2\nnrows 2\nxllcorner 0\nyllcorner 0\ncellsize 0.001\n\
+                    NODATA_value -9223372036854775808\n1 2\n3 -9223372036854775808\n";
+        assert_eq!(Dem::from_asc(text, "x.asc").unwrap().get(1, 1), None);
     }
 }

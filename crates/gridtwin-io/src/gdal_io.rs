@@ -147,12 +147,19 @@ pub fn read_dem(path: &Path) -> Result<(gridtwin_core::dem::Dem, Option<String>)
         .into_iter()
         .map(|v| {
             if Some(v) == nodata || !v.is_finite() {
-                f64::NAN
+                Ok(f64::NAN)
+            } else if v.abs() > gridtwin_core::dem::MAX_ABS_ELEVATION {
+                Err(IoError::read(
+                    &file,
+                    format!(
+                        "elevation {v} is not one; a no-data marker the raster does not declare?"
+                    ),
+                ))
             } else {
-                v
+                Ok(v)
             }
         })
-        .collect();
+        .collect::<Result<Vec<f64>, IoError>>()?;
     Ok((
         gridtwin_core::dem::Dem::new(cols, rows, gt[0], gt[3], gt[1], z),
         crs,

@@ -163,8 +163,9 @@ pub fn read_osm(
     let reader = ElementReader::from_path(path)
         .map_err(|e| IoError::read(&path.display().to_string(), e))?;
     let mut raw = Raw::default();
-    reader
-        .for_each(|element| match element {
+    // (the PBF decoder is third-party code on untrusted bytes: isolated)
+    crate::isolate::isolate(|| {
+        reader.for_each(|element| match element {
             Element::Node(n) => {
                 raw.nodes
                     .insert(n.id(), lon_lat(n.nano_lon(), n.nano_lat()));
@@ -228,7 +229,9 @@ pub fn read_osm(
                 }
             }
         })
-        .map_err(|e| IoError::read(&path.display().to_string(), e))?;
+    })
+    .map_err(|e| IoError::read(&path.display().to_string(), e))?
+    .map_err(|e| IoError::read(&path.display().to_string(), e))?;
 
     let mut quality = QualityReport::new();
     let reject = |q: &mut QualityReport, layer: &str, id: i64, reason, detail: String| {
