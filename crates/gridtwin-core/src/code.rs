@@ -223,6 +223,12 @@ impl CodeRule {
         self.added[level.depth()] as usize
     }
 
+    /// The most children one area of `level`'s parent may number at `level`
+    /// (99 for two serial digits).
+    pub fn max_children(&self, level: Level) -> u64 {
+        10u64.saturating_pow(self.added_digits(level) as u32) - 1
+    }
+
     /// Total digits of a code at `level`.
     pub fn width(&self, level: Level) -> usize {
         self.added[..=level.depth()]
@@ -541,6 +547,17 @@ pub enum CodeError {
         part: &'static str,
         value: u64,
         max: u64,
+    },
+    #[error(
+        "`{parent}` would take about {wanted} {level} areas; the code rule numbers at most \
+         {max} under one parent ({hint})"
+    )]
+    TooManyChildren {
+        parent: String,
+        level: &'static str,
+        wanted: u64,
+        max: u64,
+        hint: String,
     },
     #[error("unit grids have no child level")]
     NoChildLevel,

@@ -355,8 +355,8 @@ pub enum DemCrsError {
     )]
     Ambiguous { west: f64, north: f64, cell: f64 },
     #[error(
-        "a cell of {cell}° is implausible for a flood DEM in lon/lat (at most {max}°, \
-         about {km:.0} km); is it in metres? state its coordinate system"
+        "a cell of {cell}° is implausible for a flood DEM in lon/lat (from 1e-7° to {max}°, \
+         about 1 cm to {km:.0} km); is it in metres? state its coordinate system"
     )]
     ImplausibleCell { cell: f64, max: f64, km: f64 },
     #[error("the DEM reaches outside lon/lat range (west {west}, east {east}, south {south}, north {north})")]
@@ -370,6 +370,9 @@ pub enum DemCrsError {
 
 /// Cell sizes (m) taken in a projected flood DEM: from 1 cm (LiDAR is 0.25–1 m) to 5 km.
 pub const METRIC_CELL_M: (f64, f64) = (0.01, 5000.0);
+/// The smallest cell (degrees) taken as a lon/lat DEM: 1e-7° is about a centimetre
+/// (a cell of 1e-300 made every road a billion samples).
+pub const MIN_LON_LAT_CELL_DEG: f64 = 1e-7;
 /// The largest cell (degrees) taken as a lon/lat flood DEM: 0.02° is about 2 km.
 pub const MAX_LON_LAT_CELL_DEG: f64 = 0.02;
 /// Below this cell size (0.01) unstated numbers can only be degrees: no metric DEM has
@@ -411,6 +414,13 @@ impl Dem {
                     });
                 }
                 return Ok(());
+            }
+            Some(DemCrs::LonLat) | None if cell < MIN_LON_LAT_CELL_DEG => {
+                return Err(DemCrsError::ImplausibleCell {
+                    cell,
+                    max: MAX_LON_LAT_CELL_DEG,
+                    km: MAX_LON_LAT_CELL_DEG * 111.32,
+                });
             }
             Some(DemCrs::LonLat) => {
                 if cell > MAX_LON_LAT_CELL_DEG {

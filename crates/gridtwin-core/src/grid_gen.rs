@@ -31,8 +31,24 @@ pub fn grids_for(
     let local = frame.to_local_multipolygon(boundary);
     let lb = local.bounding_rect().expect("non-empty");
     let side = target_m2.sqrt();
-    let nx = ((lb.width() / side).round() as usize).max(1);
-    let ny = ((lb.height() / side).round() as usize).max(1);
+    let (fx, fy) = ((lb.width() / side).round(), (lb.height() / side).round());
+    // (checked before the lattice is built: a target of 0.001 m² made 10^8 cells)
+    let max = rule.max_children(Level::Grid);
+    let area = local.unsigned_area();
+    if fx * fy > (4 * max) as f64 && area / target_m2 > max as f64 {
+        return Err(CodeError::TooManyChildren {
+            parent: community.to_string(),
+            level: "grid",
+            wanted: (area / target_m2).round() as u64,
+            max,
+            hint: format!(
+                "a target area of at least {:.0} m² fits this community",
+                (area / max as f64).ceil()
+            ),
+        });
+    }
+    let nx = (fx as usize).max(1);
+    let ny = (fy as usize).max(1);
     let (w, h) = (lb.width() / nx as f64, lb.height() / ny as f64);
     // pieces[r][c]: the community's part in lattice cell (row from north, column from west)
     let mut pieces: Vec<Vec<MultiPolygon<f64>>> = Vec::with_capacity(ny);
@@ -271,9 +287,18 @@ mod tests {
             },
         )
         .to_polygon()]);
+        // about 2 km × 2.2 km in 1-ha grids: ~490, more than the 99 a community
+        // numbers; refused before the lattice is built, with the target that fits
+        let e = grids_for(&rule, &c, &b, 10_000.0).unwrap_err();
+        assert!(
+            matches!(e, CodeError::TooManyChildren { max: 99, .. }),
+            "{e}"
+        );
+        assert!(e.to_string().contains("at least"), "{e}");
+        // issue 14: a target of 0.001 m² is refused at once, not 10^12 lattice cells
         assert!(matches!(
-            grids_for(&rule, &c, &b, 10_000.0),
-            Err(CodeError::SerialOverflow { .. })
+            grids_for(&rule, &c, &b, 0.001),
+            Err(CodeError::TooManyChildren { .. })
         ));
     }
 }

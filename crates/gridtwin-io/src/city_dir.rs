@@ -93,11 +93,26 @@ impl OsmImportConfig {
                 path.display()
             ));
         }
-        if cfg.streets.0 * cfg.streets.1 == 0 || cfg.communities.0 * cfg.communities.1 == 0 {
+        let (streets, communities) = (
+            cfg.streets.0 as u64 * cfg.streets.1 as u64,
+            cfg.communities.0 as u64 * cfg.communities.1 as u64,
+        );
+        if streets == 0 || communities == 0 {
             return Err(format!(
                 "{}: `streets` and `communities` need at least 1×1",
                 path.display()
             ));
+        }
+        // (checked before any area is cut: 100000 × 100000 streets made 10^10
+        // rectangles; the code rule then refuses serials beyond its digits)
+        const MOST: u64 = 1_000_000;
+        for (key, n) in [("streets", streets), ("communities", communities)] {
+            if n > MOST {
+                return Err(format!(
+                    "{}: `{key}` makes {n} areas under one parent: at most {MOST}",
+                    path.display()
+                ));
+            }
         }
         Ok(cfg)
     }
