@@ -644,3 +644,58 @@ fn an_interrupted_run_leaves_no_temporary_files_and_a_later_run_sweeps_old_ones(
     assert!(temps().is_empty(), "{:?}", temps());
     assert!(!stale.exists(), "the dead run's leftover was swept");
 }
+
+#[test]
+fn assigning_an_assignment_again_keeps_one_block_and_the_earlier_codes_as_prev() {
+    // issue 14: re-assigning an assign output appended a second grid_code…distance_m
+    // block; aggregate --by grid then read the stale one and Parquet got duplicate
+    // field names
+    let tmp = tempfile::tempdir().unwrap();
+    let grids = two_by_two(tmp.path());
+    let points = tmp.path().join("p.csv");
+    std::fs::write(&points, "id,lon,lat\na,121.005,31.005\nb,121.015,31.015\n").unwrap();
+    let first = tmp.path().join("first.csv");
+    ok(&[
+        "assign",
+        "--grids",
+        s(&grids),
+        "--points",
+        s(&points),
+        "--out",
+        s(&first),
+    ]);
+    for ext in ["csv", "parquet"] {
+        let again = tmp.path().join(format!("again.{ext}"));
+        ok(&[
+            "assign",
+            "--grids",
+            s(&grids),
+            "--points",
+            s(&first),
+            "--out",
+            s(&again),
+        ]);
+        let back: Vec<_> = gridtwin_io::read_records(&again)
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        let names: Vec<&str> = back[0].fields.iter().map(|(n, _)| n.as_str()).collect();
+        let count = |n: &str| names.iter().filter(|x| x.eq_ignore_ascii_case(n)).count();
+        assert_eq!(count("grid_code"), 1, "{ext}: {names:?}");
+        assert_eq!(count("prev_grid_code"), 1, "{ext}: {names:?}");
+        assert_eq!(count("distance_m"), 1, "{ext}: {names:?}");
+    }
+    // aggregate reads the fresh codes
+    let counts = tmp.path().join("counts.csv");
+    ok(&[
+        "aggregate",
+        "--points",
+        s(&tmp.path().join("again.csv")),
+        "--by",
+        "grid",
+        "--out",
+        s(&counts),
+    ]);
+    let text = std::fs::read_to_string(&counts).unwrap();
+    assert!(!text.contains("\n,"), "every point under its grid: {text}");
+}

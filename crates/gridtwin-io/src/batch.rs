@@ -655,7 +655,31 @@ pub fn assign_file(
     let category = find(&header, &["category"]).and_then(|i| table.map(|t| (i, t)));
     let add_lonlat = !matches!(geo, Geo::LonLat(..)) && out_format == Format::Csv;
 
-    // Output.
+    // Output. An input that is itself an assignment (re-assigned after a redraw)
+    // keeps its earlier codes under `prev_…` names: the new block is the only
+    // `grid_code…distance_m` (a second one made `aggregate --by grid` read the stale
+    // codes and Parquet carry duplicate field names).
+    let header: Vec<String> = {
+        let mut names: Vec<String> = header.clone();
+        for i in 0..names.len() {
+            if ADDED.iter().any(|a| names[i].eq_ignore_ascii_case(a)) {
+                let mut k = 1;
+                let renamed = loop {
+                    let cand = if k == 1 {
+                        format!("prev_{}", names[i])
+                    } else {
+                        format!("prev{k}_{}", names[i])
+                    };
+                    if !names.iter().any(|n| n.eq_ignore_ascii_case(&cand)) {
+                        break cand;
+                    }
+                    k += 1;
+                };
+                names[i] = renamed;
+            }
+        }
+        names
+    };
     let mut out_header: Vec<String> = header.clone();
     if add_lonlat {
         out_header.extend(["lon".to_string(), "lat".to_string()]);
