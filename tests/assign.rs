@@ -699,3 +699,45 @@ fn assigning_an_assignment_again_keeps_one_block_and_the_earlier_codes_as_prev()
     let text = std::fs::read_to_string(&counts).unwrap();
     assert!(!text.contains("\n,"), "every point under its grid: {text}");
 }
+
+#[test]
+fn an_input_declaring_more_rows_than_memory_holds_is_refused_naming_the_flag() {
+    // issue 14: a small Parquet declaring 40 million rows was materialised whole
+    let tmp = tempfile::tempdir().unwrap();
+    let grids = two_by_two(tmp.path());
+    let points = tmp.path().join("p.csv");
+    let mut text = String::from("id,lon,lat\n");
+    for i in 0..50 {
+        text.push_str(&format!("{i},121.005,31.005\n"));
+    }
+    std::fs::write(&points, text).unwrap();
+    let pq = tmp.path().join("p.parquet");
+    ok(&[
+        "assign",
+        "--grids",
+        s(&grids),
+        "--points",
+        s(&points),
+        "--out",
+        s(&pq),
+    ]);
+    let o = gridtwin_env(
+        &[
+            "--max-rows-in-memory",
+            "10",
+            "assign",
+            "--grids",
+            s(&grids),
+            "--points",
+            s(&pq),
+            "--out",
+            s(&tmp.path().join("o.csv")),
+        ],
+        None,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("--max-rows-in-memory") && err.contains("50 rows"),
+        "{err}"
+    );
+}

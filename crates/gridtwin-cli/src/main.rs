@@ -30,6 +30,10 @@ struct Cli {
     /// Directory of the data tables (code rule, categories, OSM tag map, road speeds).
     #[arg(long, global = true, default_value = "data")]
     data: PathBuf,
+    /// The most rows a reader holds in memory (GeoJSON, FlatGeobuf and Parquet inputs
+    /// are read whole; their declared row count is checked first).
+    #[arg(long, global = true, default_value_t = gridtwin_io::limits::DEFAULT_MAX_ROWS)]
+    max_rows_in_memory: u64,
     #[command(subcommand)]
     command: Command,
 }
@@ -82,6 +86,7 @@ fn main() -> ExitCode {
         std::process::exit(130);
     });
     let cli = Cli::parse();
+    gridtwin_io::limits::set_max_rows(cli.max_rows_in_memory);
     let result = match cli.command {
         Command::Assign(a) => assign::run(&cli.data, a),
         Command::Aggregate(a) => aggregate::run(&cli.data, a),

@@ -136,6 +136,7 @@ fn check_structure(path: &Path, file: &str) -> Result<u64, IoError> {
 pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
     let file = path.display().to_string();
     let count = check_structure(path, &file)?;
+    crate::limits::check_rows(&file, count)?;
     let mut reader = BufReader::new(File::open(path).map_err(|e| IoError::read(&file, e))?);
     let fgb = isolate(|| FgbReader::open(&mut reader))
         .map_err(|e| IoError::read(&file, e))?

@@ -61,6 +61,7 @@ pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
             ))
         }
     };
+    crate::limits::check_rows(&file, features.len() as u64)?;
     Ok(features
         .into_iter()
         .enumerate()

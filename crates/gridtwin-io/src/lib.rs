@@ -18,6 +18,7 @@ pub mod format;
 pub mod gdal_io;
 pub mod geojson_io;
 pub mod isolate;
+pub mod limits;
 pub mod load;
 pub mod osm;
 pub mod parquet_io;

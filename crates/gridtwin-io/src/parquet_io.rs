@@ -147,6 +147,10 @@ pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
                 .find(|k| k.key == "geo")
                 .and_then(|k| k.value.clone())
         });
+    crate::limits::check_rows(
+        &file,
+        builder.metadata().file_metadata().num_rows().max(0) as u64,
+    )?;
     let geom_col = geometry_column(&file, geo_meta.as_deref())?;
     let schema = builder.schema().clone();
     for f in schema.fields() {
