@@ -338,10 +338,8 @@ pub fn load_city(dir: &Path) -> Result<(City, CategoryTable, QualityReport), Str
     let mut quality = QualityReport::new();
     let mut city = City::new(manifest.name, rule);
     {
-        let loader = Loader {
-            coords: LonLatSystem::Wgs84,
-            ..Loader::new(&rule, &table)
-        };
+        let mut loader = Loader::new(&rule, &table);
+        loader.coords = LonLatSystem::Wgs84;
         // Each layer may be in any supported format: the first that exists is read.
         let open = |layer: &str| -> Result<(String, crate::format::Records), String> {
             let p = ["geojson", "fgb", "parquet", "csv"]

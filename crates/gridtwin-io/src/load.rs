@@ -1,6 +1,7 @@
 //! Loading records into the city model, validating each: every record ends loaded or
 //! rejected with its file, record number and reason in the [`QualityReport`].
 
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::str::FromStr;
 
@@ -24,6 +25,16 @@ pub struct Loader<'a> {
     /// Default building height in metres when neither height nor levels are given.
     pub default_height_m: f64,
     pub metres_per_level: f64,
+    /// Codes and ids loaded so far, over every file this loader reads (a duplicate
+    /// in a second file is as much a duplicate as one in the first).
+    seen: RefCell<Seen>,
+}
+
+#[derive(Default)]
+struct Seen {
+    components: HashSet<u64>,
+    incidents: HashSet<String>,
+    areas: HashSet<gridtwin_core::AreaCode>,
 }
 
 type Check<T> = Result<T, (RejectReason, String)>;
@@ -72,6 +83,7 @@ impl<'a> Loader<'a> {
             coords: LonLatSystem::Wgs84,
             default_height_m: 9.0,
             metres_per_level: 3.0,
+            seen: RefCell::default(),
         }
     }
 
@@ -201,7 +213,8 @@ impl<'a> Loader<'a> {
         records: impl Iterator<Item = Result<Record, Rejection>>,
         quality: &mut QualityReport,
     ) -> Vec<Component> {
-        let mut seen = HashSet::new();
+        let mut guard = self.seen.borrow_mut();
+        let seen = &mut guard.components;
         self.run("components", file, records, quality, |r| {
             let text = required(r, &["code"])?;
             let code = self
@@ -233,7 +246,7 @@ impl<'a> Loader<'a> {
             if !seen.insert(code.value()) {
                 return Err((
                     RejectReason::DuplicateId,
-                    format!("code `{text}` appeared earlier"),
+                    format!("code `{text}` appeared earlier (in this file or an earlier one)"),
                 ));
             }
             Ok(Component {
@@ -256,7 +269,8 @@ impl<'a> Loader<'a> {
         records: impl Iterator<Item = Result<Record, Rejection>>,
         quality: &mut QualityReport,
     ) -> Vec<Incident> {
-        let mut seen = HashSet::new();
+        let mut guard = self.seen.borrow_mut();
+        let seen = &mut guard.incidents;
         self.run("incidents", file, records, quality, |r| {
             let id = required(r, &["id"])?;
             let cat = required(r, &["category"])?;
@@ -298,7 +312,7 @@ impl<'a> Loader<'a> {
             if !seen.insert(id.clone()) {
                 return Err((
                     RejectReason::DuplicateId,
-                    format!("id `{id}` appeared earlier"),
+                    format!("id `{id}` appeared earlier (in this file or an earlier one)"),
                 ));
             }
             Ok(Incident {
@@ -320,7 +334,8 @@ impl<'a> Loader<'a> {
         records: impl Iterator<Item = Result<Record, Rejection>>,
         quality: &mut QualityReport,
     ) -> Vec<Area> {
-        let mut seen = HashSet::new();
+        let mut guard = self.seen.borrow_mut();
+        let seen = &mut guard.areas;
         self.run("areas", file, records, quality, |r| {
             let text = required(r, &["code"])?;
             let code = match r.text(&["level"]) {
@@ -349,7 +364,7 @@ impl<'a> Loader<'a> {
             if !seen.insert(code) {
                 return Err((
                     RejectReason::DuplicateId,
-                    format!("code `{code}` appeared earlier"),
+                    format!("code `{code}` appeared earlier (in this file or an earlier one)"),
                 ));
             }
             Ok(Area {

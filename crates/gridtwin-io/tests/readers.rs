@@ -621,3 +621,27 @@ fn a_parquet_footer_corrupted_byte_by_byte_never_panics() {
     }
     assert!(errors > 10, "{errors} errors, {loaded} loaded");
 }
+
+/// Issue 14: `duplicate_id` was checked only within one file; a code loaded from a
+/// first file and again from a second is a duplicate too.
+#[test]
+fn a_duplicate_across_files_is_rejected() {
+    let t = data();
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(
+        dir.path(),
+        "a.csv",
+        "code,lon,lat\n3101010101000001,121.4,31.2\n3101010101000002,121.4,31.2\n",
+    );
+    let b = write(
+        dir.path(),
+        "b.csv",
+        "code,lon,lat\n3101010101000003,121.4,31.2\n3101010101000001,121.5,31.3\n",
+    );
+    let loader = Loader::new(&t.rule, &t.table);
+    let mut q = QualityReport::new();
+    let first = loader.components("a.csv", read_records(&a).unwrap(), &mut q);
+    let second = loader.components("b.csv", read_records(&b).unwrap(), &mut q);
+    assert_eq!((first.len(), second.len()), (2, 1));
+    assert_eq!(rejections(&q), vec![(2, RejectReason::DuplicateId)]);
+}
