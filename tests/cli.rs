@@ -125,6 +125,47 @@ fn layer_import_accounts_for_every_row_and_strict_fails() {
     strict.push("--strict");
     let o = gridtwin(&strict);
     assert_eq!(o.status.code(), Some(1));
+    // quality.json keeps five examples of a reason and says so; --rejected lists all
+    let mut text = String::from("code,department,lon,lat\n3101010107000001,Lighting,121.4,31.2\n");
+    for i in 2..=9 {
+        text.push_str(&format!("310101010700000{i},Lighting,121.4,nope\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let all = tmp.path().join("rejected.csv");
+    let stdout = ok(&[
+        "import",
+        "--components",
+        csv.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--rejected",
+        all.to_str().unwrap(),
+    ]);
+    assert!(stdout.contains("8 rejected records"), "{stdout}");
+    let q: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("quality.json")).unwrap()).unwrap();
+    let f = q["files"].as_object().unwrap().values().next().unwrap();
+    assert_eq!(f["reasons"]["bad_coordinate"]["count"], 8);
+    assert_eq!(
+        f["reasons"]["bad_coordinate"]["examples"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    let rows = std::fs::read_to_string(&all).unwrap();
+    assert_eq!(
+        rows.lines()
+            .filter(|l| l.contains("bad_coordinate"))
+            .count(),
+        8,
+        "{rows}"
+    );
+    let stdout = ok(&args);
+    assert!(
+        stdout.contains("--rejected FILE lists every rejected record"),
+        "{stdout}"
+    );
 }
 
 #[test]

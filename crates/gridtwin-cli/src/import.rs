@@ -43,9 +43,16 @@ pub struct ImportArgs {
     /// Exit with an error if any record is rejected.
     #[arg(long)]
     strict: bool,
+    /// Write every rejected record (file, record, layer… reason, detail) to this CSV;
+    /// quality.json keeps the first five of each reason.
+    #[arg(long)]
+    rejected: Option<PathBuf>,
 }
 
 pub fn run(data: &Path, a: ImportArgs) -> Result<ExitCode> {
+    if a.rejected.is_some() && a.source.is_some() {
+        bail!("--rejected lists the records of layer files; an OSM import reports its rejections in quality.json");
+    }
     let tables = DataTables::load(data).map_err(anyhow::Error::msg)?;
     let layers = !(a.areas.is_empty()
         && a.components.is_empty()
@@ -75,10 +82,39 @@ pub fn run(data: &Path, a: ImportArgs) -> Result<ExitCode> {
     println!("{}", city.summary(&tables.table));
     println!("{quality}");
     println!(
-        "wrote {} (quality report: {})",
+        "wrote {} (quality report: {}; it keeps the first {} examples of each reason{})",
         a.out.display(),
-        a.out.join("quality.json").display()
+        a.out.join("quality.json").display(),
+        gridtwin_core::quality::EXAMPLES_PER_REASON,
+        if a.rejected.is_some() {
+            ""
+        } else {
+            ": --rejected FILE lists every rejected record"
+        }
     );
+    if let Some(path) = &a.rejected {
+        let all = quality.all.as_deref().unwrap_or(&[]);
+        let mut t = gridtwin_io::record::Table::new(&[
+            ("file", gridtwin_io::record::FieldType::Text),
+            ("record", gridtwin_io::record::FieldType::Int),
+            ("reason", gridtwin_io::record::FieldType::Text),
+            ("detail", gridtwin_io::record::FieldType::Text),
+        ]);
+        for r in all {
+            use gridtwin_io::record::Value;
+            t.push(
+                None,
+                vec![
+                    Value::Text(r.file.clone()),
+                    Value::Int(r.record as i64),
+                    Value::Text(r.reason.name().to_string()),
+                    Value::Text(r.detail.clone()),
+                ],
+            );
+        }
+        gridtwin_io::write_table(path, &t)?;
+        println!("wrote {} ({} rejected records)", path.display(), all.len());
+    }
     let (_, _, rejected) = quality.totals();
     if a.strict && rejected > 0 {
         eprintln!("error: --strict: {rejected} record(s) rejected");
@@ -91,7 +127,11 @@ fn import_layers(a: &ImportArgs, tables: &DataTables) -> Result<(City, QualityRe
     let mut loader = Loader::new(&tables.rule, &tables.table);
     loader.coords = a.coords;
     let mut city = City::new(a.name.clone(), tables.rule);
-    let mut q = QualityReport::new();
+    let mut q = if a.rejected.is_some() {
+        QualityReport::keeping_all()
+    } else {
+        QualityReport::new()
+    };
     let open = |p: &PathBuf| -> Result<(String, gridtwin_io::format::Records)> {
         Ok((p.display().to_string(), read_records(p)?))
     };

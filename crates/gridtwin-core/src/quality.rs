@@ -155,6 +155,10 @@ pub struct FileQuality {
 pub struct QualityReport {
     /// Keyed `"{file} [{layer}]"`: one file (an OSM extract) can feed several layers.
     pub files: BTreeMap<String, FileQuality>,
+    /// Every rejection, where the caller asked for all of them (`import --rejected`);
+    /// the report itself keeps the first [`EXAMPLES_PER_REASON`] of each reason.
+    #[serde(skip)]
+    pub all: Option<Vec<Rejection>>,
 }
 
 /// How many examples of each reason a report keeps.
@@ -189,13 +193,29 @@ impl QualityReport {
         q.rejected += 1;
         let r = q.reasons.entry(rejection.reason).or_default();
         r.count += 1;
+        if let Some(all) = &mut self.all {
+            all.push(rejection.clone());
+        }
+        let q = self.file(&rejection.file, layer);
+        let r = q.reasons.entry(rejection.reason).or_default();
         if r.examples.len() < EXAMPLES_PER_REASON {
             r.examples.push(rejection);
         }
     }
 
+    /// A report that also keeps every rejection (in [`QualityReport::all`]).
+    pub fn keeping_all() -> Self {
+        QualityReport {
+            all: Some(Vec::new()),
+            ..Self::default()
+        }
+    }
+
     /// Adds another report's tallies into this one.
     pub fn merge(&mut self, other: QualityReport) {
+        if let (Some(mine), Some(theirs)) = (&mut self.all, other.all) {
+            mine.extend(theirs);
+        }
         for q in other.files.into_values() {
             let mine = self.file(&q.file, &q.layer);
             mine.read += q.read;
