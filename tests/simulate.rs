@@ -478,3 +478,49 @@ fn compare_refuses_a_run_that_did_not_finish_or_mixes_runs() {
         "{err}"
     );
 }
+
+#[test]
+fn limits_are_named_with_the_flag_that_lifts_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let long = tmp.path().join("long.toml");
+    std::fs::write(
+        &long,
+        format!(
+            "base = {:?}\ndays = 4000\n",
+            repo().join("scenes/baseline.toml").display().to_string()
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_gridtwin"))
+            .current_dir(repo())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = run(&[
+        "simulate",
+        &s(&long),
+        "--replications",
+        "1",
+        "--out",
+        &s(&tmp.path().join("a")),
+    ]);
+    let _ = std::fs::remove_file(&long);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("--max-days"), "{err}");
+    let o = run(&[
+        "simulate",
+        "scenes/baseline.toml",
+        "--replications",
+        "20000",
+        "--out",
+        &s(&tmp.path().join("b")),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("--max-replications"),
+        "{err}"
+    );
+}

@@ -26,7 +26,7 @@ use crate::progress::bar;
 pub struct SimulateArgs {
     /// Scenario file (TOML in scenes/), a baseline or a what-if overlay.
     scenario: PathBuf,
-    /// Independent replications (seeded streams), at most 10,000.
+    /// Independent replications (seeded streams), at most --max-replications.
     #[arg(long, default_value_t = 10)]
     replications: u64,
     /// Seed of the first replication; the same seed gives the same outputs.
@@ -39,10 +39,19 @@ pub struct SimulateArgs {
     /// folder, the folder above it and the working folder.
     #[arg(long)]
     allow_outside_paths: bool,
+    /// The most replications this command runs.
+    #[arg(long, default_value_t = 10_000)]
+    max_replications: u64,
+    /// The longest run a scenario may ask, days.
+    #[arg(long, default_value_t = gridtwin_sim::scenario::limits::DEFAULT.days)]
+    max_days: f64,
+    /// The most cases a scenario's arrival streams may be expected to make.
+    #[arg(long, default_value_t = gridtwin_sim::scenario::limits::DEFAULT.cases)]
+    max_cases: f64,
+    /// The most crews a scenario may field.
+    #[arg(long, default_value_t = gridtwin_sim::scenario::limits::DEFAULT.crews)]
+    max_crews: u64,
 }
-
-/// The most replications one command runs.
-const MAX_REPLICATIONS: u64 = 10_000;
 
 #[derive(Args)]
 pub struct CompareArgs {
@@ -70,12 +79,19 @@ fn fmt(x: f64) -> String {
 }
 
 pub fn run_simulate(a: SimulateArgs) -> Result<ExitCode> {
-    if a.replications == 0 || a.replications > MAX_REPLICATIONS {
+    if a.replications == 0 || a.replications > a.max_replications {
         anyhow::bail!(
-            "--replications {}: from 1 to {MAX_REPLICATIONS}",
-            a.replications
+            "--replications {}: from 1 to {} (raise it with --max-replications)",
+            a.replications,
+            a.max_replications
         );
     }
+    gridtwin_sim::scenario::limits::set(gridtwin_sim::scenario::limits::Limits {
+        days: a.max_days,
+        cases: a.max_cases,
+        crews: a.max_crews,
+        ..gridtwin_sim::scenario::limits::DEFAULT
+    });
     let policy = if a.allow_outside_paths {
         gridtwin_sim::scenario::PathPolicy::Anywhere
     } else {

@@ -508,16 +508,44 @@ pub fn parse_shift(s: &str) -> Result<(i64, i64), String> {
     crate::calendar::parse_period(s)
 }
 
-/// Limits on a scenario's size, checked before anything is built.
+/// Limits on a scenario's size, checked before anything is built; the defaults hold
+/// five megacity years. The command line lifts them (`simulate --max-days`,
+/// `--max-cases`, `--max-crews`) through [`limits::set`].
 pub mod limits {
-    /// The longest run, days (ten years).
-    pub const DAYS: f64 = 3660.0;
-    /// The most cases the arrival streams may be expected to make over the run.
-    pub const CASES: f64 = 5e7;
-    /// The most crews over all pools.
-    pub const CREWS: u64 = 1_000_000;
-    /// The longest storm, hours (a month).
-    pub const FLOOD_HOURS: u32 = 744;
+    use std::sync::RwLock;
+
+    /// The limits in force.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    pub struct Limits {
+        /// The longest run, days.
+        pub days: f64,
+        /// The most cases the arrival streams may be expected to make over the run.
+        pub cases: f64,
+        /// The most crews over all pools.
+        pub crews: u64,
+        /// The longest storm, hours.
+        pub flood_hours: u32,
+    }
+
+    /// Ten years, 5e7 cases, a million crews, a month of rain.
+    pub const DEFAULT: Limits = Limits {
+        days: 3660.0,
+        cases: 5e7,
+        crews: 1_000_000,
+        flood_hours: 744,
+    };
+
+    static IN_FORCE: RwLock<Limits> = RwLock::new(DEFAULT);
+
+    /// Sets the limits for this process.
+    pub fn set(l: Limits) {
+        *IN_FORCE.write().unwrap_or_else(|e| e.into_inner()) = l;
+    }
+
+    /// The limits in force.
+    pub fn get() -> Limits {
+        *IN_FORCE.read().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// The largest scenario file read (a scenario is a few kB; `base = "/dev/zero"` read
@@ -735,10 +763,14 @@ impl Scenario {
         positive("sample_minutes", self.sample_minutes)?;
         // Limits, checked before anything is built (1e9 days, 1e12 cases a day, 1e9
         // crews or a sample every nanosecond ran out of memory or time):
-        if self.days > limits::DAYS {
+        let lim = limits::get();
+        if self.days > lim.days {
             return Err((
                 "days".into(),
-                format!("{}: at most {} (ten years)", self.days, limits::DAYS),
+                format!(
+                    "{}: at most {} (raise it with --max-days)",
+                    self.days, lim.days
+                ),
             ));
         }
         if self.sample_minutes < 1.0 {
@@ -754,27 +786,30 @@ impl Scenario {
             .map(|a| a.per_day)
             .sum::<f64>()
             * self.days;
-        if expected > limits::CASES {
+        if expected > lim.cases {
             return Err((
                 "arrivals.events".into(),
                 format!(
-                    "{expected:.3e} cases expected over the run: at most {:.0e} (five megacity years)",
-                    limits::CASES
+                    "{expected:.3e} cases expected over the run: at most {:.0e} (raise it with --max-cases)",
+                    lim.cases
                 ),
             ));
         }
         let crews: u64 = self.crews.values().map(|c| c.count as u64).sum();
-        if crews > limits::CREWS {
+        if crews > lim.crews {
             return Err((
                 "crews".into(),
-                format!("{crews} crews: at most {}", limits::CREWS),
+                format!(
+                    "{crews} crews: at most {} (raise it with --max-crews)",
+                    lim.crews
+                ),
             ));
         }
         if let Some(f) = &self.flood {
-            if f.hours > limits::FLOOD_HOURS {
+            if f.hours > lim.flood_hours {
                 return Err((
                     "flood.hours".into(),
-                    format!("{}: at most {} (a month)", f.hours, limits::FLOOD_HOURS),
+                    format!("{}: at most {} (a month)", f.hours, lim.flood_hours),
                 ));
             }
         }
