@@ -529,4 +529,18 @@ mod tests {
                     NODATA_value -9223372036854775808\n1 2\n3 -9223372036854775808\n";
         assert_eq!(Dem::from_asc(text, "x.asc").unwrap().get(1, 1), None);
     }
+
+    #[test]
+    fn a_cell_of_1e_300_degrees_is_refused() {
+        // issue 14: a cell of 1e-300 made every road a billion samples
+        let d = Dem::new(3, 3, 24.9, 60.2, 1e-300, vec![0.0; 9]);
+        assert!(matches!(
+            d.check_crs(None),
+            Err(DemCrsError::ImplausibleCell { .. })
+        ));
+        assert!(matches!(
+            d.check_crs(Some(&DemCrs::LonLat)),
+            Err(DemCrsError::ImplausibleCell { .. })
+        ));
+    }
 }

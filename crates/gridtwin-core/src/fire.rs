@@ -360,4 +360,15 @@ mod tests {
         .check()
         .is_err());
     }
+
+    #[test]
+    fn a_fire_of_billions_of_steps_is_refused() {
+        // issue 14: `fire.spread.steps = 4e9` ran for ever
+        let p = FireParams {
+            steps: 4_000_000_000,
+            ..FireParams::default()
+        };
+        let (key, msg) = p.check().unwrap_err();
+        assert_eq!(key, "steps", "{msg}");
+    }
 }

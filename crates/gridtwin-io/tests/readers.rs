@@ -645,3 +645,17 @@ fn a_duplicate_across_files_is_rejected() {
     assert_eq!((first.len(), second.len()), (2, 1));
     assert_eq!(rejections(&q), vec![(2, RejectReason::DuplicateId)]);
 }
+
+/// Issue 14: `streets = [100000, 100000]` cut 10^10 rectangles before any check.
+#[test]
+fn an_osm_city_plan_with_absurd_street_counts_is_refused_before_cutting() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/helsinki/city.toml"),
+    )
+    .unwrap()
+    .replace("streets = [2, 2]", "streets = [100000, 100000]");
+    let p = write(dir.path(), "city.toml", &text);
+    let e = gridtwin_io::city_dir::OsmImportConfig::load(&p).unwrap_err();
+    assert!(e.contains("`streets`") && e.contains("at most"), "{e}");
+}
