@@ -741,3 +741,31 @@ fn an_input_declaring_more_rows_than_memory_holds_is_refused_naming_the_flag() {
         "{err}"
     );
 }
+
+#[test]
+fn aggregate_to_a_file_that_is_not_csv_is_refused() {
+    // issue 16: `aggregate --out x.geojson` wrote CSV text into the file
+    let tmp = tempfile::tempdir().unwrap();
+    let points = tmp.path().join("p.csv");
+    std::fs::write(
+        &points,
+        "id,lon,lat,grid_code\na,121.005,31.005,31010100100102\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("x.geojson");
+    let o = gridtwin_env(
+        &[
+            "aggregate",
+            "--points",
+            s(&points),
+            "--by",
+            "grid",
+            "--out",
+            s(&out),
+        ],
+        None,
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains(".csv"), "{err}");
+    assert!(!out.exists());
+}

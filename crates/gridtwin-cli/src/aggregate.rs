@@ -66,6 +66,17 @@ pub fn window_seconds(s: &str) -> Result<i64> {
 const MAX_WINDOW_S: i64 = 100 * 365 * 86_400;
 
 pub fn run(data: &Path, a: AggregateArgs) -> Result<ExitCode> {
+    // (`--out x.geojson` wrote CSV text into a .geojson file)
+    if !a
+        .out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
+        bail!(
+            "--out {}: aggregate writes a CSV table of keys and counts; name it .csv",
+            a.out.display()
+        );
+    }
     let tables = DataTables::load(data).map_err(anyhow::Error::msg)?;
     let window = a.window.as_deref().map(window_seconds).transpose()?;
     let assigner = match &a.grids {
