@@ -164,6 +164,11 @@ fn bad_arguments_are_clear_errors() {
     let o = run(&["--scene", "scenes/missing.toml", "--screenshot", "x.png"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("scenes/missing.toml"));
+    // issue 16: a still named .jpg printed "wrote" and left an empty file
+    let o = run(&["--scene", "scenes/demo.toml", "--screenshot", "still.jpg"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains(".png"));
+    assert!(!repo().join("still.jpg").exists());
 }
 
 /// The interactive window under a virtual X display (Xvfb), driven by xdotool as a

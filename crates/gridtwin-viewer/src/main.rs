@@ -58,6 +58,19 @@ fn run() -> Result<()> {
     if size.0 == 0 || size.1 == 0 || size.0 > 8192 || size.1 > 8192 {
         bail!("--size {}x{} is out of range 1..8192", size.0, size.1);
     }
+    // (a still named x.jpg logged an error, printed "wrote" and left 0 bytes: the
+    // still is a PNG, and a name that says otherwise is refused before rendering)
+    if let Some(out) = &a.screenshot {
+        if !out
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("png"))
+        {
+            bail!(
+                "--screenshot {}: stills are written as PNG; name it .png",
+                out.display()
+            );
+        }
+    }
     let mut layers = Layers::default();
     for l in &a.hide {
         let Some(layer) = Layer::parse(l) else {
@@ -133,6 +146,11 @@ fn run() -> Result<()> {
             std::fs::create_dir_all(dir)?;
         }
         render_png(data, &still, &out)?;
+        // "wrote" only for a file that holds an image
+        let bytes = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+        if bytes == 0 {
+            bail!("{}: the renderer wrote nothing", out.display());
+        }
         println!("wrote {}", out.display());
         return Ok(());
     }
