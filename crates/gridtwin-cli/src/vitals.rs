@@ -172,12 +172,7 @@ pub fn run(data: &Path, a: VitalsArgs) -> Result<ExitCode> {
     // the output's size, known before it is made
     let areas_with_cases = cases
         .iter()
-        .filter_map(|c| match level {
-            AreaLevel::CodePrefix(n) => c.grid_code.get(..n).map(str::to_string),
-            AreaLevel::H3(r) => h3o::LatLng::new(c.lat, c.lon)
-                .ok()
-                .map(|ll| ll.to_cell(r).to_string()),
-        })
+        .filter_map(|c| level.key(c))
         .collect::<std::collections::HashSet<_>>()
         .len() as u64;
     let buckets = ((end - start) as u64).div_ceil(bucket as u64);

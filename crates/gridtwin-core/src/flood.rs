@@ -90,7 +90,7 @@ const OCEAN: u32 = 0;
 /// Elevations as unsigned integers in the same order (`f64::total_cmp`'s), so that
 /// comparisons are integer ones.
 #[inline]
-fn sweep_key(z: f64) -> u64 {
+pub(crate) fn sweep_key(z: f64) -> u64 {
     let b = z.to_bits();
     b ^ (((b as i64 >> 63) as u64) | 1 << 63)
 }

@@ -209,11 +209,10 @@ fn interior_cut(p: &Polygon<f64>) -> Option<Coord<f64>> {
     None
 }
 
-/// Bits of `x` ordered as the numbers are (so a `BTreeMap` walks points in x, y order).
+/// Bits of `x` ordered as the numbers are (the flood's sweep key), with -0 and 0 one
+/// place, so a `BTreeMap` walks points in x, y order.
 fn ordered_bits(x: f64) -> u64 {
-    let x = if x == 0.0 { 0.0 } else { x }; // -0 and 0 are one place
-    let b = x.to_bits();
-    b ^ (((b as i64 >> 63) as u64) | 1 << 63)
+    crate::flood::sweep_key(if x == 0.0 { 0.0 } else { x })
 }
 
 #[cfg(test)]

@@ -34,7 +34,8 @@ pub enum AreaLevel {
 }
 
 impl AreaLevel {
-    fn key(&self, c: &CaseRecord) -> Option<String> {
+    /// The area a case falls in at this level (`None`: no code, or no valid place).
+    pub fn key(&self, c: &CaseRecord) -> Option<String> {
         match self {
             AreaLevel::CodePrefix(n) => c
                 .grid_code
