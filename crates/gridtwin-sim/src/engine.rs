@@ -52,6 +52,9 @@ struct SimCategory {
 
 struct ArrivalSource {
     category: usize,
+    /// Names the source's random stream and its incidents' keys: the category's kind
+    /// and code, so adding or removing another source changes nothing here.
+    stream: u64,
     priority: u8,
     /// Peak rate per second (the thinning envelope) and relative weights.
     per_sec: f64,
@@ -283,6 +286,7 @@ impl World {
             let per_sec = a.per_day / 86_400.0 / (mean_h * mean_w);
             sources.push(ArrivalSource {
                 category: i,
+                stream: text_id(&format!("event:{class}")),
                 priority: a.priority,
                 per_sec,
                 hour,
@@ -318,6 +322,7 @@ impl World {
             let per_sec = at.len() as f64 * f.per_component_per_year / (365.0 * 86_400.0);
             sources.push(ArrivalSource {
                 category: i,
+                stream: text_id(&format!("component:{class}")),
                 priority: 0,
                 per_sec,
                 hour: [1.0; 24],
@@ -736,6 +741,8 @@ const P_FEEDBACK: u64 = 10;
 const P_CHECK: u64 = 11;
 const P_LADDER: u64 = 12;
 const P_PHASE: u64 = 13;
+/// The stream of incidents raised by hazards (floods, fires), in the order raised.
+const HAZARD_STREAM: u64 = 0x4841_5a41_5244; // "HAZARD"
 
 #[derive(Clone, Copy, Debug)]
 enum Ev {
@@ -766,6 +773,8 @@ fn opt(t: i64) -> Option<i64> {
 /// timeline stays compact in memory.
 #[derive(Clone)]
 pub struct SimCase {
+    /// The incident's identity key ([`Arrival`]): every draw for the case is keyed by it.
+    key: u64,
     category_text: Text,
     category: u16,
     source: u8,
@@ -955,8 +964,19 @@ struct QueueKey {
 }
 
 /// An arriving incident: (time, category, grid or `usize::MAX`, lon/lat, priority —
-/// 2 for an emergency a hazard raised, 0 otherwise).
-type Arrival = (i64, usize, usize, (f64, f64), u8);
+/// 2 for an emergency a hazard raised, 0 otherwise —, identity key).
+///
+/// The key names the incident by where it came from — its source and its number in
+/// that source's sequence, or the hazard and its number there — never by its place in
+/// the merged arrival list, so an overlay that adds incidents (a rainstorm's
+/// waterlogging) leaves every other incident's draws as they were (common random
+/// numbers).
+type Arrival = (i64, usize, usize, (f64, f64), u8, u64);
+
+/// The identity key of incident `n` of the stream named `stream`.
+fn incident_key(stream: u64, n: u64) -> u64 {
+    crate::rng::mix(stream ^ crate::rng::mix(n))
+}
 
 /// Where a crew is: lon/lat, road node, local metres.
 #[derive(Clone, Copy)]
@@ -989,14 +1009,14 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
     let per_source: Vec<Vec<Arrival>> = world
         .sources
         .par_iter()
-        .enumerate()
-        .map(|(si, src)| {
+        .map(|src| {
             let mut arrivals = Vec::new();
             if src.per_sec <= 0.0 {
                 return arrivals;
             }
-            let cat = &world.categories[src.category];
-            let mut s = Stream::new(seed, rep, text_id(&cat.class) ^ (si as u64) << 48);
+            let stream = src.stream;
+            let mut s = Stream::new(seed, rep, stream);
+            let mut n = 0u64;
             let mut t = world.start as f64;
             loop {
                 t += -(1.0 - s.next_f64()).ln() / src.per_sec;
@@ -1039,7 +1059,15 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                         (g, p)
                     }
                 };
-                arrivals.push((t as i64, src.category, grid, at, src.priority));
+                arrivals.push((
+                    t as i64,
+                    src.category,
+                    grid,
+                    at,
+                    src.priority,
+                    incident_key(stream, n),
+                ));
+                n += 1;
             }
             arrivals
         })
@@ -1049,14 +1077,16 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
         world
             .hazard_arrivals
             .iter()
-            .filter(|h| h.0 < world.end)
-            .map(|&(t, c, g, at)| (t, c, g, at, 2u8)),
+            .enumerate()
+            .filter(|(_, h)| h.0 < world.end)
+            .map(|(i, &(t, c, g, at))| (t, c, g, at, 2u8, incident_key(HAZARD_STREAM, i as u64))),
     );
     arrivals.par_sort_unstable_by(|a, b| {
         a.0.cmp(&b.0)
             .then(a.1.cmp(&b.1))
             .then(a.3 .0.total_cmp(&b.3 .0))
             .then(a.3 .1.total_cmp(&b.3 .1))
+            .then(a.5.cmp(&b.5))
     });
 
     let n_arrivals = arrivals.len();
@@ -1064,9 +1094,8 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
     let mut intakes: Vec<(i64, u32)> = Vec::with_capacity(n_arrivals);
     // Patrol phase per grid (when in the interval its worker passes).
     let patrol = (sc.discovery.patrol_interval_hours * 3600.0) as i64;
-    for (id, (t, category, grid, at, priority)) in arrivals.into_iter().enumerate() {
+    for (id, (t, category, grid, at, priority, key)) in arrivals.into_iter().enumerate() {
         let id = id as u32;
-        let key = id as u64;
         let (intake, source) = if sc.discovery.mode == "immediate" {
             (t, 2u8)
         } else {
@@ -1111,6 +1140,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
             .and_then(|n| n.nearest(at.0, at.1))
             .unwrap_or(0);
         cases.push(SimCase {
+            key,
             category_text: world.categories[category].class_text.clone(),
             category: category as u16,
             source,
@@ -1332,6 +1362,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
         events += 1;
         match ev {
             Ev::Intake(id) => {
+                let key = cases[id as usize].key;
                 let c = &mut cases[id as usize];
                 c.intake = t;
                 let cat = &world.categories[c.category as usize];
@@ -1339,31 +1370,33 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 c.deadline = deadline;
                 queue.schedule_in_lane(1 + c.category as usize, deadline, Ev::Deadline(id));
                 queue.schedule(
-                    t + draw(&sc.steps.verify, uniform(seed, rep, id as u64, P_VERIFY, 0)),
+                    t + draw(&sc.steps.verify, uniform(seed, rep, key, P_VERIFY, 0)),
                     Ev::Verified(id),
                 );
             }
             Ev::Verified(id) => {
+                let key = cases[id as usize].key;
                 let c = &mut cases[id as usize];
                 c.verified = t;
                 let cat = &world.categories[c.category as usize];
                 if let Some(stage) = cat.ladder.first() {
                     queue.schedule(
-                        t + draw(&stage.delay, uniform(seed, rep, id as u64, P_LADDER, 0)),
+                        t + draw(&stage.delay, uniform(seed, rep, key, P_LADDER, 0)),
                         Ev::Ladder(id, 0),
                     );
                 } else {
                     queue.schedule(
-                        t + dispatch_delay(sc, cat.routing, seed, rep, id),
+                        t + dispatch_delay(sc, cat.routing, seed, rep, key),
                         Ev::Dispatch(id),
                     );
                 }
             }
             Ev::Ladder(id, i) => {
+                let key = cases[id as usize].key;
                 let c = &mut cases[id as usize];
                 let cat = &world.categories[c.category as usize];
                 c.ladder = i + 1;
-                if uniform(seed, rep, id as u64, P_LADDER, 100 + i as u64)
+                if uniform(seed, rep, key, P_LADDER, 100 + i as u64)
                     < cat.ladder[i as usize].compliance
                 {
                     c.closed = t;
@@ -1372,13 +1405,13 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                     queue.schedule(
                         t + draw(
                             &next.delay,
-                            uniform(seed, rep, id as u64, P_LADDER, i as u64 + 1),
+                            uniform(seed, rep, key, P_LADDER, i as u64 + 1),
                         ),
                         Ev::Ladder(id, i + 1),
                     );
                 } else {
                     queue.schedule(
-                        t + dispatch_delay(sc, cat.routing, seed, rep, id),
+                        t + dispatch_delay(sc, cat.routing, seed, rep, key),
                         Ev::Dispatch(id),
                     );
                 }
@@ -1480,6 +1513,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 }
             }
             Ev::Arrive(id, gen) => {
+                let key = cases[id as usize].key;
                 let c = &mut cases[id as usize];
                 if c.gen != gen {
                     continue; // the crew was taken off this case on its way
@@ -1490,12 +1524,13 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 queue.schedule(
                     t + draw(
                         &cat.handle,
-                        uniform(seed, rep, id as u64, P_HANDLE, c.preempted as u64),
+                        uniform(seed, rep, key, P_HANDLE, c.preempted as u64),
                     ),
                     Ev::Handled(id, gen),
                 );
             }
             Ev::Handled(id, gen) => {
+                let key = cases[id as usize].key;
                 let c = &mut cases[id as usize];
                 if c.gen != gen {
                     continue; // taken off while handling
@@ -1512,10 +1547,10 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 };
                 let fb = t + draw(
                     &sc.steps.feedback,
-                    uniform(seed, rep, id as u64, P_FEEDBACK, 0),
+                    uniform(seed, rep, key, P_FEEDBACK, 0),
                 );
                 c.feedback = fb;
-                let ck = fb + draw(&sc.steps.check, uniform(seed, rep, id as u64, P_CHECK, 0));
+                let ck = fb + draw(&sc.steps.check, uniform(seed, rep, key, P_CHECK, 0));
                 queue.schedule(ck, Ev::Checked(id));
                 queue.schedule(t, Ev::CrewFree(k as u32));
             }
@@ -1619,12 +1654,12 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
     }
 }
 
-fn dispatch_delay(sc: &Scenario, routing: Routing, seed: u64, rep: u64, id: u32) -> i64 {
+fn dispatch_delay(sc: &Scenario, routing: Routing, seed: u64, rep: u64, key: u64) -> i64 {
     let d = match routing {
         Routing::Owner => &sc.dispatch.owner_delay,
         Routing::Territory => &sc.dispatch.territory_delay,
         Routing::Negotiated => &sc.dispatch.negotiated_delay,
         Routing::Designated => &sc.dispatch.designated_delay,
     };
-    draw(d, uniform(seed, rep, id as u64, P_DISPATCH, 0))
+    draw(d, uniform(seed, rep, key, P_DISPATCH, 0))
 }
