@@ -74,6 +74,43 @@ impl FromStr for Routing {
     }
 }
 
+/// How a category's time limits are counted: in working hours (the calendar's office
+/// hours, holidays off) or in natural hours (the clock: emergencies such as
+/// waterlogging are due two hours after intake at any time of day or week).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeBasis {
+    #[default]
+    Working,
+    Natural,
+}
+
+impl FromStr for TimeBasis {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "" | "working" => Ok(TimeBasis::Working),
+            "natural" => Ok(TimeBasis::Natural),
+            other => Err(format!(
+                "unknown time basis `{other}` (expected working or natural)"
+            )),
+        }
+    }
+}
+
+/// Limits on the steps of the case loop, in the category's [`TimeBasis`]; `None`
+/// where the table sets none. Each is timed from the step before: verification from
+/// intake (核实), dispatch from verification (派遣), handling from dispatch (处置,
+/// so a department's on-time rate does not carry the centre's delays), the check
+/// from the department's feedback (核查).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct StageLimits {
+    pub verify_hours: Option<f64>,
+    pub dispatch_hours: Option<f64>,
+    pub handle_hours: Option<f64>,
+    pub check_hours: Option<f64>,
+}
+
 /// Identity of a category: kind, major class and minor class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct CategoryKey {
@@ -105,8 +142,10 @@ pub struct Category {
     pub minor_zh: String,
     pub minor_en: String,
     pub department: String,
-    /// Time limit to close a case, in working hours.
+    /// Time limit to close a case, from intake, in `time_basis` hours.
     pub time_limit_hours: f64,
+    pub time_basis: TimeBasis,
+    pub stage_limits: StageLimits,
     pub routing: Routing,
 }
 
@@ -131,6 +170,17 @@ struct Row {
     department: String,
     time_limit_hours: String,
     routing: String,
+    /// Optional columns: `working` (default) or `natural`, and per-step limits.
+    #[serde(default)]
+    time_basis: String,
+    #[serde(default)]
+    verify_limit_hours: String,
+    #[serde(default)]
+    dispatch_limit_hours: String,
+    #[serde(default)]
+    handle_limit_hours: String,
+    #[serde(default)]
+    check_limit_hours: String,
 }
 
 /// One defect in a category table file.
@@ -248,6 +298,28 @@ impl CategoryTable {
                     Err(())
                 }
             };
+            let time_basis = row
+                .time_basis
+                .parse::<TimeBasis>()
+                .map_err(|m| bad("time_basis", m));
+            let mut stage = |column: &str, v: &str| -> Option<f64> {
+                if v.is_empty() {
+                    return None;
+                }
+                match v.parse::<f64>() {
+                    Ok(h) if h.is_finite() && h > 0.0 => Some(h),
+                    _ => {
+                        bad(column, format!("`{v}` is not a positive number of hours"));
+                        None
+                    }
+                }
+            };
+            let stage_limits = StageLimits {
+                verify_hours: stage("verify_limit_hours", &row.verify_limit_hours),
+                dispatch_hours: stage("dispatch_limit_hours", &row.dispatch_limit_hours),
+                handle_hours: stage("handle_limit_hours", &row.handle_limit_hours),
+                check_hours: stage("check_limit_hours", &row.check_limit_hours),
+            };
             for (column, value) in [
                 ("major_zh", &row.major_zh),
                 ("major_en", &row.major_en),
@@ -259,8 +331,14 @@ impl CategoryTable {
                     bad(column, "empty".to_string());
                 }
             }
-            let (Ok(kind), Ok(major), Ok(minor), Ok(routing), Ok(time_limit_hours)) =
-                (kind, major, minor, routing, limit)
+            let (
+                Ok(kind),
+                Ok(major),
+                Ok(minor),
+                Ok(routing),
+                Ok(time_limit_hours),
+                Ok(time_basis),
+            ) = (kind, major, minor, routing, limit, time_basis)
             else {
                 continue;
             };
@@ -305,6 +383,8 @@ impl CategoryTable {
                 minor_en: row.minor_en,
                 department: row.department,
                 time_limit_hours,
+                time_basis,
+                stage_limits,
                 routing,
             });
         }

@@ -35,7 +35,9 @@ pub mod validity;
 
 pub use area::Area;
 pub use building::{Building, HeightSource, Road, SpeedSource};
-pub use category::{Category, CategoryKey, CategoryKind, CategoryTable, Routing};
+pub use category::{
+    Category, CategoryKey, CategoryKind, CategoryTable, Routing, StageLimits, TimeBasis,
+};
 pub use city::City;
 pub use code::{AreaCode, CodeRule, ComponentCode, Level};
 pub use component::{Component, ComponentStatus};

@@ -1,7 +1,9 @@
 //! Working-hour calendars: case time limits are counted in working hours, so a
 //! 24-hour limit on a case reported Friday evening ends on Wednesday, not Saturday.
 //!
-//! A calendar is data: a UTC offset and, per weekday, the working periods of the day.
+//! A calendar is data: a UTC offset, per weekday the working periods of the day, the
+//! public holidays (days off) and the make-up working days (调休: a weekend day worked
+//! on weekday hours).
 //!
 //! ```
 //! use gridtwin_sim::WorkingCalendar;
@@ -35,6 +37,42 @@ struct CalendarFile {
     /// Periods of Saturday and Sunday (none by default).
     #[serde(default)]
     weekend: Vec<String>,
+    /// Public holidays, local dates `YYYY-MM-DD` or inclusive ranges
+    /// `YYYY-MM-DD..YYYY-MM-DD`: no working hours on them.
+    #[serde(default)]
+    holidays: Vec<String>,
+    /// Make-up working days (调休), local dates or ranges: worked on weekday hours.
+    #[serde(default)]
+    workdays: Vec<String>,
+}
+
+/// Parses `YYYY-MM-DD` or `YYYY-MM-DD..YYYY-MM-DD` into local day numbers (days since
+/// 1970-01-01), inclusive.
+fn parse_days(s: &str) -> Result<std::ops::RangeInclusive<i64>, String> {
+    let day = |t: &str| -> Result<i64, String> {
+        let d: jiff::civil::Date = t
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{t}` is not a date YYYY-MM-DD"))?;
+        let since = d
+            .since(jiff::civil::date(1970, 1, 1))
+            .map_err(|e| format!("`{t}`: {e}"))?;
+        Ok(since.get_days() as i64)
+    };
+    let (a, b) = match s.split_once("..") {
+        Some((a, b)) => (day(a)?, day(b)?),
+        None => {
+            let d = day(s)?;
+            (d, d)
+        }
+    };
+    if b < a {
+        return Err(format!("range `{s}` ends before it starts"));
+    }
+    if b - a > 366 {
+        return Err(format!("range `{s}` is longer than a year"));
+    }
+    Ok(a..=b)
 }
 
 /// Working periods per weekday (Monday = 0), as seconds from local midnight.
@@ -42,6 +80,9 @@ struct CalendarFile {
 pub struct WorkingCalendar {
     utc_offset_s: i64,
     days: [Vec<(i64, i64)>; 7],
+    /// Local days whose hours differ from their weekday's: `false` a holiday, `true` a
+    /// make-up working day (weekday hours).
+    exceptions: std::collections::BTreeMap<i64, bool>,
 }
 
 const DAY: i64 = 86_400;
@@ -109,10 +150,47 @@ impl WorkingCalendar {
                 weekend.clone()
             };
         }
+        let mut exceptions = std::collections::BTreeMap::new();
+        for (list, working, key) in [
+            (&f.holidays, false, "holidays"),
+            (&f.workdays, true, "workdays"),
+        ] {
+            for s in list {
+                for d in parse_days(s).map_err(|m| err(format!("{key}: {m}")))? {
+                    if exceptions.insert(d, working) == Some(!working) {
+                        return Err(err(format!(
+                            "{key}: `{s}` is listed both as a holiday and as a working day"
+                        )));
+                    }
+                }
+            }
+        }
+        if weekdays.is_empty() && exceptions.values().any(|&w| w) {
+            return Err(err("make-up workdays need weekday working periods".into()));
+        }
         Ok(WorkingCalendar {
             utc_offset_s: (f.utc_offset_hours * 3600.0).round() as i64,
             days,
+            exceptions,
         })
+    }
+
+    /// The working periods of local day `day` (a weekday `weekday`).
+    fn periods(&self, day: i64, weekday: usize) -> &[(i64, i64)] {
+        match self.exceptions.get(&day) {
+            Some(false) => &[],
+            Some(true) => &self.days[0],
+            None => &self.days[weekday],
+        }
+    }
+
+    /// The instant `hours` after `t` on `basis`: natural hours on the clock, or
+    /// working hours on this calendar.
+    pub fn add_hours(&self, basis: gridtwin_core::TimeBasis, t: i64, hours: f64) -> i64 {
+        match basis {
+            gridtwin_core::TimeBasis::Natural => t + (hours * 3600.0).round() as i64,
+            gridtwin_core::TimeBasis::Working => self.add_working_hours(t, hours),
+        }
     }
 
     /// The calendar's offset from UTC, seconds.
@@ -133,7 +211,7 @@ impl WorkingCalendar {
         let mut now = t;
         loop {
             let midnight = day * DAY - self.utc_offset_s;
-            for &(a, b) in &self.days[weekday] {
+            for &(a, b) in self.periods(day, weekday) {
                 let (start, end) = (midnight + a, midnight + b);
                 if end <= now {
                     continue;
@@ -162,7 +240,7 @@ impl WorkingCalendar {
 
     /// When a case of `category` taken in at `intake` falls overdue.
     pub fn deadline(&self, category: &gridtwin_core::Category, intake: i64) -> i64 {
-        self.add_working_hours(intake, category.time_limit_hours)
+        self.add_hours(category.time_basis, intake, category.time_limit_hours)
     }
 
     /// Working seconds between `a` and `b` (zero if `b <= a`).
@@ -177,7 +255,7 @@ impl WorkingCalendar {
             if midnight >= b {
                 return total;
             }
-            for &(s, e) in &self.days[weekday] {
+            for &(s, e) in self.periods(day, weekday) {
                 let (start, end) = ((midnight + s).max(a), (midnight + e).min(b));
                 total += (end - start).max(0);
             }
@@ -236,7 +314,16 @@ mod tests {
     fn shipped_calendar_gives_category_deadlines() {
         let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
         let cal = WorkingCalendar::load(&data.join("calendar.toml")).unwrap();
-        assert_eq!(cal, office());
+        assert_eq!(cal.utc_offset_s(), office().utc_offset_s());
+        // the shipped calendar holds 2025's holidays: the same as the hand-made one
+        // across National Day
+        let t = MON + 200 * DAY; // 2025-07-25
+        for h in [8.0, 40.0, 100.0, 400.0] {
+            assert_eq!(
+                cal.add_working_hours(t, h),
+                national_day_2025().add_working_hours(t, h)
+            );
+        }
         let rule = gridtwin_core::CodeRule::national();
         let table =
             gridtwin_core::CategoryTable::load(&data.join("categories.csv"), &rule).unwrap();
@@ -249,6 +336,82 @@ mod tests {
         assert_eq!(cal.deadline(vending, t), MON + DAY + 16 * 3600 + 1800);
     }
 
+    /// Office hours with China's 2025 National Day holiday (1–8 October, with the
+    /// Mid-Autumn Festival) and its make-up working days, Sunday 28 September and
+    /// Saturday 11 October (State Council notice of 2024-11-12).
+    fn national_day_2025() -> WorkingCalendar {
+        WorkingCalendar::from_toml_str(
+            r#"utc_offset_hours = 8
+weekdays = ["08:30-12:00", "13:30-17:30"]
+holidays = ["2025-10-01..2025-10-08"]
+workdays = ["2025-09-28", "2025-10-11"]
+"#,
+            "c",
+        )
+        .unwrap()
+    }
+
+    /// Local time at UTC+8 of a date and clock time.
+    fn local(y: i16, m: i8, d: i8, h: i8, min: i8) -> i64 {
+        jiff::civil::date(y, m, d)
+            .at(h, min, 0, 0)
+            .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+            .unwrap()
+            .timestamp()
+            .as_second()
+    }
+
+    #[test]
+    fn deadlines_across_the_2025_national_day_holiday_match_a_hand_count() {
+        let cal = national_day_2025();
+        // Fri 26 Sep 16:00 + 24 h: Fri 1.5 h, Sat off, Sun 28 (make-up) 7.5 h, Mon 29
+        // 7.5 h, Tue 30 7.5 h = 24 h → Tue 30 Sep 17:30
+        assert_eq!(
+            cal.add_working_hours(local(2025, 9, 26, 16, 0), 24.0),
+            local(2025, 9, 30, 17, 30)
+        );
+        // Tue 30 Sep 16:00 + 8 h: Tue 1.5 h, 1–8 Oct off, Thu 9 Oct 6.5 h → 16:30
+        assert_eq!(
+            cal.add_working_hours(local(2025, 9, 30, 16, 0), 8.0),
+            local(2025, 10, 9, 16, 30)
+        );
+        // Fri 10 Oct 17:00 + 4 h: Fri 0.5 h, Sat 11 (make-up) 3.5 h → Sat 12:00
+        assert_eq!(
+            cal.add_working_hours(local(2025, 10, 10, 17, 0), 4.0),
+            local(2025, 10, 11, 12, 0)
+        );
+        // the holiday week holds no working hour; the make-up Sunday a full day
+        assert_eq!(
+            cal.working_seconds_between(local(2025, 10, 1, 0, 0), local(2025, 10, 9, 0, 0)),
+            0
+        );
+        assert_eq!(
+            cal.working_seconds_between(local(2025, 9, 28, 0, 0), local(2025, 9, 29, 0, 0)),
+            7 * 3600 + 1800
+        );
+        // without the exceptions the same week would be an ordinary one
+        assert_eq!(
+            office().add_working_hours(local(2025, 9, 30, 16, 0), 8.0),
+            local(2025, 10, 1, 16, 30)
+        );
+    }
+
+    #[test]
+    fn an_emergency_on_natural_hours_is_due_on_the_clock() {
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data");
+        let cal = WorkingCalendar::load(&data.join("calendar.toml")).unwrap();
+        let rule = gridtwin_core::CodeRule::national();
+        let table =
+            gridtwin_core::CategoryTable::load(&data.join("categories.csv"), &rule).unwrap();
+        let water = table
+            .find(gridtwin_core::CategoryKind::Event, "积水")
+            .unwrap();
+        assert_eq!(water.time_basis, gridtwin_core::TimeBasis::Natural);
+        // 积水 taken Saturday 22:00 with a 2 h natural limit: due Sunday 00:00
+        let saturday_22 = local(2025, 3, 8, 22, 0);
+        assert_eq!(cal.deadline(water, saturday_22), local(2025, 3, 9, 0, 0));
+    }
+
     #[test]
     fn bad_calendars_are_errors_naming_the_file() {
         for text in [
@@ -257,6 +420,9 @@ mod tests {
             "utc_offset_hours = 8\nweekdays = [\"8-12\"]\n",
             "utc_offset_hours = 8\nweekdays = []\n",
             "utc_offset_hours = 8\nweekdays = [\"08:00-12:00\"]\nholidays = 3\n",
+            "utc_offset_hours = 8\nweekdays = [\"08:00-12:00\"]\nholidays = [\"2025-13-01\"]\n",
+            "utc_offset_hours = 8\nweekdays = [\"08:00-12:00\"]\nholidays = [\"2025-10-08..2025-10-01\"]\n",
+            "utc_offset_hours = 8\nweekdays = [\"08:00-12:00\"]\nholidays = [\"2025-10-01\"]\nworkdays = [\"2025-10-01\"]\n",
         ] {
             let e = WorkingCalendar::from_toml_str(text, "cal.toml").unwrap_err();
             assert!(e.to_string().starts_with("cal.toml:"), "{e}");
