@@ -46,6 +46,10 @@ struct SimCategory {
     department: usize,
     routing: Routing,
     time_limit_hours: f64,
+    time_basis: gridtwin_core::TimeBasis,
+    stage_limits: gridtwin_core::StageLimits,
+    /// Probability that a check finds the problem not solved (the department's).
+    check_failure: f64,
     handle: Duration,
     ladder: Vec<LadderStage>,
 }
@@ -85,6 +89,8 @@ pub struct World {
     shift_groups: Vec<((i64, i64), Vec<u32>)>,
     network: Option<RoadNetwork>,
     calendar: WorkingCalendar,
+    /// When the simulation starts: `start` less the discarded warm-up.
+    run_start: i64,
     start: i64,
     end: i64,
     utc_offset_s: i64,
@@ -109,6 +115,10 @@ struct Texts {
     empty: Text,
     sources: [Text; 3],
     crew_closed: Text,
+    not_registered: Text,
+    /// `working`, `natural`.
+    basis: [Text; 2],
+    departments: Vec<Text>,
 }
 
 fn weights<const N: usize>(w: &Option<Vec<f64>>) -> [f64; N] {
@@ -138,6 +148,7 @@ impl World {
         let utc_offset_s = calendar.utc_offset_s();
         let start = start.as_second();
         let end = start + (scenario.days * 86_400.0).round() as i64;
+        let run_start = start - (scenario.warmup_days * 86_400.0).round() as i64;
         let rule = city.rule;
         let mut grid_areas: Vec<_> = city.areas_at(Level::Grid).collect();
         grid_areas.sort_by_key(|a| a.code);
@@ -266,6 +277,14 @@ impl World {
                 department: dept(&c.department),
                 routing,
                 time_limit_hours: c.time_limit_hours,
+                time_basis: c.time_basis,
+                stage_limits: c.stage_limits,
+                check_failure: scenario
+                    .steps
+                    .check_failure_by_department
+                    .get(&c.department)
+                    .copied()
+                    .unwrap_or(scenario.steps.check_failure),
                 handle: scenario
                     .steps
                     .handle_by_category
@@ -529,6 +548,7 @@ impl World {
         if scenario.travel.mode == "roads" && network.is_none() {
             return Err(err("travel.mode = roads but the city has no roads".into()));
         }
+        let department_texts: Vec<Text> = departments.iter().map(|d| d.as_str().into()).collect();
         Ok(World {
             scenario,
             grids,
@@ -539,6 +559,7 @@ impl World {
             shift_groups,
             network,
             calendar,
+            run_start,
             start,
             end,
             utc_offset_s,
@@ -549,6 +570,9 @@ impl World {
                 empty: "".into(),
                 sources: ["patrol".into(), "hotline".into(), "sensor".into()],
                 crew_closed: "crew".into(),
+                not_registered: "not_registered".into(),
+                basis: ["working".into(), "natural".into()],
+                departments: department_texts,
             },
             closure_times,
             closure_states,
@@ -557,8 +581,26 @@ impl World {
         })
     }
 
+    /// Start of the reported window (indicators count from here).
     pub fn start(&self) -> i64 {
         self.start
+    }
+
+    /// When the simulation starts: the warm-up before [`World::start`] is simulated and
+    /// discarded from the indicators.
+    pub fn run_start(&self) -> i64 {
+        self.run_start
+    }
+
+    /// When a step whose clock starts at `from` is due, on the category's basis
+    /// (`NONE` where the category sets no limit for it).
+    fn due(&self, cat: &SimCategory, from: i64, hours: Option<f64>) -> i64 {
+        hours.map_or(NONE, |h| self.calendar.add_hours(cat.time_basis, from, h))
+    }
+
+    /// Names of the departments the scenario's categories go to.
+    pub fn department_names(&self) -> impl Iterator<Item = &str> {
+        self.departments.iter().map(|d| d.as_str())
     }
 
     pub fn end(&self) -> i64 {
@@ -741,6 +783,11 @@ const P_FEEDBACK: u64 = 10;
 const P_CHECK: u64 = 11;
 const P_LADDER: u64 = 12;
 const P_PHASE: u64 = 13;
+const P_CHECK_FAIL: u64 = 14;
+const P_REGISTER: u64 = 15;
+/// Draw index step per handling pass, so a reworked case's passes draw afresh (and a
+/// pre-empted one's restarts, numbered within the pass).
+const PASS: u64 = 1 << 16;
 /// The stream of incidents raised by hazards (floods, fires), in the order raised.
 const HAZARD_STREAM: u64 = 0x4841_5a41_5244; // "HAZARD"
 
@@ -780,8 +827,25 @@ pub struct SimCase {
     source: u8,
     /// Escalation-ladder stages passed.
     ladder: u8,
-    /// Closed by compliance at this stage (`u8::MAX`: not).
+    /// Closed by compliance at this stage (`u8::MAX`: not); while the closure's
+    /// check is pending, the stage whose compliance is being checked.
     complied: u8,
+    /// Declined at registration (不予立案): closed at verification, never due.
+    declined: bool,
+    /// Checks that found the problem not solved (返工): handling passes − 1.
+    rework: u8,
+    /// Priority at arrival (`priority` rises when the case falls overdue).
+    arrival_priority: u8,
+    natural_time: bool,
+    department_text: Text,
+    /// When it turns amber, and the step deadlines (set as each step's clock starts).
+    amber_at: i64,
+    verify_due: i64,
+    dispatch_due: i64,
+    handle_due: i64,
+    check_due: i64,
+    /// Seconds spent waiting for a crew in the department's queue, over all passes.
+    queue_wait: i64,
     priority: u8,
     escalated: bool,
     /// Assignment generation and times pre-empted.
@@ -838,7 +902,7 @@ impl crate::kpi::CaseTimes for SimCase {
         self.escalated
     }
     fn closed_by_compliance(&self) -> bool {
-        self.complied != u8::MAX
+        self.complied != u8::MAX && self.closed != NONE
     }
     fn category(&self) -> &str {
         &self.category_text
@@ -851,6 +915,48 @@ impl crate::kpi::CaseTimes for SimCase {
     }
     fn cut_off_s(&self) -> i64 {
         self.cut_off
+    }
+    fn verified_at(&self) -> Option<i64> {
+        opt(self.verified)
+    }
+    fn handled_at(&self) -> Option<i64> {
+        opt(self.handled)
+    }
+    fn checked_at(&self) -> Option<i64> {
+        opt(self.checked)
+    }
+    fn not_registered(&self) -> bool {
+        self.declined
+    }
+    fn department(&self) -> &str {
+        &self.department_text
+    }
+    fn natural_time(&self) -> bool {
+        self.natural_time
+    }
+    fn amber_at(&self) -> Option<i64> {
+        opt(self.amber_at)
+    }
+    fn verify_due(&self) -> Option<i64> {
+        opt(self.verify_due)
+    }
+    fn dispatch_due(&self) -> Option<i64> {
+        opt(self.dispatch_due)
+    }
+    fn handle_due(&self) -> Option<i64> {
+        opt(self.handle_due)
+    }
+    fn check_due(&self) -> Option<i64> {
+        opt(self.check_due)
+    }
+    fn rework(&self) -> u32 {
+        self.rework as u32
+    }
+    fn queue_wait_s(&self) -> Option<i64> {
+        Some(self.queue_wait)
+    }
+    fn preempted(&self) -> u32 {
+        self.preempted as u32
     }
 }
 
@@ -877,10 +983,12 @@ impl Replication<'_> {
         let cat = &world.categories[c.category as usize];
         let codes = world.grids.get(c.grid as usize).map(|g| &g.codes);
         let code = |i: usize| codes.map_or_else(|| tx.empty.clone(), |g| g[i].clone());
+
         CaseRecord {
             case_id: format!("C{:07}", i + 1),
             kind: cat.kind_text.clone(),
             category: cat.class_text.clone(),
+            department: c.department_text.clone(),
             grid_code: code(0),
             community_code: code(1),
             street_code: code(2),
@@ -903,7 +1011,9 @@ impl Replication<'_> {
             feedback_at: opt(c.feedback),
             checked_at: opt(c.checked),
             closed_at: opt(c.closed),
-            closed_by: if c.complied != u8::MAX {
+            closed_by: if c.declined {
+                tx.not_registered.clone()
+            } else if c.complied != u8::MAX && c.closed != NONE {
                 cat.compliance_text[c.complied as usize].clone()
             } else if c.closed != NONE {
                 tx.crew_closed.clone()
@@ -911,6 +1021,16 @@ impl Replication<'_> {
                 tx.empty.clone()
             },
             deadline: opt(c.deadline),
+            time_basis: tx.basis[(cat.time_basis == gridtwin_core::TimeBasis::Natural) as usize]
+                .clone(),
+            amber_at: opt(c.amber_at),
+            verify_due: opt(c.verify_due),
+            dispatch_due: opt(c.dispatch_due),
+            handle_due: opt(c.handle_due),
+            check_due: opt(c.check_due),
+            rework: c.rework as u32,
+            queue_wait_s: Some(c.queue_wait),
+            priority: c.arrival_priority,
             escalated: c.escalated,
             preempted: c.preempted as u32,
             signal_delay_s: c.signal_delay,
@@ -1017,7 +1137,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
             let stream = src.stream;
             let mut s = Stream::new(seed, rep, stream);
             let mut n = 0u64;
-            let mut t = world.start as f64;
+            let mut t = world.run_start as f64;
             loop {
                 t += -(1.0 - s.next_f64()).ln() / src.per_sec;
                 if t >= world.end as f64 {
@@ -1102,9 +1222,9 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
             let mut best = (i64::MAX, 0u8);
             if grid != usize::MAX {
                 let phase = (uniform(seed, rep, grid as u64, P_PHASE, 0) * patrol as f64) as i64;
-                let mut pass = world.start
+                let mut pass = world.run_start
                     + phase
-                    + ((t - world.start - phase).div_euclid(patrol) + 1) * patrol;
+                    + ((t - world.run_start - phase).div_euclid(patrol) + 1) * patrol;
                 for k in 0..1000 {
                     if uniform(seed, rep, key, P_PATROL, k) < sc.discovery.patrol_detect_probability
                     {
@@ -1146,6 +1266,17 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
             source,
             ladder: 0,
             complied: u8::MAX,
+            declined: false,
+            rework: 0,
+            queue_wait: 0,
+            arrival_priority: priority,
+            natural_time: world.categories[category].time_basis == gridtwin_core::TimeBasis::Natural,
+            department_text: world.texts.departments[world.categories[category].department].clone(),
+            amber_at: NONE,
+            verify_due: NONE,
+            dispatch_due: NONE,
+            handle_due: NONE,
+            check_due: NONE,
             priority,
             escalated: false,
             gen: 0,
@@ -1201,6 +1332,8 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
         })
         .collect();
     let mut crew_busy_secs = vec![0i64; n_crews];
+    // Busy time inside the reported window (the warm-up is discarded).
+    let window = |a: i64, b: i64| (b.min(world.end) - a.max(world.start)).max(0);
     // The case each crew is on (`u32::MAX`: none).
     let mut crew_case = vec![u32::MAX; n_crews];
     // Free crews on shift, per department: [grid-level (territorial), other].
@@ -1221,17 +1354,17 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
         .collect();
     let slot = |k: usize| -> usize { usize::from(!world.crews[k].territorial) };
     for k in 0..n_crews {
-        if world.on_shift(k, world.start) {
+        if world.on_shift(k, world.run_start) {
             free[world.crews[k].department][slot(k)].insert(k as u32, crew_at[k].xy);
         }
     }
     for (g, ((a, b), _)) in world.shift_groups.iter().enumerate() {
         queue.schedule(
-            world.next_time_of_day(*a, world.start - 1),
+            world.next_time_of_day(*a, world.run_start - 1),
             Ev::ShiftStart(g as u32),
         );
         queue.schedule(
-            world.next_time_of_day(*b, world.start - 1),
+            world.next_time_of_day(*b, world.run_start - 1),
             Ev::ShiftEnd(g as u32),
         );
     }
@@ -1271,6 +1404,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
         let c = &mut cases[id as usize];
         c.crew = k as u32;
         c.assigned = t;
+        c.queue_wait += t - c.queued_at;
         let (cut_off, trip) = travel(from, c, t);
         c.cut_off = cut_off;
         // a place cut off is set off for when a road reopens
@@ -1366,8 +1500,16 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 let c = &mut cases[id as usize];
                 c.intake = t;
                 let cat = &world.categories[c.category as usize];
-                let deadline = world.calendar.add_working_hours(t, cat.time_limit_hours);
+                let deadline = world
+                    .calendar
+                    .add_hours(cat.time_basis, t, cat.time_limit_hours);
                 c.deadline = deadline;
+                c.amber_at = world.calendar.add_hours(
+                    cat.time_basis,
+                    t,
+                    cat.time_limit_hours * sc.amber_fraction,
+                );
+                c.verify_due = world.due(cat, t, cat.stage_limits.verify_hours);
                 queue.schedule_in_lane(1 + c.category as usize, deadline, Ev::Deadline(id));
                 queue.schedule(
                     t + draw(&sc.steps.verify, uniform(seed, rep, key, P_VERIFY, 0)),
@@ -1379,12 +1521,19 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 let c = &mut cases[id as usize];
                 c.verified = t;
                 let cat = &world.categories[c.category as usize];
-                if let Some(stage) = cat.ladder.first() {
+                if sc.steps.not_registered > 0.0
+                    && uniform(seed, rep, key, P_REGISTER, 0) < sc.steps.not_registered
+                {
+                    c.declined = true;
+                    c.closed = t;
+                } else if let Some(stage) = cat.ladder.first() {
+                    // (no dispatch limit on a ladder: its delays are the policy)
                     queue.schedule(
                         t + draw(&stage.delay, uniform(seed, rep, key, P_LADDER, 0)),
                         Ev::Ladder(id, 0),
                     );
                 } else {
+                    c.dispatch_due = world.due(cat, t, cat.stage_limits.dispatch_hours);
                     queue.schedule(
                         t + dispatch_delay(sc, cat.routing, seed, rep, key),
                         Ev::Dispatch(id),
@@ -1399,8 +1548,12 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 if uniform(seed, rep, key, P_LADDER, 100 + i as u64)
                     < cat.ladder[i as usize].compliance
                 {
-                    c.closed = t;
+                    // the party says it complied: a grid worker goes to check
                     c.complied = i;
+                    queue.schedule(
+                        t + draw(&sc.steps.check, uniform(seed, rep, key, P_CHECK, 0)),
+                        Ev::Checked(id),
+                    );
                 } else if let Some(next) = cat.ladder.get(i as usize + 1) {
                     queue.schedule(
                         t + draw(
@@ -1420,7 +1573,12 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 let c = &mut cases[id as usize];
                 let cat = &world.categories[c.category as usize];
                 let q = cat.department;
-                c.dispatched = t;
+                // the first dispatch stands (a reworked case comes back here)
+                if c.dispatched == NONE {
+                    c.dispatched = t;
+                    c.handle_due = world.due(cat, t, cat.stage_limits.handle_hours);
+                }
+                c.queued_at = t;
                 // Nearest free crew on shift of the department (straight line; the
                 // road network then gives the travel time); for territorial cases,
                 // grid-level crews first.
@@ -1465,7 +1623,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                     // Take the crew off its case: that case waits again.
                     let v = crew_case[k] as usize;
                     let vc = &mut cases[v];
-                    crew_busy_secs[k] += t - vc.assigned;
+                    crew_busy_secs[k] += window(vc.assigned, t);
                     if vc.arrived != NONE {
                         crew_at[k] = Place {
                             at: vc.at,
@@ -1475,7 +1633,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                     }
                     vc.gen = vc.gen.wrapping_add(1);
                     vc.eta = NONE;
-                    vc.preempted += 1;
+                    vc.preempted = vc.preempted.saturating_add(1);
                     vc.assigned = NONE;
                     vc.arrived = NONE;
                     vc.crew = u32::MAX;
@@ -1503,7 +1661,6 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                         );
                     }
                     None => {
-                        c.queued_at = t;
                         queues[q].insert(QueueKey {
                             neg_priority: -(c.priority as i8),
                             since: t,
@@ -1524,7 +1681,13 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 queue.schedule(
                     t + draw(
                         &cat.handle,
-                        uniform(seed, rep, key, P_HANDLE, c.preempted as u64),
+                        uniform(
+                            seed,
+                            rep,
+                            key,
+                            P_HANDLE,
+                            c.rework as u64 * PASS + c.preempted as u64,
+                        ),
                     ),
                     Ev::Handled(id, gen),
                 );
@@ -1539,25 +1702,46 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 let k = c.crew as usize;
                 crew_case[k] = u32::MAX;
                 crew_busy[k] = false;
-                crew_busy_secs[k] += t - c.assigned;
+                crew_busy_secs[k] += window(c.assigned, t);
                 crew_at[k] = Place {
                     at: c.at,
                     node: c.node,
                     xy: c.xy,
                 };
+                let pass = c.rework as u64;
                 let fb = t + draw(
                     &sc.steps.feedback,
-                    uniform(seed, rep, key, P_FEEDBACK, 0),
+                    uniform(seed, rep, key, P_FEEDBACK, pass),
                 );
                 c.feedback = fb;
-                let ck = fb + draw(&sc.steps.check, uniform(seed, rep, key, P_CHECK, 0));
+                let cat = &world.categories[c.category as usize];
+                c.check_due = world.due(cat, fb, cat.stage_limits.check_hours);
+                let ck = fb + draw(&sc.steps.check, uniform(seed, rep, key, P_CHECK, pass));
                 queue.schedule(ck, Ev::Checked(id));
                 queue.schedule(t, Ev::CrewFree(k as u32));
             }
             Ev::Checked(id) => {
                 let c = &mut cases[id as usize];
+                let key = c.key;
                 c.checked = t;
-                c.closed = t;
+                let r = world.categories[c.category as usize].check_failure;
+                // the pass's own draw: rework k is decided by draw k
+                if r > 0.0 && uniform(seed, rep, key, P_CHECK_FAIL, c.rework as u64) < r {
+                    // not solved (返工): back to the department's queue, deadline kept;
+                    // a compliance that did not hold sends a crew after all
+                    c.rework = c.rework.saturating_add(1);
+                    c.complied = u8::MAX;
+                    c.gen = c.gen.wrapping_add(1);
+                    c.crew = u32::MAX;
+                    c.eta = NONE;
+                    c.assigned = NONE;
+                    c.arrived = NONE;
+                    c.handled = NONE;
+                    c.feedback = NONE;
+                    queue.schedule(t, Ev::Dispatch(id));
+                } else {
+                    c.closed = t;
+                }
             }
             Ev::Deadline(id) => {
                 let c = &mut cases[id as usize];
@@ -1626,7 +1810,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
     // Busy time still running at the end counts up to the end.
     for c in &cases {
         if c.assigned != NONE && c.handled == NONE {
-            crew_busy_secs[c.crew as usize] += world.end - c.assigned;
+            crew_busy_secs[c.crew as usize] += window(c.assigned, world.end);
         }
     }
     let crews = world

@@ -31,6 +31,55 @@ pub trait CaseTimes {
     fn cut_off_s(&self) -> i64 {
         0
     }
+    fn verified_at(&self) -> Option<i64> {
+        None
+    }
+    fn handled_at(&self) -> Option<i64> {
+        None
+    }
+    fn checked_at(&self) -> Option<i64> {
+        None
+    }
+    /// Declined at registration (不予立案).
+    fn not_registered(&self) -> bool {
+        false
+    }
+    /// The department cases of this category go to ("" where unknown).
+    fn department(&self) -> &str {
+        ""
+    }
+    /// Timed on natural hours (the emergencies).
+    fn natural_time(&self) -> bool {
+        false
+    }
+    /// When the case turns amber (黄灯), and the step deadlines.
+    fn amber_at(&self) -> Option<i64> {
+        None
+    }
+    fn verify_due(&self) -> Option<i64> {
+        None
+    }
+    fn dispatch_due(&self) -> Option<i64> {
+        None
+    }
+    fn handle_due(&self) -> Option<i64> {
+        None
+    }
+    fn check_due(&self) -> Option<i64> {
+        None
+    }
+    /// Checks that failed (返工).
+    fn rework(&self) -> u32 {
+        0
+    }
+    /// Seconds waited in the department's queue over every pass, where recorded.
+    fn queue_wait_s(&self) -> Option<i64> {
+        None
+    }
+    /// Times a crew was taken off the case for an emergency.
+    fn preempted(&self) -> u32 {
+        0
+    }
 }
 
 impl CaseTimes for CaseRecord {
@@ -72,6 +121,48 @@ impl CaseTimes for CaseRecord {
     }
     fn cut_off_s(&self) -> i64 {
         self.cut_off_s
+    }
+    fn verified_at(&self) -> Option<i64> {
+        self.verified_at
+    }
+    fn handled_at(&self) -> Option<i64> {
+        self.handled_at
+    }
+    fn checked_at(&self) -> Option<i64> {
+        self.checked_at
+    }
+    fn not_registered(&self) -> bool {
+        &*self.closed_by == "not_registered"
+    }
+    fn department(&self) -> &str {
+        &self.department
+    }
+    fn natural_time(&self) -> bool {
+        &*self.time_basis == "natural"
+    }
+    fn amber_at(&self) -> Option<i64> {
+        self.amber_at
+    }
+    fn verify_due(&self) -> Option<i64> {
+        self.verify_due
+    }
+    fn dispatch_due(&self) -> Option<i64> {
+        self.dispatch_due
+    }
+    fn handle_due(&self) -> Option<i64> {
+        self.handle_due
+    }
+    fn check_due(&self) -> Option<i64> {
+        self.check_due
+    }
+    fn rework(&self) -> u32 {
+        self.rework
+    }
+    fn queue_wait_s(&self) -> Option<i64> {
+        self.queue_wait_s
+    }
+    fn preempted(&self) -> u32 {
+        self.preempted
     }
 }
 
@@ -157,89 +248,232 @@ pub fn compute<C: CaseTimes + Sync>(cases: &[C], crews: &[CrewRecord], s: KpiSet
     out
 }
 
+/// A share `n / of`, NaN when nothing was due.
+fn rate(n: usize, of: usize) -> f64 {
+    if of > 0 {
+        n as f64 / of as f64
+    } else {
+        f64::NAN
+    }
+}
+
+/// On-time rate of a step on the due basis: of the cases whose step deadline fell
+/// inside the window (done or not), the share done by it.
+fn step_on_time<C: CaseTimes>(
+    cases: &[&C],
+    s: &KpiSettings,
+    due: impl Fn(&C) -> Option<i64>,
+    done: impl Fn(&C) -> Option<i64>,
+) -> f64 {
+    let mut n = 0;
+    let mut on_time = 0;
+    for &c in cases {
+        if let Some(d) = due(c).filter(|&d| d >= s.start && d < s.end) {
+            n += 1;
+            on_time += done(c).is_some_and(|x| x <= d) as usize;
+        }
+    }
+    rate(on_time, n)
+}
+
 /// Every indicator but the repeat count.
+///
+/// Flow indicators count the cases taken in inside the window `[start, end)` (cases
+/// of a discarded warm-up are left out); rates of time limits are on the due basis
+/// (应结案): the cases whose deadline fell inside the window, closed or not — a case
+/// still open past its deadline counts against the rate, it does not drop out.
 fn indicators<C: CaseTimes>(cases: &[C], crews: &[CrewRecord], s: KpiSettings) -> Kpis {
     let mut k = BTreeMap::new();
-    let taken: Vec<&C> = cases.iter().filter(|c| c.intake_at().is_some()).collect();
-    let closed = taken.iter().filter(|c| c.closed_at().is_some()).count();
+    let window = |t: i64| t >= s.start && t < s.end;
+    let taken: Vec<&C> = cases
+        .iter()
+        .filter(|c| c.intake_at().is_some_and(window))
+        .collect();
+    // (a case may close after the window's end in a history that runs on)
+    let closed_by_end = |c: &C| c.closed_at().is_some_and(|x| x < s.end);
+    let closed = taken.iter().filter(|c| closed_by_end(c)).count();
+    let registered: Vec<&C> = taken
+        .iter()
+        .filter(|c| !c.not_registered())
+        .copied()
+        .collect();
     let duration_h = (s.end - s.start) as f64 / 3600.0;
-    k.insert("cases_occurred".into(), cases.len() as f64);
+    k.insert(
+        "cases_occurred".into(),
+        cases.iter().filter(|c| window(c.occurred_at())).count() as f64,
+    );
     k.insert("cases_taken_in".into(), taken.len() as f64);
     k.insert("cases_closed".into(), closed as f64);
-    k.insert("cases_open_at_end".into(), (taken.len() - closed) as f64);
+    // every case taken in before the end (warm-up too) and not closed by then
+    let open_at_end: Vec<&C> = cases
+        .iter()
+        .filter(|c| c.intake_at().is_some_and(|i| i < s.end) && !closed_by_end(c))
+        .collect();
+    k.insert("cases_open_at_end".into(), open_at_end.len() as f64);
+    k.insert(
+        "open_overdue_at_end".into(),
+        open_at_end
+            .iter()
+            .filter(|c| !c.not_registered() && c.deadline().is_some_and(|d| d < s.end))
+            .count() as f64,
+    );
+    // 立案率: reports registered as cases
+    k.insert(
+        "registration_rate".into(),
+        rate(registered.len(), taken.len()),
+    );
 
     let mut discovery = spans(&taken, |c| Some(c.occurred_at()), |c| c.intake_at(), 60.0);
     k.insert("discovery_delay_mean_min".into(), mean(&discovery));
     let q = quantiles(&mut discovery, &[0.9]);
     k.insert("discovery_delay_p90_min".into(), q[0]);
-    let mut dispatch = spans(&taken, |c| c.intake_at(), |c| c.dispatched_at(), 60.0);
+    let mut dispatch = spans(&registered, |c| c.intake_at(), |c| c.dispatched_at(), 60.0);
     let q = quantiles(&mut dispatch, &[0.5, 0.9]);
     k.insert("dispatch_delay_p50_min".into(), q[0]);
     k.insert("dispatch_delay_p90_min".into(), q[1]);
-    let wait = spans(&taken, |c| c.dispatched_at(), |c| c.assigned_at(), 60.0);
-    k.insert("crew_wait_mean_min".into(), mean(&wait));
-    let mut response = spans(&taken, |c| c.intake_at(), |c| c.arrived_at(), 60.0);
-    let q = quantiles(&mut response, &[0.5, 0.9]);
-    k.insert("response_p50_min".into(), q[0]);
-    k.insert("response_p90_min".into(), q[1]);
-    let mut close = spans(&taken, |c| c.intake_at(), |c| c.closed_at(), 3600.0);
-    let q = quantiles(&mut close, &[0.5, 0.9]);
-    k.insert("close_time_p50_h".into(), q[0]);
-    k.insert("close_time_p90_h".into(), q[1]);
-
-    let on_time = taken
-        .iter()
-        .filter(|c| matches!((c.closed_at(), c.deadline()), (Some(a), Some(d)) if a <= d))
-        .count();
+    // Crew wait per pass in the queue (a reworked or pre-empted case waits again);
+    // a history without the recorded waits gives dispatch → assignment.
+    let (mut wait_s, mut passes) = (0i64, 0u64);
+    for c in &registered {
+        match c.queue_wait_s() {
+            Some(w) => {
+                wait_s += w;
+                passes += (c.preempted() + c.rework() + c.assigned_at().is_some() as u32) as u64;
+            }
+            None => {
+                if let (Some(d), Some(a)) = (c.dispatched_at(), c.assigned_at()) {
+                    wait_s += a - d;
+                    passes += 1;
+                }
+            }
+        }
+    }
     k.insert(
-        "on_time_closure_rate".into(),
-        if closed > 0 {
-            on_time as f64 / closed as f64
+        "crew_wait_mean_min".into(),
+        if passes > 0 {
+            wait_s as f64 / 60.0 / passes as f64
         } else {
             f64::NAN
         },
     );
-    let overdue = taken
+    let mut response = spans(&registered, |c| c.intake_at(), |c| c.arrived_at(), 60.0);
+    let q = quantiles(&mut response, &[0.5, 0.9]);
+    k.insert("response_p50_min".into(), q[0]);
+    k.insert("response_p90_min".into(), q[1]);
+    let mut close = spans(&registered, |c| c.intake_at(), |c| c.closed_at(), 3600.0);
+    let q = quantiles(&mut close, &[0.5, 0.9]);
+    k.insert("close_time_p50_h".into(), q[0]);
+    k.insert("close_time_p90_h".into(), q[1]);
+
+    // 按期结案率 on the due basis (应结案), over every registered case due in the window
+    // (those taken in during a warm-up too: they fall due here)
+    let due: Vec<&C> = cases
         .iter()
-        .filter(|c| match (c.closed_at(), c.deadline()) {
-            (Some(a), Some(d)) => a > d,
-            (None, Some(d)) => s.end > d,
-            _ => false,
-        })
-        .count();
-    k.insert("overdue".into(), overdue as f64);
+        .filter(|c| !c.not_registered() && c.deadline().is_some_and(window))
+        .collect();
+    let on_time = |c: &C| matches!((c.closed_at(), c.deadline()), (Some(a), Some(d)) if a <= d);
+    let due_on_time = due.iter().filter(|c| on_time(c)).count();
+    k.insert("cases_due".into(), due.len() as f64);
+    k.insert("on_time_closure_rate".into(), rate(due_on_time, due.len()));
+    // 督办: cases past their deadline while open, which the centre supervises
+    k.insert("overdue".into(), (due.len() - due_on_time) as f64);
+    let emergencies: Vec<&C> = due.iter().filter(|c| c.natural_time()).copied().collect();
     k.insert(
-        "escalated".into(),
-        taken.iter().filter(|c| c.escalated()).count() as f64,
+        "emergency_on_time_rate".into(),
+        rate(
+            emergencies.iter().filter(|c| on_time(c)).count(),
+            emergencies.len(),
+        ),
+    );
+    // 黄灯: cases still open when they turned amber
+    k.insert(
+        "amber_warnings".into(),
+        registered
+            .iter()
+            .filter(|c| {
+                c.amber_at()
+                    .is_some_and(|a| a < s.end && c.closed_at().is_none_or(|x| x > a))
+            })
+            .count() as f64,
+    );
+    // the seeds' step indicators: 按时核实率, 派遣, 按期处置率 (timed from dispatch),
+    // 按时核查率
+    let all: Vec<&C> = cases.iter().collect();
+    k.insert(
+        "verify_on_time_rate".into(),
+        step_on_time(&all, &s, |c| c.verify_due(), |c| c.verified_at()),
+    );
+    k.insert(
+        "dispatch_on_time_rate".into(),
+        step_on_time(&all, &s, |c| c.dispatch_due(), |c| c.dispatched_at()),
+    );
+    k.insert(
+        "handle_on_time_rate".into(),
+        step_on_time(&all, &s, |c| c.handle_due(), |c| c.handled_at()),
+    );
+    k.insert(
+        "check_on_time_rate".into(),
+        step_on_time(&all, &s, |c| c.check_due(), |c| c.checked_at()),
+    );
+    // 返工率: checks that found the problem not solved, of all checks made (each
+    // failed check, and the check that closed the case)
+    let failed: u64 = taken.iter().map(|c| c.rework() as u64).sum();
+    let passed = taken
+        .iter()
+        .filter(|c| closed_by_end(c) && !c.not_registered() && c.checked_at().is_some())
+        .count() as u64;
+    k.insert(
+        "rework_rate".into(),
+        rate(failed as usize, (failed + passed) as usize),
     );
     k.insert(
         "closed_by_compliance".into(),
         taken.iter().filter(|c| c.closed_by_compliance()).count() as f64,
     );
-    let (busy, shift): (i64, i64) = crews
-        .iter()
-        .fold((0, 0), |(b, o), c| (b + c.busy_secs, o + c.on_shift_secs));
-    k.insert(
-        "crew_utilisation".into(),
-        if shift > 0 {
-            busy as f64 / shift as f64
-        } else {
-            f64::NAN
-        },
-    );
+    // Utilisation per department: the pooled figure hides the bottleneck.
+    let mut by_dept: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for c in crews {
+        let e = by_dept.entry(&c.department).or_default();
+        e.0 += c.busy_secs;
+        e.1 += c.on_shift_secs;
+    }
+    let (busy, shift) = by_dept
+        .values()
+        .fold((0, 0), |(b, o), &(b2, o2)| (b + b2, o + o2));
+    k.insert("crew_utilisation".into(), rate(busy as usize, shift as usize));
+    let mut max_u = f64::NAN;
+    for (d, (b, o)) in &by_dept {
+        let u = rate(*b as usize, *o as usize);
+        k.insert(format!("crew_utilisation:{d}"), u);
+        if u.is_finite() && !(u <= max_u) {
+            max_u = u;
+        }
+    }
+    k.insert("crew_utilisation_max".into(), max_u);
+    // 按期处置率 per department, timed from dispatch
+    let mut depts: BTreeMap<&str, Vec<&C>> = BTreeMap::new();
+    for c in cases.iter().filter(|c| !c.department().is_empty()) {
+        depts.entry(c.department()).or_default().push(c);
+    }
+    for (d, list) in &depts {
+        let r = step_on_time(list, &s, |c| c.handle_due(), |c| c.handled_at());
+        if !r.is_nan() {
+            k.insert(format!("handle_on_time_rate:{d}"), r);
+        }
+    }
     k.insert(
         "signal_delay_total_min".into(),
-        cases.iter().map(|c| c.signal_delay_s()).sum::<i64>() as f64 / 60.0,
+        taken.iter().map(|c| c.signal_delay_s()).sum::<i64>() as f64 / 60.0,
     );
     k.insert(
         "cut_off_total_min".into(),
-        cases.iter().map(|c| c.cut_off_s()).sum::<i64>() as f64 / 60.0,
+        taken.iter().map(|c| c.cut_off_s()).sum::<i64>() as f64 / 60.0,
     );
 
     // Backlog: open cases (taken in, not yet closed) at each sample time, by a sweep
     // over intakes and closures in time order.
-    let mut changes: Vec<(i64, i32)> = Vec::with_capacity(taken.len() * 2);
-    for c in &taken {
+    let mut changes: Vec<(i64, i32)> = Vec::with_capacity(cases.len() * 2);
+    for c in cases {
         if let Some(i) = c.intake_at() {
             changes.push((i, 1));
             if let Some(x) = c.closed_at() {
@@ -266,13 +500,12 @@ fn indicators<C: CaseTimes>(cases: &[C], crews: &[CrewRecord], s: KpiSettings) -
         "backlog_max".into(),
         backlog.iter().map(|b| b.1).max().unwrap_or(0) as f64,
     );
-    k.insert("backlog_at_end".into(), (taken.len() - closed) as f64);
     // Little's law ingredients: arrival rate per hour and mean time in system (open
     // cases counted up to the end), so L = λW can be checked on any run.
     let in_system: Vec<f64> = taken
         .iter()
         .map(|c| {
-            (c.closed_at().unwrap_or(s.end).min(s.end) - c.intake_at().unwrap_or(s.end)) as f64
+            (c.closed_at().unwrap_or(s.end).min(s.end) - c.intake_at().unwrap_or(s.end).max(s.start)) as f64
                 / 3600.0
         })
         .collect();
@@ -505,8 +738,14 @@ mod tests {
         let v = |n: &str| k.values[n];
         assert_eq!(v("cases_taken_in"), 3.0);
         assert_eq!(v("cases_closed"), 2.0);
-        assert_eq!(v("on_time_closure_rate"), 0.5); // a on time, b late
+        // due basis (应结案): all three fell due inside the window; only a closed on
+        // time — b closed late, c is still open past its deadline and counts against
+        // the rate (on closed cases only it would read 1/2)
+        assert_eq!(v("cases_due"), 3.0);
+        assert_eq!(v("on_time_closure_rate"), 1.0 / 3.0);
         assert_eq!(v("overdue"), 2.0); // b closed late, c open past its deadline
+        assert_eq!(v("open_overdue_at_end"), 1.0);
+        assert_eq!(v("cases_open_at_end"), 1.0);
         assert_eq!(v("discovery_delay_mean_min"), (10.0 + 0.0 + 10.0) / 3.0);
         assert_eq!(v("crew_wait_mean_min"), 5.0);
         assert_eq!(v("response_p50_min"), 20.0);

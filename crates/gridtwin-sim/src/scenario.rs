@@ -130,8 +130,21 @@ pub struct Steps {
     pub handle: Duration,
     pub feedback: Duration,
     pub check: Duration,
+    /// Category (`event:0101`, `component:0107`, or a bare code naming one kind
+    /// only) → handling time.
     #[serde(default)]
     pub handle_by_category: BTreeMap<String, Duration>,
+    /// Probability that the check — a grid worker's visit to the spot — finds the
+    /// problem not solved (返工): the case goes back to its department's queue with its
+    /// original deadline. Per department in `check_failure_by_department`.
+    #[serde(default)]
+    pub check_failure: f64,
+    #[serde(default)]
+    pub check_failure_by_department: BTreeMap<String, f64>,
+    /// Probability that the centre declines to register a report (不予立案: not within
+    /// its remit, or not a real problem), closing it at verification.
+    #[serde(default)]
+    pub not_registered: f64,
 }
 
 /// Dispatch delays per routing rule, and routing overrides per category.
@@ -339,6 +352,18 @@ pub struct Scenario {
     pub repeat_radius_m: f64,
     #[serde(default = "default_repeat_h")]
     pub repeat_window_hours: f64,
+    /// Days simulated before `start` and discarded: the loop starts empty, so the first
+    /// days' backlog is low; indicators count from `start`. Choose it from the run's
+    /// `welch.csv` (README, planner section).
+    #[serde(default)]
+    pub warmup_days: f64,
+    /// Fraction of a case's time limit after which it shows amber (黄灯) if still open.
+    #[serde(default = "default_amber")]
+    pub amber_fraction: f64,
+}
+
+fn default_amber() -> f64 {
+    0.8
 }
 
 fn default_sample() -> f64 {
@@ -814,6 +839,45 @@ impl Scenario {
             }
         }
         positive("repeat_radius_m", self.repeat_radius_m)?;
+        if !(self.warmup_days.is_finite() && self.warmup_days >= 0.0) {
+            return Err((
+                "warmup_days".into(),
+                format!("must be zero or positive, not {}", self.warmup_days),
+            ));
+        }
+        if self.warmup_days > lim.days {
+            return Err((
+                "warmup_days".into(),
+                format!(
+                    "{}: at most {} (raise it with --max-days)",
+                    self.warmup_days, lim.days
+                ),
+            ));
+        }
+        if !(self.amber_fraction > 0.0 && self.amber_fraction < 1.0) {
+            return Err((
+                "amber_fraction".into(),
+                format!("must lie between 0 and 1, not {}", self.amber_fraction),
+            ));
+        }
+        probability("steps.check_failure", self.steps.check_failure)?;
+        probability("steps.not_registered", self.steps.not_registered)?;
+        for (d, r) in &self.steps.check_failure_by_department {
+            probability(&format!("steps.check_failure_by_department.{d}"), *r)?;
+            // a check that always fails would loop forever
+        }
+        for (k, r) in std::iter::once(("steps.check_failure".to_string(), self.steps.check_failure))
+            .chain(
+                self.steps
+                    .check_failure_by_department
+                    .iter()
+                    .map(|(d, r)| (format!("steps.check_failure_by_department.{d}"), *r)),
+            )
+        {
+            if r >= 1.0 {
+                return Err((k, "must be below 1: a check that always fails never closes".into()));
+            }
+        }
         positive("repeat_window_hours", self.repeat_window_hours)?;
         for (c, a) in &self.arrivals.events {
             if !(a.per_day.is_finite() && a.per_day >= 0.0) {

@@ -19,6 +19,9 @@ pub struct CaseRecord {
     /// `event` or `component`.
     pub kind: Text,
     pub category: Text,
+    /// The department the category's cases go to (empty where a history lacks it).
+    #[serde(default)]
+    pub department: Text,
     pub grid_code: Text,
     pub community_code: Text,
     pub street_code: Text,
@@ -44,10 +47,37 @@ pub struct CaseRecord {
     pub feedback_at: Option<i64>,
     pub checked_at: Option<i64>,
     pub closed_at: Option<i64>,
-    /// `crew`, `compliance:<stage>`, or empty while open.
+    /// `crew`, `compliance:<stage>`, `not_registered` (不予立案), or empty while open.
     pub closed_by: Text,
-    /// Working-hour deadline from the category's time limit.
+    /// Deadline from the category's time limit, counted from intake on its basis.
     pub deadline: Option<i64>,
+    /// `working` or `natural`: how the case's time limits are counted.
+    #[serde(default)]
+    pub time_basis: Text,
+    /// When the case turns amber (黄灯): the scenario's `amber_fraction` of its limit.
+    #[serde(default)]
+    pub amber_at: Option<i64>,
+    /// Step deadlines (the category's step limits): verification from intake,
+    /// dispatch from verification (categories without an escalation ladder), handling
+    /// from dispatch, the check from the last feedback.
+    #[serde(default)]
+    pub verify_due: Option<i64>,
+    #[serde(default)]
+    pub dispatch_due: Option<i64>,
+    #[serde(default)]
+    pub handle_due: Option<i64>,
+    #[serde(default)]
+    pub check_due: Option<i64>,
+    /// Checks that found the problem not solved (返工): handling passes − 1.
+    #[serde(default)]
+    pub rework: u32,
+    /// Seconds waited for a crew in the department's queue, over every pass (empty in
+    /// a history that does not record it).
+    #[serde(default)]
+    pub queue_wait_s: Option<i64>,
+    /// Priority at arrival: 0 routine, 2 a hazard's emergency, 3 life-threatening.
+    #[serde(default)]
+    pub priority: u8,
     /// Passed its deadline while open.
     pub escalated: bool,
     /// Times a crew was taken off this case for an emergency.
