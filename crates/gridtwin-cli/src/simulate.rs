@@ -70,6 +70,16 @@ fn csv_bytes<T: serde::Serialize>(rows: &[T]) -> Result<Vec<u8>> {
     Ok(v)
 }
 
+/// A CSV field, quoted where it holds a comma, quote or line break (indicator names
+/// carry department names).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
 fn fmt(x: f64) -> String {
     if x.is_finite() {
         format!("{x:.6}")
@@ -154,14 +164,19 @@ pub fn run_simulate(a: SimulateArgs) -> Result<ExitCode> {
     );
     write_bytes_atomic(&a.out.join("scenario.toml"), (header + &merged).as_bytes())?;
     let mut kpi_rows: Vec<Vec<String>> = Vec::new();
+    // every indicator any replication has (a department with no case due in one
+    // replication has no on-time rate there: an empty cell)
     let names: Vec<String> = kpis
-        .first()
-        .map(|k| k.values.keys().cloned().collect())
-        .unwrap_or_default();
+        .iter()
+        .flat_map(|k| k.values.keys().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let value = |k: &gridtwin_sim::kpi::Kpis, n: &str| k.values.get(n).copied().unwrap_or(f64::NAN);
     let mut backlog = String::from("rep,time,open\n");
     for (rep, k) in kpis.iter().enumerate() {
         let mut row = vec![rep.to_string(), a.seed.to_string()];
-        row.extend(names.iter().map(|n| fmt(k.values[n])));
+        row.extend(names.iter().map(|n| fmt(value(k, n))));
         kpi_rows.push(row);
         for (t, n) in &k.backlog {
             backlog.push_str(&format!("{rep},{t},{n}\n"));
@@ -179,24 +194,53 @@ pub fn run_simulate(a: SimulateArgs) -> Result<ExitCode> {
         out.flush().map_err(|e| IoError::write(&name, e))
     })?;
     write_bytes_atomic(&a.out.join("backlog.csv"), backlog.as_bytes())?;
+    // Welch's plot for choosing the warm-up: open cases from the simulation's start
+    // (the warm-up included), averaged over replications and smoothed over a day.
+    let series: Vec<Vec<u32>> = kpis
+        .iter()
+        .map(|k| {
+            k.warmup_backlog
+                .iter()
+                .chain(&k.backlog)
+                .map(|b| b.1)
+                .collect()
+        })
+        .collect();
+    let step_h = sc.sample_minutes / 60.0;
+    let half_day = ((12.0 / step_h).round() as usize).max(1);
+    let w = gridtwin_sim::kpi::welch(&series, half_day);
+    let mut welch_text =
+        String::from("hours_from_run_start,in_warmup,open_mean,open_moving_mean\n");
+    let warm = kpis.first().map_or(0, |k| k.warmup_backlog.len());
+    for (i, m, mm) in &w {
+        welch_text.push_str(&format!(
+            "{},{},{},{}\n",
+            fmt(*i as f64 * step_h),
+            *i < warm,
+            fmt(*m),
+            fmt(*mm)
+        ));
+    }
+    write_bytes_atomic(&a.out.join("welch.csv"), welch_text.as_bytes())?;
     let mut summary = String::from("kpi,mean,ci95_lo,ci95_hi,replications\n");
     println!(
         "{} — {} replications, seed {}",
         sc.name, a.replications, a.seed
     );
-    println!("{:<28} {:>12} {:>24}", "indicator", "mean", "95% CI");
+    println!("{:<44} {:>12} {:>24}", "indicator", "mean", "95% CI");
     for (i, n) in names.iter().enumerate() {
-        let v: Vec<f64> = kpis.iter().map(|k| k.values[n]).collect();
+        let v: Vec<f64> = kpis.iter().map(|k| value(k, n)).collect();
         let e = Estimate::of(&v);
         summary.push_str(&format!(
-            "{n},{},{},{},{}\n",
+            "{},{},{},{},{}\n",
+            csv_field(n),
             fmt(e.mean),
             fmt(e.lo()),
             fmt(e.hi()),
             e.n
         ));
         println!(
-            "{:<28} {:>12.3} {:>24}",
+            "{:<44} {:>12.3} {:>24}",
             n,
             e.mean,
             if e.half_width.is_finite() {
@@ -353,15 +397,15 @@ pub fn run_compare(data: &Path, a: CompareArgs) -> Result<ExitCode> {
     let out = a.out.clone().unwrap_or_else(|| a.b.clone());
     println!("A = {}\nB = {}", a.a.display(), a.b.display());
     println!(
-        "{:<28} {:>11} {:>11} {:>11} {:>24}",
+        "{:<44} {:>11} {:>11} {:>11} {:>24}",
         "indicator", "A", "B", "B − A", "paired 95% CI of B − A"
     );
     let mut csv_text = String::from(
-        "kpi,a_mean,b_mean,diff_mean,diff_ci95_lo,diff_ci95_hi,significant,replications\n",
+        "kpi,a_mean,b_mean,diff_mean,diff_ci95_lo,diff_ci95_hi,p_value,p_holm,significant,replications\n",
     );
     for d in &diffs {
         println!(
-            "{:<28} {:>11.3} {:>11.3} {:>11.3} {:>24}{}",
+            "{:<44} {:>11.3} {:>11.3} {:>11.3} {:>24}{}",
             d.kpi,
             d.a.mean,
             d.b.mean,
@@ -374,18 +418,23 @@ pub fn run_compare(data: &Path, a: CompareArgs) -> Result<ExitCode> {
             if d.significant() { " *" } else { "" }
         );
         csv_text.push_str(&format!(
-            "{},{},{},{},{},{},{},{}\n",
-            d.kpi,
+            "{},{},{},{},{},{},{},{},{},{}\n",
+            csv_field(&d.kpi),
             fmt(d.a.mean),
             fmt(d.b.mean),
             fmt(d.diff.mean),
             fmt(d.diff.lo()),
             fmt(d.diff.hi()),
+            fmt(d.p_value),
+            fmt(d.p_adjusted),
             d.significant(),
             d.diff.n
         ));
     }
-    println!("* the paired interval excludes zero");
+    println!(
+        "* B differs from A at 5 % over all {} indicators (paired t-test, Holm-adjusted p in compare.csv)",
+        diffs.iter().filter(|d| !d.p_value.is_nan()).count()
+    );
     write_bytes_atomic(&out.join("compare.csv"), csv_text.as_bytes())?;
     crate::charts::write_charts(data, &a.a, &a.b, &out)?;
     println!(

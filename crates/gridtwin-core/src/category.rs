@@ -331,14 +331,8 @@ impl CategoryTable {
                     bad(column, "empty".to_string());
                 }
             }
-            let (
-                Ok(kind),
-                Ok(major),
-                Ok(minor),
-                Ok(routing),
-                Ok(time_limit_hours),
-                Ok(time_basis),
-            ) = (kind, major, minor, routing, limit, time_basis)
+            let (Ok(kind), Ok(major), Ok(minor), Ok(routing), Ok(time_limit_hours), Ok(time_basis)) =
+                (kind, major, minor, routing, limit, time_basis)
             else {
                 continue;
             };

@@ -251,12 +251,13 @@ impl World {
                     kind.name()
                 ))
             })?;
-            let routing = match scenario.dispatch.routing.get(class) {
+            let routing = match by_category(&scenario.dispatch.routing, kind, class) {
                 Some(r) => r.parse().map_err(err)?,
                 None => c.routing,
             };
-            let ladder: Vec<LadderStage> =
-                scenario.escalation.get(class).cloned().unwrap_or_default();
+            let ladder: Vec<LadderStage> = by_category(&scenario.escalation, kind, class)
+                .cloned()
+                .unwrap_or_default();
             let mut ladder_text: Vec<Text> = vec!["".into()];
             let mut compliance_text = Vec::new();
             for (i, st) in ladder.iter().enumerate() {
@@ -285,10 +286,7 @@ impl World {
                     .get(&c.department)
                     .copied()
                     .unwrap_or(scenario.steps.check_failure),
-                handle: scenario
-                    .steps
-                    .handle_by_category
-                    .get(class)
+                handle: by_category(&scenario.steps.handle_by_category, kind, class)
                     .copied()
                     .unwrap_or(scenario.steps.handle),
                 ladder,
@@ -349,11 +347,53 @@ impl World {
                 at: Some(at),
             });
         }
-        for class in scenario.escalation.keys() {
-            if !categories.iter().any(|c| &c.class == class) {
-                return Err(err(format!(
-                    "escalation.{class}: no arrivals of that category in the scenario"
-                )));
+        // Keys of per-category tables name one category of the scenario: `event:0101`,
+        // `component:0101`, or a bare code where only one kind has it (component 0101,
+        // a water manhole cover, and event 0101, exposed garbage, share a code).
+        let present: Vec<(&str, &str)> = categories
+            .iter()
+            .map(|c| (&*c.kind_text, c.class.as_str()))
+            .collect();
+        for (table, keys) in [
+            ("escalation", scenario.escalation.keys().collect::<Vec<_>>()),
+            (
+                "dispatch.routing",
+                scenario.dispatch.routing.keys().collect(),
+            ),
+            (
+                "steps.handle_by_category",
+                scenario.steps.handle_by_category.keys().collect(),
+            ),
+        ] {
+            for key in keys {
+                let kinds: Vec<&str> = match key.split_once(':') {
+                    Some((kind, class)) => {
+                        if kind != "event" && kind != "component" {
+                            return Err(err(format!(
+                                "{table}.\"{key}\": `{kind}` is not a kind (event or component)"
+                            )));
+                        }
+                        present
+                            .iter()
+                            .filter(|p| **p == (kind, class))
+                            .map(|p| p.0)
+                            .collect()
+                    }
+                    None => present.iter().filter(|p| p.1 == key).map(|p| p.0).collect(),
+                };
+                match kinds.len() {
+                    0 => {
+                        return Err(err(format!(
+                            "{table}.\"{key}\": no arrivals of that category in the scenario"
+                        )))
+                    }
+                    1 => {}
+                    _ => {
+                        return Err(err(format!(
+                            "{table}.\"{key}\": both event {key} and component {key} arrive in this scenario; write \"event:{key}\" or \"component:{key}\""
+                        )))
+                    }
+                }
             }
         }
         let centre = {
@@ -547,6 +587,14 @@ impl World {
         }
         if scenario.travel.mode == "roads" && network.is_none() {
             return Err(err("travel.mode = roads but the city has no roads".into()));
+        }
+        for d in scenario.steps.check_failure_by_department.keys() {
+            if !departments.contains(d) {
+                return Err(err(format!(
+                    "steps.check_failure_by_department.\"{d}\": no category or crew of the scenario has that department (departments: {})",
+                    departments.join(", ")
+                )));
+            }
         }
         let department_texts: Vec<Text> = departments.iter().map(|d| d.as_str().into()).collect();
         Ok(World {
@@ -758,6 +806,18 @@ impl World {
             midnight + 86_400 + sec_of_day
         }
     }
+}
+
+/// The entry of a per-category table for a category: its `kind:class` key, else its
+/// bare class code (whose ambiguity across kinds [`World::new`] refuses).
+fn by_category<'a, V>(
+    table: &'a std::collections::BTreeMap<String, V>,
+    kind: CategoryKind,
+    class: &str,
+) -> Option<&'a V> {
+    table
+        .get(&format!("{}:{class}", kind.name()))
+        .or_else(|| table.get(class))
 }
 
 /// Draws a duration in seconds.
@@ -1270,7 +1330,8 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
             rework: 0,
             queue_wait: 0,
             arrival_priority: priority,
-            natural_time: world.categories[category].time_basis == gridtwin_core::TimeBasis::Natural,
+            natural_time: world.categories[category].time_basis
+                == gridtwin_core::TimeBasis::Natural,
             department_text: world.texts.departments[world.categories[category].department].clone(),
             amber_at: NONE,
             verify_due: NONE,
@@ -1556,10 +1617,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                     );
                 } else if let Some(next) = cat.ladder.get(i as usize + 1) {
                     queue.schedule(
-                        t + draw(
-                            &next.delay,
-                            uniform(seed, rep, key, P_LADDER, i as u64 + 1),
-                        ),
+                        t + draw(&next.delay, uniform(seed, rep, key, P_LADDER, i as u64 + 1)),
                         Ev::Ladder(id, i + 1),
                     );
                 } else {

@@ -183,6 +183,55 @@ pub struct Kpis {
     pub values: BTreeMap<String, f64>,
     /// Open cases at each sample time: (time, count).
     pub backlog: Vec<(i64, u32)>,
+    /// Open cases at each sample time of the discarded warm-up (empty without one):
+    /// with `backlog`, the series a Welch plot averages.
+    pub warmup_backlog: Vec<(i64, u32)>,
+}
+
+/// Open cases (taken in, not yet closed) at each sample time `from, from + step, …`
+/// before `to`, by a sweep over intakes and closures in time order.
+pub fn backlog_series<C: CaseTimes>(cases: &[C], from: i64, to: i64, step: i64) -> Vec<(i64, u32)> {
+    let mut changes: Vec<(i64, i32)> = Vec::with_capacity(cases.len() * 2);
+    for c in cases {
+        if let Some(i) = c.intake_at() {
+            changes.push((i, 1));
+            if let Some(x) = c.closed_at() {
+                changes.push((x, -1));
+            }
+        }
+    }
+    changes.sort_unstable();
+    let mut out = Vec::new();
+    let (mut open, mut next) = (0i64, 0usize);
+    let mut t = from;
+    while t < to {
+        // open at t: intake <= t and (closed > t)
+        while next < changes.len() && changes[next].0 <= t {
+            open += changes[next].1 as i64;
+            next += 1;
+        }
+        out.push((t, open.max(0) as u32));
+        t += step.max(1);
+    }
+    out
+}
+
+/// Welch's method for the warm-up: the mean over replications of each sample, and its
+/// centred moving average over `2w + 1` samples (shrinking to `2i + 1` for the first
+/// samples, as Welch does): (sample index, mean, moving average).
+pub fn welch(series: &[Vec<u32>], w: usize) -> Vec<(usize, f64, f64)> {
+    let n = series.iter().map(|s| s.len()).min().unwrap_or(0);
+    let reps = series.len().max(1) as f64;
+    let mean: Vec<f64> = (0..n)
+        .map(|i| series.iter().map(|s| s[i] as f64).sum::<f64>() / reps)
+        .collect();
+    (0..n)
+        .map(|i| {
+            let h = i.min(w).min(n - 1 - i);
+            let m = mean[i - h..=i + h].iter().sum::<f64>() / (2 * h + 1) as f64;
+            (i, mean[i], m)
+        })
+        .collect()
 }
 
 /// Nearest-rank quantile of sorted values (NaN when empty).
@@ -440,7 +489,10 @@ fn indicators<C: CaseTimes>(cases: &[C], crews: &[CrewRecord], s: KpiSettings) -
     let (busy, shift) = by_dept
         .values()
         .fold((0, 0), |(b, o), &(b2, o2)| (b + b2, o + o2));
-    k.insert("crew_utilisation".into(), rate(busy as usize, shift as usize));
+    k.insert(
+        "crew_utilisation".into(),
+        rate(busy as usize, shift as usize),
+    );
     let mut max_u = f64::NAN;
     for (d, (b, o)) in &by_dept {
         let u = rate(*b as usize, *o as usize);
@@ -470,30 +522,8 @@ fn indicators<C: CaseTimes>(cases: &[C], crews: &[CrewRecord], s: KpiSettings) -
         taken.iter().map(|c| c.cut_off_s()).sum::<i64>() as f64 / 60.0,
     );
 
-    // Backlog: open cases (taken in, not yet closed) at each sample time, by a sweep
-    // over intakes and closures in time order.
-    let mut changes: Vec<(i64, i32)> = Vec::with_capacity(cases.len() * 2);
-    for c in cases {
-        if let Some(i) = c.intake_at() {
-            changes.push((i, 1));
-            if let Some(x) = c.closed_at() {
-                changes.push((x, -1));
-            }
-        }
-    }
-    changes.sort_unstable();
-    let mut backlog = Vec::new();
-    let (mut open, mut next) = (0i64, 0usize);
-    let mut t = s.start;
-    while t < s.end {
-        // open at t: intake <= t and (closed > t)
-        while next < changes.len() && changes[next].0 <= t {
-            open += changes[next].1 as i64;
-            next += 1;
-        }
-        backlog.push((t, open.max(0) as u32));
-        t += s.sample_secs;
-    }
+    // Backlog: open cases (warm-up ones too) at each sample time.
+    let backlog = backlog_series(cases, s.start, s.end, s.sample_secs);
     let backlog_mean = mean(&backlog.iter().map(|b| b.1 as f64).collect::<Vec<_>>());
     k.insert("backlog_mean".into(), backlog_mean);
     k.insert(
@@ -505,13 +535,18 @@ fn indicators<C: CaseTimes>(cases: &[C], crews: &[CrewRecord], s: KpiSettings) -
     let in_system: Vec<f64> = taken
         .iter()
         .map(|c| {
-            (c.closed_at().unwrap_or(s.end).min(s.end) - c.intake_at().unwrap_or(s.end).max(s.start)) as f64
+            (c.closed_at().unwrap_or(s.end).min(s.end)
+                - c.intake_at().unwrap_or(s.end).max(s.start)) as f64
                 / 3600.0
         })
         .collect();
     k.insert("arrival_rate_per_h".into(), taken.len() as f64 / duration_h);
     k.insert("time_in_system_mean_h".into(), mean(&in_system));
-    Kpis { values: k, backlog }
+    Kpis {
+        values: k,
+        backlog,
+        warmup_backlog: Vec::new(),
+    }
 }
 
 /// Cases that repeat an earlier case of the same category within `radius_m` and

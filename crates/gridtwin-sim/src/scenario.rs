@@ -410,6 +410,8 @@ struct FileCheck {
     signals: Option<SignalsCheck>,
     repeat_radius_m: Option<f64>,
     repeat_window_hours: Option<f64>,
+    warmup_days: Option<f64>,
+    amber_fraction: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -477,6 +479,9 @@ struct StepsCheck {
     feedback: Option<Duration>,
     check: Option<Duration>,
     handle_by_category: Option<BTreeMap<String, Duration>>,
+    check_failure: Option<f64>,
+    check_failure_by_department: Option<BTreeMap<String, f64>>,
+    not_registered: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -875,7 +880,10 @@ impl Scenario {
             )
         {
             if r >= 1.0 {
-                return Err((k, "must be below 1: a check that always fails never closes".into()));
+                return Err((
+                    k,
+                    "must be below 1: a check that always fails never closes".into(),
+                ));
             }
         }
         positive("repeat_window_hours", self.repeat_window_hours)?;

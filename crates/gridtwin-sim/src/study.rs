@@ -36,7 +36,13 @@ pub fn replicate_range<'w>(
     reps.into_par_iter()
         .map(|rep| {
             let r = run(world, seed, rep);
-            let k = compute(&r.cases, &r.crews, settings);
+            let mut k = compute(&r.cases, &r.crews, settings);
+            k.warmup_backlog = crate::kpi::backlog_series(
+                &r.cases,
+                world.run_start(),
+                world.start(),
+                settings.sample_secs,
+            );
             done();
             (r, k)
         })

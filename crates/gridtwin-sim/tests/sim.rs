@@ -65,6 +65,8 @@ city = "."
 calendar = "."
 start = "2025-01-06T00:00:00Z"
 days = {days}
+# the loop starts empty: a discarded week brings it to its steady state
+warmup_days = 7
 [arrivals.events."0502"]
 per_day = {per_day}
 [discovery]
@@ -117,8 +119,10 @@ fn mean_wait_matches_erlang_c() {
     let city = square_city();
     let rule = city.rule;
     for (lambda, handle, c) in [(4.0, 30.0, 3), (5.0, 20.0, 2), (1.5, 60.0, 2)] {
-        // A year per replication, 30 replications: the startup from empty and the cases
-        // still queued at the end are negligible against the year's waits.
+        // A year per replication after a discarded week, 60 replications: the cases
+        // still queued at the end are negligible against the year's waits. Checked at
+        // 99.9 % (see `within`): at 95 % with seed 1, this setting missed while the
+        // mean over twelve seeds was 13.33 min, Erlang C's 13.333.
         let world = World::new(
             mmc(lambda, handle, c, 365.0),
             &city,
@@ -126,7 +130,7 @@ fn mean_wait_matches_erlang_c() {
             calendar(),
         )
         .unwrap();
-        let reps = replicate(&world, 1, 30, &|| {});
+        let reps = replicate(&world, 1, 60, &|| {});
         let waits: Vec<f64> = reps
             .iter()
             .map(|(_, k)| k.values["crew_wait_mean_min"])
@@ -134,12 +138,20 @@ fn mean_wait_matches_erlang_c() {
         let e = Estimate::of(&waits);
         let truth = erlang_c_wait_min(lambda, handle, c);
         assert!(
-            (e.mean - truth).abs() <= e.half_width,
+            within(&e, truth),
             "λ={lambda}/h, 1/μ={handle} min, c={c}: simulated {:.3} ± {:.3} min, Erlang C {truth:.3} min",
             e.mean,
             e.half_width
         );
     }
+}
+
+/// `truth` lies in the estimate's 99.9 % interval (3.29 standard errors where the 95 %
+/// one is 1.96): the simulation tests make a dozen such assertions, and at 95 % each a
+/// correct model would fail one run in two by chance; checked over many seeds
+/// (12 for M/M/c, 8 for the rework fraction), the means were unbiased.
+fn within(e: &Estimate, truth: f64) -> bool {
+    (e.mean - truth).abs() <= e.half_width * 3.29 / 1.96
 }
 
 #[test]
@@ -605,7 +617,7 @@ fn signal_priority_contention_is_decided_by_the_rule_logged_and_counted() {
         }
     }
     let (mut seen, mut shifted_earlier) = (0, 0);
-    for d in &a.contention {
+    for (i, d) in a.contention.iter().enumerate() {
         for (id, at) in [(&d.winner_case, d.winner_at), (&d.loser_case, d.loser_at)] {
             let Some(&(from, go)) = trip_of.get(id.as_str()) else {
                 continue;
@@ -613,8 +625,10 @@ fn signal_priority_contention_is_decided_by_the_rule_logged_and_counted() {
             let to = (case_of[id.as_str()].lon, case_of[id.as_str()].lat);
             let path = world.signal_times(go, from, to);
             let base = path.iter().find(|p| p.0 == d.node).expect("on its path").1;
-            let waited: i64 = a
-                .contention
+            // the waits decided before this decision (the log is in decision order;
+            // a wait decided later, at an earlier signal, moves the trip after this
+            // decision was taken: the first-order rule does not revisit it)
+            let waited: i64 = a.contention[..i]
                 .iter()
                 .filter(|e| &e.loser_case == id && e.delay_s > 0)
                 .filter(|e| path.iter().any(|p| p.0 == e.node && p.1 < base))
@@ -899,7 +913,11 @@ fn every_non_hazard_incident_draws_the_same_in_baseline_and_rainstorm() {
             .get(&key(c))
             .unwrap_or_else(|| panic!("{} of the baseline is not in the storm", c.case_id));
         matched += 1;
-        assert_eq!((c.intake_at, &c.source), (s.intake_at, &s.source), "discovery");
+        assert_eq!(
+            (c.intake_at, &c.source),
+            (s.intake_at, &s.source),
+            "discovery"
+        );
         assert_eq!(
             span(c.intake_at, c.verified_at),
             span(s.intake_at, s.verified_at),
@@ -924,4 +942,80 @@ fn every_non_hazard_incident_draws_the_same_in_baseline_and_rainstorm() {
     assert_eq!(matched, a.len());
     // (the storm leaves many cases pre-empted or still open at the end)
     assert!(handled > a.len() / 3, "{handled} of {}", a.len());
+}
+
+/// M/M/c whose checks fail with probability `r` (the case goes back to the queue).
+fn mmc_rework(lambda_per_h: f64, mean_handle_min: f64, c: u32, days: f64, r: f64) -> Scenario {
+    let text = mmc_text(lambda_per_h, mean_handle_min, c, days).replace(
+        "check = { dist = \"fixed\", minutes = 0 }",
+        &format!("check = {{ dist = \"fixed\", minutes = 0 }}\ncheck_failure = {r}"),
+    );
+    assert!(text.contains("check_failure"));
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s.toml");
+    std::fs::write(&p, text).unwrap();
+    Scenario::load(&p).unwrap().scenario
+}
+
+#[test]
+fn failed_checks_send_cases_back_and_the_queue_is_erlang_c_at_the_fed_back_rate() {
+    // Check failure r: a case is handled a geometric number of times, mean 1/(1−r);
+    // the queue sees λ/(1−r) (Jackson) and waits as M/M/c at that rate.
+    let city = square_city();
+    let rule = city.rule;
+    for (lambda, handle, c, r) in [(2.0, 30.0, 3, 0.25), (3.0, 20.0, 2, 0.1)] {
+        let world = World::new(
+            mmc_rework(lambda, handle, c, 365.0, r),
+            &city,
+            &table(&rule),
+            calendar(),
+        )
+        .unwrap();
+        let reps = replicate(&world, 5, 20, &|| {});
+        let mut passes = Vec::new();
+        let mut rates = Vec::new();
+        let mut waits = Vec::new();
+        for (rep, k) in &reps {
+            let recs = rep.records();
+            // cases taken in over the first 300 days: all closed by the year's end, so
+            // the count is not censored towards cases with fewer passes
+            let cut = world.start() + 300 * 86_400;
+            let closed: Vec<_> = recs
+                .iter()
+                .filter(|c| c.intake_at.is_some_and(|i| i >= world.start() && i < cut))
+                .inspect(|c| assert!(c.closed_at.is_some(), "{}", c.case_id))
+                .collect();
+            let p = closed.iter().map(|c| 1.0 + c.rework as f64).sum::<f64>() / closed.len() as f64;
+            passes.push(p);
+            rates.push(k.values["rework_rate"]);
+            waits.push(k.values["crew_wait_mean_min"]);
+        }
+        let (p, rr, w) = (
+            Estimate::of(&passes),
+            Estimate::of(&rates),
+            Estimate::of(&waits),
+        );
+        let want_passes = 1.0 / (1.0 - r);
+        assert!(
+            within(&p, want_passes),
+            "r={r}: {:.4} ± {:.4} passes, 1/(1−r) = {want_passes:.4}",
+            p.mean,
+            p.half_width
+        );
+        assert!(
+            within(&rr, r),
+            "r={r}: rework rate {:.4} ± {:.4}",
+            rr.mean,
+            rr.half_width
+        );
+        let truth = erlang_c_wait_min(lambda / (1.0 - r), handle, c);
+        assert!(
+            within(&w, truth),
+            "λ={lambda}/h, r={r}: wait {:.3} ± {:.3} min, Erlang C at λ/(1−r) {truth:.3} min",
+            w.mean,
+            w.half_width
+        );
+        // and not at λ: the feedback matters
+        assert!(!within(&w, erlang_c_wait_min(lambda, handle, c)));
+    }
 }
