@@ -166,6 +166,40 @@ impl CaseTimes for CaseRecord {
     }
 }
 
+/// The rates the composite index (综合指标值) may weigh, and whether higher is better
+/// (a lower-is-better rate enters as 1 − rate).
+pub const COMPOSITE_RATES: &[(&str, bool)] = &[
+    ("registration_rate", true),
+    ("verify_on_time_rate", true),
+    ("dispatch_on_time_rate", true),
+    ("handle_on_time_rate", true),
+    ("check_on_time_rate", true),
+    ("on_time_closure_rate", true),
+    ("emergency_on_time_rate", true),
+    ("rework_rate", false),
+];
+
+/// The composite index: Σ wᵢ·scoreᵢ / Σ wᵢ over the weighted rates that have a value
+/// (a rate with nothing due drops out and the rest are renormalised; NaN if none has).
+pub fn composite(values: &BTreeMap<String, f64>, weights: &BTreeMap<String, f64>) -> f64 {
+    let (mut num, mut den) = (0.0, 0.0);
+    for (name, &w) in weights {
+        let Some(&(_, higher)) = COMPOSITE_RATES.iter().find(|r| r.0 == name) else {
+            continue;
+        };
+        let Some(&v) = values.get(name).filter(|v| v.is_finite()) else {
+            continue;
+        };
+        num += w * if higher { v } else { 1.0 - v };
+        den += w;
+    }
+    if den > 0.0 {
+        num / den
+    } else {
+        f64::NAN
+    }
+}
+
 /// Settings the KPIs need besides the timeline.
 #[derive(Debug, Clone, Copy)]
 pub struct KpiSettings {
@@ -792,6 +826,23 @@ mod tests {
         // L = λW exactly on the integral: (3000 + 9000 + 6600) s / 4 h
         let l = v("arrival_rate_per_h") * v("time_in_system_mean_h");
         assert!((l - (3000.0 + 9000.0 + 6600.0) / 14400.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn composite_by_hand() {
+        let v = BTreeMap::from([
+            ("on_time_closure_rate".to_string(), 0.8),
+            ("rework_rate".to_string(), 0.1),
+            ("check_on_time_rate".to_string(), f64::NAN),
+        ]);
+        let w = BTreeMap::from([
+            ("on_time_closure_rate".to_string(), 3.0),
+            ("rework_rate".to_string(), 1.0),
+            ("check_on_time_rate".to_string(), 5.0),
+        ]);
+        // (3 × 0.8 + 1 × (1 − 0.1)) / 4; the rate with nothing due drops out
+        assert!((composite(&v, &w) - 3.3 / 4.0).abs() < 1e-12);
+        assert!(composite(&v, &BTreeMap::new()).is_nan());
     }
 
     #[test]

@@ -360,6 +360,10 @@ pub struct Scenario {
     /// Fraction of a case's time limit after which it shows amber (黄灯) if still open.
     #[serde(default = "default_amber")]
     pub amber_fraction: f64,
+    /// Weights of the composite index (综合指标值): rate indicator → weight (see
+    /// [`crate::kpi::COMPOSITE_RATES`]). Empty: no composite.
+    #[serde(default)]
+    pub composite: BTreeMap<String, f64>,
 }
 
 fn default_amber() -> f64 {
@@ -412,6 +416,7 @@ struct FileCheck {
     repeat_window_hours: Option<f64>,
     warmup_days: Option<f64>,
     amber_fraction: Option<f64>,
+    composite: Option<BTreeMap<String, f64>>,
 }
 
 #[derive(Deserialize)]
@@ -864,6 +869,30 @@ impl Scenario {
                 "amber_fraction".into(),
                 format!("must lie between 0 and 1, not {}", self.amber_fraction),
             ));
+        }
+        for (name, w) in &self.composite {
+            if !crate::kpi::COMPOSITE_RATES.iter().any(|(n, _)| n == name) {
+                return Err((
+                    format!("composite.{name}"),
+                    format!(
+                        "not a rate the composite can weigh (one of {})",
+                        crate::kpi::COMPOSITE_RATES
+                            .iter()
+                            .map(|r| r.0)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+            if !(w.is_finite() && *w >= 0.0) {
+                return Err((
+                    format!("composite.{name}"),
+                    format!("a weight must be zero or positive, not {w}"),
+                ));
+            }
+        }
+        if !self.composite.is_empty() && self.composite.values().sum::<f64>() <= 0.0 {
+            return Err(("composite".into(), "the weights sum to zero".into()));
         }
         probability("steps.check_failure", self.steps.check_failure)?;
         probability("steps.not_registered", self.steps.not_registered)?;

@@ -37,6 +37,10 @@ pub fn replicate_range<'w>(
         .map(|rep| {
             let r = run(world, seed, rep);
             let mut k = compute(&r.cases, &r.crews, settings);
+            if !s.composite.is_empty() {
+                let c = crate::kpi::composite(&k.values, &s.composite);
+                k.values.insert("composite_index".into(), c);
+            }
             k.warmup_backlog = crate::kpi::backlog_series(
                 &r.cases,
                 world.run_start(),

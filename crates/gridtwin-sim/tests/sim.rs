@@ -1019,3 +1019,44 @@ fn failed_checks_send_cases_back_and_the_queue_is_erlang_c_at_the_fed_back_rate(
         assert!(!within(&w, erlang_c_wait_min(lambda, handle, c)));
     }
 }
+
+/// Day-by-day mean backlog over replications: (day 0, the later days' values).
+fn daily_backlog(world: &World) -> (f64, Vec<f64>) {
+    let reps = replicate(world, 1, 10, &|| {});
+    let days = ((world.end() - world.start()) / 86_400) as usize;
+    let mut per_day = vec![0.0; days];
+    for (_, k) in &reps {
+        for &(t, n) in &k.backlog {
+            let d = ((t - world.start()) / 86_400) as usize;
+            per_day[d] += n as f64 / 24.0 / reps.len() as f64;
+        }
+    }
+    (per_day[0], per_day[1..].to_vec())
+}
+
+#[test]
+fn with_the_warm_up_discarded_day_0_looks_like_the_later_days() {
+    // The loop starts empty: without a warm-up day 0's backlog is well below the later
+    // days'; with the baseline's two discarded days it lies inside their 95 % interval.
+    let (day0, later) = daily_backlog(&scene("baseline.toml"));
+    let e = Estimate::of(&later);
+    assert!(
+        e.lo() <= day0 && day0 <= e.hi(),
+        "day 0: {day0:.2}, later days {:.2} ± {:.2}",
+        e.mean,
+        e.half_width
+    );
+    let mut sc = Scenario::load(&repo().join("scenes/baseline.toml"))
+        .unwrap()
+        .scenario;
+    assert!(sc.warmup_days > 0.0);
+    sc.warmup_days = 0.0;
+    let (cold, later) = daily_backlog(&world_of(sc).unwrap());
+    let e = Estimate::of(&later);
+    assert!(
+        cold < e.lo(),
+        "from empty, day 0: {cold:.2}, later days {:.2} ± {:.2}",
+        e.mean,
+        e.half_width
+    );
+}
