@@ -790,6 +790,19 @@ impl World {
         )
     }
 
+    /// Seconds of `[a, b)` inside crew `k`'s shift.
+    fn shift_secs_between(&self, k: usize, a: i64, b: i64) -> i64 {
+        let (s0, s1) = self.crews[k].shift;
+        let (_, _, sec) = self.local(a);
+        let mut midnight = a - sec;
+        let mut total = 0;
+        while midnight < b {
+            total += ((midnight + s1).min(b) - (midnight + s0).max(a)).max(0);
+            midnight += 86_400;
+        }
+        total
+    }
+
     fn on_shift(&self, crew: usize, t: i64) -> bool {
         let (a, b) = self.crews[crew].shift;
         let (_, _, sec) = self.local(t);
@@ -1393,8 +1406,16 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
         })
         .collect();
     let mut crew_busy_secs = vec![0i64; n_crews];
-    // Busy time inside the reported window (the warm-up is discarded).
-    let window = |a: i64, b: i64| (b.min(world.end) - a.max(world.start)).max(0);
+    let mut crew_shift_busy = vec![0i64; n_crews];
+    // Busy time inside the reported window (the warm-up is discarded), and the part
+    // of it on the crew's shift.
+    let mut busy = |k: usize, a: i64, b: i64| {
+        let (a, b) = (a.max(world.start), b.min(world.end));
+        if b > a {
+            crew_busy_secs[k] += b - a;
+            crew_shift_busy[k] += world.shift_secs_between(k, a, b);
+        }
+    };
     // The case each crew is on (`u32::MAX`: none).
     let mut crew_case = vec![u32::MAX; n_crews];
     // Free crews on shift, per department: [grid-level (territorial), other].
@@ -1681,7 +1702,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                     // Take the crew off its case: that case waits again.
                     let v = crew_case[k] as usize;
                     let vc = &mut cases[v];
-                    crew_busy_secs[k] += window(vc.assigned, t);
+                    busy(k, vc.assigned, t);
                     if vc.arrived != NONE {
                         crew_at[k] = Place {
                             at: vc.at,
@@ -1760,7 +1781,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 let k = c.crew as usize;
                 crew_case[k] = u32::MAX;
                 crew_busy[k] = false;
-                crew_busy_secs[k] += window(c.assigned, t);
+                busy(k, c.assigned, t);
                 crew_at[k] = Place {
                     at: c.at,
                     node: c.node,
@@ -1868,22 +1889,19 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
     // Busy time still running at the end counts up to the end.
     for c in &cases {
         if c.assigned != NONE && c.handled == NONE {
-            crew_busy_secs[c.crew as usize] += window(c.assigned, world.end);
+            busy(c.crew as usize, c.assigned, world.end);
         }
     }
     let crews = world
         .crews
         .iter()
         .enumerate()
-        .map(|(k, c)| {
-            let shift_len = c.shift.1 - c.shift.0;
-            CrewRecord {
-                crew: c.id.clone(),
-                department: world.departments[c.department].clone(),
-                on_shift_secs: ((world.end - world.start) as f64 / 86_400.0 * shift_len as f64)
-                    .round() as i64,
-                busy_secs: crew_busy_secs[k],
-            }
+        .map(|(k, c)| CrewRecord {
+            crew: c.id.clone(),
+            department: world.departments[c.department].clone(),
+            on_shift_secs: world.shift_secs_between(k, world.start, world.end),
+            busy_secs: crew_busy_secs[k],
+            overtime_secs: crew_busy_secs[k] - crew_shift_busy[k],
         })
         .collect();
     Replication {

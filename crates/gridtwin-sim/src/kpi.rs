@@ -514,12 +514,17 @@ fn indicators<C: CaseTimes>(cases: &[C], crews: &[CrewRecord], s: KpiSettings) -
         taken.iter().filter(|c| c.closed_by_compliance()).count() as f64,
     );
     // Utilisation per department: the pooled figure hides the bottleneck.
+    // (busy on shift over time on shift: work past a shift's end is overtime)
     let mut by_dept: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
     for c in crews {
         let e = by_dept.entry(&c.department).or_default();
-        e.0 += c.busy_secs;
+        e.0 += c.busy_secs - c.overtime_secs;
         e.1 += c.on_shift_secs;
     }
+    k.insert(
+        "crew_overtime_h".into(),
+        crews.iter().map(|c| c.overtime_secs).sum::<i64>() as f64 / 3600.0,
+    );
     let (busy, shift) = by_dept
         .values()
         .fold((0, 0), |(b, o), &(b2, o2)| (b + b2, o + o2));
@@ -531,7 +536,7 @@ fn indicators<C: CaseTimes>(cases: &[C], crews: &[CrewRecord], s: KpiSettings) -
     for (d, (b, o)) in &by_dept {
         let u = rate(*b as usize, *o as usize);
         k.insert(format!("crew_utilisation:{d}"), u);
-        if u.is_finite() && !(u <= max_u) {
+        if u.is_finite() && (max_u.is_nan() || u > max_u) {
             max_u = u;
         }
     }
@@ -802,6 +807,7 @@ mod tests {
             department: "d".into(),
             on_shift_secs: 4 * 3600,
             busy_secs: 3600,
+            overtime_secs: 0,
         }];
         let k = compute(&cases, &crews, s);
         let v = |n: &str| k.values[n];

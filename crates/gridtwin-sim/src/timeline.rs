@@ -125,7 +125,12 @@ pub struct CrewRecord {
     pub crew: Text,
     pub department: String,
     pub on_shift_secs: i64,
+    /// Busy inside the window, on shift or not.
     pub busy_secs: i64,
+    /// The part of `busy_secs` outside the crew's shift: work carried on past its end
+    /// (a crew finishes the case it is on) — overtime, not utilisation of the shift.
+    #[serde(default)]
+    pub overtime_secs: i64,
 }
 
 /// Writes records as CSV (header from the record's fields).

@@ -7,7 +7,9 @@
 //! - `backlog` = cases of A open at t1: intake < t1 and not closed before t1;
 //! - `overdue` = cases of A open at t1 whose deadline is before t1;
 //!   `overdue_rate` = overdue / backlog (empty when the backlog is 0);
-//! - `on_time_rate` = cases closed in the bucket by their deadline / closed;
+//! - `on_time_rate` = of the cases of A due in the bucket (deadline in [t0, t1), not
+//!   declined at registration), those closed by their deadline — the due basis
+//!   (应结案): a case still open past its deadline counts against the rate;
 //! - `median_response_min` = median of (crew on site − intake) over the bucket's
 //!   intake with a crew on site; `median_handling_min` = median of (handled − on site)
 //!   over cases handled in the bucket;
@@ -241,10 +243,15 @@ pub fn vitals(
                 .iter()
                 .filter(|c| c.deadline.is_some_and(|d| d < t1))
                 .count() as f64;
-            let on_time = closed_here
+            let due: Vec<&&CaseRecord> = cs
+                .iter()
+                .filter(|c| within(c.deadline) && &*c.closed_by != "not_registered")
+                .collect();
+            let on_time = due
                 .iter()
                 .filter(|c| matches!((c.closed_at, c.deadline), (Some(x), Some(d)) if x <= d))
                 .count() as f64;
+            let due = due.len() as f64;
             let response = median(
                 cs.iter()
                     .filter(|c| within(c.intake_at))
@@ -287,11 +294,7 @@ pub fn vitals(
                     } else {
                         f64::NAN
                     },
-                    if closed > 0.0 {
-                        on_time / closed
-                    } else {
-                        f64::NAN
-                    },
+                    if due > 0.0 { on_time / due } else { f64::NAN },
                     response,
                     handling,
                     reps,
@@ -495,11 +498,13 @@ mod tests {
         assert_eq!(get(G1, 0, "closed"), 1.0);
         assert_eq!(get(G1, 0, "backlog"), 2.0); // b and c open at 3600
         assert_eq!(get(G1, 0, "overdue"), 0.0); // b's deadline 3600 is not before 3600
-        assert_eq!(get(G1, 0, "on_time_rate"), 1.0);
+                                                // due basis: nothing fell due in bucket 0 (a's and b's deadlines are 3600)
+        assert!(get(G1, 0, "on_time_rate").is_nan());
         assert_eq!(get(G1, 0, "median_response_min"), 15.0); // a: 10 min, b: 20 min, c none: median 15
         assert_eq!(get(G1, 1, "inflow"), 0.0);
         assert_eq!(get(G1, 1, "closed"), 1.0);
-        assert_eq!(get(G1, 1, "on_time_rate"), 0.0);
+        // a on time, b late, c open past its deadline: 1/3 (closed cases only: 1/2)
+        assert_eq!(get(G1, 1, "on_time_rate"), 1.0 / 3.0);
         assert_eq!(get(G1, 1, "backlog"), 1.0); // c
         assert_eq!(get(G1, 1, "overdue"), 1.0); // c's deadline 5000 < 7200
         assert_eq!(get(G1, 1, "overdue_rate"), 1.0);
