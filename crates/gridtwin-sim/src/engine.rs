@@ -50,6 +50,8 @@ struct SimCategory {
     stage_limits: gridtwin_core::StageLimits,
     /// Probability that a check finds the problem not solved (the department's).
     check_failure: f64,
+    /// The street handles it itself when routed by territory (else forwards it).
+    street_capable: bool,
     handle: Duration,
     ladder: Vec<LadderStage>,
 }
@@ -73,6 +75,7 @@ struct CrewSpec {
     id: Text,
     department: usize,
     territorial: bool,
+
     base: (f64, f64),
     shift: (i64, i64),
 }
@@ -108,6 +111,8 @@ pub struct World {
     hazard_arrivals: Vec<(i64, usize, usize, (f64, f64))>,
     /// Road nodes with a traffic signal (for signal priority), and its component code.
     signal_at: std::collections::HashMap<u32, String>,
+    /// Per grid, the grid-level (territorial) crews whose beat holds it.
+    beat_crews: Vec<Vec<u32>>,
 }
 
 /// Texts shared by every case record.
@@ -280,6 +285,12 @@ impl World {
                 time_limit_hours: c.time_limit_hours,
                 time_basis: c.time_basis,
                 stage_limits: c.stage_limits,
+                street_capable: match &scenario.dispatch.street_capable {
+                    None => true,
+                    Some(list) => list
+                        .iter()
+                        .any(|k| k == class || *k == format!("{}:{class}", kind.name())),
+                },
                 check_failure: scenario
                     .steps
                     .check_failure_by_department
@@ -406,17 +417,46 @@ impl World {
             (x / w, y / w)
         };
         let mut crews = Vec::new();
+        let mut beat_crews: Vec<Vec<u32>> = vec![Vec::new(); grids.len()];
         for (name, pool) in &scenario.crews {
             let d = dept(&pool.department);
             let shift = parse_shift(&pool.shift).map_err(err)?;
             for k in 0..pool.count {
                 let base = match pool.base.as_str() {
                     "spread" => {
-                        // Evenly through the grids in code order.
-                        let g = &grids[(k as usize * grids.len()) / pool.count.max(1) as usize];
-                        ((g.bbox[0] + g.bbox[2]) / 2.0, (g.bbox[1] + g.bbox[3]) / 2.0)
+                        // The grids in code order, cut into one run per crew (its beat):
+                        // based at the weighted centre of its grids, and a grid-level
+                        // (territorial) crew serves its own grids' territorial cases
+                        // first (力量下沉).
+                        let n = grids.len();
+                        let count = pool.count.max(1) as usize;
+                        let beat = (k as usize * n) / count..((k as usize + 1) * n) / count;
+                        if pool.territorial {
+                            for g in beat.clone() {
+                                beat_crews[g].push(crews.len() as u32);
+                            }
+                        }
+                        let (mut x, mut y, mut w) = (0.0, 0.0, 0.0);
+                        for g in &grids[beat] {
+                            x += (g.bbox[0] + g.bbox[2]) / 2.0 * g.weight.max(1e-12);
+                            y += (g.bbox[1] + g.bbox[3]) / 2.0 * g.weight.max(1e-12);
+                            w += g.weight.max(1e-12);
+                        }
+                        if w > 0.0 {
+                            (x / w, y / w)
+                        } else {
+                            centre
+                        }
                     }
-                    _ => centre,
+                    _ => {
+                        if pool.territorial {
+                            // based at the centre, it serves every grid
+                            for b in beat_crews.iter_mut() {
+                                b.push(crews.len() as u32);
+                            }
+                        }
+                        centre
+                    }
                 };
                 crews.push(CrewSpec {
                     id: format!("{name}-{:03}", k + 1).into(),
@@ -626,6 +666,7 @@ impl World {
             closure_states,
             hazard_arrivals,
             signal_at,
+            beat_crews,
         })
     }
 
@@ -790,6 +831,47 @@ impl World {
         )
     }
 
+    /// The centre sends a case on: the routing rule's delay, then the hand-overs (属地
+    /// forwarding to the owner department when the street cannot handle the category,
+    /// 退单 returns by the department, each with probability `return_probability`, until
+    /// the centre designates it after `designate_after` returns). Records the
+    /// hand-overs on the case; returns the seconds until dispatch.
+    fn hand_over(&self, c: &mut SimCase, seed: u64, rep: u64) -> i64 {
+        let sc = &self.scenario;
+        let d = &sc.dispatch;
+        let cat = &self.categories[c.category as usize];
+        let key = c.key;
+        let mut wait = dispatch_delay(sc, cat.routing, seed, rep, key);
+        let forwarded = cat.routing == Routing::Territory && !cat.street_capable;
+        let mut dispute = 0;
+        let mut hop = 0u64;
+        if forwarded {
+            dispute += draw(&d.hop_delay, uniform(seed, rep, key, P_HOP, hop));
+            hop += 1;
+        }
+        let mut returns = 0u8;
+        if forwarded || cat.routing == Routing::Owner {
+            while returns < d.designate_after
+                && uniform(seed, rep, key, P_RETURN, returns as u64) < d.return_probability
+            {
+                returns += 1;
+                // back to the centre, and sent again
+                dispute += draw(&d.hop_delay, uniform(seed, rep, key, P_HOP, hop));
+                dispute += draw(&d.hop_delay, uniform(seed, rep, key, P_HOP, hop + 1));
+                hop += 2;
+            }
+            if returns == d.designate_after && d.designate_after > 0 && d.return_probability > 0.0 {
+                // 指定: the centre designates the department
+                dispute += draw(&d.designated_delay, uniform(seed, rep, key, P_DISPATCH, 1));
+            }
+        }
+        c.forwarded = forwarded;
+        c.returns = returns;
+        c.dispute = dispute;
+        wait += dispute;
+        wait
+    }
+
     /// Seconds of `[a, b)` inside crew `k`'s shift.
     fn shift_secs_between(&self, k: usize, a: i64, b: i64) -> i64 {
         let (s0, s1) = self.crews[k].shift;
@@ -858,6 +940,8 @@ const P_LADDER: u64 = 12;
 const P_PHASE: u64 = 13;
 const P_CHECK_FAIL: u64 = 14;
 const P_REGISTER: u64 = 15;
+const P_HOP: u64 = 16;
+const P_RETURN: u64 = 17;
 /// Draw index step per handling pass, so a reworked case's passes draw afresh (and a
 /// pre-empted one's restarts, numbered within the pass).
 const PASS: u64 = 1 << 16;
@@ -919,6 +1003,11 @@ pub struct SimCase {
     check_due: i64,
     /// Seconds spent waiting for a crew in the department's queue, over all passes.
     queue_wait: i64,
+    /// Forwarded by the street to the owner department (转派), times returned as not
+    /// the department's (退单), and the seconds those hand-overs took.
+    forwarded: bool,
+    returns: u8,
+    dispute: i64,
     priority: u8,
     escalated: bool,
     /// Assignment generation and times pre-empted.
@@ -1101,6 +1190,9 @@ impl Replication<'_> {
             dispatch_due: opt(c.dispatch_due),
             handle_due: opt(c.handle_due),
             check_due: opt(c.check_due),
+            forwarded: c.forwarded,
+            returns: c.returns as u32,
+            dispute_s: c.dispute,
             rework: c.rework as u32,
             queue_wait_s: Some(c.queue_wait),
             priority: c.arrival_priority,
@@ -1342,6 +1434,9 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
             declined: false,
             rework: 0,
             queue_wait: 0,
+            forwarded: false,
+            returns: 0,
+            dispute: 0,
             arrival_priority: priority,
             natural_time: world.categories[category].time_basis
                 == gridtwin_core::TimeBasis::Natural,
@@ -1616,10 +1711,8 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                     );
                 } else {
                     c.dispatch_due = world.due(cat, t, cat.stage_limits.dispatch_hours);
-                    queue.schedule(
-                        t + dispatch_delay(sc, cat.routing, seed, rep, key),
-                        Ev::Dispatch(id),
-                    );
+                    let at = t + world.hand_over(c, seed, rep);
+                    queue.schedule(at, Ev::Dispatch(id));
                 }
             }
             Ev::Ladder(id, i) => {
@@ -1642,10 +1735,8 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                         Ev::Ladder(id, i + 1),
                     );
                 } else {
-                    queue.schedule(
-                        t + dispatch_delay(sc, cat.routing, seed, rep, key),
-                        Ev::Dispatch(id),
-                    );
+                    let at = t + world.hand_over(c, seed, rep);
+                    queue.schedule(at, Ev::Dispatch(id));
                 }
             }
             Ev::Dispatch(id) => {
@@ -1663,7 +1754,21 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 // grid-level crews first.
                 let [terr, other] = &free[q];
                 let pick = if cat.routing == Routing::Territory {
-                    terr.nearest(c.xy).or_else(|| other.nearest(c.xy))
+                    // the free grid-level crew of the case's beat (the nearest of
+                    // them), then the department's other crews, then any grid crew
+                    let own = world
+                        .beat_crews
+                        .get(c.grid as usize)
+                        .into_iter()
+                        .flatten()
+                        .filter(|&&k| terr.contains(k))
+                        .map(|&k| {
+                            let p = crew_at[k as usize].xy;
+                            (k, (p.0 - c.xy.0).hypot(p.1 - c.xy.1))
+                        })
+                        .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+                    own.or_else(|| other.nearest(c.xy))
+                        .or_else(|| terr.nearest(c.xy))
                 } else {
                     match (terr.nearest(c.xy), other.nearest(c.xy)) {
                         (Some(a), Some(b)) => Some(if (a.1, a.0) <= (b.1, b.0) { a } else { b }),

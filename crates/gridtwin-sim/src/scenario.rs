@@ -163,6 +163,30 @@ pub struct Dispatch {
     /// back to the queue. Unset: no pre-emption.
     #[serde(default)]
     pub preempt_at_priority: Option<u8>,
+    /// Categories the street (属地) handles itself when routed by territory: `kind:code`
+    /// or a bare code. Any other territorial case is forwarded (转派) to its owner
+    /// department. Unset: streets handle every territorial category.
+    #[serde(default)]
+    pub street_capable: Option<Vec<String>>,
+    /// Probability that a department receiving a case returns it as not its own
+    /// (退单) — owner (duty-list) and forwarded cases; each return is a hand-over
+    /// back and forth. After `designate_after` returns the centre designates (指定)
+    /// the department, which cannot return it.
+    #[serde(default)]
+    pub return_probability: f64,
+    #[serde(default = "default_designate_after")]
+    pub designate_after: u8,
+    /// Time each hand-over takes (forwarding, a return and its re-sending).
+    #[serde(default = "default_hop")]
+    pub hop_delay: Duration,
+}
+
+fn default_designate_after() -> u8 {
+    2
+}
+
+fn default_hop() -> Duration {
+    Duration::Fixed { minutes: 0.0 }
 }
 
 /// A pool of crews.
@@ -499,6 +523,10 @@ struct DispatchCheck {
     designated_delay: Option<Duration>,
     routing: Option<BTreeMap<String, String>>,
     preempt_at_priority: Option<u8>,
+    street_capable: Option<Vec<String>>,
+    return_probability: Option<f64>,
+    designate_after: Option<u8>,
+    hop_delay: Option<Duration>,
 }
 
 #[derive(Deserialize)]
@@ -1006,8 +1034,19 @@ impl Scenario {
             ("dispatch.territory_delay", &p.territory_delay),
             ("dispatch.negotiated_delay", &p.negotiated_delay),
             ("dispatch.designated_delay", &p.designated_delay),
+            ("dispatch.hop_delay", &p.hop_delay),
         ] {
             duration(k, v)?;
+        }
+        probability("dispatch.return_probability", p.return_probability)?;
+        if p.designate_after > 20 {
+            return Err((
+                "dispatch.designate_after".into(),
+                format!(
+                    "{}: at most 20 returns before designation",
+                    p.designate_after
+                ),
+            ));
         }
         for (c, r) in &p.routing {
             r.parse::<gridtwin_core::Routing>()

@@ -68,6 +68,16 @@ pub struct CaseRecord {
     pub handle_due: Option<i64>,
     #[serde(default)]
     pub check_due: Option<i64>,
+    /// Forwarded by the street (属地) to the owner department (转派).
+    #[serde(default)]
+    pub forwarded: bool,
+    /// Times a department returned the case as not its own (退单) before it was taken
+    /// (or designated, 指定).
+    #[serde(default)]
+    pub returns: u32,
+    /// Seconds the hand-overs (forwarding, returns, designation) took.
+    #[serde(default)]
+    pub dispute_s: i64,
     /// Checks that found the problem not solved (返工): handling passes − 1.
     #[serde(default)]
     pub rework: u32,

@@ -1094,3 +1094,86 @@ fn with_the_warm_up_discarded_day_0_looks_like_the_later_days() {
         e.half_width
     );
 }
+
+#[test]
+fn returns_follow_a_truncated_geometric_distribution() {
+    // Duty-list cases returned (退单) with probability p, designated after k returns:
+    // P(R = j) = p^j (1 − p) for j < k, P(R = k) = p^k.
+    let (p, k) = (0.4f64, 3u32);
+    let text = mmc_text(3.0, 20.0, 4, 60.0).replace(
+        "designated_delay = { dist = \"fixed\", minutes = 0 }",
+        &format!(
+            "designated_delay = {{ dist = \"fixed\", minutes = 0 }}\nreturn_probability = {p}\ndesignate_after = {k}\nhop_delay = {{ dist = \"fixed\", minutes = 10 }}\n[dispatch.routing]\n\"0502\" = \"owner\""
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, text).unwrap();
+    let sc = Scenario::load(&path).unwrap().scenario;
+    let city = square_city();
+    let world = World::new(sc, &city, &table(&city.rule), calendar()).unwrap();
+    let cases: Vec<_> = replicate(&world, 2, 4, &|| {})
+        .into_iter()
+        .flat_map(|(r, _)| r.records())
+        .filter(|c| c.dispatched_at.is_some())
+        .collect();
+    let n = cases.len() as f64;
+    assert!(n > 10_000.0, "{n}");
+    for j in 0..=k {
+        let want = if j < k {
+            p.powi(j as i32) * (1.0 - p)
+        } else {
+            p.powi(k as i32)
+        };
+        let got = cases.iter().filter(|c| c.returns == j).count() as f64 / n;
+        let sd = (want * (1.0 - want) / n).sqrt();
+        assert!(
+            (got - want).abs() < 4.0 * sd,
+            "P(R = {j}): {got:.4}, truncated geometric {want:.4}"
+        );
+        // each return is two hand-overs of 10 min (back, and sent again)
+        for c in cases.iter().filter(|c| c.returns == j) {
+            assert_eq!(c.dispute_s, 2 * 600 * j as i64, "{}", c.case_id);
+        }
+    }
+    assert!(cases.iter().all(|c| c.returns <= k && !c.forwarded));
+}
+
+/// Mean minutes from verification to dispatch of street-lamp failures.
+fn lamp_dispatch_min(world: &World) -> f64 {
+    let v: Vec<f64> = replicate(world, 1, 5, &|| {})
+        .into_iter()
+        .flat_map(|(r, _)| r.records())
+        .filter(|c| c.kind.as_ref() == "component" && c.category.as_ref() == "0107")
+        .filter_map(|c| Some((c.dispatched_at? - c.verified_at?) as f64 / 60.0))
+        .collect();
+    assert!(v.len() > 20, "{}", v.len());
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+#[test]
+fn territorial_lamps_are_slower_where_streets_cannot_handle_lamps() {
+    // The what-if routes lamp failures by territory. Streets of the baseline cannot
+    // handle lamps: the street forwards each one to the lighting office (转派), which may
+    // return it — slower than the duty list, not the input's halved delay. Where streets
+    // can handle lamps, the territorial route is the faster one.
+    let base = lamp_dispatch_min(&scene_without_rework("baseline.toml"));
+    let what_if = lamp_dispatch_min(&scene_without_rework("whatif_territorial_lamps.toml"));
+    assert!(
+        what_if > base,
+        "territorial {what_if:.1} min, duty list {base:.1} min"
+    );
+    let mut sc = Scenario::load(&repo().join("scenes/whatif_territorial_lamps.toml"))
+        .unwrap()
+        .scenario;
+    sc.dispatch
+        .street_capable
+        .as_mut()
+        .unwrap()
+        .push("component:0107".into());
+    let capable = lamp_dispatch_min(&world_of(sc).unwrap());
+    assert!(
+        capable < base,
+        "capable street {capable:.1} min, duty list {base:.1} min"
+    );
+}
