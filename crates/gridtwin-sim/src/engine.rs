@@ -941,6 +941,8 @@ const P_PHASE: u64 = 13;
 const P_CHECK_FAIL: u64 = 14;
 const P_REGISTER: u64 = 15;
 const P_HOP: u64 = 16;
+const P_CALL: u64 = 18;
+const P_PATIENCE: u64 = 19;
 const P_RETURN: u64 = 17;
 /// Draw index step per handling pass, so a reworked case's passes draw afresh (and a
 /// pre-empted one's restarts, numbered within the pass).
@@ -959,6 +961,11 @@ enum Ev {
     Handled(u32, u8),
     Checked(u32),
     Deadline(u32),
+    /// A citizen's hotline call reaches the call centre; an agent finishes it; the
+    /// caller hangs up while waiting.
+    Call(u32),
+    CallDone(u32),
+    HangUp(u32),
     CrewFree(u32),
     /// A shift group comes on duty / goes off duty.
     ShiftStart(u32),
@@ -1008,6 +1015,10 @@ pub struct SimCase {
     forwarded: bool,
     returns: u8,
     dispute: i64,
+    /// The hotline call: when it came in, was answered, or the caller hung up.
+    call_at: i64,
+    call_answered: i64,
+    call_hung_up: i64,
     priority: u8,
     escalated: bool,
     /// Assignment generation and times pre-empted.
@@ -1120,6 +1131,13 @@ impl crate::kpi::CaseTimes for SimCase {
     fn preempted(&self) -> u32 {
         self.preempted as u32
     }
+    fn call(&self) -> Option<(i64, Option<i64>, Option<i64>)> {
+        Some((
+            opt(self.call_at)?,
+            opt(self.call_answered),
+            opt(self.call_hung_up),
+        ))
+    }
 }
 
 /// What one replication produced.
@@ -1190,6 +1208,9 @@ impl Replication<'_> {
             dispatch_due: opt(c.dispatch_due),
             handle_due: opt(c.handle_due),
             check_due: opt(c.check_due),
+            call_at: opt(c.call_at),
+            call_answered_at: opt(c.call_answered),
+            call_hung_up_at: opt(c.call_hung_up),
             forwarded: c.forwarded,
             returns: c.returns as u32,
             dispute_s: c.dispute,
@@ -1379,8 +1400,10 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
     let mut intakes: Vec<(i64, u32)> = Vec::with_capacity(n_arrivals);
     // Patrol phase per grid (when in the interval its worker passes).
     let patrol = (sc.discovery.patrol_interval_hours * 3600.0) as i64;
+    let mut calls: Vec<(i64, u32)> = Vec::new();
     for (id, (t, category, grid, at, priority, key)) in arrivals.into_iter().enumerate() {
         let id = id as u32;
+        let mut call_at = NONE;
         let (intake, source) = if sc.discovery.mode == "immediate" {
             (t, 2u8)
         } else {
@@ -1413,7 +1436,11 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                     &sc.discovery.hotline_delay,
                     uniform(seed, rep, key, P_HOTLINE_DELAY, 0),
                 );
-                if h < best.0 {
+                if sc.discovery.call_centre.is_some() {
+                    // the call queues at the call centre (in the loop): a patrol may
+                    // still find it first, and the call is then a duplicate report
+                    call_at = h;
+                } else if h < best.0 {
                     best = (h, 1);
                 }
             }
@@ -1437,6 +1464,9 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
             forwarded: false,
             returns: 0,
             dispute: 0,
+            call_at: NONE,
+            call_answered: NONE,
+            call_hung_up: NONE,
             arrival_priority: priority,
             natural_time: world.categories[category].time_basis
                 == gridtwin_core::TimeBasis::Natural,
@@ -1474,6 +1504,10 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
         if intake < world.end {
             intakes.push((intake, id));
         }
+        if call_at != NONE && call_at < world.end {
+            cases.last_mut().expect("pushed").call_at = call_at;
+            calls.push((call_at, id));
+        }
     }
     // Intakes are scheduled first, in time then case order, into their own lane: at
     // equal times an intake comes before any other event.
@@ -1483,6 +1517,15 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
         queue.schedule_in_lane(0, t, Ev::Intake(id));
     }
     drop(intakes);
+    calls.sort_unstable();
+    for &(t, id) in &calls {
+        queue.schedule(t, Ev::Call(id));
+    }
+    drop(calls);
+    // The call centre: free agents and the callers waiting (in call order; one who
+    // hung up is skipped when reached).
+    let mut agents_free = sc.discovery.call_centre.as_ref().map_or(0, |c| c.agents);
+    let mut callers: std::collections::VecDeque<u32> = Default::default();
 
     // --- Crews.
     let n_crews = world.crews.len();
@@ -1675,6 +1718,9 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
             Ev::Intake(id) => {
                 let key = cases[id as usize].key;
                 let c = &mut cases[id as usize];
+                if c.intake != NONE {
+                    continue; // taken in already by another channel
+                }
                 c.intake = t;
                 let cat = &world.categories[c.category as usize];
                 let deadline = world
@@ -1947,6 +1993,56 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                             case: id,
                         });
                     }
+                }
+            }
+            Ev::Call(id) => {
+                let cc = sc
+                    .discovery
+                    .call_centre
+                    .as_ref()
+                    .expect("calls need a call centre");
+                let c = &mut cases[id as usize];
+                if agents_free > 0 {
+                    agents_free -= 1;
+                    c.call_answered = t;
+                    let d = draw(&cc.handle, uniform(seed, rep, c.key, P_CALL, 0));
+                    queue.schedule(t + d, Ev::CallDone(id));
+                } else {
+                    callers.push_back(id);
+                    let d = draw(&cc.patience, uniform(seed, rep, c.key, P_PATIENCE, 0));
+                    queue.schedule(t + d, Ev::HangUp(id));
+                }
+            }
+            Ev::HangUp(id) => {
+                let c = &mut cases[id as usize];
+                if c.call_answered == NONE && c.call_hung_up == NONE {
+                    c.call_hung_up = t; // the report is lost
+                }
+            }
+            Ev::CallDone(id) => {
+                let cc = sc
+                    .discovery
+                    .call_centre
+                    .as_ref()
+                    .expect("calls need a call centre");
+                let c = &mut cases[id as usize];
+                if c.intake == NONE {
+                    // registered from the call (a patrol may have been first: then the
+                    // call was a duplicate report, merged)
+                    c.source = 1;
+                    queue.schedule(t, Ev::Intake(id));
+                }
+                agents_free += 1;
+                while let Some(next) = callers.pop_front() {
+                    let n = &mut cases[next as usize];
+                    if n.call_hung_up != NONE {
+                        continue;
+                    }
+                    agents_free -= 1;
+                    n.call_answered = t;
+                    let d = draw(&cc.handle, uniform(seed, rep, n.key, P_CALL, 0));
+                    queue.schedule(t + d, Ev::CallDone(next));
+                    break;
                 }
             }
             Ev::CrewFree(k) => {

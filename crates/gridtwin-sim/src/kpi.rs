@@ -80,6 +80,10 @@ pub trait CaseTimes {
     fn preempted(&self) -> u32 {
         0
     }
+    /// The hotline call, where a call centre is modelled: (came in, answered, hung up).
+    fn call(&self) -> Option<(i64, Option<i64>, Option<i64>)> {
+        None
+    }
 }
 
 impl CaseTimes for CaseRecord {
@@ -163,6 +167,9 @@ impl CaseTimes for CaseRecord {
     }
     fn preempted(&self) -> u32 {
         self.preempted
+    }
+    fn call(&self) -> Option<(i64, Option<i64>, Option<i64>)> {
+        Some((self.call_at?, self.call_answered_at, self.call_hung_up_at))
     }
 }
 
@@ -551,6 +558,28 @@ fn indicators<C: CaseTimes>(cases: &[C], crews: &[CrewRecord], s: KpiSettings) -
         if !r.is_nan() {
             k.insert(format!("handle_on_time_rate:{d}"), r);
         }
+    }
+    // The 12345 call centre (where modelled): calls that came in inside the window,
+    // the share whose caller hung up before an agent answered, and the mean wait of
+    // every caller until answered or hung up (Erlang-A's Wq; calls still waiting at
+    // the end count up to it).
+    let calls: Vec<(i64, Option<i64>, Option<i64>)> = cases
+        .iter()
+        .filter_map(|c| c.call())
+        .filter(|c| window(c.0))
+        .collect();
+    if !calls.is_empty() {
+        let hung = calls.iter().filter(|c| c.2.is_some()).count();
+        k.insert("hotline_calls".into(), calls.len() as f64);
+        k.insert("hotline_abandon_rate".into(), rate(hung, calls.len()));
+        let wait: i64 = calls
+            .iter()
+            .map(|&(at, answered, hung)| answered.or(hung).unwrap_or(s.end).min(s.end) - at)
+            .sum();
+        k.insert(
+            "hotline_wait_mean_min".into(),
+            wait as f64 / 60.0 / calls.len() as f64,
+        );
     }
     k.insert(
         "signal_delay_total_min".into(),

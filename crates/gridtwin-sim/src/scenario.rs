@@ -116,6 +116,23 @@ pub struct Discovery {
     #[serde(default)]
     pub camera_top_grids: usize,
     pub sensor_delay: Duration,
+    /// The 12345 hotline as a call centre (Erlang-A: agents, call handling, callers'
+    /// patience): a citizen's call (after `hotline_delay`) waits for a free agent and
+    /// hangs up when its patience runs out — that report is lost. Unset: every call is
+    /// taken at once.
+    #[serde(default)]
+    pub call_centre: Option<CallCentre>,
+}
+
+/// The hotline's call centre.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallCentre {
+    pub agents: u32,
+    /// Time an agent spends on a call (the report is registered when it ends).
+    pub handle: Duration,
+    /// How long a caller waits before hanging up.
+    pub patience: Duration,
 }
 
 fn default_mode() -> String {
@@ -497,6 +514,7 @@ struct DiscoveryCheck {
     camera_grids: Option<Vec<String>>,
     camera_top_grids: Option<usize>,
     sensor_delay: Option<Duration>,
+    call_centre: Option<CallCentre>,
 }
 
 #[derive(Deserialize)]
@@ -1014,6 +1032,16 @@ impl Scenario {
             ));
         }
         probability("discovery.hotline_probability", d.hotline_probability)?;
+        if let Some(cc) = &d.call_centre {
+            if cc.agents == 0 || cc.agents > 100_000 {
+                return Err((
+                    "discovery.call_centre.agents".into(),
+                    format!("{}: from 1 to 100000", cc.agents),
+                ));
+            }
+            duration("discovery.call_centre.handle", &cc.handle)?;
+            duration("discovery.call_centre.patience", &cc.patience)?;
+        }
         duration("discovery.hotline_delay", &d.hotline_delay)?;
         duration("discovery.sensor_delay", &d.sensor_delay)?;
         let s = &self.steps;

@@ -68,6 +68,14 @@ pub struct CaseRecord {
     pub handle_due: Option<i64>,
     #[serde(default)]
     pub check_due: Option<i64>,
+    /// The hotline call about it (with a `call_centre`): when it came in, and when an
+    /// agent answered it or the caller hung up (the report then lost).
+    #[serde(default)]
+    pub call_at: Option<i64>,
+    #[serde(default)]
+    pub call_answered_at: Option<i64>,
+    #[serde(default)]
+    pub call_hung_up_at: Option<i64>,
     /// Forwarded by the street (属地) to the owner department (转派).
     #[serde(default)]
     pub forwarded: bool,

@@ -1177,3 +1177,90 @@ fn territorial_lamps_are_slower_where_streets_cannot_handle_lamps() {
         "capable street {capable:.1} min, duty list {base:.1} min"
     );
 }
+
+/// Erlang-A (M/M/c+M) by its birth–death chain, truncated far out: the probability a
+/// caller hangs up, and the mean wait of every caller (until answered or hung up).
+fn erlang_a(lambda: f64, mu: f64, c: u32, theta: f64) -> (f64, f64) {
+    let n_max = c as usize + 5_000;
+    let mut p = vec![1.0f64; n_max + 1];
+    for n in 1..=n_max {
+        let death = (n.min(c as usize)) as f64 * mu + (n.saturating_sub(c as usize)) as f64 * theta;
+        p[n] = p[n - 1] * lambda / death;
+    }
+    let z: f64 = p.iter().sum();
+    let lq: f64 = p
+        .iter()
+        .enumerate()
+        .map(|(n, x)| n.saturating_sub(c as usize) as f64 * x / z)
+        .sum();
+    // abandonments happen at rate θ·Lq; Little: Wq = Lq / λ
+    (theta * lq / lambda, lq / lambda)
+}
+
+#[test]
+fn the_hotline_call_centre_waits_and_loses_callers_as_erlang_a() {
+    // Calls only (patrols see nothing): Poisson calls λ/h, c agents, exponential call
+    // handling and patience.
+    let city = square_city();
+    for (lambda_h, c, handle_min, patience_min) in [
+        (12.0, 2, 8.0, 5.0),
+        (30.0, 4, 6.0, 2.0),
+        (20.0, 3, 10.0, 15.0),
+    ] {
+        let text = mmc_text(lambda_h, 10.0, 5, 30.0)
+            .replace("mode = \"immediate\"", "mode = \"channels\"")
+            .replace("patrol_interval_hours = 1", "patrol_interval_hours = 8760")
+            .replace(
+                "patrol_detect_probability = 1",
+                "patrol_detect_probability = 0.000001",
+            )
+            .replace("hotline_probability = 0\n", "hotline_probability = 1\n")
+            .replace(
+                "[steps]",
+                &format!(
+                    "[discovery.call_centre]\nagents = {c}\nhandle = {{ dist = \"exp\", mean = {handle_min} }}\npatience = {{ dist = \"exp\", mean = {patience_min} }}\n[steps]"
+                ),
+            );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, &text).unwrap();
+        let sc = Scenario::load(&path)
+            .unwrap_or_else(|e| panic!("{e}\n{text}"))
+            .scenario;
+        let world = World::new(sc, &city, &table(&city.rule), calendar()).unwrap();
+        let reps = replicate(&world, 3, 20, &|| {});
+        let ab: Vec<f64> = reps
+            .iter()
+            .map(|(_, k)| k.values["hotline_abandon_rate"])
+            .collect();
+        let wq: Vec<f64> = reps
+            .iter()
+            .map(|(_, k)| k.values["hotline_wait_mean_min"])
+            .collect();
+        let (ab, wq) = (Estimate::of(&ab), Estimate::of(&wq));
+        let (p_ab, w) = erlang_a(lambda_h / 60.0, 1.0 / handle_min, c, 1.0 / patience_min);
+        assert!(
+            within(&ab, p_ab),
+            "λ={lambda_h}/h c={c}: abandon {:.4} ± {:.4}, Erlang-A {p_ab:.4}",
+            ab.mean,
+            ab.half_width
+        );
+        assert!(
+            within(&wq, w),
+            "λ={lambda_h}/h c={c}: wait {:.3} ± {:.3} min, Erlang-A {w:.3}",
+            wq.mean,
+            wq.half_width
+        );
+        // every call answered was registered then (or was a duplicate): none is lost
+        // but those whose caller hung up
+        for (r, _) in &reps {
+            for c in r.records().iter().filter(|c| c.call_at.is_some()) {
+                if let Some(a) = c.call_answered_at {
+                    assert!(c.call_hung_up_at.is_none());
+                    assert!(c.intake_at.is_none_or(|i| i >= a), "{}", c.case_id);
+                }
+            }
+        }
+    }
+    assert!((erlang_a(1.0, 2.0, 1, 1e-9).1 - 0.5 / (2.0 - 1.0)).abs() < 1e-6); // M/M/1
+}
