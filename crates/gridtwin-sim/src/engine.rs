@@ -942,6 +942,9 @@ const P_CHECK_FAIL: u64 = 14;
 const P_REGISTER: u64 = 15;
 const P_HOP: u64 = 16;
 const P_CALL: u64 = 18;
+const P_RECUR: u64 = 20;
+/// The stream of problems that came back after a compliance closure.
+const RECURRENCE_STREAM: u64 = 0x5245_4355_5252; // "RECURR"
 const P_PATIENCE: u64 = 19;
 const P_RETURN: u64 = 17;
 /// Draw index step per handling pass, so a reworked case's passes draw afresh (and a
@@ -1015,6 +1018,9 @@ pub struct SimCase {
     forwarded: bool,
     returns: u8,
     dispute: i64,
+    /// The case whose compliance closure this problem came back after (`u32::MAX`:
+    /// none).
+    recurrence_of: u32,
     /// The hotline call: when it came in, was answered, or the caller hung up.
     call_at: i64,
     call_answered: i64,
@@ -1211,6 +1217,11 @@ impl Replication<'_> {
             call_at: opt(c.call_at),
             call_answered_at: opt(c.call_answered),
             call_hung_up_at: opt(c.call_hung_up),
+            recurrence_of: if c.recurrence_of == u32::MAX {
+                String::new()
+            } else {
+                format!("C{:07}", c.recurrence_of + 1)
+            },
             forwarded: c.forwarded,
             returns: c.returns as u32,
             dispute_s: c.dispute,
@@ -1399,108 +1410,17 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
     let mut cases: Vec<SimCase> = Vec::with_capacity(n_arrivals);
     let mut intakes: Vec<(i64, u32)> = Vec::with_capacity(n_arrivals);
     // Patrol phase per grid (when in the interval its worker passes).
-    let patrol = (sc.discovery.patrol_interval_hours * 3600.0) as i64;
     let mut calls: Vec<(i64, u32)> = Vec::new();
+    let mut recurrences = 0usize;
     for (id, (t, category, grid, at, priority, key)) in arrivals.into_iter().enumerate() {
         let id = id as u32;
-        let mut call_at = NONE;
-        let (intake, source) = if sc.discovery.mode == "immediate" {
-            (t, 2u8)
-        } else {
-            let mut best = (i64::MAX, 0u8);
-            if grid != usize::MAX {
-                let phase = (uniform(seed, rep, grid as u64, P_PHASE, 0) * patrol as f64) as i64;
-                let mut pass = world.run_start
-                    + phase
-                    + ((t - world.run_start - phase).div_euclid(patrol) + 1) * patrol;
-                for k in 0..1000 {
-                    if uniform(seed, rep, key, P_PATROL, k) < sc.discovery.patrol_detect_probability
-                    {
-                        break;
-                    }
-                    pass += patrol;
-                }
-                best = (pass, 0);
-                if world.grids[grid].camera {
-                    let s = t + draw(
-                        &sc.discovery.sensor_delay,
-                        uniform(seed, rep, key, P_SENSOR, 0),
-                    );
-                    if s < best.0 {
-                        best = (s, 2);
-                    }
-                }
-            }
-            if uniform(seed, rep, key, P_HOTLINE, 0) < sc.discovery.hotline_probability {
-                let h = t + draw(
-                    &sc.discovery.hotline_delay,
-                    uniform(seed, rep, key, P_HOTLINE_DELAY, 0),
-                );
-                if sc.discovery.call_centre.is_some() {
-                    // the call queues at the call centre (in the loop): a patrol may
-                    // still find it first, and the call is then a duplicate report
-                    call_at = h;
-                } else if h < best.0 {
-                    best = (h, 1);
-                }
-            }
-            best
-        };
-        let node = world
-            .network
-            .as_ref()
-            .and_then(|n| n.nearest(at.0, at.1))
-            .unwrap_or(0);
-        cases.push(SimCase {
+        let (intake, source, call_at) = discover(world, seed, rep, key, t, grid);
+        cases.push(new_case(
+            world,
             key,
-            category_text: world.categories[category].class_text.clone(),
-            category: category as u16,
+            (t, category, grid, at, priority),
             source,
-            ladder: 0,
-            complied: u8::MAX,
-            declined: false,
-            rework: 0,
-            queue_wait: 0,
-            forwarded: false,
-            returns: 0,
-            dispute: 0,
-            call_at: NONE,
-            call_answered: NONE,
-            call_hung_up: NONE,
-            arrival_priority: priority,
-            natural_time: world.categories[category].time_basis
-                == gridtwin_core::TimeBasis::Natural,
-            department_text: world.texts.departments[world.categories[category].department].clone(),
-            amber_at: NONE,
-            verify_due: NONE,
-            dispatch_due: NONE,
-            handle_due: NONE,
-            check_due: NONE,
-            priority,
-            escalated: false,
-            gen: 0,
-            preempted: 0,
-            eta: NONE,
-            signal_delay: 0,
-            cut_off: 0,
-            grid: grid as u32,
-            crew: u32::MAX,
-            node,
-            at,
-            xy: world.frame.to_local(at.0, at.1),
-            occurred: t,
-            intake: NONE,
-            verified: NONE,
-            dispatched: NONE,
-            assigned: NONE,
-            arrived: NONE,
-            handled: NONE,
-            feedback: NONE,
-            checked: NONE,
-            closed: NONE,
-            deadline: NONE,
-            queued_at: 0,
-        });
+        ));
         if intake < world.end {
             intakes.push((intake, id));
         }
@@ -1971,6 +1891,38 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                     queue.schedule(t, Ev::Dispatch(id));
                 } else {
                     c.closed = t;
+                    // a compliance that did not last: the problem comes back
+                    if let (Some(r), true) = (&sc.recurrence, c.complied != u8::MAX) {
+                        if uniform(seed, rep, key, P_RECUR, 0) < r.after_compliance {
+                            let at = t + draw(&r.delay, uniform(seed, rep, key, P_RECUR, 1));
+                            let new_key = incident_key(RECURRENCE_STREAM ^ key, 0);
+                            let (category, grid, place, priority) = (
+                                c.category as usize,
+                                c.grid as usize,
+                                c.at,
+                                c.arrival_priority,
+                            );
+                            let (intake, source, call_at) =
+                                discover(world, seed, rep, new_key, at, grid);
+                            let mut n = new_case(
+                                world,
+                                new_key,
+                                (at, category, grid, place, priority),
+                                source,
+                            );
+                            n.recurrence_of = id;
+                            let new_id = cases.len() as u32;
+                            recurrences += 1;
+                            if intake < world.end {
+                                queue.schedule(intake, Ev::Intake(new_id));
+                            }
+                            if call_at != NONE && call_at < world.end {
+                                n.call_at = call_at;
+                                queue.schedule(call_at, Ev::Call(new_id));
+                            }
+                            cases.push(n);
+                        }
+                    }
                 }
             }
             Ev::Deadline(id) => {
@@ -2107,11 +2059,126 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
         .collect();
     Replication {
         world,
-        arrivals: n_arrivals,
+        arrivals: n_arrivals + recurrences,
         cases,
         crews,
         events,
         contention,
+    }
+}
+
+/// How an incident that occurs at `t` in `grid` is found: the race between the grid
+/// worker's patrol passes, a camera, and a hotline report; (intake time, source —
+/// 0 patrol, 1 hotline, 2 sensor —, time of a call to a modelled call centre or NONE).
+fn discover(world: &World, seed: u64, rep: u64, key: u64, t: i64, grid: usize) -> (i64, u8, i64) {
+    let sc = &world.scenario;
+    let patrol = (sc.discovery.patrol_interval_hours * 3600.0) as i64;
+    let mut call_at = NONE;
+    let (intake, source) = if sc.discovery.mode == "immediate" {
+        (t, 2u8)
+    } else {
+        let mut best = (i64::MAX, 0u8);
+        if grid != usize::MAX {
+            let phase = (uniform(seed, rep, grid as u64, P_PHASE, 0) * patrol as f64) as i64;
+            let mut pass = world.run_start
+                + phase
+                + ((t - world.run_start - phase).div_euclid(patrol) + 1) * patrol;
+            for k in 0..1000 {
+                if uniform(seed, rep, key, P_PATROL, k) < sc.discovery.patrol_detect_probability {
+                    break;
+                }
+                pass += patrol;
+            }
+            best = (pass, 0);
+            if world.grids[grid].camera {
+                let s = t + draw(
+                    &sc.discovery.sensor_delay,
+                    uniform(seed, rep, key, P_SENSOR, 0),
+                );
+                if s < best.0 {
+                    best = (s, 2);
+                }
+            }
+        }
+        if uniform(seed, rep, key, P_HOTLINE, 0) < sc.discovery.hotline_probability {
+            let h = t + draw(
+                &sc.discovery.hotline_delay,
+                uniform(seed, rep, key, P_HOTLINE_DELAY, 0),
+            );
+            if sc.discovery.call_centre.is_some() {
+                // the call queues at the call centre (in the loop): a patrol may
+                // still find it first, and the call is then a duplicate report
+                call_at = h;
+            } else if h < best.0 {
+                best = (h, 1);
+            }
+        }
+        best
+    };
+    (intake, source, call_at)
+}
+
+/// A new case of an incident: (time, category, grid, lon/lat, priority).
+fn new_case(
+    world: &World,
+    key: u64,
+    (t, category, grid, at, priority): (i64, usize, usize, (f64, f64), u8),
+    source: u8,
+) -> SimCase {
+    let node = world
+        .network
+        .as_ref()
+        .and_then(|n| n.nearest(at.0, at.1))
+        .unwrap_or(0);
+    SimCase {
+        key,
+        category_text: world.categories[category].class_text.clone(),
+        category: category as u16,
+        source,
+        ladder: 0,
+        complied: u8::MAX,
+        declined: false,
+        rework: 0,
+        queue_wait: 0,
+        forwarded: false,
+        returns: 0,
+        dispute: 0,
+        recurrence_of: u32::MAX,
+        call_at: NONE,
+        call_answered: NONE,
+        call_hung_up: NONE,
+        arrival_priority: priority,
+        natural_time: world.categories[category].time_basis == gridtwin_core::TimeBasis::Natural,
+        department_text: world.texts.departments[world.categories[category].department].clone(),
+        amber_at: NONE,
+        verify_due: NONE,
+        dispatch_due: NONE,
+        handle_due: NONE,
+        check_due: NONE,
+        priority,
+        escalated: false,
+        gen: 0,
+        preempted: 0,
+        eta: NONE,
+        signal_delay: 0,
+        cut_off: 0,
+        grid: grid as u32,
+        crew: u32::MAX,
+        node,
+        at,
+        xy: world.frame.to_local(at.0, at.1),
+        occurred: t,
+        intake: NONE,
+        verified: NONE,
+        dispatched: NONE,
+        assigned: NONE,
+        arrived: NONE,
+        handled: NONE,
+        feedback: NONE,
+        checked: NONE,
+        closed: NONE,
+        deadline: NONE,
+        queued_at: 0,
     }
 }
 

@@ -405,6 +405,19 @@ pub struct Scenario {
     /// [`crate::kpi::COMPOSITE_RATES`]). Empty: no composite.
     #[serde(default)]
     pub composite: BTreeMap<String, f64>,
+    /// Problems that come back: unset, repeats are chance alone.
+    #[serde(default)]
+    pub recurrence: Option<Recurrence>,
+}
+
+/// A problem closed by the party's compliance (the escalation ladder) that was not
+/// really solved comes back: with `after_compliance` probability, the same category
+/// occurs again at the same place `delay` after the closure.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recurrence {
+    pub after_compliance: f64,
+    pub delay: Duration,
 }
 
 fn default_amber() -> f64 {
@@ -458,6 +471,7 @@ struct FileCheck {
     warmup_days: Option<f64>,
     amber_fraction: Option<f64>,
     composite: Option<BTreeMap<String, f64>>,
+    recurrence: Option<Recurrence>,
 }
 
 #[derive(Deserialize)]
@@ -939,6 +953,10 @@ impl Scenario {
         }
         if !self.composite.is_empty() && self.composite.values().sum::<f64>() <= 0.0 {
             return Err(("composite".into(), "the weights sum to zero".into()));
+        }
+        if let Some(r) = &self.recurrence {
+            probability("recurrence.after_compliance", r.after_compliance)?;
+            duration("recurrence.delay", &r.delay)?;
         }
         probability("steps.check_failure", self.steps.check_failure)?;
         probability("steps.not_registered", self.steps.not_registered)?;

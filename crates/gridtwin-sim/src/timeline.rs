@@ -76,6 +76,9 @@ pub struct CaseRecord {
     pub call_answered_at: Option<i64>,
     #[serde(default)]
     pub call_hung_up_at: Option<i64>,
+    /// The case whose compliance closure this problem came back after (empty: none).
+    #[serde(default)]
+    pub recurrence_of: String,
     /// Forwarded by the street (属地) to the owner department (转派).
     #[serde(default)]
     pub forwarded: bool,

@@ -1264,3 +1264,70 @@ fn the_hotline_call_centre_waits_and_loses_callers_as_erlang_a() {
     }
     assert!((erlang_a(1.0, 2.0, 1, 1e-9).1 - 0.5 / (2.0 - 1.0)).abs() < 1e-6); // M/M/1
 }
+
+#[test]
+fn problems_closed_by_compliance_come_back_at_the_recurrence_rate() {
+    // ρ = 0.5, back 1–48 h after the closure at the same place: of the compliance
+    // closures early enough for their return to fall inside the run, about half come
+    // back; every return is a repeat (same category and place within 72 h), so the
+    // repeats grow by the returns (paired: the other incidents are the same).
+    let rho = 0.5;
+    let mut sc = Scenario::load(&repo().join("scenes/baseline.toml"))
+        .unwrap()
+        .scenario;
+    let off = world_of(sc.clone()).unwrap();
+    sc.recurrence = Some(gridtwin_sim::scenario::Recurrence {
+        after_compliance: rho,
+        delay: gridtwin_sim::scenario::Duration::Uniform {
+            min: 60.0,
+            max: 2880.0,
+        },
+    });
+    let on = world_of(sc).unwrap();
+    let (a, b) = (
+        replicate(&off, 4, 10, &|| {}),
+        replicate(&on, 4, 10, &|| {}),
+    );
+    let (mut share, mut excess_gap) = (Vec::new(), Vec::new());
+    for ((_, ka), (rb, kb)) in a.iter().zip(&b) {
+        let recs = rb.records();
+        assert!(recs
+            .iter()
+            .all(|c| c.recurrence_of.is_empty() || c.occurred_at > 0));
+        let by_id: std::collections::HashMap<&str, &gridtwin_sim::timeline::CaseRecord> =
+            recs.iter().map(|c| (c.case_id.as_str(), c)).collect();
+        let eligible: Vec<&str> = recs
+            .iter()
+            .filter(|c| c.closed_by.starts_with("compliance"))
+            .filter(|c| c.closed_at.is_some_and(|x| x + 48 * 3600 < on.end()))
+            .map(|c| c.case_id.as_str())
+            .collect();
+        let came_back = recs
+            .iter()
+            .filter(|c| eligible.contains(&c.recurrence_of.as_str()))
+            .count();
+        for c in recs.iter().filter(|c| !c.recurrence_of.is_empty()) {
+            let parent = by_id[c.recurrence_of.as_str()];
+            assert!(parent.closed_by.starts_with("compliance"));
+            assert_eq!(
+                (c.lon, c.lat, &c.category),
+                (parent.lon, parent.lat, &parent.category)
+            );
+            let gap = c.occurred_at - parent.closed_at.unwrap();
+            assert!((3600..=48 * 3600).contains(&gap), "{gap}");
+        }
+        share.push(came_back as f64 / eligible.len() as f64);
+        let returns = recs.iter().filter(|c| !c.recurrence_of.is_empty()).count() as f64;
+        excess_gap.push(kb.values["repeat_incidents"] - ka.values["repeat_incidents"] - returns);
+    }
+    let s = Estimate::of(&share);
+    assert!(within(&s, rho), "share {:.3} ± {:.3}", s.mean, s.half_width);
+    // the returns are the excess (a few more: a return can itself be repeated)
+    let g = Estimate::of(&excess_gap);
+    assert!(
+        g.mean.abs() <= 2.0 + g.half_width,
+        "excess − returns {:.2} ± {:.2}",
+        g.mean,
+        g.half_width
+    );
+}
