@@ -1144,6 +1144,12 @@ impl crate::kpi::CaseTimes for SimCase {
             opt(self.call_hung_up),
         ))
     }
+    fn arrival_priority(&self) -> u8 {
+        self.arrival_priority
+    }
+    fn laddered(&self) -> bool {
+        self.ladder > 0
+    }
 }
 
 /// What one replication produced.

@@ -84,6 +84,15 @@ pub trait CaseTimes {
     fn call(&self) -> Option<(i64, Option<i64>, Option<i64>)> {
         None
     }
+    /// Priority at arrival (0 routine, 2 a hazard's emergency, 3 life-threatening).
+    fn arrival_priority(&self) -> u8 {
+        0
+    }
+    /// Went through an escalation ladder: its dispatch waited by policy, so its
+    /// response is not a response time.
+    fn laddered(&self) -> bool {
+        false
+    }
 }
 
 impl CaseTimes for CaseRecord {
@@ -171,6 +180,12 @@ impl CaseTimes for CaseRecord {
     fn call(&self) -> Option<(i64, Option<i64>, Option<i64>)> {
         Some((self.call_at?, self.call_answered_at, self.call_hung_up_at))
     }
+    fn arrival_priority(&self) -> u8 {
+        self.priority
+    }
+    fn laddered(&self) -> bool {
+        !self.ladder.is_empty()
+    }
 }
 
 /// The rates the composite index (综合指标值) may weigh, and whether higher is better
@@ -205,6 +220,37 @@ pub fn composite(values: &BTreeMap<String, f64>, weights: &BTreeMap<String, f64>
     } else {
         f64::NAN
     }
+}
+
+/// Share of cases of each arrival priority reached on site within the priority's
+/// target (minutes from intake), on the due basis: of the registered, unladdered cases
+/// whose target time fell inside the window, those a crew reached by then — a case
+/// not reached at all counts as a miss, not as a missing value. (priority, share).
+pub fn response_within_target<C: CaseTimes>(
+    cases: &[C],
+    start: i64,
+    end: i64,
+    targets: &BTreeMap<u8, f64>,
+) -> Vec<(u8, f64)> {
+    targets
+        .iter()
+        .map(|(&p, &minutes)| {
+            let (mut n, mut ok) = (0usize, 0usize);
+            for c in cases {
+                if c.arrival_priority() != p || c.not_registered() || c.laddered() {
+                    continue;
+                }
+                let Some(i) = c.intake_at() else { continue };
+                let due = i + (minutes * 60.0).round() as i64;
+                if due < start || due >= end || c.closed_by_compliance() {
+                    continue;
+                }
+                n += 1;
+                ok += c.arrived_at().is_some_and(|a| a <= due) as usize;
+            }
+            (p, rate(ok, n))
+        })
+        .collect()
 }
 
 /// Settings the KPIs need besides the timeline.
@@ -446,7 +492,13 @@ fn indicators<C: CaseTimes>(cases: &[C], crews: &[CrewRecord], s: KpiSettings) -
             f64::NAN
         },
     );
-    let mut response = spans(&registered, |c| c.intake_at(), |c| c.arrived_at(), 60.0);
+    // (a laddered case's dispatch waited by policy: not a response)
+    let responding: Vec<&C> = registered
+        .iter()
+        .filter(|c| !c.laddered())
+        .copied()
+        .collect();
+    let mut response = spans(&responding, |c| c.intake_at(), |c| c.arrived_at(), 60.0);
     let q = quantiles(&mut response, &[0.5, 0.9]);
     k.insert("response_p50_min".into(), q[0]);
     k.insert("response_p90_min".into(), q[1]);
@@ -861,6 +913,30 @@ mod tests {
         // L = λW exactly on the integral: (3000 + 9000 + 6600) s / 4 h
         let l = v("arrival_rate_per_h") * v("time_in_system_mean_h");
         assert!((l - (3000.0 + 9000.0 + 6600.0) / 14400.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn response_within_target_counts_the_unreached_as_misses() {
+        // target 30 min for priority 2; window 0–4 h
+        let mk = |id: &str, intake: i64, arrived: Option<i64>, ladder: &str| CaseRecord {
+            case_id: id.into(),
+            priority: 2,
+            intake_at: Some(intake),
+            arrived_at: arrived,
+            ladder: ladder.into(),
+            ..Default::default()
+        };
+        let cases = vec![
+            mk("a", 0, Some(1200), ""),    // in time
+            mk("b", 600, Some(3000), ""),  // late
+            mk("c", 3600, None, ""),       // never reached: a miss, due at 5400
+            mk("d", 3600, None, "notify"), // laddered: not a response
+            mk("e", 4 * 3600, None, ""),   // due after the window
+        ];
+        let t = BTreeMap::from([(2u8, 30.0), (0u8, 10.0)]);
+        let r = response_within_target(&cases, 0, 4 * 3600, &t);
+        assert!(r[0].1.is_nan()); // no priority-0 case
+        assert_eq!(r[1], (2, 1.0 / 3.0));
     }
 
     #[test]

@@ -408,6 +408,11 @@ pub struct Scenario {
     /// Problems that come back: unset, repeats are chance alone.
     #[serde(default)]
     pub recurrence: Option<Recurrence>,
+    /// Response targets, minutes from intake to a crew on site, by arrival priority
+    /// (`"0"` routine, `"2"` a hazard's emergency, `"3"` life-threatening): the share
+    /// reached in time is `response_within_target:p<N>`.
+    #[serde(default)]
+    pub response_target_minutes: BTreeMap<String, f64>,
 }
 
 /// A problem closed by the party's compliance (the escalation ladder) that was not
@@ -472,6 +477,7 @@ struct FileCheck {
     amber_fraction: Option<f64>,
     composite: Option<BTreeMap<String, f64>>,
     recurrence: Option<Recurrence>,
+    response_target_minutes: Option<BTreeMap<String, f64>>,
 }
 
 #[derive(Deserialize)]
@@ -953,6 +959,15 @@ impl Scenario {
         }
         if !self.composite.is_empty() && self.composite.values().sum::<f64>() <= 0.0 {
             return Err(("composite".into(), "the weights sum to zero".into()));
+        }
+        for (p, m) in &self.response_target_minutes {
+            if p.parse::<u8>().is_err() {
+                return Err((
+                    format!("response_target_minutes.{p}"),
+                    "keys are priorities 0–255".into(),
+                ));
+            }
+            positive(&format!("response_target_minutes.{p}"), *m)?;
         }
         if let Some(r) = &self.recurrence {
             probability("recurrence.after_compliance", r.after_compliance)?;

@@ -37,6 +37,18 @@ pub fn replicate_range<'w>(
         .map(|rep| {
             let r = run(world, seed, rep);
             let mut k = compute(&r.cases, &r.crews, settings);
+            for (p, share) in crate::kpi::response_within_target(
+                &r.cases,
+                world.start(),
+                world.end(),
+                &s.response_target_minutes
+                    .iter()
+                    .filter_map(|(p, m)| Some((p.parse().ok()?, *m)))
+                    .collect(),
+            ) {
+                k.values
+                    .insert(format!("response_within_target:p{p}"), share);
+            }
             if !s.composite.is_empty() {
                 let c = crate::kpi::composite(&k.values, &s.composite);
                 k.values.insert("composite_index".into(), c);
