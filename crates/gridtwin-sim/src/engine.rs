@@ -113,6 +113,10 @@ pub struct World {
     signal_at: std::collections::HashMap<u32, String>,
     /// Per grid, the grid-level (territorial) crews whose beat holds it.
     beat_crews: Vec<Vec<u32>>,
+    /// Grid workers: each one's route (grids in walking order) and shift; and the
+    /// worker of each grid (`u32::MAX`: none).
+    workers: Vec<(Vec<u32>, (i64, i64))>,
+    worker_of_grid: Vec<u32>,
 }
 
 /// Texts shared by every case record.
@@ -636,6 +640,23 @@ impl World {
                 )));
             }
         }
+        // Grid workers' beats: the grids in code order, cut into one run per worker.
+        let mut workers = Vec::new();
+        let mut worker_of_grid = vec![u32::MAX; grids.len()];
+        if let (Some(w), false) = (&scenario.discovery.grid_workers, grids.is_empty()) {
+            let shift = crate::scenario::parse_shift(&w.shift).map_err(err)?;
+            let n = grids.len();
+            let count = (w.count as usize).min(n.max(1));
+            for k in 0..count {
+                let route: Vec<u32> = ((k * n) / count..((k + 1) * n) / count)
+                    .map(|g| g as u32)
+                    .collect();
+                for &g in &route {
+                    worker_of_grid[g as usize] = k as u32;
+                }
+                workers.push((route, shift));
+            }
+        }
         let department_texts: Vec<Text> = departments.iter().map(|d| d.as_str().into()).collect();
         Ok(World {
             scenario,
@@ -667,6 +688,8 @@ impl World {
             hazard_arrivals,
             signal_at,
             beat_crews,
+            workers,
+            worker_of_grid,
         })
     }
 
@@ -943,6 +966,7 @@ const P_REGISTER: u64 = 15;
 const P_HOP: u64 = 16;
 const P_CALL: u64 = 18;
 const P_RECUR: u64 = 20;
+const P_VISIT: u64 = 21;
 /// The stream of problems that came back after a compliance closure.
 const RECURRENCE_STREAM: u64 = 0x5245_4355_5252; // "RECURR"
 const P_PATIENCE: u64 = 19;
@@ -969,6 +993,10 @@ enum Ev {
     Call(u32),
     CallDone(u32),
     HangUp(u32),
+    /// A grid worker finishes what it was doing (a grid of its route, or a task).
+    WorkerStep(u32),
+    /// The department reports a case handled: with grid workers, a check visit is due.
+    Feedback(u32),
     CrewFree(u32),
     /// A shift group comes on duty / goes off duty.
     ShiftStart(u32),
@@ -1021,6 +1049,8 @@ pub struct SimCase {
     /// The case whose compliance closure this problem came back after (`u32::MAX`:
     /// none).
     recurrence_of: u32,
+    /// Times a grid worker looked at it without seeing it.
+    looked: u16,
     /// The hotline call: when it came in, was answered, or the caller hung up.
     call_at: i64,
     call_answered: i64,
@@ -1164,6 +1194,9 @@ pub struct Replication<'w> {
     pub events: u64,
     /// Signal-priority decisions, in the order they were taken.
     pub contention: Vec<ContentionRecord>,
+    /// Grid workers' patrol visits: (grid index, when the worker left it); empty
+    /// without grid workers.
+    pub patrol_visits: Vec<(u32, i64)>,
 }
 
 impl Replication<'_> {
@@ -1448,6 +1481,50 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
         queue.schedule(t, Ev::Call(id));
     }
     drop(calls);
+    // Grid workers: what each is doing, where it is on its route, the tasks waiting for
+    // it (case, is a check); per grid, its incidents in order of occurrence (`grid_next`
+    // of them have occurred by the last visit) and those occurred and not found yet.
+    #[derive(Clone, Copy)]
+    enum Doing {
+        Off,
+        Visit(u32),
+        Task(u32, bool),
+    }
+    let walking = sc.discovery.grid_workers.as_ref();
+    let n_workers = world.workers.len();
+    let mut w_doing = vec![Doing::Off; n_workers];
+    let mut w_pos = vec![0usize; n_workers];
+    let mut w_tasks: Vec<std::collections::VecDeque<(u32, bool)>> =
+        vec![Default::default(); n_workers];
+    let mut patrol_visits: Vec<(u32, i64)> = Vec::new();
+    let mut grid_cases: Vec<Vec<u32>> = Vec::new();
+    let mut grid_next: Vec<usize> = Vec::new();
+    let mut grid_pending: Vec<Vec<u32>> = Vec::new();
+    if walking.is_some() {
+        grid_cases = vec![Vec::new(); world.grids.len()];
+        grid_next = vec![0; world.grids.len()];
+        grid_pending = vec![Vec::new(); world.grids.len()];
+        for (id, c) in cases.iter().enumerate() {
+            if let Some(list) = grid_cases.get_mut(c.grid as usize) {
+                list.push(id as u32);
+            }
+        }
+        for w in 0..n_workers {
+            // every worker starts its route at the run's start (or its shift's)
+            queue.schedule(world.run_start, Ev::WorkerStep(w as u32));
+        }
+    }
+    let worker_on_shift = |w: usize, t: i64| {
+        let (a, b) = world.workers[w].1;
+        let (_, _, sec) = world.local(t);
+        a <= sec && sec < b
+    };
+    // The grid worker of a case's grid, where grid workers are modelled.
+    let worker_of = |c: &SimCase| -> Option<usize> {
+        walking?;
+        let w = *world.worker_of_grid.get(c.grid as usize)?;
+        (w != u32::MAX).then_some(w as usize)
+    };
     // The call centre: free agents and the callers waiting (in call order; one who
     // hung up is skipped when reached).
     let mut agents_free = sc.discovery.call_centre.as_ref().map_or(0, |c| c.agents);
@@ -1660,10 +1737,15 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 );
                 c.verify_due = world.due(cat, t, cat.stage_limits.verify_hours);
                 queue.schedule_in_lane(1 + c.category as usize, deadline, Ev::Deadline(id));
-                queue.schedule(
-                    t + draw(&sc.steps.verify, uniform(seed, rep, key, P_VERIFY, 0)),
-                    Ev::Verified(id),
-                );
+                match worker_of(c) {
+                    // a report from the hotline or a camera: the grid's worker goes to
+                    // verify it on the spot
+                    Some(w) if c.source != 0 => w_tasks[w].push_back((id, false)),
+                    _ => queue.schedule(
+                        t + draw(&sc.steps.verify, uniform(seed, rep, key, P_VERIFY, 0)),
+                        Ev::Verified(id),
+                    ),
+                }
             }
             Ev::Verified(id) => {
                 let key = cases[id as usize].key;
@@ -1697,10 +1779,13 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 {
                     // the party says it complied: a grid worker goes to check
                     c.complied = i;
-                    queue.schedule(
-                        t + draw(&sc.steps.check, uniform(seed, rep, key, P_CHECK, 0)),
-                        Ev::Checked(id),
-                    );
+                    match worker_of(c) {
+                        Some(w) => w_tasks[w].push_back((id, true)),
+                        None => queue.schedule(
+                            t + draw(&sc.steps.check, uniform(seed, rep, key, P_CHECK, 0)),
+                            Ev::Checked(id),
+                        ),
+                    }
                 } else if let Some(next) = cat.ladder.get(i as usize + 1) {
                     queue.schedule(
                         t + draw(&next.delay, uniform(seed, rep, key, P_LADDER, i as u64 + 1)),
@@ -1872,8 +1957,12 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 c.feedback = fb;
                 let cat = &world.categories[c.category as usize];
                 c.check_due = world.due(cat, fb, cat.stage_limits.check_hours);
-                let ck = fb + draw(&sc.steps.check, uniform(seed, rep, key, P_CHECK, pass));
-                queue.schedule(ck, Ev::Checked(id));
+                if worker_of(c).is_some() {
+                    queue.schedule(fb, Ev::Feedback(id));
+                } else {
+                    let ck = fb + draw(&sc.steps.check, uniform(seed, rep, key, P_CHECK, pass));
+                    queue.schedule(ck, Ev::Checked(id));
+                }
                 queue.schedule(t, Ev::CrewFree(k as u32));
             }
             Ev::Checked(id) => {
@@ -1918,6 +2007,9 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                             );
                             n.recurrence_of = id;
                             let new_id = cases.len() as u32;
+                            if let Some(list) = grid_pending.get_mut(grid) {
+                                list.push(new_id); // (seen by a worker once it occurs)
+                            }
                             recurrences += 1;
                             if intake < world.end {
                                 queue.schedule(intake, Ev::Intake(new_id));
@@ -2003,6 +2095,74 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                     break;
                 }
             }
+            Ev::Feedback(id) => {
+                if let Some(w) = worker_of(&cases[id as usize]) {
+                    w_tasks[w].push_back((id, true));
+                }
+            }
+            Ev::WorkerStep(w) => {
+                let wi = w as usize;
+                let gw = walking.expect("grid workers");
+                match w_doing[wi] {
+                    Doing::Off => {}
+                    Doing::Visit(g) => {
+                        patrol_visits.push((g, t));
+                        // the grid's incidents that have occurred, looked at as the
+                        // worker leaves it
+                        let gi = g as usize;
+                        while let Some(&id) = grid_cases[gi].get(grid_next[gi]) {
+                            if cases[id as usize].occurred > t {
+                                break;
+                            }
+                            grid_pending[gi].push(id);
+                            grid_next[gi] += 1;
+                        }
+                        let p = sc.discovery.patrol_detect_probability;
+                        grid_pending[gi].retain(|&id| {
+                            let c = &mut cases[id as usize];
+                            if c.intake != NONE {
+                                return false;
+                            }
+                            if c.occurred > t {
+                                return true;
+                            }
+                            if uniform(seed, rep, c.key, P_PATROL, c.looked as u64) < p {
+                                c.source = 0;
+                                queue.schedule(t, Ev::Intake(id));
+                                false
+                            } else {
+                                c.looked = c.looked.saturating_add(1);
+                                true
+                            }
+                        });
+                        w_pos[wi] = (w_pos[wi] + 1) % world.workers[wi].0.len();
+                    }
+                    Doing::Task(id, false) => queue.schedule(t, Ev::Verified(id)),
+                    Doing::Task(id, true) => queue.schedule(t, Ev::Checked(id)),
+                }
+                // next: off until the shift starts; else a waiting task, else the
+                // next grid of the route
+                if !worker_on_shift(wi, t) {
+                    w_doing[wi] = Doing::Off;
+                    let start = world.next_time_of_day(world.workers[wi].1 .0, t);
+                    queue.schedule(start, Ev::WorkerStep(w));
+                } else if let Some((id, check)) = w_tasks[wi].pop_front() {
+                    w_doing[wi] = Doing::Task(id, check);
+                    let c = &cases[id as usize];
+                    let (d, draw_ix) = if check {
+                        (&gw.check_visit, 1 + 2 * c.rework as u64)
+                    } else {
+                        (&gw.verify_visit, 0)
+                    };
+                    let dur = draw(d, uniform(seed, rep, c.key, P_VISIT, draw_ix));
+                    queue.schedule(t + dur, Ev::WorkerStep(w));
+                } else {
+                    let g = world.workers[wi].0[w_pos[wi]];
+                    w_doing[wi] = Doing::Visit(g);
+                    let dur = (gw.minutes_per_grid * 60.0).round() as i64;
+                    queue.schedule(t + dur.max(1), Ev::WorkerStep(w));
+                }
+            }
             Ev::CrewFree(k) => {
                 let k = k as usize;
                 let d = world.crews[k].department;
@@ -2070,6 +2230,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
         crews,
         events,
         contention,
+        patrol_visits,
     }
 }
 
@@ -2084,7 +2245,8 @@ fn discover(world: &World, seed: u64, rep: u64, key: u64, t: i64, grid: usize) -
         (t, 2u8)
     } else {
         let mut best = (i64::MAX, 0u8);
-        if grid != usize::MAX {
+        let walking = sc.discovery.grid_workers.is_some();
+        if grid != usize::MAX && !walking {
             let phase = (uniform(seed, rep, grid as u64, P_PHASE, 0) * patrol as f64) as i64;
             let mut pass = world.run_start
                 + phase
@@ -2096,14 +2258,15 @@ fn discover(world: &World, seed: u64, rep: u64, key: u64, t: i64, grid: usize) -
                 pass += patrol;
             }
             best = (pass, 0);
-            if world.grids[grid].camera {
-                let s = t + draw(
-                    &sc.discovery.sensor_delay,
-                    uniform(seed, rep, key, P_SENSOR, 0),
-                );
-                if s < best.0 {
-                    best = (s, 2);
-                }
+        }
+        // (grid workers on foot see incidents in the loop)
+        if grid != usize::MAX && world.grids[grid].camera {
+            let s = t + draw(
+                &sc.discovery.sensor_delay,
+                uniform(seed, rep, key, P_SENSOR, 0),
+            );
+            if s < best.0 {
+                best = (s, 2);
             }
         }
         if uniform(seed, rep, key, P_HOTLINE, 0) < sc.discovery.hotline_probability {
@@ -2150,6 +2313,7 @@ fn new_case(
         returns: 0,
         dispute: 0,
         recurrence_of: u32::MAX,
+        looked: 0,
         call_at: NONE,
         call_answered: NONE,
         call_hung_up: NONE,

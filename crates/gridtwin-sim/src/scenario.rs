@@ -122,6 +122,27 @@ pub struct Discovery {
     /// taken at once.
     #[serde(default)]
     pub call_centre: Option<CallCentre>,
+    /// Grid workers (监督员) as people: unset, patrols pass every
+    /// `patrol_interval_hours` at no cost.
+    #[serde(default)]
+    pub grid_workers: Option<GridWorkers>,
+}
+
+/// Grid workers walking their beats: the grids cut into `count` runs in code order,
+/// each walked in a cycle, `minutes_per_grid` in each (a grid's incidents are seen with
+/// `patrol_detect_probability` as the worker leaves it). On shift only. Reports from
+/// the hotline or a camera are verified on the spot by the grid's worker, and every
+/// check is a worker's visit: these tasks come before the next grid of the route, so
+/// they slow the patrol.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridWorkers {
+    pub count: u32,
+    #[serde(default = "default_shift")]
+    pub shift: String,
+    pub minutes_per_grid: f64,
+    pub verify_visit: Duration,
+    pub check_visit: Duration,
 }
 
 /// The hotline's call centre.
@@ -535,6 +556,7 @@ struct DiscoveryCheck {
     camera_top_grids: Option<usize>,
     sensor_delay: Option<Duration>,
     call_centre: Option<CallCentre>,
+    grid_workers: Option<GridWorkers>,
 }
 
 #[derive(Deserialize)]
@@ -1065,6 +1087,25 @@ impl Scenario {
             ));
         }
         probability("discovery.hotline_probability", d.hotline_probability)?;
+        if let Some(w) = &d.grid_workers {
+            if w.count == 0 || w.count > 1_000_000 {
+                return Err((
+                    "discovery.grid_workers.count".into(),
+                    format!("{}: from 1 to 1000000", w.count),
+                ));
+            }
+            if !(w.minutes_per_grid.is_finite() && w.minutes_per_grid >= 1.0 / 60.0)
+                || w.minutes_per_grid > 1440.0
+            {
+                return Err((
+                    "discovery.grid_workers.minutes_per_grid".into(),
+                    format!("{}: from one second to a day", w.minutes_per_grid),
+                ));
+            }
+            parse_shift(&w.shift).map_err(|m| ("discovery.grid_workers.shift".to_string(), m))?;
+            duration("discovery.grid_workers.verify_visit", &w.verify_visit)?;
+            duration("discovery.grid_workers.check_visit", &w.check_visit)?;
+        }
         if let Some(cc) = &d.call_centre {
             if cc.agents == 0 || cc.agents > 100_000 {
                 return Err((

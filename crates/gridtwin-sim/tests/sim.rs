@@ -1331,3 +1331,100 @@ fn problems_closed_by_compliance_come_back_at_the_recurrence_rate() {
         g.half_width
     );
 }
+
+/// M/M/c over the square city, discovered by one grid worker walking every grid
+/// `minutes_per_grid`, seeing an incident with probability `p`; verification and check
+/// visits take `visit_min`.
+fn walking(per_day: f64, p: f64, minutes_per_grid: f64, visit_min: f64) -> World {
+    let text = mmc_text(per_day / 24.0, 10.0, 5, 60.0)
+        .replace("mode = \"immediate\"", "mode = \"channels\"")
+        .replace(
+            "patrol_detect_probability = 1",
+            &format!("patrol_detect_probability = {p}"),
+        )
+        .replace(
+            "[steps]",
+            &format!(
+                "[discovery.grid_workers]\ncount = 1\nminutes_per_grid = {minutes_per_grid}\nverify_visit = {{ dist = \"fixed\", minutes = {visit_min} }}\ncheck_visit = {{ dist = \"fixed\", minutes = {visit_min} }}\n[steps]"
+            ),
+        );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, &text).unwrap();
+    let sc = Scenario::load(&path)
+        .unwrap_or_else(|e| panic!("{e}\n{text}"))
+        .scenario;
+    let city = square_city();
+    World::new(sc, &city, &table(&city.rule), calendar()).unwrap()
+}
+
+/// Intervals between a worker's visits to each grid.
+fn revisits(visits: &[(u32, i64)]) -> Vec<i64> {
+    let mut last: std::collections::HashMap<u32, i64> = Default::default();
+    let mut out = Vec::new();
+    for &(g, t) in visits {
+        if let Some(prev) = last.insert(g, t) {
+            out.push(t - prev);
+        }
+    }
+    out
+}
+
+#[test]
+fn grid_workers_revisit_every_route_time_and_find_incidents_as_the_formula_says() {
+    // No incidents, no tasks: every grid is revisited exactly every route time T.
+    let world = walking(0.0, 0.5, 15.0, 0.0);
+    let r = run(&world, 1, 0);
+    let grids: std::collections::BTreeSet<u32> = r.patrol_visits.iter().map(|v| v.0).collect();
+    let route_s = grids.len() as i64 * 15 * 60;
+    let iv = revisits(&r.patrol_visits);
+    assert!(grids.len() >= 2 && iv.len() > 1000, "{} grids", grids.len());
+    assert!(iv.iter().all(|&d| d == route_s), "route {route_s} s");
+
+    // Incidents only the worker finds (tasks take no time): mean discovery delay
+    // T/2 + T(1 − p)/p — half a round to the next pass, then (1 − p)/p missed rounds.
+    let p = 0.5;
+    let world = walking(48.0, p, 15.0, 0.0);
+    let reps = replicate(&world, 2, 10, &|| {});
+    let d: Vec<f64> = reps
+        .iter()
+        .map(|(_, k)| k.values["discovery_delay_mean_min"])
+        .collect();
+    let e = Estimate::of(&d);
+    let t_min = route_s as f64 / 60.0;
+    let want = t_min / 2.0 + t_min * (1.0 - p) / p;
+    assert!(
+        within(&e, want),
+        "discovery {:.2} ± {:.2} min, T/2 + T(1−p)/p = {want:.2} min",
+        e.mean,
+        e.half_width
+    );
+    for (r, _) in &reps {
+        assert!(revisits(&r.patrol_visits).iter().all(|&x| x == route_s));
+        assert!(r
+            .records()
+            .iter()
+            .all(|c| c.intake_at.is_none() || c.source.as_ref() == "patrol"));
+    }
+
+    // Checks take the worker 30 minutes: they come before its next grid, so the
+    // route slows down and discovery with it.
+    let busy = walking(48.0, p, 15.0, 30.0);
+    let reps = replicate(&busy, 2, 10, &|| {});
+    let iv: Vec<i64> = reps
+        .iter()
+        .flat_map(|(r, _)| revisits(&r.patrol_visits))
+        .collect();
+    let mean_iv = iv.iter().sum::<i64>() as f64 / iv.len() as f64;
+    assert!(
+        iv.iter().all(|&x| x >= route_s) && mean_iv > route_s as f64 * 1.2,
+        "{mean_iv}"
+    );
+    let slower = Estimate::of(
+        &reps
+            .iter()
+            .map(|(_, k)| k.values["discovery_delay_mean_min"])
+            .collect::<Vec<_>>(),
+    );
+    assert!(slower.mean > want * 1.2, "{} vs {want}", slower.mean);
+}
