@@ -967,6 +967,7 @@ const P_HOP: u64 = 16;
 const P_CALL: u64 = 18;
 const P_RECUR: u64 = 20;
 const P_VISIT: u64 = 21;
+const P_STATION: u64 = 22;
 /// The stream of problems that came back after a compliance closure.
 const RECURRENCE_STREAM: u64 = 0x5245_4355_5252; // "RECURR"
 const P_PATIENCE: u64 = 19;
@@ -995,6 +996,8 @@ enum Ev {
     HangUp(u32),
     /// A grid worker finishes what it was doing (a grid of its route, or a task).
     WorkerStep(u32),
+    /// A centre operator finishes a case: station 0 registration, 1 dispatching.
+    StationDone(u8, u32),
     /// The department reports a case handled: with grid workers, a check visit is due.
     Feedback(u32),
     CrewFree(u32),
@@ -1525,6 +1528,23 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
         let w = *world.worker_of_grid.get(c.grid as usize)?;
         (w != u32::MAX).then_some(w as usize)
     };
+    // The centre's staff: per station (registration, dispatching), free operators and
+    // the cases waiting in arrival order.
+    let centre = sc.centre.as_ref();
+    let mut station_free: [u32; 2] = centre.map_or([0, 0], |c| [c.intake_staff, c.dispatchers]);
+    let mut station_queue: [std::collections::VecDeque<u32>; 2] = Default::default();
+    let station_time = |st: u8, c: &SimCase| -> i64 {
+        let cs = centre.expect("stations need [centre]");
+        let d = if st == 0 {
+            &cs.registration
+        } else {
+            &cs.dispatching
+        };
+        draw(
+            d,
+            uniform(seed, rep, c.key, P_STATION, st as u64 + 2 * c.rework as u64),
+        )
+    };
     // The call centre: free agents and the callers waiting (in call order; one who
     // hung up is skipped when reached).
     let mut agents_free = sc.discovery.call_centre.as_ref().map_or(0, |c| c.agents);
@@ -1737,6 +1757,16 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 );
                 c.verify_due = world.due(cat, t, cat.stage_limits.verify_hours);
                 queue.schedule_in_lane(1 + c.category as usize, deadline, Ev::Deadline(id));
+                if centre.is_some() {
+                    // registered by an intake operator first (then verified)
+                    if station_free[0] > 0 {
+                        station_free[0] -= 1;
+                        queue.schedule(t + station_time(0, c), Ev::StationDone(0, id));
+                    } else {
+                        station_queue[0].push_back(id);
+                    }
+                    continue;
+                }
                 match worker_of(c) {
                     // a report from the hotline or a camera: the grid's worker goes to
                     // verify it on the spot
@@ -1765,8 +1795,18 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                     );
                 } else {
                     c.dispatch_due = world.due(cat, t, cat.stage_limits.dispatch_hours);
-                    let at = t + world.hand_over(c, seed, rep);
-                    queue.schedule(at, Ev::Dispatch(id));
+                    if centre.is_some() {
+                        // a dispatcher decides where it goes
+                        if station_free[1] > 0 {
+                            station_free[1] -= 1;
+                            queue.schedule(t + station_time(1, c), Ev::StationDone(1, id));
+                        } else {
+                            station_queue[1].push_back(id);
+                        }
+                    } else {
+                        let at = t + world.hand_over(c, seed, rep);
+                        queue.schedule(at, Ev::Dispatch(id));
+                    }
                 }
             }
             Ev::Ladder(id, i) => {
@@ -1791,6 +1831,14 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                         t + draw(&next.delay, uniform(seed, rep, key, P_LADDER, i as u64 + 1)),
                         Ev::Ladder(id, i + 1),
                     );
+                } else if centre.is_some() {
+                    // a dispatcher decides where it goes
+                    if station_free[1] > 0 {
+                        station_free[1] -= 1;
+                        queue.schedule(t + station_time(1, c), Ev::StationDone(1, id));
+                    } else {
+                        station_queue[1].push_back(id);
+                    }
                 } else {
                     let at = t + world.hand_over(c, seed, rep);
                     queue.schedule(at, Ev::Dispatch(id));
@@ -2093,6 +2141,27 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                     let d = draw(&cc.handle, uniform(seed, rep, n.key, P_CALL, 0));
                     queue.schedule(t + d, Ev::CallDone(next));
                     break;
+                }
+            }
+            Ev::StationDone(st, id) => {
+                let i = st as usize;
+                let c = &mut cases[id as usize];
+                if st == 0 {
+                    // registered: verified on the spot by the grid's worker (a hotline
+                    // or camera report), else now
+                    match worker_of(c) {
+                        Some(w) if c.source != 0 => w_tasks[w].push_back((id, false)),
+                        _ => queue.schedule(t, Ev::Verified(id)),
+                    }
+                } else {
+                    let at = t + world.hand_over(c, seed, rep);
+                    queue.schedule(at, Ev::Dispatch(id));
+                }
+                station_free[i] += 1;
+                if let Some(next) = station_queue[i].pop_front() {
+                    station_free[i] -= 1;
+                    let d = station_time(st, &cases[next as usize]);
+                    queue.schedule(t + d, Ev::StationDone(st, next));
                 }
             }
             Ev::Feedback(id) => {

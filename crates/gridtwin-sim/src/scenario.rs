@@ -434,6 +434,22 @@ pub struct Scenario {
     /// reached in time is `response_within_target:p<N>`.
     #[serde(default)]
     pub response_target_minutes: BTreeMap<String, f64>,
+    /// The centre's staff as queues: unset, registration and dispatch are delays.
+    #[serde(default)]
+    pub centre: Option<CentreStaff>,
+}
+
+/// The command centre's staff: intake operators (受理员) register every report, one at a
+/// time each — `registration` replaces `steps.verify` —, and dispatchers (派遣员) decide
+/// where each case goes — `dispatching` comes before the routing rule's delay. Cases
+/// wait for a free one in arrival order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CentreStaff {
+    pub intake_staff: u32,
+    pub registration: Duration,
+    pub dispatchers: u32,
+    pub dispatching: Duration,
 }
 
 /// A problem closed by the party's compliance (the escalation ladder) that was not
@@ -499,6 +515,7 @@ struct FileCheck {
     composite: Option<BTreeMap<String, f64>>,
     recurrence: Option<Recurrence>,
     response_target_minutes: Option<BTreeMap<String, f64>>,
+    centre: Option<CentreStaff>,
 }
 
 #[derive(Deserialize)]
@@ -990,6 +1007,18 @@ impl Scenario {
                 ));
             }
             positive(&format!("response_target_minutes.{p}"), *m)?;
+        }
+        if let Some(c) = &self.centre {
+            for (k, n) in [
+                ("centre.intake_staff", c.intake_staff),
+                ("centre.dispatchers", c.dispatchers),
+            ] {
+                if n == 0 || n > 100_000 {
+                    return Err((k.into(), format!("{n}: from 1 to 100000")));
+                }
+            }
+            duration("centre.registration", &c.registration)?;
+            duration("centre.dispatching", &c.dispatching)?;
         }
         if let Some(r) = &self.recurrence {
             probability("recurrence.after_compliance", r.after_compliance)?;

@@ -1428,3 +1428,55 @@ fn grid_workers_revisit_every_route_time_and_find_incidents_as_the_formula_says(
     );
     assert!(slower.mean > want * 1.2, "{} vs {want}", slower.mean);
 }
+
+#[test]
+fn centre_operators_are_queues_that_wait_as_erlang_c() {
+    // Intake operators register and dispatchers dispatch, each an M/M/c (the
+    // dispatchers see the registrations' departures: Poisson again, by Burke's
+    // theorem). Time in each = Erlang C wait + service.
+    let (lambda, c0, reg, c1, dis) = (6.0, 2, 15.0, 1, 6.0);
+    let text = mmc_text(lambda, 10.0, 5, 120.0).replace(
+        "[crews.police]",
+        &format!(
+            "[centre]\nintake_staff = {c0}\nregistration = {{ dist = \"exp\", mean = {reg} }}\ndispatchers = {c1}\ndispatching = {{ dist = \"exp\", mean = {dis} }}\n[crews.police]"
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, &text).unwrap();
+    let sc = Scenario::load(&path)
+        .unwrap_or_else(|e| panic!("{e}\n{text}"))
+        .scenario;
+    let city = square_city();
+    let world = World::new(sc, &city, &table(&city.rule), calendar()).unwrap();
+    let reps = replicate(&world, 6, 20, &|| {});
+    let (mut registering, mut dispatching) = (Vec::new(), Vec::new());
+    for (r, _) in &reps {
+        let recs: Vec<_> = r
+            .records()
+            .into_iter()
+            .filter(|c| c.intake_at.is_some_and(|i| i >= world.start()))
+            .collect();
+        let m = |f: &dyn Fn(&gridtwin_sim::timeline::CaseRecord) -> Option<i64>| {
+            let v: Vec<f64> = recs.iter().filter_map(f).map(|x| x as f64 / 60.0).collect();
+            v.iter().sum::<f64>() / v.len() as f64
+        };
+        registering.push(m(&|c| Some(c.verified_at? - c.intake_at?)));
+        dispatching.push(m(&|c| Some(c.dispatched_at? - c.verified_at?)));
+    }
+    let (a, b) = (Estimate::of(&registering), Estimate::of(&dispatching));
+    let want_a = erlang_c_wait_min(lambda, reg, c0) + reg;
+    let want_b = erlang_c_wait_min(lambda, dis, c1) + dis;
+    assert!(
+        within(&a, want_a),
+        "registration {:.3} ± {:.3}, Erlang C {want_a:.3}",
+        a.mean,
+        a.half_width
+    );
+    assert!(
+        within(&b, want_b),
+        "dispatching {:.3} ± {:.3}, Erlang C {want_b:.3}",
+        b.mean,
+        b.half_width
+    );
+}
