@@ -968,6 +968,7 @@ const P_CALL: u64 = 18;
 const P_RECUR: u64 = 20;
 const P_VISIT: u64 = 21;
 const P_STATION: u64 = 22;
+const P_EXTEND: u64 = 23;
 /// The stream of problems that came back after a compliance closure.
 const RECURRENCE_STREAM: u64 = 0x5245_4355_5252; // "RECURR"
 const P_PATIENCE: u64 = 19;
@@ -1054,6 +1055,8 @@ pub struct SimCase {
     recurrence_of: u32,
     /// Times a grid worker looked at it without seeing it.
     looked: u16,
+    /// Its time limit was extended (延期).
+    extended: bool,
     /// The hotline call: when it came in, was answered, or the caller hung up.
     call_at: i64,
     call_answered: i64,
@@ -1183,6 +1186,9 @@ impl crate::kpi::CaseTimes for SimCase {
     fn laddered(&self) -> bool {
         self.ladder > 0
     }
+    fn extended(&self) -> bool {
+        self.extended
+    }
 }
 
 /// What one replication produced.
@@ -1259,6 +1265,7 @@ impl Replication<'_> {
             call_at: opt(c.call_at),
             call_answered_at: opt(c.call_answered),
             call_hung_up_at: opt(c.call_hung_up),
+            extended: c.extended,
             recurrence_of: if c.recurrence_of == u32::MAX {
                 String::new()
             } else {
@@ -1852,6 +1859,17 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 if c.dispatched == NONE {
                     c.dispatched = t;
                     c.handle_due = world.due(cat, t, cat.stage_limits.handle_hours);
+                    // 延期: the department applies for more time, and is granted it
+                    if sc.steps.extension > 0.0
+                        && uniform(seed, rep, c.key, P_EXTEND, 0) < sc.steps.extension
+                    {
+                        c.extended = true;
+                        c.deadline = world.calendar.add_hours(
+                            cat.time_basis,
+                            c.deadline,
+                            sc.steps.extension_hours,
+                        );
+                    }
                 }
                 c.queued_at = t;
                 // Nearest free crew on shift of the department (straight line; the
@@ -2073,6 +2091,12 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
             }
             Ev::Deadline(id) => {
                 let c = &mut cases[id as usize];
+                if c.deadline > t {
+                    // extended since: falls due later (outside the category's lane,
+                    // whose times only grow)
+                    queue.schedule(c.deadline, Ev::Deadline(id));
+                    continue;
+                }
                 if c.closed == NONE {
                     c.escalated = true;
                     let before = c.priority;
@@ -2383,6 +2407,7 @@ fn new_case(
         dispute: 0,
         recurrence_of: u32::MAX,
         looked: 0,
+        extended: false,
         call_at: NONE,
         call_answered: NONE,
         call_hung_up: NONE,

@@ -93,6 +93,10 @@ pub trait CaseTimes {
     fn laddered(&self) -> bool {
         false
     }
+    /// Its time limit was extended (延期).
+    fn extended(&self) -> bool {
+        false
+    }
 }
 
 impl CaseTimes for CaseRecord {
@@ -185,6 +189,9 @@ impl CaseTimes for CaseRecord {
     }
     fn laddered(&self) -> bool {
         !self.ladder.is_empty()
+    }
+    fn extended(&self) -> bool {
+        self.extended
     }
 }
 
@@ -556,6 +563,14 @@ fn indicators<C: CaseTimes>(cases: &[C], crews: &[CrewRecord], s: KpiSettings) -
     k.insert(
         "check_on_time_rate".into(),
         step_on_time(&all, &s, |c| c.check_due(), |c| c.checked_at()),
+    );
+    // 延期率: registered cases whose time limit was extended
+    k.insert(
+        "extension_rate".into(),
+        rate(
+            registered.iter().filter(|c| c.extended()).count(),
+            registered.len(),
+        ),
     );
     // 返工率: checks that found the problem not solved, of all checks made (each
     // failed check, and the check that closed the case)

@@ -183,6 +183,13 @@ pub struct Steps {
     /// its remit, or not a real problem), closing it at verification.
     #[serde(default)]
     pub not_registered: f64,
+    /// Probability that the department, on receiving a case, applies for an extension
+    /// of its time limit (延期) and is granted `extension_hours` more (on the
+    /// category's basis).
+    #[serde(default)]
+    pub extension: f64,
+    #[serde(default)]
+    pub extension_hours: f64,
 }
 
 /// Dispatch delays per routing rule, and routing overrides per category.
@@ -588,6 +595,8 @@ struct StepsCheck {
     check_failure: Option<f64>,
     check_failure_by_department: Option<BTreeMap<String, f64>>,
     not_registered: Option<f64>,
+    extension: Option<f64>,
+    extension_hours: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -1026,6 +1035,15 @@ impl Scenario {
         }
         probability("steps.check_failure", self.steps.check_failure)?;
         probability("steps.not_registered", self.steps.not_registered)?;
+        probability("steps.extension", self.steps.extension)?;
+        if !(self.steps.extension_hours.is_finite()
+            && (0.0..=8760.0).contains(&self.steps.extension_hours))
+        {
+            return Err((
+                "steps.extension_hours".into(),
+                format!("{}: from 0 to a year of hours", self.steps.extension_hours),
+            ));
+        }
         for (d, r) in &self.steps.check_failure_by_department {
             probability(&format!("steps.check_failure_by_department.{d}"), *r)?;
             // a check that always fails would loop forever

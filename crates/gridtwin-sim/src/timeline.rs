@@ -76,6 +76,9 @@ pub struct CaseRecord {
     pub call_answered_at: Option<i64>,
     #[serde(default)]
     pub call_hung_up_at: Option<i64>,
+    /// The department was granted more time (延期): `deadline` is the extended one.
+    #[serde(default)]
+    pub extended: bool,
     /// The case whose compliance closure this problem came back after (empty: none).
     #[serde(default)]
     pub recurrence_of: String,

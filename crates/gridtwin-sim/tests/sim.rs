@@ -1480,3 +1480,45 @@ fn centre_operators_are_queues_that_wait_as_erlang_c() {
         b.half_width
     );
 }
+
+#[test]
+fn extensions_move_deadlines_and_are_counted() {
+    // 延期 with probability q, 6 more hours (a round-the-clock calendar: deadline =
+    // intake + 4 h limit of 0502 + 6 h).
+    let q = 0.2;
+    let text = mmc_text(3.0, 20.0, 3, 30.0).replace(
+        "check = { dist = \"fixed\", minutes = 0 }",
+        &format!(
+            "check = {{ dist = \"fixed\", minutes = 0 }}\nextension = {q}\nextension_hours = 6"
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, &text).unwrap();
+    let sc = Scenario::load(&path).unwrap().scenario;
+    let city = square_city();
+    let world = World::new(sc, &city, &table(&city.rule), calendar()).unwrap();
+    let reps = replicate(&world, 9, 10, &|| {});
+    let rates: Vec<f64> = reps
+        .iter()
+        .map(|(_, k)| k.values["extension_rate"])
+        .collect();
+    let e = Estimate::of(&rates);
+    assert!(
+        within(&e, q),
+        "extension rate {:.4} ± {:.4}",
+        e.mean,
+        e.half_width
+    );
+    for (r, _) in &reps {
+        for c in r.records().iter().filter(|c| c.dispatched_at.is_some()) {
+            let base = c.intake_at.unwrap() + 4 * 3600;
+            let want = if c.extended { base + 6 * 3600 } else { base };
+            assert_eq!(c.deadline, Some(want), "{}", c.case_id);
+            // an extended case is overdue only past its new deadline
+            if c.extended && c.escalated {
+                assert!(c.closed_at.is_none_or(|x| x > want));
+            }
+        }
+    }
+}
