@@ -1522,3 +1522,75 @@ fn extensions_move_deadlines_and_are_counted() {
         }
     }
 }
+
+#[test]
+fn without_recurrence_repeats_are_the_spatial_poisson_expectation() {
+    // One event category spread uniformly over the square city: a case repeats when
+    // an earlier one of its category lies within r and the window before it. By
+    // Slivnyak–Mecke, E[repeats] = E Σᵢ (1 − exp(−Λᵢ)), Λᵢ = rate density × area of the
+    // disk around case i inside the city × the part of the window after the start.
+    // (20 a day: about a third of the cases repeat — far from none and from all)
+    let per_day = 20.0;
+    let text =
+        mmc_text(per_day / 24.0, 10.0, 5, 60.0).replace("warmup_days = 7", "warmup_days = 0");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    std::fs::write(&path, &text).unwrap();
+    let sc = Scenario::load(&path).unwrap().scenario;
+    let (r_m, w_s) = (sc.repeat_radius_m, (sc.repeat_window_hours * 3600.0) as i64);
+    let city = square_city();
+    let world = World::new(sc, &city, &table(&city.rule), calendar()).unwrap();
+    // local metres on the sphere the repeat search uses
+    let (lon0, lat0, lon1, lat1) = (24.93, 60.16, 24.95, 60.17);
+    let m_lat = 6_371_008.8 * std::f64::consts::PI / 180.0;
+    let m_lon = m_lat * ((lat0 + lat1) / 2.0f64).to_radians().cos();
+    let (w, h) = ((lon1 - lon0) * m_lon, (lat1 - lat0) * m_lat);
+    let density = per_day / 86_400.0 / (w * h); // per m² per s
+    let disk_inside = |x: f64, y: f64| -> f64 {
+        // midpoint rule over the disk's bounding square
+        let n = 40;
+        let cell = 2.0 * r_m / n as f64;
+        let mut a = 0.0;
+        for i in 0..n {
+            for j in 0..n {
+                let (dx, dy) = (
+                    -r_m + (i as f64 + 0.5) * cell,
+                    -r_m + (j as f64 + 0.5) * cell,
+                );
+                let (px, py) = (x + dx, y + dy);
+                if dx * dx + dy * dy <= r_m * r_m
+                    && (0.0..w).contains(&px)
+                    && (0.0..h).contains(&py)
+                {
+                    a += cell * cell;
+                }
+            }
+        }
+        a
+    };
+    let (mut gap, mut share) = (Vec::new(), Vec::new());
+    for (rep, k) in replicate(&world, 8, 12, &|| {}) {
+        let mut expected = 0.0;
+        for c in rep.records() {
+            let (x, y) = ((c.lon - lon0) * m_lon, (c.lat - lat0) * m_lat);
+            assert!((0.0..=w).contains(&x) && (0.0..=h).contains(&y));
+            let span = (c.occurred_at - world.run_start()).min(w_s) as f64;
+            expected += 1.0 - (-density * disk_inside(x, y) * span).exp();
+        }
+        gap.push(k.values["repeat_incidents"] - expected);
+        share.push(expected / rep.cases.len() as f64);
+    }
+    let s = Estimate::of(&share);
+    assert!(
+        (0.2..0.6).contains(&s.mean),
+        "expected share of repeats {:.3}",
+        s.mean
+    );
+    let g = Estimate::of(&gap);
+    assert!(
+        within(&g, 0.0),
+        "repeats − Poisson expectation: {:.2} ± {:.2}",
+        g.mean,
+        g.half_width
+    );
+}
