@@ -1594,3 +1594,55 @@ fn without_recurrence_repeats_are_the_spatial_poisson_expectation() {
         g.half_width
     );
 }
+
+#[test]
+fn the_rainstorm_cut_at_thursday_noon_reports_on_the_due_basis() {
+    // Mid-week, with the storm's backlog open: on the due basis about 0.7 of the cases
+    // due were closed in time; on closed cases only the rate would flatter.
+    let world = scene("rainstorm_thursday_noon.toml");
+    let reps = replicate(&world, 1, 4, &|| {});
+    let due_basis = Estimate::of(
+        &reps
+            .iter()
+            .map(|(_, k)| k.values["on_time_closure_rate"])
+            .collect::<Vec<_>>(),
+    );
+    let open_overdue = Estimate::of(
+        &reps
+            .iter()
+            .map(|(_, k)| k.values["open_overdue_at_end"])
+            .collect::<Vec<_>>(),
+    );
+    let closed_only: Vec<f64> = reps
+        .iter()
+        .map(|(r, _)| {
+            let recs = r.records();
+            let closed: Vec<_> = recs
+                .iter()
+                .filter(|c| c.closed_at.is_some() && c.closed_by.as_ref() != "not_registered")
+                .filter(|c| {
+                    c.deadline
+                        .is_some_and(|d| d >= world.start() && d < world.end())
+                })
+                .collect();
+            closed.iter().filter(|c| c.closed_at <= c.deadline).count() as f64 / closed.len() as f64
+        })
+        .collect();
+    let closed_only = Estimate::of(&closed_only);
+    assert!(
+        (0.55..0.8).contains(&due_basis.mean),
+        "due basis {:.3}",
+        due_basis.mean
+    );
+    assert!(
+        open_overdue.mean > 50.0,
+        "{:.1} open and overdue",
+        open_overdue.mean
+    );
+    assert!(
+        closed_only.mean > due_basis.mean + 0.1,
+        "closed only {:.3}, due basis {:.3}",
+        closed_only.mean,
+        due_basis.mean
+    );
+}
