@@ -1646,3 +1646,33 @@ fn the_rainstorm_cut_at_thursday_noon_reports_on_the_due_basis() {
         due_basis.mean
     );
 }
+
+#[test]
+fn every_shipped_scene_loads_builds_and_runs_a_day() {
+    // (the megacity scenes need `gridtwin synth` output: loaded only)
+    let mut n = 0;
+    for e in std::fs::read_dir(repo().join("scenes")).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_none_or(|x| x != "toml") {
+            continue;
+        }
+        // simulation scenarios (not the viewer's or `gridtwin fire`'s scenes)
+        let table: toml::Table = std::fs::read_to_string(&path).unwrap().parse().unwrap();
+        if !table.contains_key("base") && !table.contains_key("arrivals") {
+            continue;
+        }
+        let mut sc = Scenario::load(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .scenario;
+        n += 1;
+        if !sc.city.join("code_rule.toml").exists() {
+            continue;
+        }
+        sc.days = 1.0;
+        sc.warmup_days = sc.warmup_days.min(0.5);
+        let world = world_of(sc).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let r = run(&world, 1, 0);
+        assert_eq!(r.arrivals, r.cases.len(), "{}", path.display());
+    }
+    assert!(n >= 10, "{n} scenes");
+}
