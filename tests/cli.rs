@@ -1146,3 +1146,97 @@ fn view_renders_a_still_through_the_viewer() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--hide `trees`"));
 }
+
+#[test]
+fn the_quickstart_runs_from_any_folder_with_the_built_in_tables() {
+    // An "installed" binary (a copy outside the repository), run in an empty working
+    // folder with its own cache: no ./data, no --data — the built-in tables serve.
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin/gridtwin");
+    std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_gridtwin"), &bin).unwrap();
+    let work = tmp.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let cache = tmp.path().join("cache");
+    let r = repo();
+    let city = r.join("data/helsinki/city");
+    let city = city.to_str().unwrap();
+    let points = r.join("data/helsinki/city/components.csv");
+    let points = points.to_str().unwrap();
+    let run = |args: &[&str]| -> String {
+        let out = Command::new(&bin)
+            .args(args)
+            .current_dir(&work)
+            .env("XDG_CACHE_HOME", &cache)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "gridtwin {args:?} from {}:\n{}\n{}",
+            work.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr)
+    };
+    run(&["info", city]);
+    let a = run(&[
+        "assign",
+        "--grids",
+        city,
+        "--points",
+        points,
+        "--out",
+        "out/assigned.csv",
+    ]);
+    assert!(a.contains("2145 assigned"), "{a}");
+    run(&[
+        "aggregate",
+        "--points",
+        "out/assigned.csv",
+        "--by",
+        "community",
+        "--category",
+        "--out",
+        "out/counts.csv",
+    ]);
+    assert!(work.join("out/counts.csv").is_file());
+    let scenes = r.join("scenes");
+    for (scene, out) in [
+        ("baseline.toml", "out/sim/a"),
+        ("whatif_double_patrol.toml", "out/sim/b"),
+    ] {
+        run(&[
+            "simulate",
+            scenes.join(scene).to_str().unwrap(),
+            "--replications",
+            "2",
+            "--seed",
+            "1",
+            "--out",
+            out,
+        ]);
+    }
+    run(&["compare", "out/sim/a", "out/sim/b"]);
+    assert!(work.join("out/sim/b/backlog.png").is_file());
+    run(&[
+        "vitals",
+        "out/sim/a/rep_000/timeline.csv",
+        "--out",
+        "out/vitals",
+    ]);
+    run(&[
+        "report",
+        "out/sim/a/rep_000/timeline.csv",
+        "--out",
+        "out/report",
+    ]);
+    assert!(work.join("out/report").read_dir().unwrap().count() > 0);
+    // the tables were written once, under the cache given
+    let written: Vec<_> = std::fs::read_dir(cache.join("gridtwin"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    assert!(!work.join("data").exists());
+}

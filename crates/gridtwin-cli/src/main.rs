@@ -12,6 +12,7 @@ mod progress;
 mod report;
 mod simulate;
 mod synth;
+mod tables;
 mod view;
 mod vitals;
 
@@ -27,9 +28,11 @@ use clap::{Parser, Subcommand};
     about = "Unit-grid city management and digital twin"
 )]
 struct Cli {
-    /// Directory of the data tables (code rule, categories, OSM tag map, road speeds).
-    #[arg(long, global = true, default_value = "data")]
-    data: PathBuf,
+    /// Directory of the data tables (code rule, categories, OSM tag map, road speeds,
+    /// calendar, thresholds, font). Default: ./data if it holds code_rule.toml, else the
+    /// tables built into this binary.
+    #[arg(long, global = true)]
+    data: Option<PathBuf>,
     /// The most rows a reader holds in memory (GeoJSON, FlatGeobuf and Parquet inputs
     /// are read whole; their declared row count is checked first).
     #[arg(long, global = true, default_value_t = gridtwin_io::limits::DEFAULT_MAX_ROWS)]
@@ -87,17 +90,24 @@ fn main() -> ExitCode {
     });
     let cli = Cli::parse();
     gridtwin_io::limits::set_max_rows(cli.max_rows_in_memory);
+    let data = match tables::resolve(cli.data) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
     let result = match cli.command {
-        Command::Assign(a) => assign::run(&cli.data, a),
-        Command::Aggregate(a) => aggregate::run(&cli.data, a),
-        Command::Import(a) => import::run(&cli.data, a),
-        Command::Grids(c) => grids::run(&cli.data, c),
+        Command::Assign(a) => assign::run(&data, a),
+        Command::Aggregate(a) => aggregate::run(&data, a),
+        Command::Import(a) => import::run(&data, a),
+        Command::Grids(c) => grids::run(&data, c),
         Command::Info(a) => info::run(a),
-        Command::Synth(a) => synth::run(&cli.data, a),
+        Command::Synth(a) => synth::run(&data, a),
         Command::Simulate(a) => simulate::run_simulate(a),
-        Command::Vitals(a) => vitals::run(&cli.data, a),
-        Command::Report(a) => report::run(&cli.data, a),
-        Command::Compare(a) => simulate::run_compare(&cli.data, a),
+        Command::Vitals(a) => vitals::run(&data, a),
+        Command::Report(a) => report::run(&data, a),
+        Command::Compare(a) => simulate::run_compare(&data, a),
         Command::Flood(a) => flood::run_flood(a),
         Command::Dem(c) => flood::run_dem(c),
         Command::Fire(a) => fire::run(a),
