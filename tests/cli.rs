@@ -1240,3 +1240,90 @@ fn the_quickstart_runs_from_any_folder_with_the_built_in_tables() {
     assert_eq!(written.len(), 1, "{written:?}");
     assert!(!work.join("data").exists());
 }
+
+#[test]
+fn semicolon_csv_named_columns_and_swapped_lon_lat_get_a_hint() {
+    // The demo components as a European CSV: `;`-separated, coordinates in columns of
+    // their own names. Then lon and lat swapped: every point misses every grid — a
+    // warning naming the grids' extent, and --strict fails.
+    let tmp = tempfile::tempdir().unwrap();
+    let src = std::fs::read_to_string(repo().join("data/helsinki/city/components.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(src.as_bytes());
+    let h = rows.headers().unwrap().clone();
+    let (lon, lat) = (
+        h.iter().position(|x| x == "lon").unwrap(),
+        h.iter().position(|x| x == "lat").unwrap(),
+    );
+    let (mut semi, mut swapped) = (String::from("ost;nord;kind\n"), String::from("lon,lat\n"));
+    let mut n = 0;
+    for r in rows.records() {
+        let r = r.unwrap();
+        semi.push_str(&format!("{};{};c\n", &r[lon], &r[lat]));
+        swapped.push_str(&format!("{},{}\n", &r[lat], &r[lon]));
+        n += 1;
+    }
+    let p = tmp.path();
+    std::fs::write(p.join("semi.csv"), semi).unwrap();
+    std::fs::write(p.join("swapped.csv"), swapped).unwrap();
+    let city = repo().join("data/helsinki/city");
+    let s = |x: &Path| x.to_str().unwrap().to_string();
+    let out = ok(&[
+        "assign",
+        "--grids",
+        &s(&city),
+        "--points",
+        &s(&p.join("semi.csv")),
+        "--out",
+        &s(&p.join("semi_out.csv")),
+        "--delimiter",
+        ";",
+        "--lon-col",
+        "ost",
+        "--lat-col",
+        "nord",
+    ]);
+    assert!(out.contains(&format!("{n} rows: {n} assigned")), "{out}");
+    // without the flags: a clear error, not a silent miss
+    let e = gridtwin(&[
+        "assign",
+        "--grids",
+        &s(&city),
+        "--points",
+        &s(&p.join("semi.csv")),
+        "--out",
+        &s(&p.join("x.csv")),
+    ]);
+    assert!(!e.status.success());
+    assert!(
+        String::from_utf8_lossy(&e.stderr).contains("--delimiter"),
+        "{}",
+        String::from_utf8_lossy(&e.stderr)
+    );
+    // swapped: a warning with the grids' extent; --strict exits 1
+    let sw = gridtwin(&[
+        "assign",
+        "--grids",
+        &s(&city),
+        "--points",
+        &s(&p.join("swapped.csv")),
+        "--out",
+        &s(&p.join("sw.csv")),
+    ]);
+    assert!(sw.status.success());
+    let err = String::from_utf8_lossy(&sw.stderr);
+    assert!(
+        err.contains("none of the") && err.contains("swapped"),
+        "{err}"
+    );
+    let strict = gridtwin(&[
+        "assign",
+        "--grids",
+        &s(&city),
+        "--points",
+        &s(&p.join("swapped.csv")),
+        "--out",
+        &s(&p.join("sw2.csv")),
+        "--strict",
+    ]);
+    assert_eq!(strict.status.code(), Some(1));
+}

@@ -40,9 +40,18 @@ pub struct AssignArgs {
     /// Coordinate system of the points' lon/lat: wgs84, gcj02 or bd09.
     #[arg(long, default_value = "wgs84")]
     coords: LonLatSystem,
-    /// Fail (exit 1) if any grid or point row is rejected.
+    /// Fail (exit 1) if any grid or point row is rejected, or no point falls in a grid.
     #[arg(long)]
     strict: bool,
+    /// Name of the longitude column of a CSV input (default: lon, lng, longitude or x).
+    #[arg(long, value_name = "NAME")]
+    lon_col: Option<String>,
+    /// Name of the latitude column of a CSV input (default: lat, latitude or y).
+    #[arg(long, value_name = "NAME")]
+    lat_col: Option<String>,
+    /// Field delimiter of a CSV input: one character, e.g. ';' or a tab ('\t').
+    #[arg(long, default_value = ",", value_parser = parse_delimiter)]
+    delimiter: u8,
     /// Rows per streamed chunk.
     #[arg(long, default_value_t = 1 << 17)]
     chunk_rows: usize,
@@ -52,6 +61,14 @@ pub struct AssignArgs {
     /// Bytes per block of the CSV fast path.
     #[arg(long, default_value_t = 8 << 20, hide = true)]
     block_bytes: usize,
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "\\t" | "\t" | "tab" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() && s != "\"" && s != "\n" => Ok(s.as_bytes()[0]),
+        _ => Err(format!("`{s}`: one ASCII character (',', ';', '|' or \\t)")),
+    }
 }
 
 fn sibling(out: &Path, suffix: &str) -> PathBuf {
@@ -105,6 +122,25 @@ fn distinct(files: &[(&str, &Path)]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// [min lon, min lat, max lon, max lat] of the unit grids.
+fn grids_extent(areas: &[gridtwin_core::Area]) -> [f64; 4] {
+    let mut b = [f64::MAX, f64::MAX, f64::MIN, f64::MIN];
+    for a in areas
+        .iter()
+        .filter(|a| a.level() == gridtwin_core::Level::Grid)
+    {
+        if let Some(r) = a.bbox() {
+            b = [
+                b[0].min(r.min().x),
+                b[1].min(r.min().y),
+                b[2].max(r.max().x),
+                b[3].max(r.max().y),
+            ];
+        }
+    }
+    b
 }
 
 pub fn run(data: &Path, a: AssignArgs) -> Result<ExitCode> {
@@ -180,6 +216,9 @@ pub fn run(data: &Path, a: AssignArgs) -> Result<ExitCode> {
         coords: a.coords,
         chunk_rows: a.chunk_rows,
         block_bytes: a.block_bytes,
+        lon_col: a.lon_col.clone(),
+        lat_col: a.lat_col.clone(),
+        delimiter: a.delimiter,
     };
     let t1 = Instant::now();
     let report = assign_file(
@@ -230,8 +269,23 @@ pub fn run(data: &Path, a: AssignArgs) -> Result<ExitCode> {
         took.as_secs_f64(),
         report.rows as f64 / took.as_secs_f64().max(1e-9) / 1e6
     );
+    // Points that meet no grid at all are nearly always a mistake of the input: lon and
+    // lat swapped, another coordinate system, the wrong city.
+    let located = report.rows - report.rejected;
+    let none_met = located > 0 && report.assigned + report.nearest == 0;
+    if none_met {
+        let b = grids_extent(&areas);
+        eprintln!(
+            "warning: none of the {located} points falls in a grid. The grids span lon {:.5}..{:.5}, lat {:.5}..{:.5}: are the points' lon and lat swapped (--lon-col/--lat-col), in another coordinate system (--coords), or of another city?",
+            b[0], b[2], b[1], b[3]
+        );
+    }
     if a.strict && report.rejected > 0 {
         eprintln!("error: --strict: {} row(s) rejected", report.rejected);
+        return Ok(ExitCode::from(1));
+    }
+    if a.strict && none_met {
+        eprintln!("error: --strict: no point falls in a grid");
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)

@@ -40,6 +40,12 @@ pub struct AssignOptions {
     pub chunk_rows: usize,
     /// Bytes per block on the CSV fast path (memory ≈ 3 blocks plus their output).
     pub block_bytes: usize,
+    /// Names of the longitude and latitude columns, where not one of the usual names
+    /// (`lon`/`lng`/`longitude`/`x`, `lat`/`latitude`/`y`).
+    pub lon_col: Option<String>,
+    pub lat_col: Option<String>,
+    /// Field delimiter of a CSV input (`,` by default; `;` in much of Europe).
+    pub delimiter: u8,
 }
 
 impl Default for AssignOptions {
@@ -49,6 +55,9 @@ impl Default for AssignOptions {
             coords: LonLatSystem::Wgs84,
             chunk_rows: 1 << 17,
             block_bytes: 8 << 20,
+            lon_col: None,
+            lat_col: None,
+            delimiter: b',',
         }
     }
 }
@@ -176,7 +185,7 @@ fn read_csv_blocks(
             block.get(i + 1).is_some_and(|&b| b != b'\n') || (eof && i + 1 == block.len())
         });
         if bare_cr {
-            read_csv_records(path, offset, number, chunk_rows, tx);
+            read_csv_records(path, offset, number, chunk_rows, b',', tx);
             return;
         }
         // Keep the partial last line for the next block.
@@ -190,7 +199,7 @@ fn read_csv_blocks(
             }
         }
         if memchr::memchr(b'"', &block).is_some() {
-            read_csv_records(path, offset, number, chunk_rows, tx);
+            read_csv_records(path, offset, number, chunk_rows, b',', tx);
             return;
         }
         offset += block.len() as u64;
@@ -219,6 +228,7 @@ fn read_csv_records(
     offset: u64,
     after: u64,
     chunk_rows: usize,
+    delimiter: u8,
     tx: std::sync::mpsc::SyncSender<Result<Chunk, IoError>>,
 ) {
     use std::io::{Seek, SeekFrom};
@@ -234,6 +244,7 @@ fn read_csv_records(
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .delimiter(delimiter)
         .from_reader(std::io::BufReader::with_capacity(1 << 20, file));
     let mut number = after;
     loop {
@@ -548,6 +559,7 @@ pub fn assign_file(
         // The header, read by the csv crate; its byte length says where rows begin.
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
+            .delimiter(opts.delimiter)
             .from_path(input)
             .map_err(|e| IoError::read(&in_name, e))?;
         header = reader
@@ -557,7 +569,31 @@ pub fn assign_file(
             .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
             .collect::<Vec<String>>();
         let body_start = reader.position().byte();
-        geo = match (find(&header, &LON_NAMES), find(&header, &LAT_NAMES), find(&header, &WKT_NAMES)) {
+        let named = |given: &Option<String>,
+                     usual: &[&str],
+                     what: &str|
+         -> Result<Option<usize>, IoError> {
+            match given {
+                Some(n) => header.iter().position(|h| h == n).map(Some).ok_or_else(|| {
+                    IoError::read(
+                        &in_name,
+                        format!(
+                            "no {what} column `{n}`; the columns are {}",
+                            header.join(",")
+                        ),
+                    )
+                }),
+                None => Ok(find(&header, usual)),
+            }
+        };
+        let (lon, lat) = (
+            named(&opts.lon_col, &LON_NAMES, "longitude")?,
+            named(&opts.lat_col, &LAT_NAMES, "latitude")?,
+        );
+        if header.len() == 1 && opts.delimiter == b',' && header[0].contains(';') {
+            return Err(IoError::read(&in_name, "one column whose name holds `;`: is the file separated by semicolons? (--delimiter ';')"));
+        }
+        geo = match (lon, lat, find(&header, &WKT_NAMES)) {
             (Some(i), Some(j), _) => Geo::LonLat(i, j),
             (_, _, Some(w)) => Geo::Wkt(w),
             _ => return Err(IoError::read(&in_name, format!("no geometry columns: need lon and lat (or lng/longitude/x, latitude/y) or wkt; found {}", header.join(",")))),
@@ -566,12 +602,14 @@ pub fn assign_file(
         let path = input.to_path_buf();
         let block_bytes = opts.block_bytes;
         // Quote-free lines pass through byte for byte when the output is CSV too.
-        let fast = out_format == Format::Csv && matches!(geo, Geo::LonLat(..));
+        let fast =
+            out_format == Format::Csv && matches!(geo, Geo::LonLat(..)) && opts.delimiter == b',';
+        let delimiter = opts.delimiter;
         reader_thread = Some(std::thread::spawn(move || {
             if fast {
                 read_csv_blocks(&path, body_start, chunk_rows, block_bytes, tx)
             } else {
-                read_csv_records(&path, body_start, 0, chunk_rows, tx)
+                read_csv_records(&path, body_start, 0, chunk_rows, delimiter, tx)
             }
         }));
         receiver = rx;
