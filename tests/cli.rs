@@ -203,15 +203,36 @@ fn bad_input_is_an_error_naming_the_place_not_a_panic() {
         "--out",
         tmp.path().join("x").to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(2));
+    // an input error: exit 3 (2 is for usage errors)
+    assert_eq!(o.status.code(), Some(3));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
         err.contains("grids.geojson") && !err.contains("panicked"),
         "{err}"
     );
     let o = gridtwin(&["info", tmp.path().to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr).contains("city.toml"));
+    // a flag's value refused, and a flag clap does not know: usage errors, exit 2
+    let o = gridtwin(&[
+        "assign",
+        "--grids",
+        "x",
+        "--points",
+        "y.csv",
+        "--out",
+        "z.csv",
+        "--nearest",
+        "-5",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = gridtwin(&["assign", "--no-such-flag"]);
+    assert_eq!(o.status.code(), Some(2));
 }
 
 #[test]

@@ -117,7 +117,19 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(exit_code_of(&e))
         }
+    }
+}
+
+/// Exit codes: 0 done; 1 data rejected under `--strict` (or a check that found
+/// problems); 2 a usage error — clap's, or a flag's value refused (our messages about
+/// a flag begin with it: `--nearest must be …`); 3 an input or output error (a file
+/// missing, unreadable or malformed, a scenario refused, a write that failed).
+fn exit_code_of(e: &anyhow::Error) -> u8 {
+    if e.to_string().starts_with("--") {
+        2
+    } else {
+        3
     }
 }
