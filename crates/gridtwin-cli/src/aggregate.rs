@@ -176,21 +176,34 @@ pub fn run(data: &Path, a: AggregateArgs) -> Result<ExitCode> {
         }
     }
     let name = a.out.display().to_string();
+    // With one H3 grouping, its cell also goes in a `hex_id` column: the name
+    // kepler.gl's H3 layer picks up by itself.
+    let mut columns = agg.columns();
+    let hex = (columns.iter().filter(|c| c.starts_with("h3_r")).count() == 1)
+        .then(|| columns.iter().position(|c| c.starts_with("h3_r")))
+        .flatten();
+    if hex.is_some() {
+        columns.push("hex_id".into());
+    }
     write_atomic(&a.out, |w| {
         let mut out = csv::Writer::from_writer(w);
         let err = |e: csv::Error| IoError::write(&name, e);
-        out.write_record(agg.columns()).map_err(err)?;
+        out.write_record(&columns).map_err(err)?;
         for (mut key, n) in agg.rows() {
             if let (Some(_), Some(last)) = (agg.window(), key.last_mut()) {
                 if let Ok(t) = last.parse::<i64>() {
                     *last = format_time(t);
                 }
             }
+            let cell = hex.map(|i| key[i].clone());
             key.push(n.to_string());
+            key.extend(cell);
             out.write_record(&key).map_err(err)?;
         }
         out.flush().map_err(|e| IoError::write(&name, e))
     })?;
+    // column types for QGIS/OGR: codes stay text
+    gridtwin_io::csvt::write_for_header(&a.out, &columns)?;
     println!(
         "{rows} rows: {} counted in {} groups, {} rejected; wrote {}",
         agg.total(),

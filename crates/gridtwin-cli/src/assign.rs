@@ -232,6 +232,11 @@ pub fn run(data: &Path, a: AssignArgs) -> Result<ExitCode> {
     )?;
     pb.finish_and_clear();
     let took = t1.elapsed();
+    if gridtwin_io::format::Format::from_path(&a.out).ok() == Some(gridtwin_io::format::Format::Csv)
+    {
+        // column types for QGIS/OGR: codes stay text
+        gridtwin_io::csvt::write_for_file(&a.out)?;
+    }
     let bytes = |p: &Path| std::fs::metadata(p).map(|m| m.len()).ok();
     let json = serde_json::json!({
         "assignment": report,

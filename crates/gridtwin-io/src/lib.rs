@@ -10,6 +10,7 @@ pub mod atomic;
 pub mod batch;
 pub mod city_dir;
 pub mod csv_io;
+pub mod csvt;
 pub mod dem_crs;
 pub mod error;
 pub mod fgb_io;
