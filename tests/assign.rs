@@ -432,7 +432,10 @@ fn aggregate_counts_by_grid_category_window_and_h3() {
     // the h3o check value, outside every grid; the cell again as kepler.gl's hex_id
     assert_eq!(rows[0], ["", "891f1d48947ffff", "1", "891f1d48947ffff"]);
     let header = std::fs::read_to_string(&by_h3).unwrap();
-    assert!(header.starts_with("community_code,h3_r9,count,hex_id\n"), "{header}");
+    assert!(
+        header.starts_with("community_code,h3_r9,count,hex_id\n"),
+        "{header}"
+    );
     // column types beside it for QGIS: codes are text
     assert_eq!(
         std::fs::read_to_string(by_h3.with_extension("csvt")).unwrap(),

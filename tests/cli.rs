@@ -1348,3 +1348,64 @@ fn semicolon_csv_named_columns_and_swapped_lon_lat_get_a_hint() {
     ]);
     assert_eq!(strict.status.code(), Some(1));
 }
+
+#[test]
+fn grids_validate_tolerates_slivers_up_to_the_tolerance() {
+    // One demo grid moved 0.2 m east: a sliver overlap with its neighbour and a sliver
+    // gap behind it, each of some ten m². Problems at the default tolerance; none at
+    // --tolerance-m2 100.
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo().join("data/helsinki/city/areas.geojson")).unwrap();
+    let mut fc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let features = fc["features"].as_array_mut().unwrap();
+    let i = features
+        .iter()
+        .position(|f| f["properties"]["code"] == "99010100100105")
+        .unwrap();
+    let dx = 0.2 / (111_320.0 * 60.17f64.to_radians().cos());
+    let mut g = features[i]["geometry"].clone();
+    fn shift(v: &mut serde_json::Value, dx: f64) {
+        match v {
+            serde_json::Value::Array(a) if a.len() == 2 && a[0].is_number() => {
+                a[0] = serde_json::json!(a[0].as_f64().unwrap() + dx);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| shift(x, dx)),
+            _ => {}
+        }
+    }
+    shift(&mut g["coordinates"], dx);
+    features[i]["geometry"] = g;
+    let moved = tmp.path().join("areas.geojson");
+    std::fs::write(&moved, serde_json::to_string(&fc).unwrap()).unwrap();
+    let m = moved.to_str().unwrap();
+    let out = tmp.path().join("v");
+    let o = out.to_str().unwrap();
+    let strict = gridtwin(&["grids", "validate", m, "--out", o, "--strict"]);
+    assert_eq!(strict.status.code(), Some(1));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("validation.json")).unwrap())
+            .unwrap();
+    let largest = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["area_m2"].as_f64())
+        .fold(0.0f64, f64::max);
+    assert!(
+        v["problems_by_kind"]["overlap"].as_u64().unwrap() >= 1,
+        "{}",
+        v["problems_by_kind"]
+    );
+    assert!(largest > 1.0 && largest < 100.0, "{largest}");
+    let stdout = ok(&[
+        "grids",
+        "validate",
+        m,
+        "--out",
+        o,
+        "--strict",
+        "--tolerance-m2",
+        "100",
+    ]);
+    assert!(stdout.contains(": 0 problem(s)"), "{stdout}");
+}

@@ -92,10 +92,16 @@ pub struct ValidateArgs {
     /// Communities the grids must tile (default: the communities in GRIDS, if any).
     #[arg(long)]
     parents: Option<PathBuf>,
+    /// Size rule: a grid smaller than this many m² is a problem.
     #[arg(long, default_value_t = 2_000.0)]
     min_area_m2: f64,
+    /// Size rule: a grid larger than this many m² is a problem.
     #[arg(long, default_value_t = 40_000.0)]
     max_area_m2: f64,
+    /// Overlaps, gaps and parts outside the parent of at most this many m² are not
+    /// problems (real boundary layers carry slivers of a square metre or two).
+    #[arg(long, default_value_t = 0.01)]
+    tolerance_m2: f64,
     /// Output directory for validation.json and problems.geojson.
     #[arg(long, default_value = "out/validation")]
     out: PathBuf,
@@ -392,10 +398,16 @@ fn validate(rule: &CodeRule, a: ValidateArgs) -> Result<ExitCode> {
             sw
         );
     }
+    if !(a.tolerance_m2.is_finite() && a.tolerance_m2 >= 0.0) {
+        anyhow::bail!(
+            "--tolerance-m2 must be zero or a positive area, not {}",
+            a.tolerance_m2
+        );
+    }
     let opts = CheckOptions {
         min_area_m2: a.min_area_m2,
         max_area_m2: a.max_area_m2,
-        ..CheckOptions::default()
+        tolerance_m2: a.tolerance_m2,
     };
     let problems = check(
         &grids,
