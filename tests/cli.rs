@@ -1409,3 +1409,70 @@ fn grids_validate_tolerates_slivers_up_to_the_tolerance() {
     ]);
     assert!(stdout.contains(": 0 problem(s)"), "{stdout}");
 }
+
+#[test]
+fn a_boundary_layer_with_its_own_field_names_and_roads_with_classes_only() {
+    // The demo grids as a layer whose code and name sit in GEOCODE and NAME_EN, and
+    // roads with a class and no speed: the speed comes from road_speeds.csv; a class
+    // it does not list is rejected, naming the table.
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo().join("data/helsinki/city/areas.geojson")).unwrap();
+    let mut fc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let n = fc["features"].as_array().unwrap().len();
+    for f in fc["features"].as_array_mut().unwrap() {
+        let p = f["properties"].as_object_mut().unwrap();
+        let code = p.remove("code").unwrap();
+        let name = p.remove("name").unwrap_or(serde_json::json!(""));
+        p.insert("GEOCODE".into(), code);
+        p.insert("NAME_EN".into(), name);
+    }
+    let areas = tmp.path().join("wards.geojson");
+    std::fs::write(&areas, serde_json::to_string(&fc).unwrap()).unwrap();
+    let roads = tmp.path().join("roads.geojson");
+    std::fs::write(
+        &roads,
+        r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"id":"a","class":"residential"},"geometry":{"type":"LineString","coordinates":[[24.94,60.17],[24.941,60.17]]}},
+{"type":"Feature","properties":{"id":"b","class":"starship_lane"},"geometry":{"type":"LineString","coordinates":[[24.94,60.17],[24.941,60.171]]}},
+{"type":"Feature","properties":{"id":"c","speed_kmh":30},"geometry":{"type":"LineString","coordinates":[[24.94,60.17],[24.942,60.17]]}}]}"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("city");
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let stdout = ok(&[
+        "import",
+        "--areas",
+        &s(&areas),
+        "--roads",
+        &s(&roads),
+        "--code-field",
+        "GEOCODE",
+        "--name-field",
+        "NAME_EN",
+        "--out",
+        &s(&out),
+    ]);
+    assert!(
+        stdout.contains(&format!("read {n}, loaded {n}, rejected 0")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("read 3, loaded 2, rejected 1"), "{stdout}");
+    let q = std::fs::read_to_string(out.join("quality.json")).unwrap();
+    assert!(
+        q.contains("starship_lane") && q.contains("road_speeds.csv"),
+        "{q}"
+    );
+    // without --code-field: every area rejected for its missing `code`, not silently
+    let o = gridtwin(&[
+        "import",
+        "--areas",
+        &s(&areas),
+        "--out",
+        &s(&tmp.path().join("c2")),
+    ]);
+    let all = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    assert!(
+        all.contains(&format!("rejected {n}")) && all.contains("`code` is missing"),
+        "{all}"
+    );
+}

@@ -37,6 +37,12 @@ pub struct ImportArgs {
     /// Roads (line, class, speed_kmh).
     #[arg(long)]
     roads: Vec<PathBuf>,
+    /// The areas' code field, where not `code` (e.g. GEOCODE).
+    #[arg(long, value_name = "NAME")]
+    code_field: Option<String>,
+    /// The areas' name field, where not `name`.
+    #[arg(long, value_name = "NAME")]
+    name_field: Option<String>,
     /// Coordinate system of the input lon/lat: wgs84, gcj02 (Chinese web maps) or bd09 (Baidu).
     #[arg(long, default_value = "wgs84")]
     coords: LonLatSystem,
@@ -126,6 +132,9 @@ pub fn run(data: &Path, a: ImportArgs) -> Result<ExitCode> {
 fn import_layers(a: &ImportArgs, tables: &DataTables) -> Result<(City, QualityReport)> {
     let mut loader = Loader::new(&tables.rule, &tables.table);
     loader.coords = a.coords;
+    loader.road_speeds = Some(&tables.speeds);
+    loader.code_field = a.code_field.clone();
+    loader.name_field = a.name_field.clone();
     let mut city = City::new(a.name.clone(), tables.rule);
     let mut q = if a.rejected.is_some() {
         QualityReport::keeping_all()

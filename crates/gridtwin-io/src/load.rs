@@ -25,6 +25,12 @@ pub struct Loader<'a> {
     /// Default building height in metres when neither height nor levels are given.
     pub default_height_m: f64,
     pub metres_per_level: f64,
+    /// Speeds by road class, for roads that carry a class and no speed.
+    pub road_speeds: Option<&'a crate::osm::RoadSpeeds>,
+    /// The areas' code and name fields, where not `code` and `name` (a boundary layer's
+    /// own: `GEOCODE`, `N03_007`, …).
+    pub code_field: Option<String>,
+    pub name_field: Option<String>,
     /// Codes and ids loaded so far, over every file this loader reads (a duplicate
     /// in a second file is as much a duplicate as one in the first).
     seen: RefCell<Seen>,
@@ -83,6 +89,9 @@ impl<'a> Loader<'a> {
             coords: LonLatSystem::Wgs84,
             default_height_m: 9.0,
             metres_per_level: 3.0,
+            road_speeds: None,
+            code_field: None,
+            name_field: None,
             seen: RefCell::default(),
         }
     }
@@ -336,8 +345,10 @@ impl<'a> Loader<'a> {
     ) -> Vec<Area> {
         let mut guard = self.seen.borrow_mut();
         let seen = &mut guard.areas;
+        let code_field = self.code_field.as_deref().unwrap_or("code");
+        let name_field = self.name_field.as_deref().unwrap_or("name");
         self.run("areas", file, records, quality, |r| {
-            let text = required(r, &["code"])?;
+            let text = required(r, &[code_field])?;
             let code = match r.text(&["level"]) {
                 Some(l) => {
                     let level: Level = l.parse().map_err(|e: gridtwin_core::code::CodeError| {
@@ -369,7 +380,7 @@ impl<'a> Loader<'a> {
             }
             Ok(Area {
                 code,
-                name: r.text(&["name"]).unwrap_or_default(),
+                name: r.text(&[name_field]).unwrap_or_default(),
                 boundary,
             })
         })
@@ -424,7 +435,8 @@ impl<'a> Loader<'a> {
         Ok((self.default_height_m, HeightSource::Default))
     }
 
-    /// Loads roads: optional `id`, `class`, `speed_kmh` (required), `oneway`, and a line.
+    /// Loads roads: optional `id`, `class`, `speed_kmh` (else the class's speed from
+    /// the road-speed table), `oneway`, and a line.
     pub fn roads(
         &self,
         file: &str,
@@ -433,11 +445,31 @@ impl<'a> Loader<'a> {
     ) -> Vec<Road> {
         self.run("roads", file, records, quality, |r| {
             let line = self.line(r)?;
-            let speed = required(r, &["speed_kmh", "speed", "maxspeed"])?;
-            let speed_kmh = parse_measure(&speed).ok_or((
-                RejectReason::BadValue,
-                format!("speed `{speed}` is not a positive number"),
-            ))?;
+            let class = r.text(&["class", "highway"]);
+            let by_class = class
+                .as_deref()
+                .and_then(|c| self.road_speeds.and_then(|s| s.get(c)));
+            let (speed_kmh, from_class) = match (r.text(&["speed_kmh", "speed", "maxspeed"]), by_class) {
+                (Some(speed), _) => (
+                    parse_measure(&speed).ok_or((
+                        RejectReason::BadValue,
+                        format!("speed `{speed}` is not a positive number"),
+                    ))?,
+                    false,
+                ),
+                (None, Some(v)) => (v, true),
+                (None, None) => {
+                    return Err((
+                        RejectReason::MissingField,
+                        match class {
+                            Some(c) => format!(
+                                "`speed_kmh` is missing and class `{c}` is not in road_speeds.csv"
+                            ),
+                            None => "`speed_kmh` is missing, and no `class` to take a speed from (road_speeds.csv)".into(),
+                        },
+                    ))
+                }
+            };
             Ok(Road {
                 id: r
                     .text(&["id"])
@@ -448,6 +480,7 @@ impl<'a> Loader<'a> {
                     .unwrap_or_else(|| "road".into()),
                 speed_kmh,
                 speed_source: match r.text(&["speed_source"]).as_deref() {
+                    _ if from_class => SpeedSource::Class,
                     Some("class") => SpeedSource::Class,
                     _ => SpeedSource::Tagged,
                 },

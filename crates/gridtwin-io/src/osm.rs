@@ -111,6 +111,11 @@ impl RoadSpeeds {
         }
         Ok(RoadSpeeds(map))
     }
+
+    /// The speed of a road class (km/h), if the table has it.
+    pub fn get(&self, class: &str) -> Option<f64> {
+        self.0.get(class).copied()
+    }
 }
 
 /// What an OSM import produced, before the area hierarchy is added.
