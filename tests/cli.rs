@@ -1476,3 +1476,94 @@ fn a_boundary_layer_with_its_own_field_names_and_roads_with_classes_only() {
         "{all}"
     );
 }
+
+#[test]
+fn a_projected_layer_is_reprojected_on_import_by_crs_or_prj() {
+    // The demo areas in UTM zone 35N (metres), once with --crs and a GeoJSON `crs`
+    // member, once with a .prj beside the file: both import as the lon/lat original, and
+    // the components land in the same grids.
+    let tmp = tempfile::tempdir().unwrap();
+    let utm = gridtwin_io::dem_crs::Crs::parse("EPSG:32635").unwrap();
+    let text = std::fs::read_to_string(repo().join("data/helsinki/city/areas.geojson")).unwrap();
+    let mut fc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    fn project(v: &mut serde_json::Value, crs: &gridtwin_io::dem_crs::Crs) {
+        match v {
+            serde_json::Value::Array(a) if a.len() == 2 && a[0].is_number() => {
+                let (x, y) = crs
+                    .from_lon_lat(a[0].as_f64().unwrap(), a[1].as_f64().unwrap())
+                    .unwrap();
+                assert!(x > 100_000.0 && y > 6_000_000.0, "metres: {x} {y}");
+                *v = serde_json::json!([x, y]);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| project(x, crs)),
+            _ => {}
+        }
+    }
+    for f in fc["features"].as_array_mut().unwrap() {
+        project(&mut f["geometry"]["coordinates"], &utm);
+    }
+    let plain = fc.clone();
+    fc["crs"] =
+        serde_json::json!({"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32635"}});
+    let with_member = tmp.path().join("member.geojson");
+    std::fs::write(&with_member, serde_json::to_string(&fc).unwrap()).unwrap();
+    let with_prj = tmp.path().join("prj.geojson");
+    std::fs::write(&with_prj, serde_json::to_string(&plain).unwrap()).unwrap();
+    std::fs::write(with_prj.with_extension("prj"), &utm.wkt).unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let comps = repo().join("data/helsinki/city/components.csv");
+    let mut assigned = Vec::new();
+    for (file, crs) in [(&with_member, Some("EPSG:32635")), (&with_prj, None)] {
+        let out = tmp.path().join(format!(
+            "city_{}",
+            file.file_stem().unwrap().to_str().unwrap()
+        ));
+        let mut args = vec![
+            "import".to_string(),
+            "--areas".into(),
+            s(file),
+            "--out".into(),
+            s(&out),
+        ];
+        if let Some(c) = crs {
+            args.extend(["--crs".to_string(), c.to_string()]);
+        }
+        let args: Vec<&str> = args.iter().map(|a| a.as_str()).collect();
+        let stdout = ok(&args);
+        assert!(stdout.contains("rejected 0"), "{stdout}");
+        let res = out.join("assigned.csv");
+        let a = ok(&[
+            "assign",
+            "--grids",
+            &s(&out),
+            "--points",
+            &s(&comps),
+            "--out",
+            &s(&res),
+        ]);
+        assert!(a.contains("2145 rows: 2145 assigned"), "{a}");
+        assigned.push(std::fs::read_to_string(&res).unwrap());
+    }
+    let lonlat = tmp.path().join("lonlat.csv");
+    ok(&[
+        "assign",
+        "--grids",
+        "data/helsinki/city",
+        "--points",
+        &s(&comps),
+        "--out",
+        &s(&lonlat),
+    ]);
+    let want = std::fs::read_to_string(&lonlat).unwrap();
+    assert_eq!(assigned[0], want);
+    assert_eq!(assigned[1], want);
+    // without --crs, the GeoJSON's own `crs` member is still a clear refusal
+    let o = gridtwin(&[
+        "import",
+        "--areas",
+        &s(&with_member),
+        "--out",
+        &s(&tmp.path().join("x")),
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+}

@@ -37,6 +37,10 @@ pub struct ImportArgs {
     /// Roads (line, class, speed_kmh).
     #[arg(long)]
     roads: Vec<PathBuf>,
+    /// The layers' coordinate system, where not WGS-84 lon/lat: EPSG:NNNN, WKT or a
+    /// PROJ string (default: a `.prj` beside each file, else lon/lat). Reprojected on load.
+    #[arg(long, value_name = "CRS")]
+    crs: Option<String>,
     /// The areas' code field, where not `code` (e.g. GEOCODE).
     #[arg(long, value_name = "NAME")]
     code_field: Option<String>,
@@ -141,27 +145,60 @@ fn import_layers(a: &ImportArgs, tables: &DataTables) -> Result<(City, QualityRe
     } else {
         QualityReport::new()
     };
-    let open = |p: &PathBuf| -> Result<(String, gridtwin_io::format::Records)> {
-        Ok((p.display().to_string(), read_records(p)?))
+    let given = match &a.crs {
+        Some(t) => {
+            let c = gridtwin_io::dem_crs::Crs::parse(t)
+                .map_err(|m| anyhow::anyhow!("--crs {t}: {m}"))?;
+            gridtwin_io::geojson_io::set_crs_declared(true);
+            Some(std::sync::Arc::new(c))
+        }
+        None => None,
+    };
+    // Each file in the system given, else its own `.prj`, else lon/lat.
+    type Opened = (
+        String,
+        gridtwin_io::format::Records,
+        Option<std::sync::Arc<gridtwin_io::dem_crs::Crs>>,
+    );
+    let open = |p: &PathBuf| -> Result<Opened> {
+        let crs = match &given {
+            Some(c) => Some(c.clone()),
+            None => {
+                let prj = p.with_extension("prj");
+                match std::fs::read_to_string(&prj) {
+                    Ok(text) => Some(std::sync::Arc::new(
+                        gridtwin_io::dem_crs::Crs::parse(&text)
+                            .map_err(|m| anyhow::anyhow!("{}: {m}", prj.display()))?,
+                    )),
+                    Err(_) => None,
+                }
+            }
+        };
+        Ok((p.display().to_string(), read_records(p)?, crs))
     };
     for p in &a.areas {
-        let (f, r) = open(p)?;
+        let (f, r, crs) = open(p)?;
+        loader.source_crs = crs;
         city.areas.extend(loader.areas(&f, r, &mut q));
     }
     for p in &a.components {
-        let (f, r) = open(p)?;
+        let (f, r, crs) = open(p)?;
+        loader.source_crs = crs;
         city.components.extend(loader.components(&f, r, &mut q));
     }
     for p in &a.incidents {
-        let (f, r) = open(p)?;
+        let (f, r, crs) = open(p)?;
+        loader.source_crs = crs;
         city.incidents.extend(loader.incidents(&f, r, &mut q));
     }
     for p in &a.buildings {
-        let (f, r) = open(p)?;
+        let (f, r, crs) = open(p)?;
+        loader.source_crs = crs;
         city.buildings.extend(loader.buildings(&f, r, &mut q));
     }
     for p in &a.roads {
-        let (f, r) = open(p)?;
+        let (f, r, crs) = open(p)?;
+        loader.source_crs = crs;
         city.roads.extend(loader.roads(&f, r, &mut q));
     }
     Ok((city, q))

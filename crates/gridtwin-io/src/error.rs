@@ -9,7 +9,7 @@ pub enum IoError {
     Read { file: String, message: String },
     #[error("{file}: cannot write: {message}")]
     Write { file: String, message: String },
-    #[error("{file}: coordinates are in {crs}, not WGS-84 lon/lat; reproject first (or build with --features gdal, which reprojects)")]
+    #[error("{file}: coordinates are in {crs}, not WGS-84 lon/lat; `gridtwin import --crs EPSG:NNNN` reprojects them (or a .prj beside the file)")]
     ForeignCrs { file: String, crs: String },
     #[error("{file}: unsupported format (known: .geojson/.json, .fgb, .parquet/.geoparquet, .csv, .osm.pbf{})", if cfg!(feature = "gdal") { ", and GDAL formats such as .gpkg and .shp" } else { "; GeoPackage/Shapefile need --features gdal" })]
     UnknownFormat { file: String },

@@ -34,6 +34,15 @@ fn foreign_crs(root: &Json) -> Option<String> {
     (!wgs84).then(|| name.to_string())
 }
 
+/// Set when the command was told the layers' coordinate system (`--crs`): a legacy
+/// `crs` member is then no reason to refuse the file.
+static CRS_DECLARED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Says that the layers' coordinate system was given by the user (see `CRS_DECLARED`).
+pub fn set_crs_declared(declared: bool) {
+    CRS_DECLARED.store(declared, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Reads every feature of a GeoJSON file.
 pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
     let file = path.display().to_string();
@@ -41,7 +50,9 @@ pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
     let root: Json = serde_json::from_str(&text)
         .map_err(|e| IoError::read(&file, format!("not valid JSON: {e}")))?;
     if let Some(crs) = foreign_crs(&root) {
-        return Err(IoError::ForeignCrs { file, crs });
+        if !CRS_DECLARED.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(IoError::ForeignCrs { file, crs });
+        }
     }
     let features: Vec<Json> = match root.get("type").and_then(|t| t.as_str()) {
         Some("FeatureCollection") => match root.get("features") {

@@ -22,6 +22,9 @@ pub struct Loader<'a> {
     pub table: &'a CategoryTable,
     /// The system input lon/lat are in; converted to WGS-84 on load.
     pub coords: LonLatSystem,
+    /// The coordinate system the geometries are in, where not WGS-84 lon/lat (a
+    /// projected layer: `--crs EPSG:NNNN` or its `.prj`): reprojected on load.
+    pub source_crs: Option<std::sync::Arc<crate::dem_crs::Crs>>,
     /// Default building height in metres when neither height nor levels are given.
     pub default_height_m: f64,
     pub metres_per_level: f64,
@@ -87,6 +90,7 @@ impl<'a> Loader<'a> {
             rule,
             table,
             coords: LonLatSystem::Wgs84,
+            source_crs: None,
             default_height_m: 9.0,
             metres_per_level: 3.0,
             road_speeds: None,
@@ -98,6 +102,31 @@ impl<'a> Loader<'a> {
 
     /// Converts to WGS-84 and checks every coordinate of a geometry.
     fn geometry(&self, g: Geometry<f64>) -> Check<Geometry<f64>> {
+        let g = match self.source_crs.as_deref().filter(|c| !c.is_lon_lat()) {
+            Some(crs) => {
+                for c in g.coords_iter() {
+                    if !(c.x.is_finite() && c.y.is_finite()) {
+                        return Err((
+                            RejectReason::BadCoordinate,
+                            format!("coordinate ({}, {}) is not finite", c.x, c.y),
+                        ));
+                    }
+                }
+                // (every point checked first: map_coords takes no failure)
+                if let Some(c) = g.coords_iter().find(|c| crs.to_lon_lat(c.x, c.y).is_none()) {
+                    return Err((
+                        RejectReason::BadCoordinate,
+                        format!("({}, {}) cannot be reprojected from {}", c.x, c.y, crs.name),
+                    ));
+                }
+                let out = g.map_coords(|c| {
+                    let (x, y) = crs.to_lon_lat(c.x, c.y).unwrap_or((f64::NAN, f64::NAN));
+                    Coord { x, y }
+                });
+                out
+            }
+            None => g,
+        };
         for c in g.coords_iter() {
             check_coord(c.x, c.y)?;
         }
