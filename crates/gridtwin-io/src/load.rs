@@ -119,11 +119,10 @@ impl<'a> Loader<'a> {
                         format!("({}, {}) cannot be reprojected from {}", c.x, c.y, crs.name),
                     ));
                 }
-                let out = g.map_coords(|c| {
+                g.map_coords(|c| {
                     let (x, y) = crs.to_lon_lat(c.x, c.y).unwrap_or((f64::NAN, f64::NAN));
                     Coord { x, y }
-                });
-                out
+                })
             }
             None => g,
         };
