@@ -754,8 +754,9 @@ fn an_input_declaring_more_rows_than_memory_holds_is_refused_naming_the_flag() {
 }
 
 #[test]
-fn aggregate_to_a_file_that_is_not_csv_is_refused() {
-    // issue 16: `aggregate --out x.geojson` wrote CSV text into the file
+fn aggregate_to_a_file_that_is_neither_csv_nor_geojson_is_refused() {
+    // issue 16: `aggregate --out x.geojson` wrote CSV text into the file (it now draws
+    // a map: tests/cli.rs); any other name is refused before anything is written
     let tmp = tempfile::tempdir().unwrap();
     let points = tmp.path().join("p.csv");
     std::fs::write(
@@ -763,7 +764,7 @@ fn aggregate_to_a_file_that_is_not_csv_is_refused() {
         "id,lon,lat,grid_code\na,121.005,31.005,31010100100102\n",
     )
     .unwrap();
-    let out = tmp.path().join("x.geojson");
+    let out = tmp.path().join("x.xlsx");
     let o = gridtwin_env(
         &[
             "aggregate",

@@ -1567,3 +1567,82 @@ fn a_projected_layer_is_reprojected_on_import_by_crs_or_prj() {
     ]);
     assert_eq!(o.status.code(), Some(3));
 }
+
+#[test]
+fn aggregate_draws_a_map_of_areas_or_h3_cells_as_geojson() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let pts = "data/helsinki/city/components.csv";
+    let (csv, map) = (tmp.path().join("c.csv"), tmp.path().join("c.geojson"));
+    for out in [&csv, &map] {
+        ok(&[
+            "aggregate",
+            "--points",
+            pts,
+            "--grids",
+            "data/helsinki/city",
+            "--by",
+            "community",
+            "--out",
+            &s(out),
+        ]);
+    }
+    let fc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&map).unwrap()).unwrap();
+    let features = fc["features"].as_array().unwrap();
+    let mut from_csv = csv::Reader::from_path(&csv).unwrap();
+    let rows: Vec<csv::StringRecord> = from_csv.records().map(|r| r.unwrap()).collect();
+    assert_eq!(features.len(), rows.len());
+    let mut total = 0;
+    for (f, r) in features.iter().zip(&rows) {
+        assert_eq!(f["properties"]["community_code"], r[0].to_string());
+        assert_eq!(
+            f["properties"]["count"].as_u64().unwrap().to_string(),
+            r[1].to_string()
+        );
+        assert_eq!(
+            f["geometry"]["type"],
+            "MultiPolygon",
+            "{}",
+            r[0].to_string()
+        );
+        total += f["properties"]["count"].as_u64().unwrap();
+    }
+    assert_eq!(total, 2145);
+    // H3 cells: hexagons (6 corners, closed) with kepler.gl's hex_id
+    let h3 = tmp.path().join("h3.geojson");
+    ok(&[
+        "aggregate",
+        "--points",
+        pts,
+        "--grids",
+        "data/helsinki/city",
+        "--by",
+        "h3:9",
+        "--out",
+        &s(&h3),
+    ]);
+    let fc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&h3).unwrap()).unwrap();
+    let mut total = 0;
+    for f in fc["features"].as_array().unwrap() {
+        assert_eq!(f["properties"]["hex_id"], f["properties"]["h3_r9"]);
+        let ring = f["geometry"]["coordinates"][0].as_array().unwrap();
+        assert_eq!(ring.len(), 7);
+        assert_eq!(ring[0], ring[6]);
+        total += f["properties"]["count"].as_u64().unwrap();
+    }
+    assert_eq!(total, 2145);
+    // a level map without the areas' polygons is refused, naming --grids
+    let o = gridtwin(&[
+        "aggregate",
+        "--points",
+        pts,
+        "--by",
+        "grid",
+        "--out",
+        &s(&tmp.path().join("g.geojson")),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--grids"));
+}

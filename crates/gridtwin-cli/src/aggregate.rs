@@ -67,23 +67,52 @@ const MAX_WINDOW_S: i64 = 100 * 365 * 86_400;
 
 pub fn run(data: &Path, a: AggregateArgs) -> Result<ExitCode> {
     // (`--out x.geojson` wrote CSV text into a .geojson file)
-    if !a
+    let ext = a
         .out
         .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let geojson = match ext.as_str() {
+        "csv" => false,
+        "geojson" | "json" => true,
+        _ => bail!(
+            "--out {}: aggregate writes a CSV table of keys and counts (.csv) or the same \
+             with each group's area or H3 cell as its geometry (.geojson)",
+            a.out.display()
+        ),
+    };
+    // the geometry of a group: its first spatial key's area (polygons from --grids) or
+    // H3 cell
+    let spatial = a.by.first().cloned();
+    if geojson && spatial.is_none() {
+        bail!(
+            "--out {}: a map needs a --by level or h3:RES",
+            a.out.display()
+        );
+    }
+    if geojson
+        && matches!(spatial, Some(gridtwin_core::aggregate::GroupBy::Level(_)))
+        && a.grids.is_none()
     {
         bail!(
-            "--out {}: aggregate writes a CSV table of keys and counts; name it .csv",
+            "--out {}: the areas' polygons come from --grids (a city directory or a grid file with its levels)",
             a.out.display()
         );
     }
     let tables = DataTables::load(data).map_err(anyhow::Error::msg)?;
     let window = a.window.as_deref().map(window_seconds).transpose()?;
+    let mut boundaries: std::collections::HashMap<String, geo::MultiPolygon<f64>> =
+        Default::default();
     let assigner = match &a.grids {
         Some(g) => {
             let (areas, q) = load_grids(g, &tables)?;
             if q.totals().2 > 0 {
                 eprintln!("{q}");
+            }
+            if geojson {
+                for ar in &areas {
+                    boundaries.insert(ar.code.to_string(), ar.boundary.clone());
+                }
             }
             Some(Assigner::new(
                 &areas,
@@ -185,25 +214,37 @@ pub fn run(data: &Path, a: AggregateArgs) -> Result<ExitCode> {
     if hex.is_some() {
         columns.push("hex_id".into());
     }
-    write_atomic(&a.out, |w| {
-        let mut out = csv::Writer::from_writer(w);
-        let err = |e: csv::Error| IoError::write(&name, e);
-        out.write_record(&columns).map_err(err)?;
-        for (mut key, n) in agg.rows() {
-            if let (Some(_), Some(last)) = (agg.window(), key.last_mut()) {
-                if let Ok(t) = last.parse::<i64>() {
-                    *last = format_time(t);
+    if !geojson {
+        write_atomic(&a.out, |w| {
+            let mut out = csv::Writer::from_writer(w);
+            let err = |e: csv::Error| IoError::write(&name, e);
+            out.write_record(&columns).map_err(err)?;
+            for (mut key, n) in agg.rows() {
+                if let (Some(_), Some(last)) = (agg.window(), key.last_mut()) {
+                    if let Ok(t) = last.parse::<i64>() {
+                        *last = format_time(t);
+                    }
                 }
+                let cell = hex.map(|i| key[i].clone());
+                key.push(n.to_string());
+                key.extend(cell);
+                out.write_record(&key).map_err(err)?;
             }
-            let cell = hex.map(|i| key[i].clone());
-            key.push(n.to_string());
-            key.extend(cell);
-            out.write_record(&key).map_err(err)?;
-        }
-        out.flush().map_err(|e| IoError::write(&name, e))
-    })?;
-    // column types for QGIS/OGR: codes stay text
-    gridtwin_io::csvt::write_for_header(&a.out, &columns)?;
+            out.flush().map_err(|e| IoError::write(&name, e))
+        })?;
+    }
+    if geojson {
+        write_map(
+            &a.out,
+            &agg,
+            &columns,
+            spatial.as_ref().expect("checked"),
+            &boundaries,
+        )?;
+    } else {
+        // column types for QGIS/OGR: codes stay text
+        gridtwin_io::csvt::write_for_header(&a.out, &columns)?;
+    }
     println!(
         "{rows} rows: {} counted in {} groups, {} rejected; wrote {}",
         agg.total(),
@@ -236,4 +277,64 @@ mod tests {
             assert!(super::window_seconds(bad).is_err(), "{bad}");
         }
     }
+}
+
+/// Writes the counts as a GeoJSON map: one feature per group, its properties the
+/// group's keys and count, its geometry the area (from `boundaries`) or H3 cell of the
+/// first `--by` key (none for the empty key of unassigned points).
+fn write_map(
+    out: &Path,
+    agg: &Aggregator,
+    columns: &[String],
+    spatial: &gridtwin_core::aggregate::GroupBy,
+    boundaries: &std::collections::HashMap<String, geo::MultiPolygon<f64>>,
+) -> Result<()> {
+    use gridtwin_core::aggregate::GroupBy;
+    let name = out.display().to_string();
+    let mut features = Vec::new();
+    for (mut key, n) in agg.rows() {
+        if let (Some(_), Some(last)) = (agg.window(), key.last_mut()) {
+            if let Ok(t) = last.parse::<i64>() {
+                *last = format_time(t);
+            }
+        }
+        let geometry: Option<geo::Geometry<f64>> = match spatial {
+            GroupBy::Level(_) => boundaries.get(&key[0]).cloned().map(Into::into),
+            GroupBy::H3(_) => u64::from_str_radix(&key[0], 16)
+                .ok()
+                .and_then(|v| h3o::CellIndex::try_from(v).ok())
+                .map(|cell| {
+                    let mut ring: Vec<(f64, f64)> = cell
+                        .boundary()
+                        .iter()
+                        .map(|ll| (ll.lng(), ll.lat()))
+                        .collect();
+                    if let Some(&first) = ring.first() {
+                        ring.push(first);
+                    }
+                    geo::Polygon::new(geo::LineString::from(ring), vec![]).into()
+                }),
+        };
+        let mut props = serde_json::Map::new();
+        for (c, v) in columns.iter().zip(&key) {
+            props.insert(c.clone(), serde_json::Value::String(v.clone()));
+        }
+        props.insert("count".into(), serde_json::json!(n));
+        if columns.iter().any(|c| c == "hex_id") {
+            if let Some(i) = columns.iter().position(|c| c.starts_with("h3_r")) {
+                props.insert("hex_id".into(), serde_json::Value::String(key[i].clone()));
+            }
+        }
+        features.push(serde_json::json!({
+            "type": "Feature",
+            "properties": props,
+            "geometry": geometry
+                .map(|g| serde_json::to_value(geojson::Geometry::from(&g)).expect("geometry"))
+                .unwrap_or(serde_json::Value::Null),
+        }));
+    }
+    let fc = serde_json::json!({"type": "FeatureCollection", "features": features});
+    gridtwin_io::atomic::write_bytes_atomic(out, (fc.to_string() + "\n").as_bytes())
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    Ok(())
 }
