@@ -1604,7 +1604,7 @@ fn aggregate_draws_a_map_of_areas_or_h3_cells_as_geojson() {
             f["geometry"]["type"],
             "MultiPolygon",
             "{}",
-            r[0].to_string()
+            &r[0]
         );
         total += f["properties"]["count"].as_u64().unwrap();
     }
