@@ -1600,12 +1600,7 @@ fn aggregate_draws_a_map_of_areas_or_h3_cells_as_geojson() {
             f["properties"]["count"].as_u64().unwrap().to_string(),
             r[1].to_string()
         );
-        assert_eq!(
-            f["geometry"]["type"],
-            "MultiPolygon",
-            "{}",
-            &r[0]
-        );
+        assert_eq!(f["geometry"]["type"], "MultiPolygon", "{}", &r[0]);
         total += f["properties"]["count"].as_u64().unwrap();
     }
     assert_eq!(total, 2145);

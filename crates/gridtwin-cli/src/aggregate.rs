@@ -258,27 +258,6 @@ pub fn run(data: &Path, a: AggregateArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn durations_parse_and_huge_ones_are_errors_not_zero() {
-        assert_eq!(super::window_seconds("90").unwrap(), 90);
-        assert_eq!(super::window_seconds("2h").unwrap(), 7200);
-        assert_eq!(super::window_seconds("1d").unwrap(), 86_400);
-        // issue 14: these wrapped to 0 and divided by zero downstream
-        for bad in [
-            "9223372036854775807d",
-            "106751991167301d",
-            "99999999999h",
-            "0",
-            "-1h",
-            "3w",
-        ] {
-            assert!(super::window_seconds(bad).is_err(), "{bad}");
-        }
-    }
-}
-
 /// Writes the counts as a GeoJSON map: one feature per group, its properties the
 /// group's keys and count, its geometry the area (from `boundaries`) or H3 cell of the
 /// first `--by` key (none for the empty key of unassigned points).
@@ -337,4 +316,25 @@ fn write_map(
     gridtwin_io::atomic::write_bytes_atomic(out, (fc.to_string() + "\n").as_bytes())
         .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn durations_parse_and_huge_ones_are_errors_not_zero() {
+        assert_eq!(super::window_seconds("90").unwrap(), 90);
+        assert_eq!(super::window_seconds("2h").unwrap(), 7200);
+        assert_eq!(super::window_seconds("1d").unwrap(), 86_400);
+        // issue 14: these wrapped to 0 and divided by zero downstream
+        for bad in [
+            "9223372036854775807d",
+            "106751991167301d",
+            "99999999999h",
+            "0",
+            "-1h",
+            "3w",
+        ] {
+            assert!(super::window_seconds(bad).is_err(), "{bad}");
+        }
+    }
 }
