@@ -1641,3 +1641,69 @@ fn aggregate_draws_a_map_of_areas_or_h3_cells_as_geojson() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("--grids"));
 }
+
+#[test]
+fn every_command_s_help_has_an_example_and_every_flag_a_description() {
+    for top in [
+        "assign",
+        "aggregate",
+        "grids",
+        "import",
+        "info",
+        "simulate",
+        "compare",
+        "vitals",
+        "report",
+        "synth",
+        "flood",
+        "fire",
+        "dem",
+        "view",
+    ] {
+        let help = ok(&[top, "--help"]);
+        assert!(help.contains("Example:\n  gridtwin "), "{top}:\n{help}");
+    }
+    for cmd in [
+        vec!["assign"],
+        vec!["aggregate"],
+        vec!["grids", "validate"],
+        vec!["grids", "generate"],
+        vec!["grids", "diff"],
+        vec!["grids", "redraw"],
+        vec!["import"],
+        vec!["info"],
+        vec!["simulate"],
+        vec!["compare"],
+        vec!["vitals"],
+        vec!["report"],
+        vec!["synth"],
+        vec!["flood"],
+        vec!["fire"],
+        vec!["dem", "synth"],
+        vec!["view"],
+    ] {
+        let mut args = cmd.clone();
+        args.push("--help");
+        let help = ok(&args);
+        let lines: Vec<&str> = help.lines().collect();
+        for (i, l) in lines.iter().enumerate() {
+            // a flag line ("  -x, --flag <V>" or "      --flag <V>") is followed by its
+            // description, indented deeper
+            let t = l.trim_start();
+            if t.starts_with("--")
+                || (t.starts_with('-')
+                    && t.len() > 1
+                    && t.as_bytes()[1] != b'-'
+                    && t.contains(", --"))
+            {
+                let next = lines.get(i + 1).copied().unwrap_or("");
+                let indent = |s: &str| s.len() - s.trim_start().len();
+                assert!(
+                    !next.trim().is_empty() && indent(next) > indent(l),
+                    "{cmd:?}: `{}` has no description",
+                    t
+                );
+            }
+        }
+    }
+}

@@ -44,34 +44,74 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Assign points (components, incidents) to unit grids and every level above.
+    #[command(
+        after_help = "Example:\n  gridtwin assign --grids data/helsinki/city --points data/helsinki/city/components.csv --out out/assigned.csv
+  gridtwin assign --grids grids.fgb --points cases.csv --delimiter ';' --lon-col x --lat-col y --nearest 50 --out out/cases.parquet"
+    )]
     Assign(assign::AssignArgs),
     /// Count points per grid or level, per H3 cell, per category and time window.
+    #[command(
+        after_help = "Example:\n  gridtwin aggregate --points out/assigned.csv --by community --category --out out/counts.csv
+  gridtwin aggregate --points data/helsinki/city/components.csv --grids data/helsinki/city --by h3:9 --out out/h3.geojson"
+    )]
     Aggregate(aggregate::AggregateArgs),
     /// Grid management: validate unit grids.
     #[command(subcommand)]
+    #[command(
+        after_help = "Example:\n  gridtwin grids validate data/helsinki/city --tolerance-m2 5 --out out/validation
+  gridtwin grids generate --within data/helsinki/city --target-area 10000 --out out/grids.geojson"
+    )]
     Grids(grids::GridsCommand),
     /// Import a city: an OSM city settings file (e.g. data/helsinki/city.toml), or layers in any format.
+    #[command(
+        after_help = "Example:\n  gridtwin import data/helsinki/city.toml --out out/helsinki
+  gridtwin import --areas wards.geojson --code-field GEOCODE --crs EPSG:32651 --out out/mycity"
+    )]
     Import(import::ImportArgs),
     /// Counts per level and category, extent and data quality of a city directory.
+    #[command(after_help = "Example:\n  gridtwin info data/helsinki/city --json out/info.json")]
     Info(info::InfoArgs),
     /// Run seeded replications of a scenario (scenes/*.toml).
+    #[command(
+        after_help = "Example:\n  gridtwin simulate scenes/baseline.toml --replications 10 --seed 1 --out out/sim/baseline"
+    )]
     Simulate(simulate::SimulateArgs),
     /// Compare two simulate runs: KPI differences with paired confidence intervals, charts.
+    #[command(after_help = "Example:\n  gridtwin compare out/sim/baseline out/sim/patrol")]
     Compare(simulate::CompareArgs),
     /// City vital signs from a case timeline: indicators, warnings, Gi* hotspots.
+    #[command(
+        after_help = "Example:\n  gridtwin vitals out/sim/baseline/rep_000/timeline.csv --city data/helsinki/city --out out/vitals"
+    )]
     Vitals(vitals::VitalsArgs),
     /// A self-contained HTML report (tables, SVG charts) and PNG charts from a case timeline.
+    #[command(
+        after_help = "Example:\n  gridtwin report out/sim/baseline/rep_000/timeline.csv --out out/report"
+    )]
     Report(report::ReportArgs),
     /// Write a synthetic megacity (grids, components, incidents), deterministic by seed.
+    #[command(
+        after_help = "Example:\n  gridtwin synth --out out/small --grids 2000 --components 100000 --incidents 20000 --format parquet"
+    )]
     Synth(synth::SynthArgs),
     /// Rain on a DEM (fill–spill–merge): water depths and what they reach, hour by hour.
+    #[command(
+        after_help = "Example:\n  gridtwin flood --dem data/helsinki/dem_synthetic.asc --city data/helsinki/city --rain-mm-per-hour 30 --hours 4 --out out/flood"
+    )]
     Flood(flood::FloodArgs),
     /// Fire spread on H3 cells from a fire scene (scenes/fire.toml): cells, buildings, roads over time.
+    #[command(after_help = "Example:\n  gridtwin fire scenes/fire.toml --seed 1 --out out/fire")]
     Fire(fire::FireArgs),
     /// Digital elevation models: a synthetic DEM for a city without one.
     #[command(subcommand)]
+    #[command(
+        after_help = "Example:\n  gridtwin dem synth --city data/helsinki/city --out out/dem.asc"
+    )]
     Dem(flood::DemCommand),
     /// Open the 3D viewer on a scene (scenes/demo.toml), or render a still with --screenshot.
+    #[command(
+        after_help = "Example:\n  gridtwin view --scene scenes/demo.toml --screenshot out/demo.png --at 10:30"
+    )]
     View(view::ViewArgs),
 }
 
