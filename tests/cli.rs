@@ -1707,3 +1707,80 @@ fn every_command_s_help_has_an_example_and_every_flag_a_description() {
         }
     }
 }
+
+#[test]
+fn make_valid_repairs_a_bow_tie_and_says_what_changed() {
+    // One demo grid drawn as a bow-tie (two corners swapped): rejected as invalid by
+    // default; with --make-valid it loads as its two triangles and repairs.csv names
+    // it with the area as drawn (the halves cancel) and after.
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(repo().join("data/helsinki/city/areas.geojson")).unwrap();
+    let mut fc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let n = fc["features"].as_array().unwrap().len();
+    let features = fc["features"].as_array_mut().unwrap();
+    let i = features
+        .iter()
+        .position(|f| f["properties"]["code"] == "99010100100105")
+        .unwrap();
+    let ring = features[i]["geometry"]["coordinates"][0][0]
+        .as_array()
+        .unwrap()
+        .clone();
+    let bow = serde_json::json!([[ring[0], ring[2], ring[1], ring[3], ring[0]]]);
+    features[i]["geometry"] = serde_json::json!({"type": "MultiPolygon", "coordinates": [bow]});
+    let bad = tmp.path().join("areas.geojson");
+    std::fs::write(&bad, serde_json::to_string(&fc).unwrap()).unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let plain = ok(&[
+        "import",
+        "--areas",
+        &s(&bad),
+        "--out",
+        &s(&tmp.path().join("a")),
+    ]);
+    assert!(
+        plain.contains(&format!("read {n}, loaded {}, rejected 1", n - 1)),
+        "{plain}"
+    );
+    let out = tmp.path().join("b");
+    let fixed = ok(&[
+        "import",
+        "--areas",
+        &s(&bad),
+        "--make-valid",
+        "--out",
+        &s(&out),
+    ]);
+    assert!(
+        fixed.contains(&format!("read {n}, loaded {n}, rejected 0")),
+        "{fixed}"
+    );
+    assert!(fixed.contains("repaired 1"), "{fixed}");
+    let mut r = csv::Reader::from_path(out.join("repairs.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(&rows[0][2], "99010100100105");
+    let (given, after): (f64, f64) = (rows[0][4].parse().unwrap(), rows[0][5].parse().unwrap());
+    assert!(
+        after > 100.0 && after > given,
+        "given {given} m², repaired {after} m²"
+    );
+    // the repaired grid is valid: grids validate finds no broken ring in it
+    let v = gridtwin(&[
+        "grids",
+        "validate",
+        &s(&out),
+        "--out",
+        &s(&tmp.path().join("v")),
+    ]);
+    let vj: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(tmp.path().join("v/validation.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        vj["problems_by_kind"].get("invalid_ring").is_none(),
+        "{}",
+        vj["problems_by_kind"]
+    );
+    let _ = v;
+}

@@ -41,6 +41,11 @@ pub struct ImportArgs {
     /// PROJ string (default: a `.prj` beside each file, else lon/lat). Reprojected on load.
     #[arg(long, value_name = "CRS")]
     crs: Option<String>,
+    /// Repair self-intersecting and bow-tie polygons (areas, buildings) instead of
+    /// rejecting them; each repair, with the area as given and after, goes to
+    /// repairs.csv in the output directory.
+    #[arg(long)]
+    make_valid: bool,
     /// The areas' code field, where not `code` (e.g. GEOCODE).
     #[arg(long, value_name = "NAME")]
     code_field: Option<String>,
@@ -69,16 +74,16 @@ pub fn run(data: &Path, a: ImportArgs) -> Result<ExitCode> {
         && a.incidents.is_empty()
         && a.buildings.is_empty()
         && a.roads.is_empty());
-    let (city, quality) = match (&a.source, layers) {
+    let (city, quality, repairs) = match (&a.source, layers) {
         (Some(src), false) => {
             if a.coords != LonLatSystem::Wgs84 {
                 bail!("--coords applies to layer files; OpenStreetMap is always WGS-84");
             }
             let cfg = OsmImportConfig::load(src).map_err(anyhow::Error::msg)?;
             let sp = spinner("reading OSM");
-            let r = import_osm_city(&cfg, &tables).map_err(anyhow::Error::msg)?;
+            let (c, q) = import_osm_city(&cfg, &tables).map_err(anyhow::Error::msg)?;
             sp.finish_and_clear();
-            r
+            (c, q, Vec::new())
         }
         (None, true) => import_layers(&a, &tables)?,
         (Some(_), true) => bail!("give either an OSM city settings file or layer files (--areas, --components, …), not both"),
@@ -89,6 +94,22 @@ pub fn run(data: &Path, a: ImportArgs) -> Result<ExitCode> {
     }
     save_city(&a.out, &city, &tables.categories_path, &quality)
         .with_context(|| format!("writing {}", a.out.display()))?;
+    if repairs.is_empty() {
+        // (an earlier run's log does not describe this one)
+        let _ = std::fs::remove_file(a.out.join("repairs.csv"));
+    } else {
+        let path = a.out.join("repairs.csv");
+        let mut w = csv::Writer::from_writer(Vec::new());
+        for r in &repairs {
+            w.serialize(r)?;
+        }
+        gridtwin_io::atomic::write_bytes_atomic(&path, &w.into_inner()?)?;
+        println!(
+            "repaired {} invalid polygon(s) (--make-valid); each with its area as given and after: {}",
+            repairs.len(),
+            path.display()
+        );
+    }
     println!("{}", city.summary(&tables.table));
     println!("{quality}");
     println!(
@@ -133,12 +154,16 @@ pub fn run(data: &Path, a: ImportArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn import_layers(a: &ImportArgs, tables: &DataTables) -> Result<(City, QualityReport)> {
+fn import_layers(
+    a: &ImportArgs,
+    tables: &DataTables,
+) -> Result<(City, QualityReport, Vec<gridtwin_io::load::Repair>)> {
     let mut loader = Loader::new(&tables.rule, &tables.table);
     loader.coords = a.coords;
     loader.road_speeds = Some(&tables.speeds);
     loader.code_field = a.code_field.clone();
     loader.name_field = a.name_field.clone();
+    loader.make_valid = a.make_valid;
     let mut city = City::new(a.name.clone(), tables.rule);
     let mut q = if a.rejected.is_some() {
         QualityReport::keeping_all()
@@ -201,5 +226,6 @@ fn import_layers(a: &ImportArgs, tables: &DataTables) -> Result<(City, QualityRe
         loader.source_crs = crs;
         city.roads.extend(loader.roads(&f, r, &mut q));
     }
-    Ok((city, q))
+    let repairs = loader.repairs.take();
+    Ok((city, q, repairs))
 }

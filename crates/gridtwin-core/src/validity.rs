@@ -215,5 +215,28 @@ fn ordered_bits(x: f64) -> u64 {
     crate::flood::sweep_key(if x == 0.0 { 0.0 } else { x })
 }
 
+/// Repairs an invalid area the way `make_valid` tools do for self-intersections and
+/// bow-ties: the rings are re-noded and re-assembled by an overlay (a union of the
+/// area with nothing, which keeps every loop whichever way it winds), so a bow-tie
+/// becomes its two triangles and a figure-eight its two loops, as GEOS's `MakeValid`
+/// gives. (A unary union would drop the loop wound against the other: one triangle.)
+/// `None` when the result is still not valid or is empty.
+///
+/// ```
+/// use geo::{polygon, MultiPolygon};
+/// use gridtwin_core::validity::{check_area, make_valid};
+/// // a bow-tie: (0,0) → (1,1) → (1,0) → (0,1) crosses itself at (0.5, 0.5)
+/// let bow = MultiPolygon(vec![polygon![(x: 0., y: 0.), (x: 1., y: 1.), (x: 1., y: 0.), (x: 0., y: 1.)]]);
+/// assert!(check_area(&bow).is_err());
+/// let fixed = make_valid(&bow).unwrap();
+/// assert!(check_area(&fixed).is_ok());
+/// assert_eq!(fixed.0.len(), 2); // two triangles
+/// assert!((geo::Area::unsigned_area(&fixed) - 0.5).abs() < 1e-12);
+/// ```
+pub fn make_valid(area: &MultiPolygon<f64>) -> Option<MultiPolygon<f64>> {
+    let fixed = geo::BooleanOps::union(area, &MultiPolygon::<f64>(vec![]));
+    (!fixed.0.is_empty() && check_area(&fixed).is_ok()).then_some(fixed)
+}
+
 #[cfg(test)]
 mod tests;

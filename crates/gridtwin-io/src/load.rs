@@ -34,6 +34,13 @@ pub struct Loader<'a> {
     /// own: `GEOCODE`, `N03_007`, …).
     pub code_field: Option<String>,
     pub name_field: Option<String>,
+    /// Repair invalid polygons (self-intersections, bow-ties) instead of rejecting them;
+    /// each repair is logged in `repairs`.
+    pub make_valid: bool,
+    pub repairs: RefCell<Vec<Repair>>,
+    /// The repair of the record being read (problem, area given, area after), logged
+    /// with its id once the record loads.
+    pending_repair: RefCell<Option<(String, f64, f64)>>,
     /// Codes and ids loaded so far, over every file this loader reads (a duplicate
     /// in a second file is as much a duplicate as one in the first).
     seen: RefCell<Seen>,
@@ -47,6 +54,32 @@ struct Seen {
 }
 
 type Check<T> = Result<T, (RejectReason, String)>;
+
+/// A polygon repaired on load (`make_valid`): where, what was wrong, and the area as
+/// given (the shoelace area of the rings as drawn: a bow-tie's halves cancel) and after.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Repair {
+    pub file: String,
+    pub record: u64,
+    pub id: String,
+    pub problem: String,
+    pub area_given_m2: f64,
+    pub area_repaired_m2: f64,
+}
+
+/// The area of lon/lat polygons in m² (a local frame at their centre).
+fn area_m2(mp: &MultiPolygon<f64>) -> f64 {
+    use geo::{Area as _, BoundingRect};
+    let Some(b) = mp.bounding_rect() else {
+        return 0.0;
+    };
+    let frame = gridtwin_core::frame::LocalFrame::new(b.center().x, b.center().y);
+    let local = mp.map_coords(|c| {
+        let (x, y) = frame.to_local(c.x, c.y);
+        Coord { x, y }
+    });
+    local.0.iter().map(|p| p.signed_area().abs()).sum()
+}
 
 fn required(r: &Record, names: &[&str]) -> Check<String> {
     r.text(names).ok_or((
@@ -96,6 +129,9 @@ impl<'a> Loader<'a> {
             road_speeds: None,
             code_field: None,
             name_field: None,
+            make_valid: false,
+            repairs: RefCell::default(),
+            pending_repair: RefCell::default(),
             seen: RefCell::default(),
         }
     }
@@ -172,6 +208,7 @@ impl<'a> Loader<'a> {
     }
 
     fn polygons(&self, r: &Record) -> Check<MultiPolygon<f64>> {
+        self.pending_repair.replace(None);
         let g = r
             .geometry
             .clone()
@@ -190,6 +227,20 @@ impl<'a> Loader<'a> {
         // OGC's rules as GEOS applies them: geo's validation plus rings of no area and
         // interiors split by touching rings (two areas under one code)
         if let Err(e) = gridtwin_core::validity::check_area(&mp) {
+            if self.make_valid {
+                if let Some(fixed) = gridtwin_core::validity::make_valid(&mp) {
+                    self.pending_repair.replace(Some((
+                        e.to_string(),
+                        area_m2(&mp),
+                        area_m2(&fixed),
+                    )));
+                    return Ok(fixed);
+                }
+                return Err((
+                    RejectReason::InvalidGeometry,
+                    format!("{e} (and --make-valid could not repair it)"),
+                ));
+            }
             return Err((RejectReason::InvalidGeometry, e.to_string()));
         }
         Ok(mp)
@@ -406,6 +457,16 @@ impl<'a> Loader<'a> {
                     format!("code `{code}` appeared earlier (in this file or an earlier one)"),
                 ));
             }
+            if let Some((problem, given, fixed)) = self.pending_repair.take() {
+                self.repairs.borrow_mut().push(Repair {
+                    file: file.to_string(),
+                    record: r.number,
+                    id: code.to_string(),
+                    problem,
+                    area_given_m2: given,
+                    area_repaired_m2: fixed,
+                });
+            }
             Ok(Area {
                 code,
                 name: r.text(&[name_field]).unwrap_or_default(),
@@ -423,6 +484,16 @@ impl<'a> Loader<'a> {
     ) -> Vec<Building> {
         self.run("buildings", file, records, quality, |r| {
             let footprint = self.polygons(r)?;
+            if let Some((problem, given, fixed)) = self.pending_repair.take() {
+                self.repairs.borrow_mut().push(Repair {
+                    file: file.to_string(),
+                    record: r.number,
+                    id: r.text(&["id"]).unwrap_or_default(),
+                    problem,
+                    area_given_m2: given,
+                    area_repaired_m2: fixed,
+                });
+            }
             let (height_m, mut height_source) = self.height(
                 r.text(&["height", "height_m"]).as_deref(),
                 r.text(&["levels", "building:levels"]).as_deref(),
