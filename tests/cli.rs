@@ -1783,4 +1783,30 @@ fn make_valid_repairs_a_bow_tie_and_says_what_changed() {
         vj["problems_by_kind"]
     );
     let _ = v;
+    // assign repairs the grid file itself with --make-valid, and says so
+    let comps = repo().join("data/helsinki/city/components.csv");
+    let o = gridtwin(&[
+        "assign",
+        "--grids",
+        &s(&bad),
+        "--points",
+        &s(&comps),
+        "--out",
+        &s(&tmp.path().join("as.csv")),
+        "--make-valid",
+        "--strict",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("repaired 99010100100105"));
+    let strict = gridtwin(&[
+        "assign",
+        "--grids",
+        &s(&bad),
+        "--points",
+        &s(&comps),
+        "--out",
+        &s(&tmp.path().join("as2.csv")),
+        "--strict",
+    ]);
+    assert_eq!(strict.status.code(), Some(1));
 }

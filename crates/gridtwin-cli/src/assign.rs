@@ -43,6 +43,10 @@ pub struct AssignArgs {
     /// Fail (exit 1) if any grid or point row is rejected, or no point falls in a grid.
     #[arg(long)]
     strict: bool,
+    /// Repair self-intersecting and bow-tie grids instead of rejecting them (each
+    /// repair printed with the area as drawn and after).
+    #[arg(long)]
+    make_valid: bool,
     /// Name of the longitude column of a CSV input (default: lon, lng, longitude or x).
     #[arg(long, value_name = "NAME")]
     lon_col: Option<String>,
@@ -81,6 +85,15 @@ fn sibling(out: &Path, suffix: &str) -> PathBuf {
 
 /// Reads unit grids from a file or a city directory's areas layer, validated.
 pub fn load_grids(path: &Path, tables: &DataTables) -> Result<(Vec<Area>, QualityReport)> {
+    load_grids_with(path, tables, false)
+}
+
+/// [`load_grids`], repairing invalid polygons when `make_valid` (each repair printed).
+pub fn load_grids_with(
+    path: &Path,
+    tables: &DataTables,
+    make_valid: bool,
+) -> Result<(Vec<Area>, QualityReport)> {
     let file = if path.is_dir() {
         ["geojson", "fgb", "parquet", "csv"]
             .iter()
@@ -92,9 +105,16 @@ pub fn load_grids(path: &Path, tables: &DataTables) -> Result<(Vec<Area>, Qualit
     } else {
         path.to_path_buf()
     };
-    let loader = Loader::new(&tables.rule, &tables.table);
+    let mut loader = Loader::new(&tables.rule, &tables.table);
+    loader.make_valid = make_valid;
     let mut q = QualityReport::new();
     let areas = loader.areas(&file.display().to_string(), read_records(&file)?, &mut q);
+    for r in loader.repairs.take() {
+        eprintln!(
+            "repaired {} (record {} of {}): {}; {:.1} m² as drawn, {:.1} m² repaired",
+            r.id, r.record, r.file, r.problem, r.area_given_m2, r.area_repaired_m2
+        );
+    }
     Ok((areas, q))
 }
 
@@ -167,7 +187,7 @@ pub fn run(data: &Path, a: AssignArgs) -> Result<ExitCode> {
     }
     let tables = DataTables::load(data).map_err(anyhow::Error::msg)?;
     let t0 = Instant::now();
-    let (areas, grid_quality) = load_grids(&a.grids, &tables)?;
+    let (areas, grid_quality) = load_grids_with(&a.grids, &tables, a.make_valid)?;
     let (_, _, bad_grids) = grid_quality.totals();
     if bad_grids > 0 {
         eprintln!("{grid_quality}");
