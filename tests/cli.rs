@@ -1810,3 +1810,56 @@ fn make_valid_repairs_a_bow_tie_and_says_what_changed() {
     ]);
     assert_eq!(strict.status.code(), Some(1));
 }
+
+#[test]
+fn shapefiles_are_written_and_read_in_the_default_build() {
+    // Generated grids written as a Shapefile (.shp/.shx/.dbf/.prj) and as GeoJSON: the
+    // demo components assign the same way through either.
+    let tmp = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let (shp, gj) = (
+        tmp.path().join("grids.shp"),
+        tmp.path().join("grids.geojson"),
+    );
+    for out in [&shp, &gj] {
+        ok(&[
+            "grids",
+            "generate",
+            "--within",
+            "data/helsinki/city",
+            "--target-area",
+            "10000",
+            "--out",
+            &s(out),
+        ]);
+    }
+    for ext in ["shx", "dbf", "prj"] {
+        assert!(shp.with_extension(ext).is_file(), "{ext}");
+    }
+    let comps = "data/helsinki/city/components.csv";
+    let (a, b) = (tmp.path().join("a.csv"), tmp.path().join("b.csv"));
+    let out_a = ok(&[
+        "assign",
+        "--grids",
+        &s(&shp),
+        "--points",
+        comps,
+        "--out",
+        &s(&a),
+    ]);
+    ok(&[
+        "assign",
+        "--grids",
+        &s(&gj),
+        "--points",
+        comps,
+        "--out",
+        &s(&b),
+    ]);
+    assert!(out_a.contains("2145 assigned"), "{out_a}");
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    // and imported as a layer (its .prj says WGS-84)
+    let city = tmp.path().join("city");
+    let imp = ok(&["import", "--areas", &s(&shp), "--out", &s(&city)]);
+    assert!(imp.contains("rejected 0"), "{imp}");
+}

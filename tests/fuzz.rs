@@ -24,8 +24,8 @@ fn repo() -> PathBuf {
 }
 
 const CASES: u64 = 2000;
-const READERS: [&str; 8] = [
-    "csv", "geojson", "fgb", "parquet", "asc", "scenario", "timeline", "osm",
+const READERS: [&str; 9] = [
+    "csv", "geojson", "fgb", "parquet", "asc", "scenario", "timeline", "osm", "shp",
 ];
 
 /// SplitMix64.
@@ -212,6 +212,28 @@ fn seed_file(reader: &str, dir: &Path) -> (PathBuf, bool) {
             gridtwin_io::write_table(&p, &t).unwrap();
             (p, reader == "geojson")
         }
+        "shp" => {
+            // polygons: a Shapefile's .shp, .shx, .dbf (and .prj)
+            let mut t = Table::new(&[("code", FieldType::Text), ("n", FieldType::Int)]);
+            for i in 0..12 {
+                let x = 24.93 + i as f64 * 0.002;
+                let ring = vec![
+                    (x, 60.16),
+                    (x + 0.001, 60.16),
+                    (x + 0.001, 60.161),
+                    (x, 60.161),
+                    (x, 60.16),
+                ];
+                let g = geo::Geometry::Polygon(geo::Polygon::new(ring.into(), vec![]));
+                t.push(
+                    Some(g),
+                    vec![Value::Text(format!("99010100100{i:03}")), Value::Int(i)],
+                );
+            }
+            let p = dir.join("seed.shp");
+            gridtwin_io::write_table(&p, &t).unwrap();
+            (p, false)
+        }
         "asc" => {
             let p = dir.join("seed.asc");
             let mut s = String::from("ncols 12\nnrows 10\nxllcorner 24.93\nyllcorner 60.16\ncellsize 0.0001\nNODATA_value -9999\n");
@@ -330,7 +352,7 @@ fn seed_file(reader: &str, dir: &Path) -> (PathBuf, bool) {
 /// Reads `path` with `reader`: Ok(record numbers) or a clean error.
 fn read(reader: &str, path: &Path) -> Result<Vec<u64>, String> {
     match reader {
-        "csv" | "geojson" | "fgb" | "parquet" => {
+        "csv" | "geojson" | "fgb" | "parquet" | "shp" => {
             let recs = gridtwin_io::read_records(path).map_err(|e| e.to_string())?;
             Ok(recs
                 .map(|r| match r {
@@ -410,9 +432,19 @@ fn child(reader: &str, only: Option<u64>) {
     };
     for case in cases {
         eprintln!("FUZZ {reader} {case}");
-        let bytes = mutate(&seed, case, text);
         let p = dir.path().join(format!("case.{ext}"));
-        std::fs::write(&p, &bytes).unwrap();
+        if reader == "shp" {
+            // even cases break the .shp, odd ones the .dbf (the others as written)
+            for part in ["shp", "shx", "dbf"] {
+                std::fs::copy(seed_path.with_extension(part), p.with_extension(part)).unwrap();
+            }
+            let part = if case % 2 == 0 { "shp" } else { "dbf" };
+            let original = std::fs::read(seed_path.with_extension(part)).unwrap();
+            std::fs::write(p.with_extension(part), mutate(&original, case, false)).unwrap();
+        } else {
+            let bytes = mutate(&seed, case, text);
+            std::fs::write(&p, &bytes).unwrap();
+        }
         if only.is_some() {
             if let Ok(keep) = std::env::var("GRIDTWIN_FUZZ_KEEP") {
                 std::fs::copy(&p, keep).unwrap();

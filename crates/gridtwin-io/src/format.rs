@@ -16,6 +16,8 @@ pub enum Format {
     GeoParquet,
     Csv,
     OsmPbf,
+    /// ESRI Shapefile (`.shp` with `.shx`, `.dbf`, optional `.prj`), pure Rust.
+    Shapefile,
     /// Anything else, read through GDAL (GeoPackage, Shapefile, …) with `--features gdal`.
     Gdal,
 }
@@ -34,6 +36,8 @@ impl Format {
             Format::Csv
         } else if name.ends_with(".osm.pbf") || name.ends_with(".pbf") {
             Format::OsmPbf
+        } else if name.ends_with(".shp") {
+            Format::Shapefile
         } else if cfg!(feature = "gdal") && path.extension().is_some() {
             Format::Gdal
         } else {
@@ -56,6 +60,7 @@ pub fn read_records(path: &Path) -> Result<Records, IoError> {
         Format::FlatGeobuf => Ok(Box::new(crate::fgb_io::read(path)?.into_iter())),
         Format::GeoParquet => Ok(Box::new(crate::parquet_io::read(path)?.into_iter())),
         Format::Csv => Ok(Box::new(crate::csv_io::read(path)?)),
+        Format::Shapefile => Ok(Box::new(crate::shp_io::read(path)?.into_iter())),
         Format::OsmPbf => Err(IoError::read(
             &file,
             "an OSM extract is a whole city: use `gridtwin import` on it",
@@ -75,6 +80,24 @@ pub fn write_table(path: &Path, table: &Table) -> Result<(), IoError> {
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_else(|| "layer".into());
     let format = Format::from_path(path)?;
+    if format == Format::Shapefile {
+        // four files: each written under a temporary name, then renamed into place
+        let tmp = path.with_file_name(format!(".{}.tmp-{}.shp", layer, std::process::id()));
+        let parts = ["shp", "shx", "dbf", "prj"];
+        let done = crate::shp_io::write(table, &tmp).and_then(|()| {
+            for ext in parts {
+                std::fs::rename(tmp.with_extension(ext), path.with_extension(ext))
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        });
+        if done.is_err() {
+            for ext in parts {
+                let _ = std::fs::remove_file(tmp.with_extension(ext));
+            }
+        }
+        return done.map_err(|e| IoError::write(&file, e));
+    }
     write_atomic(path, |w| {
         match format {
             Format::GeoJson => crate::geojson_io::write(table, w).map_err(|e| e.to_string()),
@@ -82,6 +105,7 @@ pub fn write_table(path: &Path, table: &Table) -> Result<(), IoError> {
             Format::GeoParquet => crate::parquet_io::write(table, w),
             Format::Csv => crate::csv_io::write(table, w).map_err(|e| e.to_string()),
             Format::OsmPbf => Err("gridtwin does not write OSM PBF".to_string()),
+            Format::Shapefile => unreachable!("written above"),
             #[cfg(feature = "gdal")]
             Format::Gdal => Err("writing through GDAL is not supported; write .fgb, .parquet, .geojson or .csv, which GDAL and QGIS read".to_string()),
             #[cfg(not(feature = "gdal"))]

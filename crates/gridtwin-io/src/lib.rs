@@ -24,6 +24,7 @@ pub mod load;
 pub mod osm;
 pub mod parquet_io;
 pub mod record;
+pub mod shp_io;
 pub mod sink;
 
 pub use error::IoError;
