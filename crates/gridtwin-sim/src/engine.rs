@@ -1055,6 +1055,12 @@ pub struct SimCase {
     recurrence_of: u32,
     /// Times a grid worker looked at it without seeing it.
     looked: u16,
+    /// When a crew first reached it (a reworked or pre-empted case is reached again:
+    /// `arrived` is the last time), and how many times a crew took it from the queue.
+    first_arrived: i64,
+    passes: u16,
+    /// Its category has an escalation ladder: its dispatch waits by policy.
+    laddered: bool,
     /// Its time limit was extended (延期).
     extended: bool,
     /// The hotline call: when it came in, was answered, or the caller hung up.
@@ -1184,7 +1190,13 @@ impl crate::kpi::CaseTimes for SimCase {
         self.arrival_priority
     }
     fn laddered(&self) -> bool {
-        self.ladder > 0
+        self.laddered
+    }
+    fn first_arrived_at(&self) -> Option<i64> {
+        opt(self.first_arrived)
+    }
+    fn passes(&self) -> Option<u32> {
+        Some(self.passes as u32)
     }
     fn extended(&self) -> bool {
         self.extended
@@ -1275,6 +1287,8 @@ impl Replication<'_> {
             returns: c.returns as u32,
             dispute_s: c.dispute,
             rework: c.rework as u32,
+            first_arrived_at: opt(c.first_arrived),
+            passes: c.passes as u32,
             queue_wait_s: Some(c.queue_wait),
             priority: c.arrival_priority,
             escalated: c.escalated,
@@ -1655,8 +1669,9 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
         c.crew = k as u32;
         c.assigned = t;
         c.queue_wait += t - c.queued_at;
+        c.passes = c.passes.saturating_add(1);
         let (cut_off, trip) = travel(from, c, t);
-        c.cut_off = cut_off;
+        c.cut_off += cut_off;
         // a place cut off is set off for when a road reopens
         let t = t + cut_off;
         let arrive = t + trip;
@@ -1861,6 +1876,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                     c.handle_due = world.due(cat, t, cat.stage_limits.handle_hours);
                     // 延期: the department applies for more time, and is granted it
                     if sc.steps.extension > 0.0
+                        && t < c.deadline
                         && uniform(seed, rep, c.key, P_EXTEND, 0) < sc.steps.extension
                     {
                         c.extended = true;
@@ -1876,7 +1892,8 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 // road network then gives the travel time); for territorial cases,
                 // grid-level crews first.
                 let [terr, other] = &free[q];
-                let pick = if cat.routing == Routing::Territory {
+                // (a case the street forwarded is the owner department's, not the beat's)
+                let pick = if cat.routing == Routing::Territory && !c.forwarded {
                     // the free grid-level crew of the case's beat (the nearest of
                     // them), then the department's other crews, then any grid crew
                     let own = world
@@ -1983,6 +2000,9 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                     continue; // the crew was taken off this case on its way
                 }
                 c.arrived = t;
+                if c.first_arrived == NONE {
+                    c.first_arrived = t;
+                }
                 let cat = &world.categories[c.category as usize];
                 // (a pre-empted case's handling starts over, with a fresh draw)
                 queue.schedule(
@@ -2034,13 +2054,13 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
             Ev::Checked(id) => {
                 let c = &mut cases[id as usize];
                 let key = c.key;
-                c.checked = t;
                 let r = world.categories[c.category as usize].check_failure;
                 // the pass's own draw: rework k is decided by draw k
                 if r > 0.0 && uniform(seed, rep, key, P_CHECK_FAIL, c.rework as u64) < r {
                     // not solved (返工): back to the department's queue, deadline kept;
                     // a compliance that did not hold sends a crew after all
                     c.rework = c.rework.saturating_add(1);
+                    let was_compliance = c.complied != u8::MAX;
                     c.complied = u8::MAX;
                     c.gen = c.gen.wrapping_add(1);
                     c.crew = u32::MAX;
@@ -2049,8 +2069,27 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                     c.arrived = NONE;
                     c.handled = NONE;
                     c.feedback = NONE;
-                    queue.schedule(t, Ev::Dispatch(id));
+                    // (the next pass's check is due anew: no check time until it is made)
+                    c.checked = NONE;
+                    if was_compliance {
+                        // the party did not comply: the case is dispatched as at the end
+                        // of the ladder (dispatchers, routing, hand-overs)
+                        if centre.is_some() {
+                            if station_free[1] > 0 {
+                                station_free[1] -= 1;
+                                queue.schedule(t + station_time(1, c), Ev::StationDone(1, id));
+                            } else {
+                                station_queue[1].push_back(id);
+                            }
+                        } else {
+                            let at = t + world.hand_over(c, seed, rep);
+                            queue.schedule(at, Ev::Dispatch(id));
+                        }
+                    } else {
+                        queue.schedule(t, Ev::Dispatch(id));
+                    }
                 } else {
+                    c.checked = t;
                     c.closed = t;
                     // a compliance that did not last: the problem comes back
                     if let (Some(r), true) = (&sc.recurrence, c.complied != u8::MAX) {
@@ -2407,6 +2446,9 @@ fn new_case(
         dispute: 0,
         recurrence_of: u32::MAX,
         looked: 0,
+        first_arrived: NONE,
+        passes: 0,
+        laddered: !world.categories[category].ladder.is_empty(),
         extended: false,
         call_at: NONE,
         call_answered: NONE,

@@ -97,6 +97,14 @@ pub trait CaseTimes {
     fn extended(&self) -> bool {
         false
     }
+    /// When a crew first reached it (the response), by default the recorded arrival.
+    fn first_arrived_at(&self) -> Option<i64> {
+        self.arrived_at()
+    }
+    /// Times a crew took it from the queue, where recorded.
+    fn passes(&self) -> Option<u32> {
+        None
+    }
 }
 
 impl CaseTimes for CaseRecord {
@@ -193,6 +201,13 @@ impl CaseTimes for CaseRecord {
     fn extended(&self) -> bool {
         self.extended
     }
+    fn first_arrived_at(&self) -> Option<i64> {
+        self.first_arrived_at.or(self.arrived_at)
+    }
+    fn passes(&self) -> Option<u32> {
+        // (0 in a history that does not record it: counted from its other columns)
+        (self.passes > 0).then_some(self.passes)
+    }
 }
 
 /// The rates the composite index (综合指标值) may weigh, and whether higher is better
@@ -253,7 +268,7 @@ pub fn response_within_target<C: CaseTimes>(
                     continue;
                 }
                 n += 1;
-                ok += c.arrived_at().is_some_and(|a| a <= due) as usize;
+                ok += c.first_arrived_at().is_some_and(|a| a <= due) as usize;
             }
             (p, rate(ok, n))
         })
@@ -481,7 +496,10 @@ fn indicators<C: CaseTimes>(cases: &[C], crews: &[CrewRecord], s: KpiSettings) -
         match c.queue_wait_s() {
             Some(w) => {
                 wait_s += w;
-                passes += (c.preempted() + c.rework() + c.assigned_at().is_some() as u32) as u64;
+                passes += c
+                    .passes()
+                    .unwrap_or(c.preempted() + c.rework() + c.assigned_at().is_some() as u32)
+                    as u64;
             }
             None => {
                 if let (Some(d), Some(a)) = (c.dispatched_at(), c.assigned_at()) {
@@ -505,7 +523,12 @@ fn indicators<C: CaseTimes>(cases: &[C], crews: &[CrewRecord], s: KpiSettings) -
         .filter(|c| !c.laddered())
         .copied()
         .collect();
-    let mut response = spans(&responding, |c| c.intake_at(), |c| c.arrived_at(), 60.0);
+    let mut response = spans(
+        &responding,
+        |c| c.intake_at(),
+        |c| c.first_arrived_at(),
+        60.0,
+    );
     let q = quantiles(&mut response, &[0.5, 0.9]);
     k.insert("response_p50_min".into(), q[0]);
     k.insert("response_p90_min".into(), q[1]);

@@ -95,6 +95,13 @@ pub struct CaseRecord {
     /// Checks that found the problem not solved (返工): handling passes − 1.
     #[serde(default)]
     pub rework: u32,
+    /// When a crew first reached the place (`arrived_at` is the last time: a reworked
+    /// or pre-empted case is reached again); empty in a history: `arrived_at` serves.
+    #[serde(default)]
+    pub first_arrived_at: Option<i64>,
+    /// Times a crew took the case from its department's queue.
+    #[serde(default)]
+    pub passes: u32,
     /// Seconds waited for a crew in the department's queue, over every pass (empty in
     /// a history that does not record it).
     #[serde(default)]
