@@ -11,7 +11,7 @@ pub enum IoError {
     Write { file: String, message: String },
     #[error("{file}: coordinates are in {crs}, not WGS-84 lon/lat; `gridtwin import --crs EPSG:NNNN` reprojects them (or a .prj beside the file)")]
     ForeignCrs { file: String, crs: String },
-    #[error("{file}: unsupported format (known: .geojson/.json, .fgb, .parquet/.geoparquet, .csv, .shp, .osm.pbf{})", if cfg!(feature = "gdal") { ", and GDAL formats such as .gpkg" } else { "; GeoPackage needs --features gdal for now" })]
+    #[error("{file}: unsupported format (known: .geojson/.json, .fgb, .parquet/.geoparquet, .csv, .shp, .gpkg, .osm.pbf{})", if cfg!(feature = "gdal") { ", and other GDAL formats" } else { "; other formats need --features gdal" })]
     UnknownFormat { file: String },
 }
 

@@ -18,6 +18,8 @@ pub enum Format {
     OsmPbf,
     /// ESRI Shapefile (`.shp` with `.shx`, `.dbf`, optional `.prj`), pure Rust.
     Shapefile,
+    /// GeoPackage (`.gpkg`, or `FILE.gpkg::LAYER`), SQLite compiled in.
+    GeoPackage,
     /// Anything else, read through GDAL (GeoPackage, Shapefile, …) with `--features gdal`.
     Gdal,
 }
@@ -38,6 +40,10 @@ impl Format {
             Format::OsmPbf
         } else if name.ends_with(".shp") {
             Format::Shapefile
+        } else if cfg!(not(feature = "gdal"))
+            && (name.ends_with(".gpkg") || name.contains(".gpkg::"))
+        {
+            Format::GeoPackage
         } else if cfg!(feature = "gdal") && path.extension().is_some() {
             Format::Gdal
         } else {
@@ -61,6 +67,10 @@ pub fn read_records(path: &Path) -> Result<Records, IoError> {
         Format::GeoParquet => Ok(Box::new(crate::parquet_io::read(path)?.into_iter())),
         Format::Csv => Ok(Box::new(crate::csv_io::read(path)?)),
         Format::Shapefile => Ok(Box::new(crate::shp_io::read(path)?.into_iter())),
+        #[cfg(not(feature = "gdal"))]
+        Format::GeoPackage => Ok(Box::new(crate::gpkg_io::read(path)?.into_iter())),
+        #[cfg(feature = "gdal")]
+        Format::GeoPackage => unreachable!("GDAL reads .gpkg in a GDAL build"),
         Format::OsmPbf => Err(IoError::read(
             &file,
             "an OSM extract is a whole city: use `gridtwin import` on it",
@@ -98,6 +108,17 @@ pub fn write_table(path: &Path, table: &Table) -> Result<(), IoError> {
         }
         return done.map_err(|e| IoError::write(&file, e));
     }
+    #[cfg(not(feature = "gdal"))]
+    if format == Format::GeoPackage {
+        // an SQLite file: built under a temporary name, then renamed into place
+        let tmp = path.with_file_name(format!(".{}.tmp-{}.gpkg", layer, std::process::id()));
+        let done = crate::gpkg_io::write(table, &layer, &tmp)
+            .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| e.to_string()));
+        if done.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        return done.map_err(|e| IoError::write(&file, e));
+    }
     write_atomic(path, |w| {
         match format {
             Format::GeoJson => crate::geojson_io::write(table, w).map_err(|e| e.to_string()),
@@ -105,7 +126,7 @@ pub fn write_table(path: &Path, table: &Table) -> Result<(), IoError> {
             Format::GeoParquet => crate::parquet_io::write(table, w),
             Format::Csv => crate::csv_io::write(table, w).map_err(|e| e.to_string()),
             Format::OsmPbf => Err("gridtwin does not write OSM PBF".to_string()),
-            Format::Shapefile => unreachable!("written above"),
+            Format::Shapefile | Format::GeoPackage => unreachable!("written above"),
             #[cfg(feature = "gdal")]
             Format::Gdal => Err("writing through GDAL is not supported; write .fgb, .parquet, .geojson or .csv, which GDAL and QGIS read".to_string()),
             #[cfg(not(feature = "gdal"))]

@@ -18,6 +18,11 @@ pub mod format;
 #[cfg(feature = "gdal")]
 pub mod gdal_io;
 pub mod geojson_io;
+// GeoPackage through the compiled-in SQLite, except in a GDAL build: GDAL brings its
+// own SQLite, and two SQLites in one process crashed (GDAL resolved to the bundled
+// one); there GDAL reads .gpkg.
+#[cfg(not(feature = "gdal"))]
+pub mod gpkg_io;
 pub mod isolate;
 pub mod limits;
 pub mod load;

@@ -659,3 +659,119 @@ fn an_osm_city_plan_with_absurd_street_counts_is_refused_before_cutting() {
     let e = gridtwin_io::city_dir::OsmImportConfig::load(&p).unwrap_err();
     assert!(e.contains("`streets`") && e.contains("at most"), "{e}");
 }
+
+/// Writes `tests/gpkg/gdal_wards.gpkg` with GDAL (run once by hand:
+/// `GRIDTWIN_WRITE_GPKG_FIXTURE=1 cargo test -p gridtwin-io --features gdal --test readers
+/// write_gdal_gpkg_fixture`): the default build's own GeoPackage reader is then tested
+/// on a file an independent writer made.
+#[cfg(feature = "gdal")]
+#[test]
+fn write_gdal_gpkg_fixture() {
+    if std::env::var("GRIDTWIN_WRITE_GPKG_FIXTURE").is_err() {
+        return;
+    }
+    use gdal::spatial_ref::SpatialRef;
+    use gdal::vector::{FieldValue, LayerAccess, LayerOptions, OGRFieldType};
+    use gdal::DriverManager;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/gpkg/gdal_wards.gpkg");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let mut ds = DriverManager::get_driver_by_name("GPKG")
+        .unwrap()
+        .create_vector_only(&path)
+        .unwrap();
+    let srs = SpatialRef::from_epsg(32635).unwrap();
+    let layer = ds
+        .create_layer(LayerOptions {
+            name: "wards",
+            srs: Some(&srs),
+            ty: gdal::vector::OGRwkbGeometryType::wkbMultiPolygon,
+            options: None,
+        })
+        .unwrap();
+    layer
+        .create_defn_fields(&[
+            ("GEOCODE", OGRFieldType::OFTString),
+            ("pop", OGRFieldType::OFTInteger),
+        ])
+        .unwrap();
+    // two squares of 1 km in UTM 35N (Helsinki), a hole in the second
+    for (i, (x, y)) in [(385_000.0, 6_670_000.0), (386_000.0, 6_670_000.0)]
+        .iter()
+        .enumerate()
+    {
+        let hole = if i == 1 {
+            format!(
+                ", ({} {}, {} {}, {} {}, {} {}, {} {})",
+                x + 400.0,
+                y + 400.0,
+                x + 600.0,
+                y + 400.0,
+                x + 600.0,
+                y + 600.0,
+                x + 400.0,
+                y + 600.0,
+                x + 400.0,
+                y + 400.0
+            )
+        } else {
+            String::new()
+        };
+        let wkt = format!(
+            "MULTIPOLYGON ((({x} {y}, {} {y}, {} {}, {x} {}, {x} {y}){hole}))",
+            x + 1000.0,
+            x + 1000.0,
+            y + 1000.0,
+            y + 1000.0
+        );
+        let g = gdal::vector::Geometry::from_wkt(&wkt).unwrap();
+        let mut f = gdal::vector::Feature::new(layer.defn()).unwrap();
+        f.set_geometry(g).unwrap();
+        f.set_field(
+            0,
+            &FieldValue::StringValue(format!("99010100100{:03}", i + 1)),
+        )
+        .unwrap();
+        f.set_field(1, &FieldValue::IntegerValue(1000 * (i as i32 + 1)))
+            .unwrap();
+        f.create(&layer).unwrap();
+    }
+}
+
+/// A GeoPackage GDAL wrote (`tests/gpkg/gdal_wards.gpkg`, see `write_gdal_gpkg_fixture`:
+/// two 1 km squares in UTM 35N, the second with a hole) read by the default build's own
+/// reader: its metadata tables, GDAL's geometry blobs (with envelopes) and its system.
+#[cfg(not(feature = "gdal"))]
+#[test]
+fn a_geopackage_written_by_gdal_reads_in_the_default_build() {
+    use geo::{Area, BoundingRect};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/gpkg/gdal_wards.gpkg");
+    let recs: Vec<_> = gridtwin_io::read_records(&path).unwrap().collect();
+    assert_eq!(recs.len(), 2);
+    let utm = gridtwin_io::dem_crs::Crs::parse("EPSG:32635").unwrap();
+    for (i, r) in recs.iter().enumerate() {
+        let r = r.as_ref().unwrap();
+        let code = r.fields.iter().find(|f| f.0 == "GEOCODE").unwrap();
+        assert_eq!(
+            code.1,
+            gridtwin_io::Value::Text(format!("99010100100{:03}", i + 1))
+        );
+        let g = r.geometry.as_ref().unwrap();
+        // the first corner, as GDAL stored it in metres, comes back in lon/lat
+        let first = geo::CoordsIter::coords_iter(g).next().unwrap();
+        let (lon, lat) = utm
+            .to_lon_lat(385_000.0 + 1000.0 * i as f64, 6_670_000.0)
+            .unwrap();
+        assert!(
+            (first.x - lon).abs() < 1e-9 && (first.y - lat).abs() < 1e-9,
+            "{first:?}"
+        );
+        assert!(g.bounding_rect().unwrap().width() < 0.02);
+        // in lon/lat now: a square km in square degrees at 60°N; the hole takes 4 %
+        // of the second
+        let a = g.unsigned_area();
+        let want = if i == 0 { 1.0 } else { 0.96 };
+        let km2 = 1e6 / (111_320.0 * 111_320.0 * 60.155f64.to_radians().cos());
+        assert!((a / km2 - want).abs() < 0.02, "{a} vs {km2}");
+    }
+}
