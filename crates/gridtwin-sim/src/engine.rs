@@ -997,6 +997,9 @@ enum Ev {
     HangUp(u32),
     /// A grid worker finishes what it was doing (a grid of its route, or a task).
     WorkerStep(u32),
+    /// An intake found in the loop (a worker's patrol, an answered call) by this
+    /// channel: the channel is the case's source only if it is first to take it in.
+    IntakeFrom(u32, u8),
     /// A centre operator finishes a case: station 0 registration, 1 dispatching.
     StationDone(u8, u32),
     /// The department reports a case handled: with grid workers, a check visit is due.
@@ -1759,6 +1762,16 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
             break;
         }
         events += 1;
+        let ev = match ev {
+            Ev::IntakeFrom(id, source) => {
+                let c = &mut cases[id as usize];
+                if c.intake == NONE {
+                    c.source = source;
+                }
+                Ev::Intake(id)
+            }
+            other => other,
+        };
         match ev {
             Ev::Intake(id) => {
                 let key = cases[id as usize].key;
@@ -2190,8 +2203,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 if c.intake == NONE {
                     // registered from the call (a patrol may have been first: then the
                     // call was a duplicate report, merged)
-                    c.source = 1;
-                    queue.schedule(t, Ev::Intake(id));
+                    queue.schedule(t, Ev::IntakeFrom(id, 1));
                 }
                 agents_free += 1;
                 while let Some(next) = callers.pop_front() {
@@ -2227,6 +2239,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                     queue.schedule(t + d, Ev::StationDone(st, next));
                 }
             }
+            Ev::IntakeFrom(..) => unreachable!("turned into Intake above"),
             Ev::Feedback(id) => {
                 if let Some(w) = worker_of(&cases[id as usize]) {
                     w_tasks[w].push_back((id, true));
@@ -2259,8 +2272,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                                 return true;
                             }
                             if uniform(seed, rep, c.key, P_PATROL, c.looked as u64) < p {
-                                c.source = 0;
-                                queue.schedule(t, Ev::Intake(id));
+                                queue.schedule(t, Ev::IntakeFrom(id, 0));
                                 false
                             } else {
                                 c.looked = c.looked.saturating_add(1);
