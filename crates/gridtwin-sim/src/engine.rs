@@ -926,6 +926,40 @@ impl World {
     }
 }
 
+/// A case the centre sends on (verified, or at the end of its ladder, or after a
+/// compliance that did not hold): to a dispatcher where the centre's staff are
+/// modelled (station 1), else after the routing rule's delay and the hand-overs.
+#[allow(clippy::too_many_arguments)]
+fn send_on(
+    world: &World,
+    c: &mut SimCase,
+    id: u32,
+    t: i64,
+    (seed, rep): (u64, u64),
+    station_free: &mut [u32; 2],
+    station_queue: &mut [std::collections::VecDeque<u32>; 2],
+    queue: &mut EventQueue<Ev>,
+) {
+    match &world.scenario.centre {
+        Some(cs) => {
+            if station_free[1] > 0 {
+                station_free[1] -= 1;
+                let d = draw(
+                    &cs.dispatching,
+                    uniform(seed, rep, c.key, P_STATION, 1 + 2 * c.rework as u64),
+                );
+                queue.schedule(t + d, Ev::StationDone(1, id));
+            } else {
+                station_queue[1].push_back(id);
+            }
+        }
+        None => {
+            let at = t + world.hand_over(c, seed, rep);
+            queue.schedule(at, Ev::Dispatch(id));
+        }
+    }
+}
+
 /// The entry of a per-category table for a category: its `kind:class` key, else its
 /// bare class code (whose ambiguity across kinds [`World::new`] refuses).
 fn by_category<'a, V>(
@@ -1830,18 +1864,16 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                     );
                 } else {
                     c.dispatch_due = world.due(cat, t, cat.stage_limits.dispatch_hours);
-                    if centre.is_some() {
-                        // a dispatcher decides where it goes
-                        if station_free[1] > 0 {
-                            station_free[1] -= 1;
-                            queue.schedule(t + station_time(1, c), Ev::StationDone(1, id));
-                        } else {
-                            station_queue[1].push_back(id);
-                        }
-                    } else {
-                        let at = t + world.hand_over(c, seed, rep);
-                        queue.schedule(at, Ev::Dispatch(id));
-                    }
+                    send_on(
+                        world,
+                        c,
+                        id,
+                        t,
+                        (seed, rep),
+                        &mut station_free,
+                        &mut station_queue,
+                        &mut queue,
+                    );
                 }
             }
             Ev::Ladder(id, i) => {
@@ -1866,17 +1898,17 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                         t + draw(&next.delay, uniform(seed, rep, key, P_LADDER, i as u64 + 1)),
                         Ev::Ladder(id, i + 1),
                     );
-                } else if centre.is_some() {
-                    // a dispatcher decides where it goes
-                    if station_free[1] > 0 {
-                        station_free[1] -= 1;
-                        queue.schedule(t + station_time(1, c), Ev::StationDone(1, id));
-                    } else {
-                        station_queue[1].push_back(id);
-                    }
                 } else {
-                    let at = t + world.hand_over(c, seed, rep);
-                    queue.schedule(at, Ev::Dispatch(id));
+                    send_on(
+                        world,
+                        c,
+                        id,
+                        t,
+                        (seed, rep),
+                        &mut station_free,
+                        &mut station_queue,
+                        &mut queue,
+                    );
                 }
             }
             Ev::Dispatch(id) => {
@@ -2087,17 +2119,16 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                     if was_compliance {
                         // the party did not comply: the case is dispatched as at the end
                         // of the ladder (dispatchers, routing, hand-overs)
-                        if centre.is_some() {
-                            if station_free[1] > 0 {
-                                station_free[1] -= 1;
-                                queue.schedule(t + station_time(1, c), Ev::StationDone(1, id));
-                            } else {
-                                station_queue[1].push_back(id);
-                            }
-                        } else {
-                            let at = t + world.hand_over(c, seed, rep);
-                            queue.schedule(at, Ev::Dispatch(id));
-                        }
+                        send_on(
+                            world,
+                            c,
+                            id,
+                            t,
+                            (seed, rep),
+                            &mut station_free,
+                            &mut station_queue,
+                            &mut queue,
+                        );
                     } else {
                         queue.schedule(t, Ev::Dispatch(id));
                     }
