@@ -1900,3 +1900,196 @@ fn shapefiles_and_geopackages_are_written_and_read_in_the_default_build() {
     ]);
     assert!(imp.contains("rejected 0"), "{imp}");
 }
+
+/// A real boundary layer as an analyst holds it: 262 Tokyo municipalities (libpysal's
+/// example Shapefile, Japan zone 6 on the Tokyo datum, its own `GEOCODE` ids, 10 wards
+/// with self-intersecting rings). Imported with `--autocode --make-valid` from a folder
+/// outside the repository, then 7,000 points in the layer's own metres (a `.prj` beside
+/// them) are assigned; each must land in the ward GeoPandas puts it in
+/// (`sjoin(predicate="within")` after `make_valid`, tests/oracle/tokyo_fixture.py).
+#[test]
+fn tokyo_wards_autocoded_repaired_and_assigned_like_geopandas() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = repo().join("tests/tokyo");
+    for ext in ["shp", "shx", "dbf", "prj"] {
+        std::fs::copy(
+            src.join(format!("tokyomet262.{ext}")),
+            tmp.path().join(format!("wards.{ext}")),
+        )
+        .unwrap();
+    }
+    std::fs::copy(src.join("points.csv"), tmp.path().join("points.csv")).unwrap();
+    std::fs::copy(src.join("tokyomet262.prj"), tmp.path().join("points.prj")).unwrap();
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_gridtwin"))
+            .args(args)
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}\n{}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    // without repair the 10 invalid wards are rejected, named by record
+    let plain = run(&[
+        "import",
+        "--areas",
+        "wards.shp",
+        "--autocode",
+        "--code-field",
+        "GEOCODE",
+        "--out",
+        "plain",
+    ]);
+    assert!(plain.contains("loaded 252, rejected 10"), "{plain}");
+    let out = run(&[
+        "import",
+        "--areas",
+        "wards.shp",
+        "--autocode",
+        "--make-valid",
+        "--code-field",
+        "GEOCODE",
+        "--name-field",
+        "AREANAME",
+        "--city-code",
+        "1300",
+        "--out",
+        "city",
+    ]);
+    assert!(out.contains("loaded 262, rejected 0"), "{out}");
+    assert!(out.contains("repaired 10 invalid polygon(s)"), "{out}");
+    let repairs = std::fs::read_to_string(tmp.path().join("city/repairs.csv")).unwrap();
+    for id in [
+        "08208", "08441", "08521", "11239", "12204", "12213", "12217", "12230", "12324", "12407",
+    ] {
+        assert!(
+            repairs.contains(&format!(",{id},")),
+            "{id} not in\n{repairs}"
+        );
+    }
+    // codes under the rule, the ward's own id kept
+    let areas: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("city/areas.geojson")).unwrap())
+            .unwrap();
+    let mut source_of = std::collections::HashMap::new();
+    for f in areas["features"].as_array().unwrap() {
+        let p = &f["properties"];
+        let code = p["code"].as_str().unwrap().to_string();
+        assert_eq!(code.len(), 14);
+        assert!(code.starts_with("1300"));
+        source_of.insert(code, p["source_id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(source_of.len(), 262);
+    // the lowest GEOCODE (08203) first; 99 grids per made-up community, then the next
+    assert_eq!(source_of["13000100100101"], "08203");
+    assert!(source_of.contains_key("13000100100364"));
+    assert!(!source_of.contains_key("13000100100365"));
+    run(&[
+        "assign",
+        "--grids",
+        "city",
+        "--points",
+        "points.csv",
+        "--lon-col",
+        "x",
+        "--lat-col",
+        "y",
+        "--out",
+        "assigned.csv",
+        "--strict",
+    ]);
+    let expected: std::collections::HashMap<String, String> =
+        csv::Reader::from_path(src.join("expected_sjoin.csv"))
+            .unwrap()
+            .records()
+            .map(|r| {
+                let r = r.unwrap();
+                (r[0].to_string(), r[1].to_string())
+            })
+            .collect();
+    let mut rdr = csv::Reader::from_path(tmp.path().join("assigned.csv")).unwrap();
+    let h = rdr.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+    let (id, grid) = (col("id"), col("grid_code"));
+    let (mut rows, mut inside, mut in_repaired) = (0, 0, 0);
+    for r in rdr.records() {
+        let r = r.unwrap();
+        let got = match &r[grid] {
+            "" => "",
+            g => source_of[g].as_str(),
+        };
+        assert_eq!(got, expected[&r[id]], "point {}", &r[id]);
+        rows += 1;
+        if !got.is_empty() {
+            inside += 1;
+            if repairs.contains(&format!(",{got},")) {
+                in_repaired += 1;
+            }
+        }
+    }
+    assert_eq!(rows, 7000);
+    assert_eq!(inside, 4557);
+    assert!(in_repaired > 100, "{in_repaired} points in repaired wards");
+}
+
+/// Components without codes are coded as the OSM import codes its own: district of
+/// their place + class + serial, after the highest serial already used.
+#[test]
+fn components_without_codes_get_codes_from_their_district() {
+    let tmp = tempfile::tempdir().unwrap();
+    let comps = tmp.path().join("lamps.csv");
+    std::fs::write(
+        &comps,
+        "code,category,lon,lat,source_id\n\
+         ,0101,24.9410,60.1690,lamp-a\n\
+         ,0101,24.9420,60.1695,lamp-b\n\
+         ,,24.9420,60.1695,no-class\n\
+         ,0101,10.0,10.0,far-away\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("city");
+    let o = gridtwin(&[
+        "import",
+        "--areas",
+        "data/helsinki/city/areas.geojson",
+        "--components",
+        "data/helsinki/city/components.csv",
+        "--components",
+        comps.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("coded 2 component(s)"), "{stdout}");
+    let text = std::fs::read_to_string(out.join("components.csv")).unwrap();
+    let code_of = |sid: &str| {
+        text.lines()
+            .find(|l| l.contains(sid))
+            .map(|l| l.split(',').next().unwrap().to_string())
+    };
+    let (a, b) = (code_of("lamp-a").unwrap(), code_of("lamp-b").unwrap());
+    // the demo city's highest 0101 serial in its district, then the next two
+    let district = &a[..6];
+    let max_before = std::fs::read_to_string(repo().join("data/helsinki/city/components.csv"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split(',').next())
+        .filter(|c| c.len() == 16 && c.starts_with(district) && &c[6..10] == "0101")
+        .map(|c| c[10..].parse::<u64>().unwrap())
+        .max()
+        .unwrap_or(0);
+    assert_eq!(&a[6..10], "0101");
+    assert_eq!(a[10..].parse::<u64>().unwrap(), max_before + 1);
+    assert_eq!(b[10..].parse::<u64>().unwrap(), max_before + 2);
+    assert!(code_of("no-class").is_none() && code_of("far-away").is_none());
+    let q = std::fs::read_to_string(out.join("quality.json")).unwrap();
+    assert!(
+        q.contains("missing_field") && q.contains("malformed_code"),
+        "{q}"
+    );
+}

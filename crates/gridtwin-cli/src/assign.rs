@@ -53,6 +53,11 @@ pub struct AssignArgs {
     /// Name of the latitude column of a CSV input (default: lat, latitude or y).
     #[arg(long, value_name = "NAME")]
     lat_col: Option<String>,
+    /// The points' coordinate system where not WGS-84 lon/lat: EPSG:NNNN, WKT or a PROJ
+    /// string (default: a `.prj` beside the points file, else lon/lat); x/y columns or
+    /// geometries are reprojected on read.
+    #[arg(long, value_name = "CRS")]
+    crs: Option<String>,
     /// Field delimiter of a CSV input: one character, e.g. ';' or a tab ('\t').
     #[arg(long, default_value = ",", value_parser = parse_delimiter)]
     delimiter: u8,
@@ -239,6 +244,7 @@ pub fn run(data: &Path, a: AssignArgs) -> Result<ExitCode> {
         lon_col: a.lon_col.clone(),
         lat_col: a.lat_col.clone(),
         delimiter: a.delimiter,
+        crs: points_crs(a.crs.as_deref(), &a.points)?,
     };
     let t1 = Instant::now();
     let report = assign_file(
@@ -314,4 +320,24 @@ pub fn run(data: &Path, a: AssignArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The points' coordinate system: `--crs`, else the `.prj` beside the file, else none
+/// (lon/lat).
+pub(crate) fn points_crs(
+    given: Option<&str>,
+    points: &Path,
+) -> Result<Option<std::sync::Arc<gridtwin_io::dem_crs::Crs>>> {
+    use gridtwin_io::dem_crs::Crs;
+    if let Some(t) = given {
+        let c = Crs::parse(t).map_err(|m| anyhow::anyhow!("--crs {t}: {m}"))?;
+        return Ok(Some(std::sync::Arc::new(c)));
+    }
+    let prj = points.with_extension("prj");
+    match std::fs::read_to_string(&prj) {
+        Ok(text) => Ok(Some(std::sync::Arc::new(
+            Crs::parse(&text).map_err(|m| anyhow::anyhow!("{}: {m}", prj.display()))?,
+        ))),
+        Err(_) => Ok(None),
+    }
 }

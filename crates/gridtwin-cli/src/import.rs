@@ -52,6 +52,27 @@ pub struct ImportArgs {
     /// The areas' name field, where not `name`.
     #[arg(long, value_name = "NAME")]
     name_field: Option<String>,
+    /// Number the areas under the code rule instead of reading codes: each --areas file
+    /// is one level, top-down, the last being the unit grids (one file = grids; up to
+    /// four = districts, streets, communities, grids). Ids come from --code-field (else
+    /// `id` or `code`, else the record number) and are kept as `source_id`; children
+    /// are numbered in the natural order of their ids. A child's parent is named by
+    /// --parent-field, else found spatially (the area above holding its interior point).
+    #[arg(long)]
+    autocode: bool,
+    /// With --autocode: the field holding the parent's id (its --code-field value in
+    /// the file above).
+    #[arg(long, value_name = "NAME", requires = "autocode")]
+    parent_field: Option<String>,
+    /// With --autocode: the city's code (its digits under the code rule, 4 by the
+    /// national rule).
+    #[arg(
+        long,
+        value_name = "DIGITS",
+        default_value = "0001",
+        requires = "autocode"
+    )]
+    city_code: String,
     /// Coordinate system of the input lon/lat: wgs84, gcj02 (Chinese web maps) or bd09 (Baidu).
     #[arg(long, default_value = "wgs84")]
     coords: LonLatSystem,
@@ -201,16 +222,48 @@ fn import_layers(
         };
         Ok((p.display().to_string(), read_records(p)?, crs))
     };
-    for p in &a.areas {
-        let (f, r, crs) = open(p)?;
-        loader.source_crs = crs;
-        city.areas.extend(loader.areas(&f, r, &mut q));
+    if a.autocode {
+        let city_code = tables
+            .rule
+            .city(&a.city_code)
+            .map_err(|e| anyhow::anyhow!("--city-code {}: {e}", a.city_code))?;
+        let mut layers = Vec::new();
+        for p in &a.areas {
+            let (f, r, crs) = open(p)?;
+            loader.source_crs = crs;
+            layers.push(loader.source_areas(&f, r, a.parent_field.as_deref(), &mut q));
+        }
+        let coded = gridtwin_core::autocode::autocode(&tables.rule, &city_code, layers)
+            .map_err(|e| anyhow::anyhow!("--autocode: {e}"))?;
+        for (file, n) in &coded.placed_per_file {
+            for _ in 0..*n {
+                q.loaded(file, "areas");
+            }
+        }
+        for r in coded.rejected {
+            q.rejected("areas", r);
+        }
+        city.areas = coded.areas;
+    } else {
+        for p in &a.areas {
+            let (f, r, crs) = open(p)?;
+            loader.source_crs = crs;
+            city.areas.extend(loader.areas(&f, r, &mut q));
+        }
     }
     for p in &a.components {
         let (f, r, crs) = open(p)?;
         loader.source_crs = crs;
         city.components.extend(loader.components(&f, r, &mut q));
     }
+    let made = loader.code_uncoded(&city.areas, &city.components, &mut q);
+    if !made.is_empty() {
+        println!(
+            "coded {} component(s) that came without a code (district of their place + class + serial)",
+            made.len()
+        );
+    }
+    city.components.extend(made);
     for p in &a.incidents {
         let (f, r, crs) = open(p)?;
         loader.source_crs = crs;

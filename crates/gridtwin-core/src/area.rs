@@ -9,6 +9,9 @@ use crate::code::{AreaCode, Level};
 pub struct Area {
     pub code: AreaCode,
     pub name: String,
+    /// The area's own id in the layer it came from (`GEOCODE`, a ward name…) when
+    /// gridtwin numbered it (`import --autocode`); empty otherwise.
+    pub source_id: String,
     /// Boundary in WGS-84 lon/lat.
     pub boundary: MultiPolygon<f64>,
 }

@@ -118,6 +118,7 @@ pub fn grids_for(
             let code = rule.child(community, serial)?;
             let boundary = frame.to_lon_lat_multipolygon(&piece);
             out.push(Area {
+                source_id: String::new(),
                 code,
                 name: format!("Grid {code}"),
                 boundary,
@@ -352,6 +353,7 @@ pub fn grids_for_h3(
         let code = rule.child(community, i as u64 + 1)?;
         let boundary = frame.to_lon_lat_multipolygon(&piece);
         out.push(Area {
+            source_id: String::new(),
             code,
             name: format!("Grid {code}"),
             boundary,
@@ -436,6 +438,7 @@ pub mod redraw {
                 };
                 let boundary = f.to_lon_lat_multipolygon(&piece);
                 out.push(Area {
+                    source_id: String::new(),
                     code,
                     name: format!("Grid {code}"),
                     boundary,
@@ -483,6 +486,7 @@ pub mod redraw {
                 let target = out[j].take().expect("present");
                 let merged = target.boundary.union(&g.boundary);
                 out[j] = Some(Area {
+                    source_id: String::new(),
                     boundary: merged,
                     ..target
                 });
@@ -561,6 +565,7 @@ pub mod redraw {
             for (i, k) in kids.into_iter().enumerate() {
                 let code = rule.child(&parent, i as u64 + 1)?;
                 out.push(Area {
+                    source_id: String::new(),
                     code,
                     name: format!("Grid {code}"),
                     boundary: k.boundary.clone(),

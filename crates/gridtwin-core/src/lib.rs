@@ -10,6 +10,7 @@
 pub mod aggregate;
 pub mod area;
 pub mod assign;
+pub mod autocode;
 pub mod building;
 pub mod category;
 pub mod city;

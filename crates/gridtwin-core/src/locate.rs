@@ -425,6 +425,7 @@ mod tests {
     fn square(code: &str, x0: f64, y0: f64, s: f64) -> Area {
         let r = CodeRule::national();
         Area {
+            source_id: String::new(),
             code: r.parse_area(Level::Grid, code).unwrap(),
             name: code.into(),
             boundary: MultiPolygon(vec![

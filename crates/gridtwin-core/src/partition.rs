@@ -63,6 +63,7 @@ pub fn split_rect(r: Rect<f64>, nx: u32, ny: u32) -> Vec<Rect<f64>> {
 
 fn area_of(code: AreaCode, name: String, r: Rect<f64>) -> Area {
     Area {
+        source_id: String::new(),
         code,
         name,
         boundary: MultiPolygon(vec![r.to_polygon()]),

@@ -37,6 +37,8 @@ pub enum RejectReason {
     BadValue,
     /// The record itself cannot be parsed (wrong number of CSV fields, broken JSON).
     Unparsable,
+    /// An area to be numbered (`--autocode`) has no parent in the layer above.
+    NoParent,
 }
 
 impl RejectReason {
@@ -54,13 +56,14 @@ impl RejectReason {
             RejectReason::MissingField => "missing_field",
             RejectReason::BadValue => "bad_value",
             RejectReason::Unparsable => "unparsable",
+            RejectReason::NoParent => "no_parent",
         }
     }
 }
 
 impl RejectReason {
     /// Every reason, in order.
-    pub const ALL: [RejectReason; 12] = [
+    pub const ALL: [RejectReason; 13] = [
         RejectReason::MissingCoordinate,
         RejectReason::BadCoordinate,
         RejectReason::OutOfRange,
@@ -73,6 +76,7 @@ impl RejectReason {
         RejectReason::MissingField,
         RejectReason::BadValue,
         RejectReason::Unparsable,
+        RejectReason::NoParent,
     ];
 
     /// The reason of a name as [`RejectReason::name`] writes it.
@@ -187,6 +191,14 @@ impl QualityReport {
     }
 
     /// Records one rejected record.
+    /// Takes back a record counted as loaded that a later step rejects (a component
+    /// coded after all the areas are read), so it is not counted twice.
+    pub fn retract_loaded(&mut self, file: &str, layer: &str) {
+        let q = self.file(file, layer);
+        q.read = q.read.saturating_sub(1);
+        q.loaded = q.loaded.saturating_sub(1);
+    }
+
     pub fn rejected(&mut self, layer: &str, rejection: Rejection) {
         let q = self.file(&rejection.file, layer);
         q.read += 1;

@@ -311,6 +311,7 @@ impl MegaCity {
             .into_iter()
             .zip(&grid_codes)
             .map(|(cell, code)| Area {
+                source_id: String::new(),
                 code: *code,
                 name: format!("Grid {code}"),
                 boundary: MultiPolygon(vec![cell]),
@@ -345,6 +346,7 @@ impl MegaCity {
                             .cloned()
                             .unwrap_or_else(|| format!("{} {code}", level.name()));
                         Area {
+                            source_id: String::new(),
                             code,
                             name,
                             boundary,

@@ -46,6 +46,9 @@ pub struct AssignOptions {
     pub lat_col: Option<String>,
     /// Field delimiter of a CSV input (`,` by default; `;` in much of Europe).
     pub delimiter: u8,
+    /// The points' coordinate system where not lon/lat (x, y in a projected system:
+    /// `--crs`, or the `.prj` beside the file): reprojected to WGS-84 on read.
+    pub crs: Option<std::sync::Arc<crate::dem_crs::Crs>>,
 }
 
 impl Default for AssignOptions {
@@ -58,6 +61,7 @@ impl Default for AssignOptions {
             lon_col: None,
             lat_col: None,
             delimiter: b',',
+            crs: None,
         }
     }
 }
@@ -305,6 +309,7 @@ fn parse_row(
     geo: &Geo,
     category: Option<(usize, &CategoryTable)>,
     coords: LonLatSystem,
+    crs: Option<&crate::dem_crs::Crs>,
 ) -> RowResult {
     if rec.len() != width {
         return Err((
@@ -341,6 +346,18 @@ fn parse_row(
             Some(p) => (p.x(), p.y()),
             None => return Err((RejectReason::MissingCoordinate, "no point geometry".into())),
         },
+    };
+    let (x, y) = match crs.filter(|c| !c.is_lon_lat()) {
+        None => (x, y),
+        Some(c) => c.to_lon_lat(x, y).ok_or_else(|| {
+            (
+                RejectReason::BadCoordinate,
+                format!(
+                    "({x}, {y}) cannot be reprojected from {} to lon/lat",
+                    c.name
+                ),
+            )
+        })?,
     };
     match check_lon_lat(x, y) {
         Ok(()) => {}
@@ -802,7 +819,15 @@ pub fn assign_file(
                             let line = &block[a as usize..b as usize];
                             fields.clear();
                             fields.extend(line.split(|&c| c == b','));
-                            match parse_row(&fields, None, width, &geo, category, opts.coords) {
+                            match parse_row(
+                                &fields,
+                                None,
+                                width,
+                                &geo,
+                                category,
+                                opts.coords,
+                                opts.crs.as_deref(),
+                            ) {
                                 Err((reason, detail)) => {
                                     let number = first_number + (ci * SLICE + k) as u64;
                                     part.rejections.push((number, reason, detail));
@@ -902,7 +927,15 @@ pub fn assign_file(
                         return Err((reason, msg));
                     }
                     let fields: Vec<&[u8]> = rec.iter().collect();
-                    parse_row(&fields, *pt, width, &geo, category, opts.coords)
+                    parse_row(
+                        &fields,
+                        *pt,
+                        width,
+                        &geo,
+                        category,
+                        opts.coords,
+                        opts.crs.as_deref(),
+                    )
                 })
                 .collect()
         };

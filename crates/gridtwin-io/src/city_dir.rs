@@ -5,7 +5,8 @@
 //! city.toml          name of the city
 //! code_rule.toml     the code rule
 //! categories.csv     the category table
-//! areas.geojson      city, districts, streets, communities, unit grids (code, level, name, parent)
+//! areas.geojson      city, districts, streets, communities, unit grids (code, level, name, parent,
+//!                    and source_id where `import --autocode` numbered them)
 //! components.csv     code, category, department, status, source_id, lon, lat
 //! incidents.csv      id, category, time, source, step times, lon, lat
 //! buildings.geojson  id, height_m, height_source
@@ -175,27 +176,35 @@ struct Manifest {
 
 /// Tables of a city's layers, as written to its directory.
 pub fn area_table(city: &City) -> Table {
-    let mut t = Table::new(&[
+    // (`source_id` only where gridtwin numbered the areas: a city coded at the
+    // source keeps the file it always had)
+    let with_source = city.areas.iter().any(|a| !a.source_id.is_empty());
+    let mut fields = vec![
         ("code", FieldType::Text),
         ("level", FieldType::Text),
         ("name", FieldType::Text),
         ("parent", FieldType::Text),
-    ]);
+    ];
+    if with_source {
+        fields.push(("source_id", FieldType::Text));
+    }
+    let mut t = Table::new(&fields);
     let mut areas: Vec<_> = city.areas.iter().collect();
     areas.sort_by_key(|a| a.code);
     for a in areas {
-        t.push(
-            Some(Geometry::MultiPolygon(a.boundary.clone())),
-            vec![
-                Value::Text(a.code.to_string()),
-                Value::Text(a.level().name().into()),
-                Value::Text(a.name.clone()),
-                a.code
-                    .parent(&city.rule)
-                    .map(|p| Value::Text(p.to_string()))
-                    .unwrap_or(Value::Null),
-            ],
-        );
+        let mut values = vec![
+            Value::Text(a.code.to_string()),
+            Value::Text(a.level().name().into()),
+            Value::Text(a.name.clone()),
+            a.code
+                .parent(&city.rule)
+                .map(|p| Value::Text(p.to_string()))
+                .unwrap_or(Value::Null),
+        ];
+        if with_source {
+            values.push(Value::Text(a.source_id.clone()));
+        }
+        t.push(Some(Geometry::MultiPolygon(a.boundary.clone())), values);
     }
     t
 }

@@ -34,6 +34,12 @@ pub struct Crs {
     proj: Option<(Proj, Proj)>,
 }
 
+impl std::fmt::Debug for Crs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Crs").field("name", &self.name).finish()
+    }
+}
+
 impl Crs {
     /// Reads `EPSG:NNNN`, `OGC:CRS84`, WKT (a `.prj`'s text) or a PROJ string.
     pub fn parse(text: &str) -> Result<Crs, String> {

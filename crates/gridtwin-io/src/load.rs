@@ -44,6 +44,19 @@ pub struct Loader<'a> {
     /// Codes and ids loaded so far, over every file this loader reads (a duplicate
     /// in a second file is as much a duplicate as one in the first).
     seen: RefCell<Seen>,
+    /// Components read without a code, coded once the areas are known.
+    uncoded: RefCell<Vec<UncodedComponent>>,
+}
+
+/// A component read without a code: its class and place, coded later.
+struct UncodedComponent {
+    file: String,
+    record: u64,
+    key: gridtwin_core::CategoryKey,
+    location: Point<f64>,
+    department: String,
+    status: ComponentStatus,
+    source_id: String,
 }
 
 #[derive(Default)]
@@ -133,6 +146,7 @@ impl<'a> Loader<'a> {
             repairs: RefCell::default(),
             pending_repair: RefCell::default(),
             seen: RefCell::default(),
+            uncoded: RefCell::default(),
         }
     }
 
@@ -303,8 +317,47 @@ impl<'a> Loader<'a> {
     ) -> Vec<Component> {
         let mut guard = self.seen.borrow_mut();
         let seen = &mut guard.components;
-        self.run("components", file, records, quality, |r| {
-            let text = required(r, &["code"])?;
+        let mut uncoded = self.uncoded.borrow_mut();
+        let rows = self.run("components", file, records, quality, |r| {
+            let Some(text) = r.text(&["code"]) else {
+                // No code: coded later, as the OSM import codes its own, once the
+                // district of its place is known (`code_uncoded`).
+                let Some(cat) = r.text(&["category", "class"]) else {
+                    return Err((
+                        RejectReason::MissingField,
+                        "`code` is missing or empty, and there is no `category` to code it by"
+                            .into(),
+                    ));
+                };
+                let category = self
+                    .table
+                    .find(CategoryKind::Component, &cat)
+                    .ok_or_else(|| {
+                        (
+                            RejectReason::UnknownCategory,
+                            format!("component category `{cat}` is not in the category table"),
+                        )
+                    })?;
+                let status = match r.text(&["status"]) {
+                    None => ComponentStatus::InService,
+                    Some(s) => s.parse().map_err(|e: String| (RejectReason::BadValue, e))?,
+                };
+                let location = self.point(r)?;
+                uncoded.push(UncodedComponent {
+                    file: file.to_string(),
+                    record: r.number,
+                    key: category.key,
+                    location,
+                    department: r
+                        .text(&["department", "owner"])
+                        .unwrap_or_else(|| category.department.clone()),
+                    status,
+                    source_id: r
+                        .text(&["source_id", "id"])
+                        .unwrap_or_else(|| format!("{file}:{}", r.number)),
+                });
+                return Ok(None);
+            };
             let code = self
                 .rule
                 .parse_component(&text)
@@ -337,15 +390,92 @@ impl<'a> Loader<'a> {
                     format!("code `{text}` appeared earlier (in this file or an earlier one)"),
                 ));
             }
-            Ok(Component {
+            Ok(Some(Component {
                 location,
                 department: r
                     .text(&["department", "owner"])
                     .unwrap_or_else(|| category.department.clone()),
                 status,
                 ..component
-            })
-        })
+            }))
+        });
+        rows.into_iter().flatten().collect()
+    }
+
+    /// Codes the components read without a code (see [`Loader::components`]) as the
+    /// OSM import does: district of their place + class + serial, the serials going on
+    /// from the highest already used for that district and class, in read order. A
+    /// component in no district's grids is rejected (it was counted loaded; it is
+    /// counted again as rejected, not twice).
+    pub fn code_uncoded(
+        &self,
+        areas: &[Area],
+        coded: &[Component],
+        quality: &mut QualityReport,
+    ) -> Vec<Component> {
+        use geo::{BoundingRect, Contains};
+        let pending = std::mem::take(&mut *self.uncoded.borrow_mut());
+        if pending.is_empty() {
+            return Vec::new();
+        }
+        // the deepest areas hold the point most tightly; any level names its district
+        let mut by_depth: Vec<&Area> = areas.iter().collect();
+        by_depth.sort_by_key(|a| std::cmp::Reverse(a.level()));
+        let boxes: Vec<_> = by_depth
+            .iter()
+            .map(|a| a.boundary.bounding_rect())
+            .collect();
+        let mut next: std::collections::HashMap<(u64, gridtwin_core::CategoryKey), u64> =
+            std::collections::HashMap::new();
+        for c in coded {
+            let k = (c.code.district(self.rule).value(), c.category());
+            let e = next.entry(k).or_insert(0);
+            *e = (*e).max(c.code.serial());
+        }
+        let mut out = Vec::new();
+        for u in pending {
+            let p = u.location;
+            let district = by_depth
+                .iter()
+                .zip(&boxes)
+                .filter(|(_, b)| {
+                    b.is_some_and(|r| {
+                        r.min().x <= p.x()
+                            && p.x() <= r.max().x
+                            && r.min().y <= p.y()
+                            && p.y() <= r.max().y
+                    })
+                })
+                .find(|(a, _)| a.level() >= Level::District && a.boundary.contains(&p))
+                .and_then(|(a, _)| a.code.ancestor(self.rule, Level::District));
+            let coded = district.ok_or_else(|| {
+                "it has no code and lies in no district's area, so no code can be made".to_string()
+            });
+            let result = coded.and_then(|d| {
+                let s = next.entry((d.value(), u.key)).or_insert(0);
+                *s += 1;
+                self.rule
+                    .component_code(&d, u.key.major, u.key.minor, *s)
+                    .map_err(|e| e.to_string())
+            });
+            match result {
+                Ok(code) => out.push(Component {
+                    code,
+                    location: u.location,
+                    department: u.department,
+                    status: u.status,
+                    source_id: u.source_id,
+                }),
+                Err(detail) => {
+                    quality.retract_loaded(&u.file, "components");
+                    quality.rejected(
+                        "components",
+                        Rejection::new(&u.file, u.record, RejectReason::MalformedCode, detail),
+                    );
+                }
+            }
+        }
+        out
     }
 
     /// Loads incidents: `id`, `category` (class code such as `0501`, or its name),
@@ -470,9 +600,76 @@ impl<'a> Loader<'a> {
             Ok(Area {
                 code,
                 name: r.text(&[name_field]).unwrap_or_default(),
+                source_id: r.text(&["source_id"]).unwrap_or_default(),
                 boundary,
             })
         })
+    }
+
+    /// Reads areas that carry their own ids instead of codes, for numbering
+    /// (`--autocode`): the id field (`--code-field`, else `id` or `code`, else the
+    /// record number), the name, the parent field's value if `parent_field` is given,
+    /// and the polygon. Nothing is counted as loaded here: the records count once they
+    /// are placed (or are rejected) by [`gridtwin_core::autocode::autocode`].
+    pub fn source_areas(
+        &self,
+        file: &str,
+        records: impl Iterator<Item = Result<Record, Rejection>>,
+        parent_field: Option<&str>,
+        quality: &mut QualityReport,
+    ) -> Vec<gridtwin_core::autocode::SourceArea> {
+        let id_fields: Vec<&str> = match self.code_field.as_deref() {
+            Some(f) => vec![f],
+            None => vec!["id", "code"],
+        };
+        let name_field = self.name_field.as_deref().unwrap_or("name");
+        let mut out = Vec::new();
+        for rec in records {
+            let r = match rec {
+                Ok(r) => r,
+                Err(rejection) => {
+                    quality.rejected("areas", rejection);
+                    continue;
+                }
+            };
+            let read = (|| {
+                let source_id = match r.text(&id_fields) {
+                    Some(id) => id,
+                    None if self.code_field.is_some() => required(&r, &id_fields)?,
+                    None => r.number.to_string(),
+                };
+                let parent_ref = match parent_field {
+                    Some(f) => Some(required(&r, &[f])?),
+                    None => None,
+                };
+                let boundary = self.polygons(&r)?;
+                if let Some((problem, given, fixed)) = self.pending_repair.take() {
+                    self.repairs.borrow_mut().push(Repair {
+                        file: file.to_string(),
+                        record: r.number,
+                        id: source_id.clone(),
+                        problem,
+                        area_given_m2: given,
+                        area_repaired_m2: fixed,
+                    });
+                }
+                Ok(gridtwin_core::autocode::SourceArea {
+                    source_id,
+                    name: r.text(&[name_field]).unwrap_or_default(),
+                    parent_ref,
+                    boundary,
+                    file: file.to_string(),
+                    record: r.number,
+                })
+            })();
+            match read {
+                Ok(a) => out.push(a),
+                Err((reason, detail)) => {
+                    quality.rejected("areas", Rejection::new(file, r.number, reason, detail))
+                }
+            }
+        }
+        out
     }
 
     /// Loads buildings: optional `id`, `height` (m) or `levels`, and a polygon.
