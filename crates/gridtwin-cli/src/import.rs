@@ -7,7 +7,9 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use gridtwin_core::coord::LonLatSystem;
 use gridtwin_core::{City, QualityReport};
-use gridtwin_io::city_dir::{import_osm_city, save_city, DataTables, OsmImportConfig};
+use gridtwin_io::city_dir::{
+    import_osm_city, save_basemap, save_city, DataTables, OsmImportConfig,
+};
 use gridtwin_io::{read_records, Loader};
 
 use crate::progress::spinner;
@@ -95,6 +97,7 @@ pub fn run(data: &Path, a: ImportArgs) -> Result<ExitCode> {
         && a.incidents.is_empty()
         && a.buildings.is_empty()
         && a.roads.is_empty());
+    let mut basemap = Vec::new();
     let (city, quality, repairs) = match (&a.source, layers) {
         (Some(src), false) => {
             if a.coords != LonLatSystem::Wgs84 {
@@ -102,8 +105,9 @@ pub fn run(data: &Path, a: ImportArgs) -> Result<ExitCode> {
             }
             let cfg = OsmImportConfig::load(src).map_err(anyhow::Error::msg)?;
             let sp = spinner("reading OSM");
-            let (c, q) = import_osm_city(&cfg, &tables).map_err(anyhow::Error::msg)?;
+            let (c, q, b) = import_osm_city(&cfg, &tables).map_err(anyhow::Error::msg)?;
             sp.finish_and_clear();
+            basemap = b;
             (c, q, Vec::new())
         }
         (None, true) => import_layers(&a, &tables)?,
@@ -115,6 +119,16 @@ pub fn run(data: &Path, a: ImportArgs) -> Result<ExitCode> {
     }
     save_city(&a.out, &city, &tables.categories_path, &quality)
         .with_context(|| format!("writing {}", a.out.display()))?;
+    save_basemap(&a.out, &basemap).with_context(|| format!("writing {}", a.out.display()))?;
+    if !basemap.is_empty() {
+        let n = |k: &str| basemap.iter().filter(|f| f.kind == k).count();
+        println!(
+            "basemap: {} water, {} park and {} place features (basemap.geojson, for the viewer)",
+            n("water"),
+            n("park"),
+            n("place")
+        );
+    }
     if repairs.is_empty() {
         // (an earlier run's log does not describe this one)
         let _ = std::fs::remove_file(a.out.join("repairs.csv"));

@@ -12,6 +12,8 @@
 //! buildings.geojson  id, height_m, height_source
 //! roads.geojson      id, class, speed_kmh, speed_source, oneway
 //! quality.json       what the import loaded and rejected, with reasons
+//! basemap.geojson    (optional, from an OSM import) water and parks (polygons) and place
+//!                    names (points): kind, name, source_id — the viewer's backdrop
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -26,7 +28,7 @@ use crate::atomic::write_bytes_atomic;
 use crate::error::IoError;
 use crate::format::{read_records, write_table};
 use crate::load::{format_time, Loader};
-use crate::osm::{code_components, read_osm, OsmTagMap, RoadSpeeds};
+use crate::osm::{code_components, read_osm, BasemapFeature, OsmTagMap, RoadSpeeds};
 use crate::record::{FieldType, Table, Value};
 
 /// The data tables a city is read with: code rule, categories, OSM tag map, road speeds.
@@ -120,11 +122,11 @@ impl OsmImportConfig {
 }
 
 /// Imports a city from an OSM extract: buildings, roads, components, and a generated
-/// area hierarchy over the data's extent.
+/// area hierarchy over the data's extent; and its basemap (water, parks, place names).
 pub fn import_osm_city(
     cfg: &OsmImportConfig,
     data: &DataTables,
-) -> Result<(City, QualityReport), String> {
+) -> Result<(City, QualityReport, Vec<BasemapFeature>), String> {
     let mut loader = Loader::new(&data.rule, &data.table);
     loader.default_height_m = cfg.default_height_m;
     loader.metres_per_level = cfg.metres_per_level;
@@ -165,7 +167,37 @@ pub fn import_osm_city(
         target_grid_m2: cfg.target_grid_m2,
     };
     city.areas = partition(&data.rule, &plan, extent).map_err(|e| e.to_string())?;
-    Ok((city, osm.quality))
+    Ok((city, osm.quality, osm.basemap))
+}
+
+/// Writes `basemap.geojson` (kind, name, source_id; lon/lat) beside a city's layers:
+/// the backdrop the viewer draws under the data. No basemap, no file.
+pub fn save_basemap(dir: &Path, basemap: &[BasemapFeature]) -> Result<(), IoError> {
+    let path = dir.join("basemap.geojson");
+    if basemap.is_empty() {
+        let _ = std::fs::remove_file(&path);
+        return Ok(());
+    }
+    let mut t = Table::new(&[
+        ("kind", FieldType::Text),
+        ("name", FieldType::Text),
+        ("source_id", FieldType::Text),
+    ]);
+    for f in basemap {
+        t.push(
+            Some(f.geometry.clone()),
+            vec![
+                Value::Text(f.kind.to_string()),
+                if f.name.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Text(f.name.clone())
+                },
+                Value::Text(f.source_id.clone()),
+            ],
+        );
+    }
+    write_table(&path, &t)
 }
 
 #[derive(Serialize, Deserialize)]

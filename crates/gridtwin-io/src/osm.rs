@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use geo::{Contains, Coord, LineString, MultiPolygon, Point, Polygon, Validation};
+use geo::{Contains, Coord, Geometry, LineString, MultiPolygon, Point, Polygon, Validation};
 use gridtwin_core::{
     Building, CategoryKey, CategoryKind, CategoryTable, CodeRule, Component, ComponentStatus,
     QualityReport, RejectReason, Rejection, Road, SpeedSource,
@@ -124,8 +124,50 @@ pub struct OsmCity {
     pub roads: Vec<Road>,
     /// Components with their category; codes are given once the district is known.
     pub components: Vec<(CategoryKey, Point<f64>, i64)>,
+    /// What a map shows under the data: water, parks and place names (for the viewer;
+    /// no counts in the quality report, as these are not the city's records).
+    pub basemap: Vec<BasemapFeature>,
     pub quality: QualityReport,
 }
+
+/// One feature of the basemap: `kind` is `water` or `park` (a polygon) or `place` (a
+/// point with its name).
+#[derive(Debug, Clone)]
+pub struct BasemapFeature {
+    pub kind: &'static str,
+    pub name: String,
+    pub geometry: Geometry<f64>,
+    pub source_id: String,
+}
+
+/// The basemap kind of an area feature's tags: water or park, or neither.
+fn basemap_kind<'t>(mut tag: impl FnMut(&str) -> Option<&'t str>) -> Option<&'static str> {
+    let water = matches!(tag("natural"), Some("water" | "bay"))
+        || tag("waterway") == Some("riverbank")
+        || matches!(tag("landuse"), Some("reservoir" | "basin"));
+    if water {
+        return Some("water");
+    }
+    let park = matches!(
+        tag("leisure"),
+        Some("park" | "garden" | "nature_reserve" | "playground")
+    ) || matches!(
+        tag("landuse"),
+        Some("grass" | "forest" | "meadow" | "recreation_ground" | "cemetery" | "village_green")
+    ) || matches!(tag("natural"), Some("wood" | "scrub" | "grassland"));
+    park.then_some("park")
+}
+
+/// Place names worth a label on a city map.
+const PLACE_KINDS: [&str; 7] = [
+    "city",
+    "town",
+    "borough",
+    "suburb",
+    "quarter",
+    "neighbourhood",
+    "island",
+];
 
 /// A building candidate: a way's node refs, or a relation's member ways (id, is outer).
 struct RawBuilding<M> {
@@ -152,6 +194,9 @@ struct Raw {
     road_ways: Vec<RawRoad>,
     way_refs: HashMap<i64, Vec<i64>>,
     building_relations: Vec<RawBuilding<(i64, bool)>>,
+    basemap_ways: Vec<(i64, Vec<i64>, &'static str)>,
+    basemap_relations: Vec<(i64, Vec<(i64, bool)>, &'static str)>,
+    places: Vec<(i64, String)>,
 }
 
 /// Reads an OSM PBF file.
@@ -177,12 +222,34 @@ pub fn read_osm(
                 if let Some(c) = tags.category(n.tags()) {
                     raw.component_nodes.push((n.id(), c));
                 }
+                let (mut place, mut name) = (false, None);
+                for (k, v) in n.tags() {
+                    match k {
+                        "place" => place = PLACE_KINDS.contains(&v),
+                        "name" => name = Some(v.to_string()),
+                        _ => {}
+                    }
+                }
+                if let (true, Some(name)) = (place, name) {
+                    raw.places.push((n.id(), name));
+                }
             }
             Element::DenseNode(n) => {
                 raw.nodes
                     .insert(n.id(), lon_lat(n.nano_lon(), n.nano_lat()));
                 if let Some(c) = tags.category(n.tags()) {
                     raw.component_nodes.push((n.id(), c));
+                }
+                let (mut place, mut name) = (false, None);
+                for (k, v) in n.tags() {
+                    match k {
+                        "place" => place = PLACE_KINDS.contains(&v),
+                        "name" => name = Some(v.to_string()),
+                        _ => {}
+                    }
+                }
+                if let (true, Some(name)) = (place, name) {
+                    raw.places.push((n.id(), name));
                 }
             }
             Element::Way(w) => {
@@ -211,6 +278,12 @@ pub fn read_osm(
                         oneway,
                     });
                 }
+                let kind = basemap_kind(|k| w.tags().find(|(tk, _)| *tk == k).map(|(_, v)| v));
+                if let Some(kind) = kind {
+                    if tag("building").is_none() && refs.len() >= 4 && refs.first() == refs.last() {
+                        raw.basemap_ways.push((w.id(), refs.clone(), kind));
+                    }
+                }
                 raw.way_refs.insert(w.id(), refs);
             }
             Element::Relation(r) => {
@@ -219,6 +292,17 @@ pub fn read_osm(
                         .find(|(tk, _)| *tk == k)
                         .map(|(_, v)| v.to_string())
                 };
+                let kind = basemap_kind(|k| r.tags().find(|(tk, _)| *tk == k).map(|(_, v)| v));
+                if let (Some(kind), Some("multipolygon"), None) =
+                    (kind, tag("type").as_deref(), tag("building"))
+                {
+                    let members = r
+                        .members()
+                        .filter(|m| m.member_type == RelMemberType::Way)
+                        .map(|m| (m.member_id, m.role().unwrap_or("outer") != "inner"))
+                        .collect();
+                    raw.basemap_relations.push((r.id(), members, kind));
+                }
                 if tag("type").as_deref() == Some("multipolygon") && tag("building").is_some() {
                     let members = r
                         .members()
@@ -387,10 +471,44 @@ pub fn read_osm(
         }
     }
     components.sort_by_key(|c| c.2);
+
+    // The basemap: what cannot be drawn (a node missing from a clipped extract, a
+    // ring that does not close) is left out; it is a backdrop, not a record.
+    let mut basemap = Vec::new();
+    for (id, refs, kind) in &raw.basemap_ways {
+        if let Ok(coords) = line_of(refs) {
+            basemap.push(BasemapFeature {
+                kind,
+                name: String::new(),
+                geometry: Geometry::Polygon(Polygon::new(LineString(coords), vec![])),
+                source_id: format!("osm:way/{id}"),
+            });
+        }
+    }
+    for (id, members, kind) in &raw.basemap_relations {
+        if let Ok(mp) = assemble_multipolygon(members, &raw.way_refs, &raw.nodes) {
+            basemap.push(BasemapFeature {
+                kind,
+                name: String::new(),
+                geometry: Geometry::MultiPolygon(mp),
+                source_id: format!("osm:relation/{id}"),
+            });
+        }
+    }
+    for (id, name) in &raw.places {
+        basemap.push(BasemapFeature {
+            kind: "place",
+            name: name.clone(),
+            geometry: Geometry::Point(Point(raw.nodes[id])),
+            source_id: format!("osm:node/{id}"),
+        });
+    }
+    basemap.sort_by(|a, b| (a.kind, &a.source_id).cmp(&(b.kind, &b.source_id)));
     Ok(OsmCity {
         buildings,
         roads,
         components,
+        basemap,
         quality,
     })
 }
