@@ -2093,3 +2093,86 @@ fn components_without_codes_get_codes_from_their_district() {
         "{q}"
     );
 }
+
+/// Timelines carry ISO 8601 times in the city's zone (+08:00 by data/calendar.toml);
+/// vitals days start at local midnight; a timeline in Unix seconds (an older file, a
+/// history) gives the same vitals.
+#[test]
+fn timelines_and_vitals_are_in_the_citys_local_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sim = tmp.path().join("sim");
+    ok(&[
+        "simulate",
+        "scenes/baseline.toml",
+        "--replications",
+        "1",
+        "--seed",
+        "3",
+        "--out",
+        sim.to_str().unwrap(),
+    ]);
+    let timeline = sim.join("rep_000/timeline.csv");
+    let mut rdr = csv::Reader::from_path(&timeline).unwrap();
+    let h = rdr.headers().unwrap().clone();
+    let intake = h.iter().position(|c| c == "intake_at").unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert!(rows
+        .iter()
+        .all(|r| r[intake].is_empty() || r[intake].ends_with("+08:00")));
+    // the same timeline in Unix seconds
+    let time_cols: Vec<usize> = h
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.ends_with("_at") || c.ends_with("_due") || *c == "deadline")
+        .map(|(i, _)| i)
+        .collect();
+    let unix = tmp.path().join("unix.csv");
+    let mut w = csv::Writer::from_path(&unix).unwrap();
+    w.write_record(&h).unwrap();
+    for r in &rows {
+        let rec: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match (time_cols.contains(&i), v.is_empty()) {
+                (true, false) => gridtwin_sim::local_time::parse(v).unwrap().to_string(),
+                _ => v.to_string(),
+            })
+            .collect();
+        w.write_record(&rec).unwrap();
+    }
+    w.flush().unwrap();
+    let vitals = |t: &Path, out: &str, extra: &[&str]| {
+        let o = tmp.path().join(out);
+        let mut args = vec![
+            "vitals",
+            t.to_str().unwrap(),
+            "--bucket",
+            "1d",
+            "--level",
+            "street",
+            "--out",
+            o.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        ok(&args);
+        std::fs::read_to_string(o.join("vitals.csv")).unwrap()
+    };
+    let iso = vitals(&timeline, "v_iso", &[]);
+    assert_eq!(iso, vitals(&unix, "v_unix", &[]));
+    let starts: Vec<&str> = iso
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap())
+        .collect();
+    assert!(!starts.is_empty());
+    assert!(
+        starts.iter().all(|s| s.ends_with("T00:00:00+08:00")),
+        "{starts:?}"
+    );
+    // at UTC the days start at UTC midnight
+    let utc = vitals(&timeline, "v_utc", &["--utc-offset-hours", "0"]);
+    assert!(utc
+        .lines()
+        .skip(1)
+        .all(|l| l.split(',').nth(2).unwrap().ends_with("T00:00:00Z")));
+}

@@ -391,7 +391,7 @@ fn read(reader: &str, path: &Path) -> Result<Vec<u64>, String> {
                 return Ok(vec![0]);
             }
             if !ok.is_empty() {
-                let (start, end) = gridtwin_sim::vitals::span(&ok, 3600);
+                let (start, end) = gridtwin_sim::vitals::span(&ok, 3600, 0);
                 if (end - start) / 3600 < 100_000 {
                     let _ =
                         gridtwin_sim::vitals::vitals(&ok, level, start, end, 3600, 50.0, 3600, 5);

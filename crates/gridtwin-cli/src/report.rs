@@ -140,7 +140,7 @@ pub fn run(data: &Path, a: ReportArgs) -> Result<ExitCode> {
             a.timeline.display()
         );
     }
-    let (start, end) = gridtwin_sim::vitals::span(&cases, 3600);
+    let (start, end) = gridtwin_sim::vitals::span(&cases, 3600, 0);
     if (end - start) / 3600 > 24 * 366 * 5 {
         bail!(
             "{}: the cases span more than five years of hours; report a shorter history",

@@ -11,7 +11,6 @@ use geo::{Geometry, LineString, Polygon};
 use gridtwin_core::{CodeRule, Level};
 use gridtwin_io::atomic::write_bytes_atomic;
 use gridtwin_io::city_dir::load_city;
-use gridtwin_io::load::format_time;
 use gridtwin_io::record::{FieldType, Table, Value};
 use gridtwin_io::write_table;
 use gridtwin_sim::timeline::{read_csv, CaseRecord};
@@ -27,9 +26,14 @@ pub struct VitalsArgs {
     /// Area level: grid, community, street, district, or h3:RES.
     #[arg(long, default_value = "grid")]
     level: String,
-    /// Time bucket: Nm, Nh or Nd.
+    /// Time bucket: Nm, Nh or Nd. Buckets start on the city's clock (a day at local
+    /// midnight) and are written as ISO 8601 local times.
     #[arg(long, default_value = "1h")]
     bucket: String,
+    /// The city's time zone, hours east of UTC (default: the calendar's
+    /// `utc_offset_hours`, data/calendar.toml).
+    #[arg(long, value_name = "HOURS", allow_hyphen_values = true)]
+    utc_offset_hours: Option<f64>,
     /// Threshold table (default: DATA/vitals_thresholds.csv).
     #[arg(long)]
     thresholds: Option<PathBuf>,
@@ -168,7 +172,13 @@ pub fn run(data: &Path, a: VitalsArgs) -> Result<ExitCode> {
         (None, None) => None,
     };
     let bucket = crate::aggregate::window_seconds(&a.bucket)?;
-    let (start, end) = gridtwin_sim::vitals::span(&cases, bucket);
+    let off = match a.utc_offset_hours {
+        Some(h) if (-14.0..=14.0).contains(&h) => (h * 3600.0).round() as i64,
+        Some(h) => bail!("--utc-offset-hours {h} is out of range -14..14"),
+        None => gridtwin_sim::WorkingCalendar::load(&data.join("calendar.toml"))?.utc_offset_s(),
+    };
+    let local = |t: i64| gridtwin_sim::local_time::format(t, off);
+    let (start, end) = gridtwin_sim::vitals::span(&cases, bucket, off);
     // the output's size, known before it is made
     let areas_with_cases = cases
         .iter()
@@ -182,8 +192,8 @@ pub fn run(data: &Path, a: VitalsArgs) -> Result<ExitCode> {
              (the cases span {} to {}): choose a coarser --level or a longer --bucket",
             a.bucket,
             a.max_rows,
-            format_time(start),
-            format_time(end)
+            local(start),
+            local(end)
         );
     }
     let rows = vitals(
@@ -211,7 +221,7 @@ pub fn run(data: &Path, a: VitalsArgs) -> Result<ExitCode> {
         }
     };
     for r in &rows {
-        text.push_str(&format!("{},{},{}", a.level, r.area, format_time(r.bucket)));
+        text.push_str(&format!("{},{},{}", a.level, r.area, local(r.bucket)));
         for v in r.values {
             text.push(',');
             text.push_str(&f(v));
@@ -247,7 +257,7 @@ pub fn run(data: &Path, a: VitalsArgs) -> Result<ExitCode> {
         wtext.push_str(&format!(
             "{},{},{},{},{},{},{}\n",
             w.area,
-            format_time(w.bucket),
+            local(w.bucket),
             w.indicator,
             f(w.value),
             w.op,

@@ -142,6 +142,11 @@ fn weights<const N: usize>(w: &Option<Vec<f64>>) -> [f64; N] {
 }
 
 impl World {
+    /// The city's time zone, seconds east of UTC (times in its files are written in it).
+    pub fn utc_offset_s(&self) -> i64 {
+        self.utc_offset_s
+    }
+
     /// Builds the world from a scenario, its city and category table.
     pub fn new(
         scenario: Scenario,
@@ -1362,9 +1367,13 @@ impl Replication<'_> {
                 let mut out = csv::WriterBuilder::new()
                     .has_headers(b == 0)
                     .from_writer(Vec::with_capacity(rows.len() * 200));
-                for r in &rows {
-                    out.serialize(r)?;
-                }
+                // times in the city's own zone (each block on its own rayon thread)
+                crate::local_time::with_offset(self.world.utc_offset_s, || {
+                    for r in &rows {
+                        out.serialize(r)?;
+                    }
+                    Ok::<(), csv::Error>(())
+                })?;
                 out.into_inner().map_err(|e| e.into_error().into())
             })
             .collect::<Result<_, csv::Error>>()?;

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod free_crews;
 pub mod hotspot;
 pub mod kpi;
+pub mod local_time;
 pub mod network;
 pub mod queue;
 pub mod rng;

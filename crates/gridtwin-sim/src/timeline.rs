@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 /// stored once and shared (a megacity year has millions of cases).
 pub type Text = Arc<str>;
 
-/// One case, as written to `timeline.csv`. Times are Unix seconds (UTC); a step not
-/// reached by the end of the run is empty.
+/// One case, as written to `timeline.csv`. Times are Unix seconds in memory and ISO
+/// 8601 in the city's time zone in the file (`2025-06-02T09:30:00+08:00`; Unix seconds
+/// are read too); a step not reached by the end of the run is empty.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CaseRecord {
     pub case_id: String,
@@ -29,52 +30,63 @@ pub struct CaseRecord {
     pub lon: f64,
     pub lat: f64,
     /// When it happened (before anyone knew).
+    #[serde(with = "crate::local_time::required")]
     pub occurred_at: i64,
     /// Intake: when it was found or reported.
+    #[serde(with = "crate::local_time::optional")]
     pub intake_at: Option<i64>,
     /// `patrol`, `hotline` or `sensor`.
     pub source: Text,
+    #[serde(with = "crate::local_time::optional")]
     pub verified_at: Option<i64>,
     /// Graded escalation stages passed, `notify>visit`.
     pub ladder: Text,
+    #[serde(with = "crate::local_time::optional")]
     pub dispatched_at: Option<i64>,
     pub crew: Text,
     /// When a crew took the case (the queue wait ends).
+    #[serde(with = "crate::local_time::optional")]
     pub assigned_at: Option<i64>,
     /// When the crew reached the place.
+    #[serde(with = "crate::local_time::optional")]
     pub arrived_at: Option<i64>,
+    #[serde(with = "crate::local_time::optional")]
     pub handled_at: Option<i64>,
+    #[serde(with = "crate::local_time::optional")]
     pub feedback_at: Option<i64>,
+    #[serde(with = "crate::local_time::optional")]
     pub checked_at: Option<i64>,
+    #[serde(with = "crate::local_time::optional")]
     pub closed_at: Option<i64>,
     /// `crew`, `compliance:<stage>`, `not_registered` (不予立案), or empty while open.
     pub closed_by: Text,
     /// Deadline from the category's time limit, counted from intake on its basis.
+    #[serde(with = "crate::local_time::optional")]
     pub deadline: Option<i64>,
     /// `working` or `natural`: how the case's time limits are counted.
     #[serde(default)]
     pub time_basis: Text,
     /// When the case turns amber (黄灯): the scenario's `amber_fraction` of its limit.
-    #[serde(default)]
+    #[serde(default, with = "crate::local_time::optional")]
     pub amber_at: Option<i64>,
     /// Step deadlines (the category's step limits): verification from intake,
     /// dispatch from verification (categories without an escalation ladder), handling
     /// from dispatch, the check from the last feedback.
-    #[serde(default)]
+    #[serde(default, with = "crate::local_time::optional")]
     pub verify_due: Option<i64>,
-    #[serde(default)]
+    #[serde(default, with = "crate::local_time::optional")]
     pub dispatch_due: Option<i64>,
-    #[serde(default)]
+    #[serde(default, with = "crate::local_time::optional")]
     pub handle_due: Option<i64>,
-    #[serde(default)]
+    #[serde(default, with = "crate::local_time::optional")]
     pub check_due: Option<i64>,
     /// The hotline call about it (with a `call_centre`): when it came in, and when an
     /// agent answered it or the caller hung up (the report then lost).
-    #[serde(default)]
+    #[serde(default, with = "crate::local_time::optional")]
     pub call_at: Option<i64>,
-    #[serde(default)]
+    #[serde(default, with = "crate::local_time::optional")]
     pub call_answered_at: Option<i64>,
-    #[serde(default)]
+    #[serde(default, with = "crate::local_time::optional")]
     pub call_hung_up_at: Option<i64>,
     /// The department was granted more time (延期): `deadline` is the extended one.
     #[serde(default)]
@@ -97,7 +109,7 @@ pub struct CaseRecord {
     pub rework: u32,
     /// When a crew first reached the place (`arrived_at` is the last time: a reworked
     /// or pre-empted case is reached again); empty in a history: `arrived_at` serves.
-    #[serde(default)]
+    #[serde(default, with = "crate::local_time::optional")]
     pub first_arrived_at: Option<i64>,
     /// Times a crew took the case from its department's queue.
     #[serde(default)]

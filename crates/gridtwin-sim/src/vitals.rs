@@ -183,16 +183,15 @@ fn repeat_ids(cases: &[CaseRecord], radius_m: f64, window_secs: i64) -> HashSet<
     out
 }
 
-/// The time a timeline covers: from its first intake, rounded down to `align_secs`,
+/// The time a timeline covers: from its first intake, rounded down to `align_secs` on
+/// the local clock (`utc_offset_s` east of UTC),
 /// to one second after its last intake or closure.
-pub fn span(cases: &[CaseRecord], align_secs: i64) -> (i64, i64) {
-    let start = cases
-        .iter()
-        .filter_map(|c| c.intake_at)
-        .min()
-        .unwrap_or(0)
+pub fn span(cases: &[CaseRecord], align_secs: i64, utc_offset_s: i64) -> (i64, i64) {
+    // aligned on the city's clock: a day bucket starts at local midnight
+    let start = (cases.iter().filter_map(|c| c.intake_at).min().unwrap_or(0) + utc_offset_s)
         .div_euclid(align_secs)
-        * align_secs;
+        * align_secs
+        - utc_offset_s;
     let end = cases
         .iter()
         .flat_map(|c| [c.intake_at, c.closed_at])
@@ -601,7 +600,7 @@ mod tests {
         assert_eq!(ids, ["max", "far", "nointake", "badlon", "nanlat"]);
         assert_eq!(ok.len(), 2);
         // the span of what is left is bounded
-        let (start, end) = span(&ok, H);
+        let (start, end) = span(&ok, H, 0);
         assert!(end - start < 10 * H);
     }
 

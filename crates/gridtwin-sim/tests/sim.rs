@@ -238,7 +238,9 @@ fn timeline_bytes(world: &World, threads: usize) -> Vec<Vec<u8>> {
             .into_iter()
             .map(|(r, _)| {
                 let mut v = Vec::new();
-                write_csv(&r.records(), &mut v).unwrap();
+                gridtwin_sim::local_time::with_offset(world.utc_offset_s(), || {
+                    write_csv(&r.records(), &mut v).unwrap()
+                });
                 // the parallel block writer gives the same bytes
                 assert_eq!(r.timeline_csv().unwrap(), v);
                 v

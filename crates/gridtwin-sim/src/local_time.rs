@@ -1,0 +1,140 @@
+//! Times in files as people read them: ISO 8601 in the city's own time zone
+//! (`2025-06-02T09:30:00+08:00`), read back from that, from any other offset, or from
+//! Unix seconds (older files and histories).
+//!
+//! The offset a writer uses is set for the current thread with [`with_offset`]; a
+//! writer that sets none writes UTC (`Z`). In memory a time is always Unix seconds.
+//!
+//! ```
+//! use gridtwin_sim::local_time::{format, parse};
+//! assert_eq!(format(1_748_827_800, 8 * 3600), "2025-06-02T09:30:00+08:00");
+//! assert_eq!(format(1_748_827_800, 0), "2025-06-02T01:30:00Z");
+//! assert_eq!(parse("2025-06-02T09:30:00+08:00"), Ok(1_748_827_800));
+//! assert_eq!(parse("2025-06-02T01:30:00Z"), Ok(1_748_827_800));
+//! assert_eq!(parse("1748827800"), Ok(1_748_827_800));
+//! ```
+
+use std::cell::Cell;
+
+use serde::{Deserialize, Deserializer, Serializer};
+
+thread_local! {
+    static OFFSET: Cell<i64> = const { Cell::new(0) };
+}
+
+/// Runs `f` with times written at `offset_s` seconds east of UTC on this thread.
+pub fn with_offset<R>(offset_s: i64, f: impl FnOnce() -> R) -> R {
+    let before = OFFSET.with(|o| o.replace(offset_s));
+    let r = f();
+    OFFSET.with(|o| o.set(before));
+    r
+}
+
+/// Unix seconds as ISO 8601 at `offset_s` east of UTC (`Z` for UTC). Times too far
+/// out for a four-digit year (a sentinel, a corrupt value) are written as seconds.
+pub fn format(t: i64, offset_s: i64) -> String {
+    // years 0001..9999
+    if !(-62_135_596_800..=253_402_300_799).contains(&t) {
+        return t.to_string();
+    }
+    let local = t + offset_s;
+    let (days, secs) = (local.div_euclid(86_400), local.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    let (h, mi, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    let mut out = format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}");
+    if offset_s == 0 {
+        out.push('Z');
+    } else {
+        let sign = if offset_s < 0 { '-' } else { '+' };
+        let a = offset_s.abs();
+        out.push_str(&format!("{sign}{:02}:{:02}", a / 3600, a % 3600 / 60));
+    }
+    out
+}
+
+/// Unix seconds from ISO 8601 with an offset or `Z`, or from an integer.
+pub fn parse(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    if let Ok(i) = s.parse::<i64>() {
+        return Ok(i);
+    }
+    s.parse::<jiff::Timestamp>()
+        .map(|t| t.as_second())
+        .map_err(|_| format!("`{s}` is not a time (ISO 8601 with an offset, or Unix seconds)"))
+}
+
+/// Year, month, day of a day count from 1970-01-01 (Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Serde for `i64` times (`#[serde(with = "crate::local_time::required")]`).
+pub mod required {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(t: &i64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format(*t, OFFSET.with(|o| o.get())))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        let text = String::deserialize(d)?;
+        parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Serde for `Option<i64>` times: empty is `None`.
+pub mod optional {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(t: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&format(*t, OFFSET.with(|o| o.get()))),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        let text: Option<String> = Option::deserialize(d)?;
+        match text.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(t) => parse(t).map(Some).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any time at any whole-minute offset reads back as itself, and agrees with
+        /// jiff's own formatting (an independent implementation).
+        #[test]
+        fn round_trips_and_agrees_with_jiff(t in -2_000_000_000i64..8_000_000_000, q in -56i64..=56) {
+            let off = q * 15 * 60;
+            let s = format(t, off);
+            prop_assert_eq!(parse(&s), Ok(t));
+            let tz = jiff::tz::TimeZone::fixed(jiff::tz::Offset::from_seconds(off as i32).unwrap());
+            let z = jiff::Timestamp::from_second(t).unwrap().to_zoned(tz);
+            let civil = z.datetime().strftime("%Y-%m-%dT%H:%M:%S").to_string();
+            prop_assert!(s.starts_with(&civil), "{} vs {}", s, civil);
+        }
+    }
+
+    #[test]
+    fn sentinels_stay_numbers() {
+        assert_eq!(format(i64::MAX, 28_800), i64::MAX.to_string());
+        assert_eq!(parse(&i64::MAX.to_string()), Ok(i64::MAX));
+        assert!(parse("yesterday").is_err());
+    }
+}
