@@ -1569,7 +1569,7 @@ fn a_projected_layer_is_reprojected_on_import_by_crs_or_prj() {
 }
 
 #[test]
-fn aggregate_draws_a_map_of_areas_or_h3_cells_as_geojson() {
+fn aggregate_draws_a_map_of_areas_or_h3_cells_in_any_geo_format() {
     let tmp = tempfile::tempdir().unwrap();
     let s = |p: &Path| p.to_str().unwrap().to_string();
     let pts = "data/helsinki/city/components.csv";
@@ -1628,6 +1628,46 @@ fn aggregate_draws_a_map_of_areas_or_h3_cells_as_geojson() {
         total += f["properties"]["count"].as_u64().unwrap();
     }
     assert_eq!(total, 2145);
+    // the same map as GeoParquet, FlatGeobuf and GeoPackage: read back, the same
+    // groups, counts and areas
+    for ext in ["parquet", "fgb", "gpkg"] {
+        let out = tmp.path().join(format!("c.{ext}"));
+        ok(&[
+            "aggregate",
+            "--points",
+            pts,
+            "--grids",
+            "data/helsinki/city",
+            "--by",
+            "community",
+            "--out",
+            &s(&out),
+        ]);
+        let back: Vec<_> = gridtwin_io::read_records(&out)
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(back.len(), features.len(), "{ext}");
+        for (r, f) in back.iter().zip(features) {
+            assert_eq!(
+                r.text(&["community_code"]).unwrap(),
+                f["properties"]["community_code"].as_str().unwrap()
+            );
+            let count = match r.get("count") {
+                Some(gridtwin_io::record::Value::Int(i)) => i.to_string(),
+                v => v.and_then(|v| v.as_text()).unwrap_or_default(),
+            };
+            assert_eq!(
+                count,
+                f["properties"]["count"].as_u64().unwrap().to_string(),
+                "{ext}"
+            );
+            match &r.geometry {
+                Some(geo::Geometry::MultiPolygon(_)) | Some(geo::Geometry::Polygon(_)) => {}
+                g => panic!("{ext}: {g:?}"),
+            }
+        }
+    }
     // a level map without the areas' polygons is refused, naming --grids
     let o = gridtwin(&[
         "aggregate",

@@ -72,12 +72,15 @@ pub fn run(data: &Path, a: AggregateArgs) -> Result<ExitCode> {
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
+    // a map (the group's area or H3 cell as geometry) in any format gridtwin writes,
+    // or a CSV table of keys and counts
     let geojson = match ext.as_str() {
         "csv" => false,
-        "geojson" | "json" => true,
+        "geojson" | "json" | "fgb" | "parquet" | "geoparquet" | "gpkg" | "shp" => true,
         _ => bail!(
             "--out {}: aggregate writes a CSV table of keys and counts (.csv) or the same \
-             with each group's area or H3 cell as its geometry (.geojson)",
+             with each group's area or H3 cell as its geometry (.geojson, .fgb, .parquet \
+             GeoParquet, .gpkg or .shp)",
             a.out.display()
         ),
     };
@@ -269,8 +272,20 @@ fn write_map(
     boundaries: &std::collections::HashMap<String, geo::MultiPolygon<f64>>,
 ) -> Result<()> {
     use gridtwin_core::aggregate::GroupBy;
-    let name = out.display().to_string();
-    let mut features = Vec::new();
+    use gridtwin_io::record::{FieldType, Table, Value};
+    let fields: Vec<(&str, FieldType)> = columns
+        .iter()
+        .map(|c| {
+            let t = if c == "count" {
+                FieldType::Int
+            } else {
+                FieldType::Text
+            };
+            (c.as_str(), t)
+        })
+        .collect();
+    let mut table = Table::new(&fields);
+    let h3_key = columns.iter().position(|c| c.starts_with("h3_r"));
     for (mut key, n) in agg.rows() {
         if let (Some(_), Some(last)) = (agg.window(), key.last_mut()) {
             if let Ok(t) = last.parse::<i64>() {
@@ -294,27 +309,19 @@ fn write_map(
                     geo::Polygon::new(geo::LineString::from(ring), vec![]).into()
                 }),
         };
-        let mut props = serde_json::Map::new();
-        for (c, v) in columns.iter().zip(&key) {
-            props.insert(c.clone(), serde_json::Value::String(v.clone()));
-        }
-        props.insert("count".into(), serde_json::json!(n));
-        if columns.iter().any(|c| c == "hex_id") {
-            if let Some(i) = columns.iter().position(|c| c.starts_with("h3_r")) {
-                props.insert("hex_id".into(), serde_json::Value::String(key[i].clone()));
-            }
-        }
-        features.push(serde_json::json!({
-            "type": "Feature",
-            "properties": props,
-            "geometry": geometry
-                .map(|g| serde_json::to_value(geojson::Geometry::from(&g)).expect("geometry"))
-                .unwrap_or(serde_json::Value::Null),
-        }));
+        // (the `hex_id` column repeats the H3 key, as in the CSV)
+        let values: Vec<Value> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match c.as_str() {
+                "count" => Value::Int(n as i64),
+                "hex_id" => Value::Text(h3_key.map(|j| key[j].clone()).unwrap_or_default()),
+                _ => Value::Text(key.get(i).cloned().unwrap_or_default()),
+            })
+            .collect();
+        table.push(geometry, values);
     }
-    let fc = serde_json::json!({"type": "FeatureCollection", "features": features});
-    gridtwin_io::atomic::write_bytes_atomic(out, (fc.to_string() + "\n").as_bytes())
-        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    gridtwin_io::write_table(out, &table).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())
 }
 

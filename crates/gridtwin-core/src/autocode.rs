@@ -83,6 +83,9 @@ pub enum AutocodeError {
     Code(#[from] CodeError),
 }
 
+/// A coded area as the layer below looks for it: own id, code, boundary and its box.
+type Placed = (String, AreaCode, MultiPolygon<f64>, Option<Rect<f64>>);
+
 /// Numbers `layers` (top-down, the last unit grids) under `city`.
 pub fn autocode(
     rule: &CodeRule,
@@ -95,7 +98,7 @@ pub fn autocode(
     }
     let mut out = Coded::default();
     // codes of the layer above, by its own ids, with boundaries for spatial nesting
-    let mut above: Vec<(String, AreaCode, MultiPolygon<f64>, Option<Rect<f64>>)> = Vec::new();
+    let mut above: Vec<Placed> = Vec::new();
     for (k, layer) in layers.into_iter().enumerate() {
         let level = Level::ALL[5 - n + k];
         // drop duplicate ids (the first stands) and find each area's parent
@@ -199,11 +202,7 @@ pub fn autocode(
 }
 
 /// Adds the coded area; returns what the layer below needs to find it.
-fn place(
-    out: &mut Coded,
-    a: SourceArea,
-    code: AreaCode,
-) -> (String, AreaCode, MultiPolygon<f64>, Option<Rect<f64>>) {
+fn place(out: &mut Coded, a: SourceArea, code: AreaCode) -> Placed {
     let bbox = a.boundary.bounding_rect();
     *out.placed_per_file.entry(a.file.clone()).or_insert(0) += 1;
     out.areas.push(Area {
@@ -217,10 +216,7 @@ fn place(
 
 /// The parent in the layer above: by the parent field, else the first (in code order)
 /// whose boundary holds the child's interior point.
-fn parent_of(
-    a: &SourceArea,
-    above: &[(String, AreaCode, MultiPolygon<f64>, Option<Rect<f64>>)],
-) -> Result<AreaCode, String> {
+fn parent_of(a: &SourceArea, above: &[Placed]) -> Result<AreaCode, String> {
     if let Some(r) = &a.parent_ref {
         return above
             .iter()
