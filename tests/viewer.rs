@@ -1,6 +1,7 @@
 //! Headless rendering of the demo scene (software Vulkan is enough: CI installs
-//! Mesa's lavapipe). Checks the image is not blank, and that hiding a layer changes
-//! pixels where that layer is drawn.
+//! Mesa's lavapipe). Checks the image is not blank, that hiding a layer changes
+//! pixels where that layer is drawn, that stills carry their title, legend and scale
+//! bar, and that a city's basemap is drawn (and a broken one refused).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -99,7 +100,8 @@ fn playback_times_differ_where_incidents_changed() {
         render_with(
             &tmp.path().join(name),
             hide,
-            &["--at", t, "--bookmark", "overview"],
+            // the bare scene: the clock and case count of the overlay differ by design
+            &["--at", t, "--bookmark", "overview", "--no-overlay"],
         )
     };
     let night = at("night.png", "03:00", &[]);
@@ -116,6 +118,155 @@ fn playback_times_differ_where_incidents_changed() {
     );
     // and the incidents are what the noon picture adds
     assert!(changed(&noon, &noon_bare) > 300);
+}
+
+/// Dark pixels (the overlay's panels) in a region of the picture.
+fn dark_in(img: &image::RgbaImage, x: std::ops::Range<u32>, y: std::ops::Range<u32>) -> usize {
+    y.flat_map(|y| x.clone().map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            let p = img.get_pixel(x, y);
+            // the panels are near-black over the light map; the map's own darks
+            // (community lines, dark markers) are thin
+            (p[0] as u32 + p[1] as u32 + p[2] as u32) < 300
+        })
+        .count()
+}
+
+/// Issue "Not slide-ready": a still carries its title, clock and legend in a panel on
+/// the left and a scale bar under it; `--no-overlay` leaves the bare scene, whose
+/// left edge is background (the framing keeps the city beside the panel).
+#[test]
+fn stills_carry_title_legend_and_scale_bar() {
+    let tmp = tempfile::tempdir().unwrap();
+    let with = render_with(&tmp.path().join("with.png"), &[], &["--at", "10:30"]);
+    let bare = render_with(
+        &tmp.path().join("bare.png"),
+        &[],
+        &["--at", "10:30", "--no-overlay"],
+    );
+    // 320x180: the panel is 290 + 2 x 12 UI pixels at a quarter scale, about 78 px
+    let legend_with = dark_in(&with, 4..70, 4..120);
+    let legend_bare = dark_in(&bare, 4..70, 4..120);
+    assert!(
+        legend_with > 3000 && legend_bare < 100,
+        "legend corner: {legend_with} dark pixels with the overlay, {legend_bare} without"
+    );
+    // the scale bar's dark box, bottom left
+    let bar = dark_in(&with, 2..60, 165..178);
+    assert!(bar > 100, "no scale bar: {bar} dark pixels");
+    // the panel holds text: light pixels in the dark
+    let light = (4..70)
+        .flat_map(|x| (4..120).map(move |y| (x, y)))
+        .filter(|&(x, y)| with.get_pixel(x, y)[0] > 160)
+        .count();
+    assert!(
+        light > 150,
+        "the panel has no legible text ({light} light pixels)"
+    );
+}
+
+/// A copy of the demo city in `dir` with the scene file `scene.toml` for it (no
+/// playback); `basemap` becomes its `basemap.geojson` when given.
+fn city_copy(dir: &Path, basemap: Option<&str>) -> PathBuf {
+    let city = dir.join("city");
+    std::fs::create_dir_all(&city).unwrap();
+    for e in std::fs::read_dir(repo().join("data/helsinki/city")).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() && e.file_name() != "basemap.geojson" {
+            std::fs::copy(e.path(), city.join(e.file_name())).unwrap();
+        }
+    }
+    if let Some(text) = basemap {
+        std::fs::write(city.join("basemap.geojson"), text).unwrap();
+    }
+    let scene = dir.join("scene.toml");
+    std::fs::write(&scene, "city = \"city\"\n").unwrap();
+    scene
+}
+
+/// Water over the south-east of the demo city and a park in its north-west.
+const SURFACES: &str = r#"
+  {"type": "Feature", "properties": {"kind": "water"}, "geometry": {"type": "Polygon",
+   "coordinates": [[[24.945, 60.164], [24.954, 60.164], [24.954, 60.170], [24.945, 60.164]]]}},
+  {"type": "Feature", "properties": {"kind": "park"}, "geometry": {"type": "MultiPolygon",
+   "coordinates": [[[[24.936, 60.172], [24.942, 60.172], [24.942, 60.178], [24.936, 60.178],
+   [24.936, 60.172]]]]}}"#;
+/// Two place names inside the demo city.
+const PLACES: &str = r#"
+  {"type": "Feature", "properties": {"kind": "place", "name": "Kamppi"},
+   "geometry": {"type": "Point", "coordinates": [24.9385, 60.1690]}},
+  {"type": "Feature", "properties": {"kind": "place", "name": "Kluuvi"},
+   "geometry": {"type": "Point", "coordinates": [24.9460, 60.1725]}}"#;
+
+fn feature_collection(features: &[&str]) -> String {
+    format!(
+        "{{\"type\": \"FeatureCollection\", \"features\": [{}]}}",
+        features.join(",")
+    )
+}
+
+fn render_scene(scene: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_gridtwin-viewer"))
+        .args(["--scene", scene.to_str().unwrap(), "--size", "320x180"])
+        .args(["--screenshot", out.to_str().unwrap()])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+/// A city with `basemap.geojson` shows its water and parks under the city and its
+/// place names over it; without the file nothing changes and nothing fails; a broken
+/// file is an error that names it.
+#[test]
+fn basemap_draws_water_parks_and_place_names() {
+    let ok = |o: &std::process::Output| {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let plain_dir = tempfile::tempdir().unwrap();
+    let plain = city_copy(plain_dir.path(), None);
+    let with_dir = tempfile::tempdir().unwrap();
+    let with = city_copy(
+        with_dir.path(),
+        Some(&feature_collection(&[SURFACES, PLACES])),
+    );
+    let shot = |scene: &Path, name: &str, extra: &[&str]| {
+        let out = plain_dir.path().join(name);
+        ok(&render_scene(scene, &out, extra));
+        image::open(&out).unwrap().to_rgba8()
+    };
+    // the surfaces: compared bare, so only the basemap differs
+    let a = shot(&plain, "plain.png", &["--no-overlay"]);
+    let b = shot(&with, "with.png", &["--no-overlay"]);
+    let surfaces = changed(&a, &b);
+    assert!(surfaces > 800, "water and park changed {surfaces} pixels");
+    // the names: the same basemap with and without its places, both with the overlay
+    let no_places_dir = tempfile::tempdir().unwrap();
+    let no_places = city_copy(no_places_dir.path(), Some(&feature_collection(&[SURFACES])));
+    let a = shot(&no_places, "no_places.png", &[]);
+    let b = shot(&with, "with_o.png", &[]);
+    let labels = changed(&a, &b);
+    assert!(labels > 30, "place names changed {labels} pixels");
+
+    // a broken basemap: a clear error naming the file, no panic, no picture
+    let bad_dir = tempfile::tempdir().unwrap();
+    let bad = city_copy(
+        bad_dir.path(),
+        Some(
+            r#"{"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"kind": "water"},
+         "geometry": {"type": "LineString", "coordinates": [[24.9, 60.1], [25.0, 60.2]]}}]}"#,
+        ),
+    );
+    let out = bad_dir.path().join("bad.png");
+    let o = render_scene(&bad, &out, &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("basemap.geojson") && err.contains("feature 1"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!out.exists());
 }
 
 #[test]

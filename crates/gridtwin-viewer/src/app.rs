@@ -16,9 +16,15 @@ use bevy::render::view::screenshot::{save_to_disk, Screenshot};
 use bevy::window::{PrimaryWindow, WindowResolution};
 
 use crate::camera::{tour_at, Flight, Orbit};
+use crate::overlay::{
+    legend, spawn_legend, text, window_view, MapOverlayPlugin, OverlayPanel, ViewCamera, HEADING,
+    PANEL_BG,
+};
 use crate::pick::{describe, Picked, Ray};
 use crate::playback::CaseState;
-use crate::render::{orbit_transform, CityPlugin, Clock, Layer, Layers, Still, ViewerData};
+use crate::render::{
+    orbit_transform, view_projection, CityPlugin, Clock, Layer, Layers, Still, ViewerData,
+};
 use crate::scene::{parse_at, Bookmark, SceneFile, TourSpec};
 
 /// Opens the window on the model and runs until it is closed.
@@ -63,7 +69,15 @@ pub fn run(data: ViewerData, file: SceneFile, still: Still) -> Result<()> {
         last_cursor: None,
         shots: 0,
     })
-    .add_plugins((CityPlugin, ControlsPlugin, PanelsPlugin));
+    .add_plugins((
+        CityPlugin,
+        ControlsPlugin,
+        PanelsPlugin,
+        MapOverlayPlugin {
+            scale_bar_bottom: BAR_BOTTOM + BAR_HEIGHT + 6.0,
+            scale_bar_left: false,
+        },
+    ));
     if let Some(c) = clock {
         app.insert_resource(c);
     }
@@ -132,10 +146,12 @@ fn spawn_camera(mut commands: Commands, data: Res<ViewerData>, p: Res<Presenter>
             clear_color: ClearColorConfig::Custom(Color::srgb(bg[0], bg[1], bg[2])),
             ..default()
         },
+        view_projection(),
         orbit_transform(&p.orbit),
         // component markers are drawn instanced with direct draws
         bevy::render::view::NoIndirectDrawing,
         MainCamera,
+        ViewCamera,
     ));
 }
 
@@ -149,6 +165,7 @@ fn keys(
     mut layers: ResMut<Layers>,
     clock: Option<ResMut<Clock>>,
     mut legend: Query<&mut Visibility, With<LegendPanel>>,
+    window: Single<&Window, With<PrimaryWindow>>,
     mut commands: Commands,
     mut exit: MessageWriter<AppExit>,
 ) {
@@ -197,14 +214,16 @@ fn keys(
         if keys.just_pressed(*k) {
             if let Some(b) = p.bookmarks.get(i).cloned() {
                 p.tour = None;
-                p.fly_to(Orbit::from_bookmark(&b, &model.scene));
+                let view = window_view(window.width(), window.height());
+                p.fly_to(Orbit::from_bookmark(&b, &model.scene).centred_in(view));
                 jump_to = b.at.as_deref().and_then(|a| parse_at(a).ok());
             }
         }
     }
     if keys.just_pressed(KeyCode::Digit0) {
         p.tour = None;
-        p.fly_to(Orbit::overview(&model.scene));
+        let view = window_view(window.width(), window.height());
+        p.fly_to(Orbit::overview(&model.scene, view));
     }
     if keys.just_pressed(KeyCode::KeyF) {
         if let Some(target) = p.picked.and_then(|x| focus_of(x, &data)) {
@@ -420,6 +439,7 @@ fn advance_clock(time: Res<Time>, data: Res<ViewerData>, clock: Option<ResMut<Cl
 fn tour(
     time: Res<Time>,
     data: Res<ViewerData>,
+    window: Single<&Window, With<PrimaryWindow>>,
     mut p: ResMut<Presenter>,
     clock: Option<ResMut<Clock>>,
 ) {
@@ -436,7 +456,8 @@ fn tour(
         // a new leg: fly from where the camera is now
         p.flight = Some(Flight {
             from: p.orbit,
-            to: Orbit::from_bookmark(&p.bookmarks[i], &data.0.scene),
+            to: Orbit::from_bookmark(&p.bookmarks[i], &data.0.scene)
+                .centred_in(window_view(window.width(), window.height())),
             secs: p.tour_spec.flight_s,
             elapsed: 0.0,
         });
@@ -494,41 +515,9 @@ struct InfoText;
 #[derive(Component)]
 struct InfoPanel;
 
-fn text(s: impl Into<String>, size: f32, color: Color) -> (Text, TextFont, TextColor) {
-    (
-        Text::new(s),
-        TextFont {
-            font_size: FontSize::Px(size),
-            ..default()
-        },
-        TextColor(color),
-    )
-}
-
-fn swatch_row(p: &mut ChildSpawnerCommands, color: [f32; 3], label: String) {
-    p.spawn(Node {
-        flex_direction: FlexDirection::Row,
-        column_gap: Val::Px(6.0),
-        align_items: AlignItems::Center,
-        ..default()
-    })
-    .with_children(|row| {
-        row.spawn((
-            Node {
-                width: Val::Px(12.0),
-                height: Val::Px(12.0),
-                ..default()
-            },
-            BackgroundColor(Color::srgb(color[0], color[1], color[2])),
-        ));
-        row.spawn(text(label, 13.0, Color::WHITE));
-    });
-}
-
 fn spawn_panels(mut commands: Commands, data: Res<ViewerData>) {
     let model = &data.0;
-    let style = &model.style;
-    let panel_bg = BackgroundColor(Color::srgba(0.05, 0.07, 0.10, 0.78));
+    let panel_bg = BackgroundColor(PANEL_BG);
     // Legend (top left)
     commands
         .spawn((
@@ -543,50 +532,22 @@ fn spawn_panels(mut commands: Commands, data: Res<ViewerData>) {
             },
             panel_bg,
             LegendPanel,
+            OverlayPanel,
         ))
         .with_children(|p| {
             p.spawn(text(model.city.name.clone(), 15.0, Color::WHITE));
-            p.spawn(text("Layers (key)", 13.0, Color::srgb(0.7, 0.8, 1.0)));
+            p.spawn(text("Layers (key)", 13.0, HEADING));
             for l in Layer::ALL {
                 p.spawn((text("", 13.0, Color::WHITE), LayerLine(l)));
             }
+            // the same legend as the stills', every layer (the lines above say which are on)
+            spawn_legend(p, &legend(model, &Layers::default()));
             p.spawn(text(
-                "Components by class",
-                13.0,
-                Color::srgb(0.7, 0.8, 1.0),
-            ));
-            for (code, color) in &model.scene.component_classes {
-                let name = model
-                    .table
-                    .iter()
-                    .find(|c| {
-                        c.key.kind == gridtwin_core::CategoryKind::Component
-                            && format!("{:02}", c.key.major) == *code
-                    })
-                    .map(|c| c.major_en.clone())
-                    .unwrap_or_default();
-                swatch_row(p, *color, format!("{code} {name}"));
-            }
-            if model.playback.is_some() {
-                p.spawn(text(
-                    "Incidents by case state",
-                    13.0,
-                    Color::srgb(0.7, 0.8, 1.0),
-                ));
-                for s in CaseState::ALL {
-                    swatch_row(p, s.color(style), s.name().to_string());
-                }
-                let window_h = model.playback.as_ref().map_or(0, |pb| pb.heat_window_s) / 3600;
-                swatch_row(
-                    p,
-                    style.heat.high,
-                    format!("heat: intakes per H3 cell, last {window_h} h"),
-                );
-            }
-            p.spawn(text(
-                "drag orbit | right-drag pan | wheel zoom | click pick\n\
-                 space play | +/- speed | ,/. step | 1-9 bookmarks | T tour\n\
-                 F fly to | 0 overview | L legend | P screenshot | Esc quit",
+                "drag orbit | right-drag pan | wheel zoom\n\
+                 click pick | F fly to | 0 overview\n\
+                 space play | +/- speed | ,/. step\n\
+                 1-9 bookmarks | T tour | L legend\n\
+                 P screenshot | Esc quit",
                 11.0,
                 Color::srgb(0.75, 0.75, 0.75),
             ));
@@ -605,6 +566,7 @@ fn spawn_panels(mut commands: Commands, data: Res<ViewerData>) {
             panel_bg,
             Visibility::Hidden,
             InfoPanel,
+            OverlayPanel,
         ))
         .with_children(|p| {
             p.spawn((text("", 13.0, Color::WHITE), InfoText));
@@ -620,6 +582,7 @@ fn spawn_panels(mut commands: Commands, data: Res<ViewerData>) {
                 ..default()
             },
             panel_bg,
+            OverlayPanel,
             children![(text("", 14.0, Color::WHITE), TimeText)],
         ));
         commands.spawn((
@@ -632,6 +595,7 @@ fn spawn_panels(mut commands: Commands, data: Res<ViewerData>) {
                 ..default()
             },
             BackgroundColor(Color::srgba(0.1, 0.1, 0.12, 0.8)),
+            OverlayPanel,
             children![(
                 Node {
                     width: Val::Percent(0.0),

@@ -4,6 +4,55 @@
 
 use crate::scene::{parse_at, Bookmark, CityScene, TourSpec};
 
+/// Vertical field of view of the viewer's cameras (the window's and the stills'):
+/// framing, picking and the scale bar all assume it.
+pub const FOV_Y: f32 = std::f32::consts::FRAC_PI_4;
+
+/// The picture a pose is made for: its aspect (width / height) and the fraction of
+/// its width on the left that a side panel covers (the city is framed beside it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct View {
+    pub aspect: f32,
+    pub panel: f32,
+}
+
+/// Margin kept free around a fitted city, as a fraction of the half-picture.
+const FIT_MARGIN: f32 = 0.04;
+
+impl View {
+    /// A whole picture of `width` × `height` pixels, no panel.
+    pub fn new(width: f32, height: f32) -> View {
+        View {
+            aspect: (width / height.max(1.0)).max(1e-3),
+            panel: 0.0,
+        }
+    }
+
+    /// The region (x0, x1, y0, y1, normalised device coordinates) a fitted view fills.
+    fn target(&self) -> [f32; 4] {
+        let left = -1.0 + 2.0 * self.panel.clamp(0.0, 0.6);
+        [
+            left + FIT_MARGIN,
+            1.0 - FIT_MARGIN,
+            -1.0 + FIT_MARGIN,
+            1.0 - FIT_MARGIN,
+        ]
+    }
+}
+
+/// Metres on the ground per image pixel at `distance` from a perspective camera
+/// with vertical field of view `fov_y` (radians) and an image `height_px` tall:
+/// the visible height there is `2 · distance · tan(fov_y / 2)`.
+///
+/// ```
+/// use gridtwin_viewer::camera::metres_per_px;
+/// // 90° vertical field of view at 500 m: 1000 m across 1000 px
+/// assert!((metres_per_px(500.0, std::f32::consts::FRAC_PI_2, 1000.0) - 1.0).abs() < 1e-5);
+/// ```
+pub fn metres_per_px(distance: f32, fov_y: f32, height_px: f32) -> f32 {
+    2.0 * distance * (fov_y / 2.0).tan() / height_px.max(1.0)
+}
+
 /// Camera pose: looking at `focus` from `distance` metres, `yaw` radians clockwise
 /// from north, `pitch` radians above the horizon.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -15,15 +64,135 @@ pub struct Orbit {
 }
 
 impl Orbit {
-    /// The overview of a scene: the whole city from the south-east, 37° up.
-    pub fn overview(scene: &CityScene) -> Orbit {
-        let r = scene.half_extent.0.max(scene.half_extent.1).max(50.0);
-        Orbit {
-            focus: [0.0, 0.0, 0.0],
-            distance: r * 1.8,
-            yaw: (-31f32).to_radians(),
-            pitch: 37f32.to_radians(),
+    /// The overview of a scene: the whole city from the south-east, 37° up, as large
+    /// as the free part of the picture allows (the city's box, up to its tallest
+    /// building, fitted to the image's aspect and the camera's field of view).
+    pub fn overview(scene: &CityScene, view: View) -> Orbit {
+        let (hx, hz) = (scene.half_extent.0.max(25.0), scene.half_extent.1.max(25.0));
+        let top = scene.top_m.max(0.0);
+        let mut corners = Vec::with_capacity(8);
+        for y in [0.0, top] {
+            for (x, z) in [(-hx, -hz), (hx, -hz), (hx, hz), (-hx, hz)] {
+                corners.push([x, y, z]);
+            }
         }
+        Orbit::fit(&corners, (-31f32).to_radians(), 37f32.to_radians(), view)
+    }
+
+    /// The pose looking from `yaw`, `pitch` whose picture holds every point of
+    /// `points` and fills the free part of `view` in at least one direction (less a
+    /// small margin), centred in it. Solved by a few rounds of zoom and pan, since
+    /// perspective makes near points grow faster than far ones.
+    pub fn fit(points: &[[f32; 3]], yaw: f32, pitch: f32, view: View) -> Orbit {
+        let n = points.len().max(1) as f32;
+        let mut focus = [0.0f32; 3];
+        for p in points {
+            focus[0] += p[0] / n;
+            focus[2] += p[2] / n;
+        }
+        let radius = points
+            .iter()
+            .map(|p| {
+                let (dx, dy, dz) = (p[0] - focus[0], p[1], p[2] - focus[2]);
+                (dx * dx + dy * dy + dz * dz).sqrt()
+            })
+            .fold(1.0, f32::max);
+        let mut o = Orbit {
+            focus,
+            distance: radius * 3.0,
+            yaw,
+            pitch: pitch.clamp(3f32.to_radians(), 89f32.to_radians()),
+        };
+        let [x0, x1, y0, y1] = view.target();
+        let t = (FOV_Y / 2.0).tan();
+        let (sy, cy) = o.yaw.sin_cos();
+        for _ in 0..200 {
+            let Some([bx0, bx1, by0, by1]) = o.bounds(points, view.aspect) else {
+                // a point behind the camera: step back and try again
+                o.distance *= 2.0;
+                continue;
+            };
+            let s = ((bx1 - bx0) / (x1 - x0)).max((by1 - by0) / (y1 - y0));
+            let dx = (bx0 + bx1 - x0 - x1) / 2.0;
+            let dy = (by0 + by1 - y0 - y1) / 2.0;
+            if (s - 1.0).abs() < 1e-4 && dx.abs() < 1e-4 && dy.abs() < 1e-4 {
+                break;
+            }
+            // pan: right on the ground for x, forward on the ground for y (a step
+            // forward moves the focus up the picture by sin(pitch) of it)
+            let right = dx * o.distance * t * view.aspect;
+            let forward = dy * o.distance * t / o.pitch.sin();
+            o.focus[0] += right * cy + forward * sy;
+            o.focus[2] += right * sy - forward * cy;
+            if s.is_finite() && s > 0.0 {
+                o.distance *= s;
+            }
+        }
+        o
+    }
+
+    /// The box (x0, x1, y0, y1) in normalised device coordinates that `points` take
+    /// in the picture, or `None` when one is behind the camera.
+    pub fn bounds(&self, points: &[[f32; 3]], aspect: f32) -> Option<[f32; 4]> {
+        let mut b = [f32::MAX, f32::MIN, f32::MAX, f32::MIN];
+        for p in points {
+            let [x, y] = self.project(*p, aspect)?;
+            b = [b[0].min(x), b[1].max(x), b[2].min(y), b[3].max(y)];
+        }
+        Some(b)
+    }
+
+    /// Where a point appears in the picture, in normalised device coordinates
+    /// (x right, y up, -1..1 across the image), with the perspective the viewer's
+    /// camera uses (vertical field of view [`FOV_Y`], `aspect` = width / height);
+    /// `None` behind the camera.
+    ///
+    /// ```
+    /// use gridtwin_viewer::camera::Orbit;
+    /// let o = Orbit { focus: [0.0; 3], distance: 100.0, yaw: 0.0, pitch: 0.5 };
+    /// let [x, y] = o.project([0.0, 0.0, 0.0], 1.5).unwrap();
+    /// assert!(x.abs() < 1e-5 && y.abs() < 1e-5); // the focus is in the middle
+    /// ```
+    pub fn project(&self, p: [f32; 3], aspect: f32) -> Option<[f32; 2]> {
+        let (right, up, forward) = self.basis();
+        let e = self.eye();
+        let v = [p[0] - e[0], p[1] - e[1], p[2] - e[2]];
+        let dot = |a: [f32; 3], b: [f32; 3]| a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+        let depth = dot(v, forward);
+        if depth <= 1e-3 {
+            return None;
+        }
+        let t = (FOV_Y / 2.0).tan();
+        Some([
+            dot(v, right) / (depth * t * aspect),
+            dot(v, up) / (depth * t),
+        ])
+    }
+
+    /// The camera's right, up and forward unit vectors (world axes).
+    fn basis(&self) -> ([f32; 3], [f32; 3], [f32; 3]) {
+        let (sy, cy) = self.yaw.sin_cos();
+        let (sp, cp) = self.pitch.sin_cos();
+        // forward points from the eye to the focus: north-ish along the yaw, down by pitch
+        let forward = [cp * sy, -sp, -cp * cy];
+        let right = [cy, 0.0, sy];
+        let up = [sp * sy, cp, -sp * cy];
+        (right, up, forward)
+    }
+
+    /// Metres on the ground per pixel at the focus, for an image `height_px` tall.
+    pub fn metres_per_px(&self, height_px: f32) -> f32 {
+        metres_per_px(self.distance, FOV_Y, height_px)
+    }
+
+    /// The same view moved sideways so that its focus sits in the middle of the
+    /// free part of `view` (beside a still's side panel) rather than behind the panel.
+    pub fn centred_in(mut self, view: View) -> Orbit {
+        let [x0, x1, _, _] = view.target();
+        let shift = (x0 + x1) / 2.0 * self.distance * (FOV_Y / 2.0).tan() * view.aspect;
+        // the focus moves left on the picture as the camera moves left
+        self.pan(-shift, 0.0);
+        self
     }
 
     pub fn from_bookmark(b: &Bookmark, scene: &CityScene) -> Orbit {
@@ -184,6 +353,69 @@ mod tests {
         let yaw = mid.yaw.to_degrees().rem_euclid(360.0);
         assert!(!(20.0..340.0).contains(&yaw), "{yaw}");
         assert!((mid.distance - 200.0).abs() < 1e-2); // geometric mean
+    }
+
+    /// The overview of the demo city fills at least 80 % of the free part of the
+    /// picture in one direction and stays inside it in both, for a wide and a tall
+    /// picture, with and without a side panel.
+    #[test]
+    fn overview_fills_the_picture() {
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let file = crate::scene::SceneFile::load(&repo.join("scenes/demo.toml")).unwrap();
+        let (city, _, _) = gridtwin_io::city_dir::load_city(&file.city).unwrap();
+        let scene = crate::scene::build(&city, &file.style);
+        let (hx, hz) = scene.half_extent;
+        let corners: Vec<[f32; 3]> = [(-hx, -hz), (hx, -hz), (hx, hz), (-hx, hz)]
+            .into_iter()
+            .flat_map(|(x, z)| [[x, 0.0, z], [x, scene.top_m, z]])
+            .collect();
+        for (w, h, panel) in [
+            (1280.0, 720.0, 0.0),
+            (1280.0, 720.0, 0.22),
+            (600.0, 900.0, 0.0),
+        ] {
+            let view = View {
+                aspect: w / h,
+                panel,
+            };
+            let o = Orbit::overview(&scene, view);
+            let [x0, x1, y0, y1] = o.bounds(&corners, view.aspect).unwrap();
+            let free_x = 2.0 - 2.0 * panel;
+            let (fx, fy) = ((x1 - x0) / free_x, (y1 - y0) / 2.0);
+            assert!(
+                fx.max(fy) >= 0.8,
+                "{w}x{h} panel {panel}: fills {fx} x {fy}"
+            );
+            assert!(
+                x0 >= -1.0 + 2.0 * panel - 1e-3 && x1 <= 1.0 + 1e-3,
+                "{x0} {x1}"
+            );
+            assert!(y0 >= -1.0 - 1e-3 && y1 <= 1.0 + 1e-3, "{y0} {y1}");
+            // still seen from the south-east, on the ground
+            assert!((o.yaw + 31f32.to_radians()).abs() < 1e-6 && o.focus[1] == 0.0);
+        }
+    }
+
+    #[test]
+    fn scale_is_the_visible_height_over_the_image_height() {
+        // 45° at 1000 m: 2 · 1000 · tan(22.5°) = 828.4 m over 720 px
+        let m = metres_per_px(1000.0, FOV_Y, 720.0);
+        assert!((m - 828.427 / 720.0).abs() < 1e-3, "{m}");
+        // twice as far, twice the metres; twice the pixels, half
+        assert!((metres_per_px(2000.0, FOV_Y, 720.0) - 2.0 * m).abs() < 1e-5);
+        assert!((metres_per_px(1000.0, FOV_Y, 1440.0) - m / 2.0).abs() < 1e-5);
+        // a point one pixel's worth of metres right of the focus projects one pixel over
+        let o = Orbit {
+            focus: [0.0; 3],
+            distance: 1000.0,
+            yaw: 0.3,
+            pitch: 0.6,
+        };
+        let (right, _, _) = o.basis();
+        let p = [right[0] * m * 100.0, 0.0, right[2] * m * 100.0];
+        let [x, _] = o.project(p, 16.0 / 9.0).unwrap();
+        let px = x * 1280.0 / 2.0;
+        assert!((px - 100.0).abs() < 1e-2, "{px}");
     }
 
     #[test]

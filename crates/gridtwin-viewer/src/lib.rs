@@ -4,13 +4,16 @@
 //! by case state and H3 heat columns — in a window ([`app`]) or as headless stills
 //! ([`render::render_png`]).
 //!
-//! Layers: the model ([`scene`] geometry, [`playback`], [`pick`], [`camera`]) is plain
-//! data, built and tested without a GPU; [`render`] draws it as a Bevy plugin and
-//! [`app`] adds the window's controls and panels.
+//! Layers: the model ([`scene`] geometry, [`basemap`], [`playback`], [`pick`],
+//! [`camera`]) is plain data, built and tested without a GPU; [`render`] draws it as a
+//! Bevy plugin, [`overlay`] puts the legend, title, clock, scale bar and place names
+//! over it (window and stills alike) and [`app`] adds the window's controls and panels.
 
 pub mod app;
+pub mod basemap;
 pub mod camera;
 pub mod instancing;
+pub mod overlay;
 pub mod pick;
 pub mod playback;
 pub mod render;

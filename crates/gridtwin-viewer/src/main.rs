@@ -2,7 +2,8 @@
 //!
 //! `gridtwin-viewer --scene scenes/demo.toml` opens the window;
 //! `gridtwin-viewer --scene scenes/demo.toml --screenshot out/demo.png [--at 09:30]
-//! [--bookmark NAME] [--size 1280x720] [--hide buildings]` renders a still and exits.
+//! [--bookmark NAME] [--size 1280x720] [--hide buildings] [--no-overlay]` renders a
+//! still (with title, clock, legend and scale bar unless `--no-overlay`) and exits.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,6 +12,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use gridtwin_viewer::camera::Orbit;
+use gridtwin_viewer::overlay::{framed_view, window_view, Caption, STILL_UI_HEIGHT};
 use gridtwin_viewer::render::{render_png, Layer, Layers, Still, ViewerData, ViewerModel};
 use gridtwin_viewer::scene::{parse_at, SceneFile};
 
@@ -39,6 +41,9 @@ struct Args {
     /// Layers to leave out: buildings, grids, roads, components, incidents, heat. Repeatable.
     #[arg(long)]
     hide: Vec<String>,
+    /// A bare still: the scene only, no title, clock, legend, scale bar or place names.
+    #[arg(long)]
+    no_overlay: bool,
     /// Measure: render this many headless frames and print frame times (no PNG).
     #[arg(long)]
     bench_frames: Option<usize>,
@@ -115,16 +120,26 @@ fn run() -> Result<()> {
         .playback
         .as_ref()
         .map(|pb| pb.start + offset.unwrap_or(pb.duration() / 2).min(pb.duration()));
-    let pose = match &bookmark {
-        Some(b) => Orbit::from_bookmark(b, &model.scene),
-        None => Orbit::overview(&model.scene),
+    let (w, h) = (size.0 as f32, size.1 as f32);
+    // a still's panel scales with its height; the window's UI is not scaled
+    let view = match &a.screenshot {
+        Some(_) => framed_view(w, h, !a.no_overlay, h / STILL_UI_HEIGHT),
+        None => window_view(w, h),
     };
+    let pose = match &bookmark {
+        Some(b) => Orbit::from_bookmark(b, &model.scene).centred_in(view),
+        None => Orbit::overview(&model.scene, view),
+    };
+    // frame times measure the scene, comparable with earlier runs: no overlay there
+    let caption = (!a.no_overlay && a.bench_frames.is_none())
+        .then(|| Caption::new(&model, &file, bookmark.as_ref().map(|b| &*b.name)));
     let data = ViewerData(Arc::new(model));
     let still = Still {
         layers,
         at,
         pose,
         size,
+        caption,
     };
     if let Some(n) = a.bench_frames {
         let times = gridtwin_viewer::render::frame_times(data, &still, n)?;

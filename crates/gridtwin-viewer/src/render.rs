@@ -27,8 +27,10 @@ use bevy::render::RenderPlugin;
 use bevy::window::{ExitCondition, WindowPlugin};
 use gridtwin_core::{CategoryTable, City};
 
-use crate::camera::Orbit;
+use crate::basemap::{Basemap, BasemapScene};
+use crate::camera::{Orbit, FOV_Y};
 use crate::instancing::{markers_bundle, MarkerInstance, MarkerInstancingPlugin};
+use crate::overlay::{Caption, MapOverlayPlugin, StillPanelPlugin, ViewCamera, STILL_UI_HEIGHT};
 use crate::pick::Picker;
 use crate::playback::Playback;
 use crate::scene::{build, CityScene, MeshData, SceneFile, Style};
@@ -100,6 +102,8 @@ pub struct ViewerModel {
     pub style: Style,
     pub playback: Option<Playback>,
     pub picker: Picker,
+    /// Water, parks and place names, when the city directory has a basemap.
+    pub basemap: Option<BasemapScene>,
 }
 
 impl ViewerModel {
@@ -113,6 +117,9 @@ impl ViewerModel {
             None => None,
         };
         let picker = Picker::new(&city, &scene);
+        let basemap = Basemap::load(&file.city)
+            .map_err(anyhow::Error::msg)?
+            .map(|b| b.build(&scene, file.style.water, file.style.park));
         Ok(ViewerModel {
             city,
             table,
@@ -120,6 +127,7 @@ impl ViewerModel {
             style: file.style.clone(),
             playback,
             picker,
+            basemap,
         })
     }
 }
@@ -180,7 +188,19 @@ pub(crate) fn mesh(data: &MeshData, lines: bool) -> Mesh {
     }
     m.insert_attribute(Mesh::ATTRIBUTE_POSITION, data.positions.clone());
     m.insert_attribute(Mesh::ATTRIBUTE_NORMAL, data.normals.clone());
-    m.insert_attribute(Mesh::ATTRIBUTE_COLOR, data.colors.clone());
+    // Style colours are sRGB, as the legend shows them; Bevy reads vertex colours as
+    // linear, so they are converted here (else every drawn colour is paler than its
+    // legend swatch).
+    let colors: Vec<[f32; 4]> = data
+        .colors
+        .iter()
+        .map(|c| {
+            Color::srgba(c[0], c[1], c[2], c[3])
+                .to_linear()
+                .to_f32_array()
+        })
+        .collect();
+    m.insert_attribute(Mesh::ATTRIBUTE_COLOR, colors);
     m.insert_indices(Indices::U32(data.indices.clone()));
     m
 }
@@ -219,8 +239,12 @@ fn spawn_city(
     };
     let opaque = materials.add(vertex_coloured(false, false));
     let unlit = materials.add(vertex_coloured(true, false));
-    let parts: [(&MeshData, bool, Option<Layer>); 5] = [
+    let no_basemap = BasemapScene::default();
+    let basemap = model.basemap.as_ref().unwrap_or(&no_basemap);
+    let parts: [(&MeshData, bool, Option<Layer>); 7] = [
         (&scene.ground, false, None),
+        (&basemap.water, false, None),
+        (&basemap.parks, false, None),
         (&scene.buildings, false, Some(Layer::Buildings)),
         (&scene.grid_lines, true, Some(Layer::Grids)),
         (&scene.community_lines, true, Some(Layer::Grids)),
@@ -323,6 +347,16 @@ fn apply_layers(layers: Res<Layers>, mut q: Query<(&Layer, &mut Visibility)>) {
     }
 }
 
+/// The projection of every view camera: the field of view framing and the scale bar
+/// assume, and a far plane beyond any city (it only bounds culling).
+pub fn view_projection() -> Projection {
+    Projection::Perspective(PerspectiveProjection {
+        fov: FOV_Y,
+        far: 500_000.0,
+        ..default()
+    })
+}
+
 /// The camera transform of an orbit pose.
 pub fn orbit_transform(o: &Orbit) -> Transform {
     Transform::from_translation(Vec3::from_array(o.eye()))
@@ -351,6 +385,9 @@ pub struct Still {
     pub at: Option<i64>,
     pub pose: Orbit,
     pub size: (u32, u32),
+    /// Title, clock, legend, scale bar and place names over the picture; `None`
+    /// for the bare scene.
+    pub caption: Option<Caption>,
 }
 
 /// A windowless app showing the still, rendering into an image it returns.
@@ -373,6 +410,18 @@ fn headless_app(data: ViewerData, still: &Still) -> (App, Handle<Image>) {
     app.insert_resource(data.clone())
         .insert_resource(still.layers)
         .add_plugins(CityPlugin);
+    if let Some(caption) = &still.caption {
+        // laid out for a 720-pixel-high picture, scaled with the image
+        app.insert_resource(UiScale(still.size.1 as f32 / STILL_UI_HEIGHT))
+            .insert_resource(caption.clone())
+            .add_plugins((
+                StillPanelPlugin,
+                MapOverlayPlugin {
+                    scale_bar_bottom: crate::overlay::PANEL_MARGIN,
+                    scale_bar_left: true,
+                },
+            ));
+    }
     if let Some(t) = still.at {
         app.insert_resource(Clock {
             t,
@@ -408,9 +457,13 @@ fn headless_app(data: ViewerData, still: &Still) -> (App, Handle<Image>) {
             clear_color: ClearColorConfig::Custom(Color::srgb(bg[0], bg[1], bg[2])),
             ..default()
         },
+        view_projection(),
         RenderTarget::Image(target.clone().into()),
         orbit_transform(&still.pose),
         NoIndirectDrawing,
+        ViewCamera,
+        // the overlay is drawn onto this image (there is no window to draw it on)
+        IsDefaultUiCamera,
     ));
     (app, target)
 }
@@ -450,4 +503,42 @@ pub fn frame_times(data: ViewerData, still: &Still, n: usize) -> Result<Vec<std:
             Ok(t.elapsed())
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bevy::camera::CameraProjection;
+
+    /// Framing and the scale bar project with [`Orbit::project`]; it must agree with
+    /// the projection and transform the camera is given.
+    #[test]
+    fn orbit_projection_is_the_cameras() {
+        let o = Orbit {
+            focus: [120.0, 0.0, -40.0],
+            distance: 1800.0,
+            yaw: (-31f32).to_radians(),
+            pitch: 37f32.to_radians(),
+        };
+        let aspect = 16.0 / 9.0;
+        let Projection::Perspective(mut p) = view_projection() else {
+            panic!("the view camera is a perspective camera")
+        };
+        p.aspect_ratio = aspect;
+        let clip_from_world = p.get_clip_from_view() * orbit_transform(&o).to_matrix().inverse();
+        for pt in [
+            [0.0, 0.0, 0.0],
+            [900.0, 0.0, 600.0],
+            [-700.0, 40.0, -500.0],
+            [120.0, 0.0, -40.0],
+        ] {
+            let c = clip_from_world * Vec4::new(pt[0], pt[1], pt[2], 1.0);
+            let ndc = [c.x / c.w, c.y / c.w];
+            let mine = o.project(pt, aspect).unwrap();
+            assert!(
+                (ndc[0] - mine[0]).abs() < 1e-4 && (ndc[1] - mine[1]).abs() < 1e-4,
+                "{pt:?}: camera {ndc:?}, orbit {mine:?}"
+            );
+        }
+    }
 }

@@ -11,9 +11,13 @@ use gridtwin_core::frame::LocalFrame;
 use gridtwin_core::{City, Level};
 use serde::Deserialize;
 
-/// Colours and sizes, from the scene file.
+/// Colours and sizes, from the scene file's `[style]`; anything left out takes the
+/// default below. The defaults give each legend family its own hue family and stay
+/// apart for colour-blind viewers (Paul Tol's muted and vibrant schemes): components
+/// in cyan, sand, olive, green, teal and dark grey; incident states in warm reds and
+/// magentas; heat in a single purple ramp; grids in blues; the basemap pale.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Style {
     pub background: [f32; 3],
     pub ground: [f32; 3],
@@ -25,23 +29,147 @@ pub struct Style {
     pub marker_size_m: f32,
     pub component_default: [f32; 3],
     /// Marker colour by component major class (`"01"` …).
-    #[serde(default)]
     pub components: BTreeMap<String, [f32; 3]>,
-    #[serde(default = "default_road_line")]
     pub road_line: [f32; 3],
+    /// Basemap water and parks (drawn only when the city has a `basemap.geojson`).
+    pub water: [f32; 3],
+    pub park: [f32; 3],
+    /// Place names of the basemap.
+    pub place_label: [f32; 3],
     /// Incident marker colours by case state.
-    #[serde(default)]
     pub cases: CaseStyle,
     /// Incident heat columns.
-    #[serde(default)]
     pub heat: HeatStyle,
 }
 
-fn default_road_line() -> [f32; 3] {
-    [0.45, 0.45, 0.48]
+impl Default for Style {
+    fn default() -> Self {
+        Style {
+            background: [0.95, 0.96, 0.97],
+            ground: [0.86, 0.87, 0.85],
+            building_low: [0.90, 0.88, 0.84],
+            building_high: [0.60, 0.57, 0.54],
+            building_high_m: 30.0,
+            grid_line: [0.27, 0.47, 0.67],
+            community_line: [0.13, 0.20, 0.40],
+            marker_size_m: 4.0,
+            component_default: [0.50, 0.50, 0.50],
+            components: BTreeMap::new(),
+            road_line: [0.55, 0.55, 0.58],
+            water: [0.62, 0.77, 0.89],
+            park: [0.66, 0.82, 0.60],
+            place_label: [0.12, 0.14, 0.18],
+            cases: CaseStyle::default(),
+            heat: HeatStyle::default(),
+        }
+    }
 }
 
-/// Incident marker colour for each case state, and marker size.
+/// Two legend colours closer than this (Euclidean, sRGB 0..1) read as the same colour.
+const SAME_COLOUR: f32 = 0.06;
+
+impl Style {
+    /// Checks the style can be drawn and read: colour channels within 0..1, sizes
+    /// positive, component keys two-digit major codes, and no two legend entries in
+    /// (nearly) the same colour — a legend that shows one colour for two things
+    /// cannot be read.
+    pub fn validate(&self) -> Result<(), String> {
+        let entries = self.legend_colours();
+        for (name, c) in entries.iter().chain(
+            [
+                ("background".to_string(), self.background),
+                ("ground".to_string(), self.ground),
+                ("building_low".to_string(), self.building_low),
+                ("building_high".to_string(), self.building_high),
+                ("road_line".to_string(), self.road_line),
+                ("place_label".to_string(), self.place_label),
+            ]
+            .iter(),
+        ) {
+            if c.iter().any(|v| !v.is_finite() || !(0.0..=1.0).contains(v)) {
+                return Err(format!(
+                    "[style] {name} = {c:?}: colour channels must be within 0..1"
+                ));
+            }
+        }
+        for (name, v) in [
+            ("building_high_m", self.building_high_m),
+            ("marker_size_m", self.marker_size_m),
+            ("cases.marker_size_m", self.cases.marker_size_m),
+        ] {
+            if !v.is_finite() || v <= 0.0 {
+                return Err(format!("[style] {name} = {v}: must be > 0"));
+            }
+        }
+        let h = &self.heat;
+        if !h.m_per_incident.is_finite() || h.m_per_incident < 0.0 {
+            return Err(format!(
+                "[style] heat.m_per_incident = {}: must be >= 0",
+                h.m_per_incident
+            ));
+        }
+        if !(0.0..=1.0).contains(&h.opacity) {
+            return Err(format!(
+                "[style] heat.opacity = {}: must be within 0..1",
+                h.opacity
+            ));
+        }
+        for key in self.components.keys() {
+            if key.len() != 2 || !key.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!(
+                    "[style.components] `{key}`: keys are two-digit major classes (\"01\" …)"
+                ));
+            }
+        }
+        for (i, (a, ca)) in entries.iter().enumerate() {
+            for (b, cb) in &entries[i + 1..] {
+                let d = ca
+                    .iter()
+                    .zip(cb)
+                    .map(|(x, y)| (x - y) * (x - y))
+                    .sum::<f32>()
+                    .sqrt();
+                if d < SAME_COLOUR {
+                    return Err(format!(
+                        "[style] {a} {ca:?} and {b} {cb:?} are the same colour in the legend; \
+                         give each its own"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every colour the legend may show, named as in the scene file.
+    fn legend_colours(&self) -> Vec<(String, [f32; 3])> {
+        let mut v: Vec<(String, [f32; 3])> = self
+            .components
+            .iter()
+            .map(|(k, c)| (format!("components.\"{k}\""), *c))
+            .collect();
+        v.push(("component_default".into(), self.component_default));
+        let c = &self.cases;
+        for (n, col) in [
+            ("reported", c.reported),
+            ("dispatched", c.dispatched),
+            ("handling", c.handling),
+            ("checking", c.checking),
+            ("closed", c.closed),
+        ] {
+            v.push((format!("cases.{n}"), col));
+        }
+        v.push(("heat.low".into(), self.heat.low));
+        v.push(("heat.high".into(), self.heat.high));
+        v.push(("grid_line".into(), self.grid_line));
+        v.push(("community_line".into(), self.community_line));
+        v.push(("water".into(), self.water));
+        v.push(("park".into(), self.park));
+        v
+    }
+}
+
+/// Incident marker colour for each case state, and marker size. The states run in
+/// warm reds and magentas (Tol's vibrant scheme), closed ones fade to grey.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CaseStyle {
@@ -56,18 +184,18 @@ pub struct CaseStyle {
 impl Default for CaseStyle {
     fn default() -> Self {
         CaseStyle {
-            reported: [0.90, 0.10, 0.10],
-            dispatched: [0.95, 0.55, 0.05],
-            handling: [0.95, 0.85, 0.10],
-            checking: [0.20, 0.45, 0.95],
-            closed: [0.10, 0.70, 0.25],
+            reported: [0.80, 0.20, 0.07],
+            dispatched: [0.93, 0.47, 0.20],
+            handling: [0.93, 0.20, 0.47],
+            checking: [0.53, 0.13, 0.33],
+            closed: [0.73, 0.73, 0.73],
             marker_size_m: 16.0,
         }
     }
 }
 
-/// Heat columns: colour from `low` to `high` with the count, `m_per_incident` metres
-/// of height per incident in the window.
+/// Heat columns: colour from `low` to `high` with the count (one hue, so more reads as
+/// darker for every viewer), `m_per_incident` metres of height per incident in the window.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HeatStyle {
@@ -80,8 +208,8 @@ pub struct HeatStyle {
 impl Default for HeatStyle {
     fn default() -> Self {
         HeatStyle {
-            low: [1.0, 0.85, 0.35],
-            high: [0.75, 0.05, 0.10],
+            low: [0.76, 0.65, 0.87],
+            high: [0.33, 0.18, 0.55],
             m_per_incident: 30.0,
             opacity: 0.55,
         }
@@ -207,6 +335,7 @@ pub fn parse_at(text: &str) -> Result<i64, String> {
 #[serde(deny_unknown_fields)]
 pub struct SceneFile {
     pub city: PathBuf,
+    #[serde(default)]
     pub style: Style,
     pub playback: Option<PlaybackSpec>,
     #[serde(default)]
@@ -223,6 +352,9 @@ impl SceneFile {
             toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         let dir = path.parent().unwrap_or(Path::new("."));
         s.city = dir.join(&s.city);
+        s.style
+            .validate()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         if let Some(p) = &mut s.playback {
             match (&p.scenario, &p.timeline) {
                 (Some(_), Some(_)) | (None, None) => {
@@ -417,6 +549,8 @@ pub struct CityScene {
     pub frame: LocalFrame,
     /// Half-extent of the city in metres (x, z), for camera placement.
     pub half_extent: (f32, f32),
+    /// Height of the tallest building (m): the top of the box a view must frame.
+    pub top_m: f32,
     pub ground: MeshData,
     pub buildings: MeshData,
     pub grid_lines: MeshData,
@@ -597,9 +731,16 @@ pub fn build(city: &City, style: &Style) -> CityScene {
             class: class_of[&c.code.major()],
         })
         .collect();
+    let top_m = city
+        .buildings
+        .iter()
+        .map(|b| b.height_m as f32)
+        .filter(|h| h.is_finite())
+        .fold(0.0, f32::max);
     CityScene {
         frame,
         half_extent,
+        top_m,
         ground,
         buildings,
         grid_lines,
@@ -613,6 +754,41 @@ pub fn build(city: &City, style: &Style) -> CityScene {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn styles_are_validated() {
+        let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenes/demo.toml");
+        let file = SceneFile::load(&demo).unwrap();
+        assert!(file.style.validate().is_ok());
+        assert!(Style::default().validate().is_ok());
+        // issue "Not slide-ready": one orange for two legend entries
+        let mut s = Style::default();
+        s.components.insert("01".into(), s.cases.dispatched);
+        let e = s.validate().unwrap_err();
+        assert!(
+            e.contains("components.\"01\"") && e.contains("cases.dispatched"),
+            "{e}"
+        );
+        let s = Style {
+            water: [1.2, 0.0, 0.0],
+            ..Style::default()
+        };
+        assert!(s.validate().unwrap_err().contains("water"));
+        let mut s = Style::default();
+        s.components.insert("x1".into(), [0.9, 0.1, 0.9]);
+        assert!(s.validate().unwrap_err().contains("x1"));
+        let mut s = Style::default();
+        s.heat.opacity = 2.0;
+        assert!(s.validate().unwrap_err().contains("opacity"));
+        // through the file: the error names it
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("s.toml");
+        let text = "city = \"c\"\n[style]\npark = [0.53, 0.80, 0.93]\n\
+                    [style.components]\n\"01\" = [0.53, 0.80, 0.93]\n";
+        std::fs::write(&f, text).unwrap();
+        let e = SceneFile::load(&f).unwrap_err();
+        assert!(e.contains("s.toml") && e.contains("park"), "{e}");
+    }
 
     #[test]
     fn demo_city_scene_is_local_and_complete() {
