@@ -217,7 +217,7 @@ fn nearest_grid_within_a_distance_with_the_distance_written() {
         s(&points),
         "--out",
         s(&out),
-        "--nearest",
+        "--nearest-m",
         "100",
     ]);
     assert!(

@@ -76,7 +76,7 @@ fn info_on_the_demo_city_reads_everything_back() {
     let stdout = ok(&[
         "info",
         "data/helsinki/city",
-        "--json",
+        "--out",
         json.to_str().unwrap(),
     ]);
     assert!(stdout.contains("grid       192"), "{stdout}");
@@ -222,7 +222,7 @@ fn bad_input_is_an_error_naming_the_place_not_a_panic() {
         "y.csv",
         "--out",
         "z.csv",
-        "--nearest",
+        "--nearest-m",
         "-5",
     ]);
     assert_eq!(
@@ -468,9 +468,9 @@ fn grids_generate_tiles_the_communities_validates_clean_and_is_deterministic() {
     let out = ok(&[
         "grids",
         "generate",
-        "--within",
+        "--communities",
         "data/helsinki/city",
-        "--target-area",
+        "--target-area-m2",
         "8000",
         "--out",
         a.to_str().unwrap(),
@@ -479,9 +479,9 @@ fn grids_generate_tiles_the_communities_validates_clean_and_is_deterministic() {
     ok(&[
         "grids",
         "generate",
-        "--within",
+        "--communities",
         "data/helsinki/city",
-        "--target-area",
+        "--target-area-m2",
         "8000",
         "--out",
         b.to_str().unwrap(),
@@ -647,9 +647,9 @@ fn grids_diff_incremental_equals_full_on_a_synthetic_megacity_sample() {
     let out = ok(&[
         "grids",
         "generate",
-        "--within",
+        "--communities",
         city.to_str().unwrap(),
-        "--target-area",
+        "--target-area-m2",
         "2000000",
         "--out",
         new.to_str().unwrap(),
@@ -695,9 +695,9 @@ fn grids_redraw_gives_a_valid_file_and_its_delta() {
         "grids",
         "redraw",
         "data/helsinki/city",
-        "--split-over",
+        "--split-over-m2",
         "6000",
-        "--merge-under",
+        "--merge-under-m2",
         "3000",
         "--renumber",
         "--out",
@@ -748,7 +748,7 @@ fn grids_generate_from_h3_cells_validates_clean() {
     ok(&[
         "grids",
         "generate",
-        "--within",
+        "--communities",
         "data/helsinki/city",
         "--h3",
         "10",
@@ -1865,9 +1865,9 @@ fn shapefiles_and_geopackages_are_written_and_read_in_the_default_build() {
         ok(&[
             "grids",
             "generate",
-            "--within",
+            "--communities",
             "data/helsinki/city",
-            "--target-area",
+            "--target-area-m2",
             "10000",
             "--out",
             &s(out),
@@ -1913,9 +1913,9 @@ fn shapefiles_and_geopackages_are_written_and_read_in_the_default_build() {
     ok(&[
         "grids",
         "generate",
-        "--within",
+        "--communities",
         "data/helsinki/city",
-        "--target-area",
+        "--target-area-m2",
         "10000",
         "--out",
         &s(&gpkg),

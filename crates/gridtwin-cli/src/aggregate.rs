@@ -36,8 +36,9 @@ pub struct AggregateArgs {
     /// Also group by time window of the `time` column: seconds, or Nm, Nh, Nd.
     #[arg(long)]
     window: Option<String>,
-    /// Output CSV of group keys and counts.
-    #[arg(long)]
+    /// Output FILE: a CSV of group keys and counts, or a map of the same with each
+    /// group's area or H3 cell (.geojson, .fgb, .parquet, .gpkg, .shp).
+    #[arg(long, value_name = "FILE")]
     out: PathBuf,
 }
 

@@ -25,8 +25,9 @@ pub struct AssignArgs {
     /// Points (components or incidents): CSV (streamed), GeoParquet, GeoJSON or FlatGeobuf.
     #[arg(long)]
     points: PathBuf,
-    /// Output: input columns plus grid, community, street and district codes and the outcome.
-    #[arg(long)]
+    /// Output FILE (its format by extension): input columns plus grid, community, street
+    /// and district codes and the outcome.
+    #[arg(long, value_name = "FILE")]
     out: PathBuf,
     /// JSON report (default: OUT with extension .report.json).
     #[arg(long)]
@@ -35,8 +36,8 @@ pub struct AssignArgs {
     #[arg(long)]
     rejected: Option<PathBuf>,
     /// Give points outside every grid the nearest grid within MAX_M metres.
-    #[arg(long, value_name = "MAX_M")]
-    nearest: Option<f64>,
+    #[arg(long, value_name = "MAX_M", alias = "nearest")]
+    nearest_m: Option<f64>,
     /// Coordinate system of the points' lon/lat: wgs84, gcj02 or bd09.
     #[arg(long, default_value = "wgs84")]
     coords: LonLatSystem,
@@ -185,9 +186,9 @@ pub fn run(data: &Path, a: AssignArgs) -> Result<ExitCode> {
             ("--report", &report),
         ])?;
     }
-    if let Some(m) = a.nearest {
+    if let Some(m) = a.nearest_m {
         if !(m.is_finite() && m >= 0.0) {
-            bail!("--nearest must be a distance in metres, not {m}");
+            bail!("--nearest-m must be a distance in metres, not {m}");
         }
     }
     let tables = DataTables::load(data).map_err(anyhow::Error::msg)?;
@@ -237,7 +238,7 @@ pub fn run(data: &Path, a: AssignArgs) -> Result<ExitCode> {
     let size = std::fs::metadata(&a.points).map(|m| m.len()).unwrap_or(0);
     let pb = bar(size, "assigning");
     let opts = AssignOptions {
-        nearest_m: a.nearest,
+        nearest_m: a.nearest_m,
         coords: a.coords,
         chunk_rows: a.chunk_rows,
         block_bytes: a.block_bytes,

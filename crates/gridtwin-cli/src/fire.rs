@@ -21,8 +21,8 @@ pub struct FireArgs {
     scene: PathBuf,
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Output directory.
-    #[arg(long)]
+    /// Output directory (DIR).
+    #[arg(long, value_name = "DIR")]
     out: PathBuf,
 }
 

@@ -39,8 +39,8 @@ pub struct FloodArgs {
     /// Water depth (m) at which a road closes and a component or building counts as affected.
     #[arg(long, default_value_t = 0.15)]
     threshold_m: f64,
-    /// Output directory.
-    #[arg(long)]
+    /// Output directory (DIR).
+    #[arg(long, value_name = "DIR")]
     out: PathBuf,
 }
 
@@ -60,8 +60,8 @@ pub struct DemSynthArgs {
     cell_m: f64,
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Output .asc file.
-    #[arg(long)]
+    /// Output FILE (.asc).
+    #[arg(long, value_name = "FILE")]
     out: PathBuf,
 }
 

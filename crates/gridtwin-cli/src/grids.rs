@@ -30,24 +30,28 @@ pub enum GridsCommand {
 #[derive(Args)]
 pub struct RedrawArgs {
     /// Unit grids: a file or a city directory.
-    grids: PathBuf,
+    #[arg(long, value_name = "FILE|DIR")]
+    grids: Option<PathBuf>,
+    /// (the grids as a positional argument, as earlier releases took them)
+    #[arg(value_name = "GRIDS", hide = true)]
+    grids_at: Option<PathBuf>,
     /// Split grids over this many m² into strips of at most that.
-    #[arg(long)]
-    split_over: Option<f64>,
+    #[arg(long, value_name = "M2", alias = "split-over")]
+    split_over_m2: Option<f64>,
     /// Merge grids under this many m² into their longest-shared neighbour (same community).
-    #[arg(long)]
-    merge_under: Option<f64>,
+    #[arg(long, value_name = "M2", alias = "merge-under")]
+    merge_under_m2: Option<f64>,
     /// Renumber each community's grids north→south, west→east.
     #[arg(long)]
     renumber: bool,
-    /// The new grid file.
-    #[arg(long)]
+    /// The new grid file (FILE: one layer, its format by extension).
+    #[arg(long, value_name = "FILE")]
     out: PathBuf,
     /// With --delta: the components whose re-assignment to report.
     #[arg(long)]
     components: Option<PathBuf>,
     /// Directory for the re-assignment delta (moves.csv, diff.json).
-    #[arg(long)]
+    #[arg(long, value_name = "DIR")]
     delta: Option<PathBuf>,
 }
 
@@ -61,8 +65,8 @@ pub struct DiffArgs {
     /// as the old assignment, else OLD is located).
     #[arg(long)]
     components: PathBuf,
-    /// Output directory for moves.csv and diff.json.
-    #[arg(long)]
+    /// Output directory (DIR) for moves.csv and diff.json.
+    #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// Re-test every component against NEW, not only those in changed grids.
     #[arg(long)]
@@ -71,24 +75,35 @@ pub struct DiffArgs {
 
 #[derive(Args)]
 pub struct GenerateArgs {
-    /// Communities: a file (code + polygon) or a city directory (its areas layer).
-    #[arg(long)]
-    within: PathBuf,
+    /// Communities to fill with grids: a file (code + polygon) or a city directory (its
+    /// areas layer).
+    #[arg(long, value_name = "FILE|DIR", alias = "within")]
+    communities: PathBuf,
     /// Target grid area, m² (the classic unit grid is 10,000 m²).
-    #[arg(long, default_value_t = 10_000.0)]
-    target_area: f64,
+    #[arg(
+        long,
+        value_name = "M2",
+        default_value_t = 10_000.0,
+        alias = "target-area"
+    )]
+    target_area_m2: f64,
     /// Use H3 cells of this resolution (0–15), clipped to each community, instead of a lattice.
     #[arg(long)]
     h3: Option<u8>,
-    /// Output grid file (GeoJSON, FlatGeobuf, GeoParquet or CSV with WKT).
-    #[arg(long)]
+    /// Output grid file (FILE: GeoJSON, FlatGeobuf, GeoParquet, GeoPackage, Shapefile or
+    /// CSV with WKT, by extension).
+    #[arg(long, value_name = "FILE")]
     out: PathBuf,
 }
 
 #[derive(Args)]
 pub struct ValidateArgs {
     /// Unit grids: a file (code + polygon) or a city directory (its areas layer).
-    grids: PathBuf,
+    #[arg(long, value_name = "FILE|DIR")]
+    grids: Option<PathBuf>,
+    /// (the grids as a positional argument, as earlier releases took them)
+    #[arg(value_name = "GRIDS", hide = true)]
+    grids_at: Option<PathBuf>,
     /// Communities the grids must tile (default: the communities in GRIDS, if any).
     #[arg(long)]
     parents: Option<PathBuf>,
@@ -102,12 +117,23 @@ pub struct ValidateArgs {
     /// problems (real boundary layers carry slivers of a square metre or two).
     #[arg(long, default_value_t = 0.01)]
     tolerance_m2: f64,
-    /// Output directory for validation.json and problems.geojson.
-    #[arg(long, default_value = "out/validation")]
+    /// Output directory (DIR) for validation.json and problems.geojson.
+    #[arg(long, value_name = "DIR", default_value = "out/validation")]
     out: PathBuf,
     /// Exit 1 if any problem is found.
     #[arg(long)]
     strict: bool,
+}
+
+/// The grids, given as `--grids` (or positionally, as before): one of the two.
+fn given_grids(flag: Option<PathBuf>, positional: Option<PathBuf>) -> Result<PathBuf> {
+    match (flag, positional) {
+        (Some(g), None) | (None, Some(g)) => Ok(g),
+        (Some(_), Some(_)) => anyhow::bail!("--grids: give the grids once"),
+        (None, None) => {
+            anyhow::bail!("--grids FILE|DIR is needed (a grid file or a city directory)")
+        }
+    }
 }
 
 /// Reads areas without judging them (a broken ring is a finding here, not a rejection).
@@ -149,14 +175,15 @@ pub fn run(data: &Path, cmd: GridsCommand) -> Result<ExitCode> {
     }
 }
 
-fn redraw(data: &Path, rule: &CodeRule, a: RedrawArgs) -> Result<ExitCode> {
+fn redraw(data: &Path, rule: &CodeRule, mut a: RedrawArgs) -> Result<ExitCode> {
+    let grids_path = given_grids(a.grids.take(), a.grids_at.take())?;
     use gridtwin_core::grid_gen::redraw::{merge_under, renumber, split_over};
-    let mut grids = grid_areas(data, &a.grids)?;
+    let mut grids = grid_areas(data, &grids_path)?;
     let before = grids.len();
-    if let Some(m) = a.split_over {
+    if let Some(m) = a.split_over_m2 {
         grids = split_over(rule, &grids, m).map_err(|e| anyhow::anyhow!("split: {e}"))?;
     }
-    if let Some(m) = a.merge_under {
+    if let Some(m) = a.merge_under_m2 {
         grids = merge_under(rule, &grids, m);
     }
     if a.renumber {
@@ -170,7 +197,7 @@ fn redraw(data: &Path, rule: &CodeRule, a: RedrawArgs) -> Result<ExitCode> {
             data,
             rule,
             DiffArgs {
-                old: a.grids,
+                old: grids_path,
                 new: a.out,
                 components,
                 out,
@@ -309,21 +336,21 @@ fn write_grids(rule: &CodeRule, grids: Vec<gridtwin_core::Area>, out: &Path) -> 
 }
 
 fn generate(rule: &CodeRule, a: GenerateArgs) -> Result<ExitCode> {
-    if !(a.target_area.is_finite() && a.target_area > 0.0) {
-        bail!("--target-area must be a positive number of m²");
+    if !(a.target_area_m2.is_finite() && a.target_area_m2 > 0.0) {
+        bail!("--target-area-m2 must be a positive number of m²");
     }
     let h3 =
         a.h3.map(h3o::Resolution::try_from)
             .transpose()
             .map_err(|e| anyhow::anyhow!("--h3: {e}"))?;
-    let communities: Vec<RawArea> = read_raw(&a.within)?
+    let communities: Vec<RawArea> = read_raw(&a.communities)?
         .into_iter()
         .filter(|x| x.code.len() == rule.width(Level::Community))
         .collect();
     if communities.is_empty() {
         bail!(
             "{}: no community codes ({} digits)",
-            a.within.display(),
+            a.communities.display(),
             rule.width(Level::Community)
         );
     }
@@ -334,7 +361,7 @@ fn generate(rule: &CodeRule, a: GenerateArgs) -> Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("record {}: {e}", c.record))?;
         let grids = match h3 {
             Some(r) => gridtwin_core::grid_gen::grids_for_h3(rule, &code, &c.boundary, r),
-            None => gridtwin_core::grid_gen::grids_for(rule, &code, &c.boundary, a.target_area),
+            None => gridtwin_core::grid_gen::grids_for(rule, &code, &c.boundary, a.target_area_m2),
         }
         .map_err(|e| anyhow::anyhow!("community {}: {e}", c.code))?;
         all.extend(grids);
@@ -349,8 +376,9 @@ fn generate(rule: &CodeRule, a: GenerateArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn validate(rule: &CodeRule, a: ValidateArgs) -> Result<ExitCode> {
-    let all = read_raw(&a.grids)?;
+fn validate(rule: &CodeRule, mut a: ValidateArgs) -> Result<ExitCode> {
+    let grids_path = given_grids(a.grids.take(), a.grids_at.take())?;
+    let all = read_raw(&grids_path)?;
     // an area without a code cannot be judged as a grid or a parent: a file of them
     // reported "0 grids: 0 problems" and passed --strict (issue 14)
     let uncoded: Vec<u64> = all
@@ -361,7 +389,7 @@ fn validate(rule: &CodeRule, a: ValidateArgs) -> Result<ExitCode> {
     if !uncoded.is_empty() {
         bail!(
             "{}: {} of {} areas have no `code` (records {}{}): every grid needs its code",
-            a.grids.display(),
+            grids_path.display(),
             uncoded.len(),
             all.len(),
             uncoded
@@ -393,7 +421,7 @@ fn validate(rule: &CodeRule, a: ValidateArgs) -> Result<ExitCode> {
     if grids.is_empty() {
         bail!(
             "{}: no grids: none of its {} areas has a code longer than a street's ({} digits)",
-            a.grids.display(),
+            grids_path.display(),
             all_count,
             sw
         );

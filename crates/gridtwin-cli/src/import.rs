@@ -18,8 +18,8 @@ use crate::progress::spinner;
 pub struct ImportArgs {
     /// An OSM city settings file (TOML naming the .osm.pbf and how to build the hierarchy).
     source: Option<PathBuf>,
-    /// Output city directory.
-    #[arg(long)]
+    /// Output city directory (DIR).
+    #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// City name (layer import).
     #[arg(long, default_value = "city")]

@@ -12,9 +12,9 @@ use gridtwin_io::city_dir::load_city;
 pub struct InfoArgs {
     /// A city directory (written by `gridtwin import` or `gridtwin synth`).
     city: PathBuf,
-    /// Also write the summary and data-quality report as JSON here.
-    #[arg(long)]
-    json: Option<PathBuf>,
+    /// Also write the summary and data-quality report to this JSON file (FILE).
+    #[arg(long, value_name = "FILE", alias = "json")]
+    out: Option<PathBuf>,
 }
 
 pub fn run(a: InfoArgs) -> Result<ExitCode> {
@@ -31,7 +31,7 @@ pub fn run(a: InfoArgs) -> Result<ExitCode> {
     for p in city.check_hierarchy() {
         println!("hierarchy problem: area {}: {}", p.code, p.message);
     }
-    if let Some(path) = a.json {
+    if let Some(path) = a.out {
         let json = serde_json::json!({"summary": summary, "quality": quality});
         write_bytes_atomic(
             &path,

@@ -25,7 +25,15 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "gridtwin",
     version,
-    about = "Unit-grid city management and digital twin"
+    about = "Unit-grid city management and digital twin",
+    after_help = "Conventions:
+  --out FILE   writes one file, its format by extension (.csv, .geojson, .fgb, .parquet, .gpkg, .shp)
+  --out DIR    writes a directory of files (each command's help says which it takes)
+  --grids      unit grids: a grid layer file or a city directory (grids diff compares OLD NEW)
+  units        flags end in their unit: -m2 square metres, -m metres, -hours; buckets as 15m, 1h, 1d
+Exit codes: 0 done; 1 data rejected under --strict (or a check found problems);
+  2 usage (a flag or its value refused); 3 input or output error (a file missing,
+  unreadable or malformed, a scenario refused, a write that failed)."
 )]
 struct Cli {
     /// Directory of the data tables (code rule, categories, OSM tag map, road speeds,
@@ -46,7 +54,7 @@ enum Command {
     /// Assign points (components, incidents) to unit grids and every level above.
     #[command(
         after_help = "Example:\n  gridtwin assign --grids data/helsinki/city --points data/helsinki/city/components.csv --out out/assigned.csv
-  gridtwin assign --grids grids.fgb --points cases.csv --delimiter ';' --lon-col x --lat-col y --nearest 50 --out out/cases.parquet"
+  gridtwin assign --grids grids.fgb --points cases.csv --delimiter ';' --lon-col x --lat-col y --nearest-m 50 --out out/cases.parquet"
     )]
     Assign(assign::AssignArgs),
     /// Count points per grid or level, per H3 cell, per category and time window.
@@ -58,8 +66,8 @@ enum Command {
     /// Grid management: validate unit grids.
     #[command(subcommand)]
     #[command(
-        after_help = "Example:\n  gridtwin grids validate data/helsinki/city --tolerance-m2 5 --out out/validation
-  gridtwin grids generate --within data/helsinki/city --target-area 10000 --out out/grids.geojson"
+        after_help = "Example:\n  gridtwin grids validate --grids data/helsinki/city --tolerance-m2 5 --out out/validation
+  gridtwin grids generate --communities data/helsinki/city --target-area-m2 10000 --out out/grids.geojson"
     )]
     Grids(grids::GridsCommand),
     /// Import a city: an OSM city settings file (e.g. data/helsinki/city.toml), or layers in any format.
@@ -69,7 +77,7 @@ enum Command {
     )]
     Import(import::ImportArgs),
     /// Counts per level and category, extent and data quality of a city directory.
-    #[command(after_help = "Example:\n  gridtwin info data/helsinki/city --json out/info.json")]
+    #[command(after_help = "Example:\n  gridtwin info data/helsinki/city --out out/info.json")]
     Info(info::InfoArgs),
     /// Run seeded replications of a scenario (scenes/*.toml).
     #[command(
@@ -164,7 +172,7 @@ fn main() -> ExitCode {
 
 /// Exit codes: 0 done; 1 data rejected under `--strict` (or a check that found
 /// problems); 2 a usage error — clap's, or a flag's value refused (our messages about
-/// a flag begin with it: `--nearest must be …`); 3 an input or output error (a file
+/// a flag begin with it: `--nearest-m must be …`); 3 an input or output error (a file
 /// missing, unreadable or malformed, a scenario refused, a write that failed).
 fn exit_code_of(e: &anyhow::Error) -> u8 {
     if e.to_string().starts_with("--") {

@@ -19,8 +19,8 @@ use plotters::prelude::*;
 pub struct ReportArgs {
     /// A case timeline (`rep_NNN/timeline.csv` of `simulate`, or a history file).
     timeline: PathBuf,
-    /// Output directory (report.html, backlog.png, inflow.png).
-    #[arg(long)]
+    /// Output directory (DIR: report.html, backlog.png, inflow.png).
+    #[arg(long, value_name = "DIR")]
     out: PathBuf,
 }
 

@@ -32,8 +32,8 @@ pub struct SimulateArgs {
     /// Seed of the first replication; the same seed gives the same outputs.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Output directory.
-    #[arg(long)]
+    /// Output directory (DIR).
+    #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// Let the scenario name files (base, city, calendar, flood.dem) outside its own
     /// folder, the folder above it and the working folder.
@@ -59,8 +59,8 @@ pub struct CompareArgs {
     a: PathBuf,
     /// Output directory of `simulate` for scenario B (the what-if).
     b: PathBuf,
-    /// Where to write compare.csv and the charts (default: B's directory).
-    #[arg(long)]
+    /// Directory (DIR) for compare.csv and the charts (default: B's directory).
+    #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
 }
 

@@ -22,8 +22,8 @@ enum PointFormat {
 
 #[derive(Args)]
 pub struct SynthArgs {
-    /// Output city directory.
-    #[arg(long)]
+    /// Output city directory (DIR).
+    #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// Unit grids (Shanghai: about 40,000 over its central 2,100 km² box).
     #[arg(long, default_value_t = 40_000)]

@@ -20,8 +20,8 @@ use gridtwin_sim::vitals::{load_thresholds, vitals, warnings, AreaLevel, INDICAT
 pub struct VitalsArgs {
     /// A case timeline: `rep_NNN/timeline.csv` of `simulate`, or a history file with the same columns.
     timeline: PathBuf,
-    /// Output directory.
-    #[arg(long)]
+    /// Output directory (DIR).
+    #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// Area level: grid, community, street, district, or h3:RES.
     #[arg(long, default_value = "grid")]
