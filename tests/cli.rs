@@ -2216,3 +2216,59 @@ fn timelines_and_vitals_are_in_the_citys_local_time() {
         .skip(1)
         .all(|l| l.split(',').nth(2).unwrap().ends_with("T00:00:00Z")));
 }
+
+/// aggregate reads points in a projected system (a `.prj` beside them) and counts them
+/// in the same wards as `assign` does.
+#[test]
+fn aggregate_reprojects_points_like_assign() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = repo().join("tests/tokyo");
+    for ext in ["shp", "shx", "dbf", "prj"] {
+        std::fs::copy(
+            src.join(format!("tokyomet262.{ext}")),
+            tmp.path().join(format!("wards.{ext}")),
+        )
+        .unwrap();
+    }
+    std::fs::copy(src.join("points.csv"), tmp.path().join("points.csv")).unwrap();
+    std::fs::copy(src.join("tokyomet262.prj"), tmp.path().join("points.prj")).unwrap();
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_gridtwin"))
+            .args(args)
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    run(&[
+        "import",
+        "--areas",
+        "wards.shp",
+        "--autocode",
+        "--make-valid",
+        "--code-field",
+        "GEOCODE",
+        "--out",
+        "city",
+    ]);
+    run(&[
+        "aggregate",
+        "--points",
+        "points.csv",
+        "--grids",
+        "city",
+        "--by",
+        "grid",
+        "--out",
+        "n.csv",
+    ]);
+    let text = std::fs::read_to_string(tmp.path().join("n.csv")).unwrap();
+    let counted: u64 = text
+        .lines()
+        .skip(1)
+        .filter(|l| !l.starts_with(','))
+        .map(|l| l.rsplit(',').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    // the 4557 points GeoPandas puts in a ward (tests/tokyo/expected_sjoin.csv)
+    assert_eq!(counted, 4557, "{text}");
+}

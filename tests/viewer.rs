@@ -33,12 +33,19 @@ fn render_with(out: &Path, hide: &[&str], extra: &[&str]) -> image::RgbaImage {
     let o = Command::new(env!("CARGO_BIN_EXE_gridtwin-viewer"))
         .args(&args)
         .current_dir(repo())
+        // as on a server or in CI: no runtime directory, and no `error:` line on success
+        .env_remove("XDG_RUNTIME_DIR")
         .output()
         .unwrap();
     assert!(
         o.status.success(),
         "{}\n{}",
         String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains("error:"),
+        "{}",
         String::from_utf8_lossy(&o.stderr)
     );
     image::open(out).unwrap().to_rgba8()

@@ -33,6 +33,10 @@ pub struct AggregateArgs {
     /// Also group by the `category` column.
     #[arg(long)]
     category: bool,
+    /// The points' coordinate system where not WGS-84 lon/lat: EPSG:NNNN, WKT or a PROJ
+    /// string (default: a `.prj` beside the points file, else lon/lat).
+    #[arg(long, value_name = "CRS")]
+    crs: Option<String>,
     /// Also group by time window of the `time` column: seconds, or Nm, Nh, Nd.
     #[arg(long)]
     window: Option<String>,
@@ -129,6 +133,7 @@ pub fn run(data: &Path, a: AggregateArgs) -> Result<ExitCode> {
     let mut agg = Aggregator::new(tables.rule, a.by.clone(), a.category, window);
     let (mut rows, mut rejected) = (0u64, Vec::new());
     let file = a.points.display().to_string();
+    let crs = crate::assign::points_crs(a.crs.as_deref(), &a.points)?.filter(|c| !c.is_lon_lat());
     for rec in read_records(&a.points)? {
         rows += 1;
         let r = match rec {
@@ -156,6 +161,19 @@ pub fn run(data: &Path, a: AggregateArgs) -> Result<ExitCode> {
                 }
                 _ => None,
             },
+        };
+        let lon_lat = match (lon_lat, &crs) {
+            (Some((x, y)), Some(c)) => match c.to_lon_lat(x, y) {
+                Some(p) => Some(p),
+                None => {
+                    rejected.push(format!(
+                        "record {}: bad_coordinate: ({x}, {y}) cannot be reprojected from {}",
+                        r.number, c.name
+                    ));
+                    continue;
+                }
+            },
+            (p, _) => p,
         };
         // a NaN, infinite or out-of-range point is rejected, not counted as unassigned
         if let Some((x, y)) = lon_lat {

@@ -49,6 +49,27 @@ struct Args {
     bench_frames: Option<usize>,
 }
 
+/// The Vulkan loader and window system ask for `XDG_RUNTIME_DIR`; on a server or in
+/// CI it is often unset and they print `error: XDG_RUNTIME_DIR is invalid…` on a run
+/// that then succeeds. A private folder under the temporary directory stands in.
+fn quiet_runtime_dir() {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_some() {
+        return;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let user = std::env::var("USER").unwrap_or_else(|_| "user".into());
+        let dir = std::env::temp_dir().join(format!("gridtwin-runtime-{user}"));
+        if std::fs::create_dir_all(&dir).is_ok()
+            && std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).is_ok()
+        {
+            // (called first thing in main, before any thread exists)
+            std::env::set_var("XDG_RUNTIME_DIR", &dir);
+        }
+    }
+}
+
 fn run() -> Result<()> {
     let a = Args::parse();
     let file = SceneFile::load(&a.scene).map_err(anyhow::Error::msg)?;
@@ -173,6 +194,7 @@ fn run() -> Result<()> {
 }
 
 fn main() -> ExitCode {
+    quiet_runtime_dir();
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
