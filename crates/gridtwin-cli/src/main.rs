@@ -2,6 +2,7 @@
 
 mod aggregate;
 mod assign;
+mod calibrate;
 mod charts;
 mod fire;
 mod flood;
@@ -87,6 +88,12 @@ enum Command {
     /// Compare two simulate runs: KPI differences with paired confidence intervals, charts.
     #[command(after_help = "Example:\n  gridtwin compare out/sim/baseline out/sim/patrol")]
     Compare(simulate::CompareArgs),
+    /// Fit a scenario to a city's case history: arrival rates and profiles, hotspots,
+    /// step-duration families (AIC, KS), shares, crews; runnable by `simulate`.
+    #[command(
+        after_help = "Example:\n  gridtwin calibrate out/sim/baseline/rep_000/timeline.csv --city data/helsinki/city --out out/fitted.toml --report out/fit"
+    )]
+    Calibrate(calibrate::CalibrateArgs),
     /// City vital signs from a case timeline: indicators, warnings, Gi* hotspots.
     #[command(
         after_help = "Example:\n  gridtwin vitals out/sim/baseline/rep_000/timeline.csv --city data/helsinki/city --out out/vitals"
@@ -154,6 +161,7 @@ fn main() -> ExitCode {
         Command::Synth(a) => synth::run(&data, a),
         Command::Simulate(a) => simulate::run_simulate(a),
         Command::Vitals(a) => vitals::run(&data, a),
+        Command::Calibrate(a) => calibrate::run(&data, a),
         Command::Report(a) => report::run(&data, a),
         Command::Compare(a) => simulate::run_compare(&data, a),
         Command::Flood(a) => flood::run_flood(a),

@@ -57,7 +57,7 @@ pub fn student_t_two_sided(t: f64, df: f64) -> f64 {
 }
 
 /// ln Γ(x), Lanczos approximation (g = 7, 9 terms; relative error below 1e-13).
-fn ln_gamma(x: f64) -> f64 {
+pub(crate) fn ln_gamma(x: f64) -> f64 {
     const G: [f64; 9] = [
         0.999_999_999_999_809_9,
         676.520_368_121_885_1,
@@ -185,6 +185,297 @@ pub fn compare(
     out
 }
 
+/// Which way an indicator is better (`data/indicators.csv`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Better {
+    Higher,
+    Lower,
+    /// A demand or a trade-off: a change is neither better nor worse.
+    Neither,
+}
+
+impl Better {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Better::Higher => "higher",
+            Better::Lower => "lower",
+            Better::Neither => "neither",
+        }
+    }
+}
+
+/// What an indicator's value is, for showing it: counts as integers, shares as
+/// percentages, durations with their unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Count,
+    Share,
+    Minutes,
+    Hours,
+    PerHour,
+    Index,
+    Score,
+}
+
+impl Unit {
+    const ALL: [(&'static str, Unit); 7] = [
+        ("count", Unit::Count),
+        ("share", Unit::Share),
+        ("min", Unit::Minutes),
+        ("h", Unit::Hours),
+        ("per_h", Unit::PerHour),
+        ("index", Unit::Index),
+        ("score", Unit::Score),
+    ];
+
+    /// The unit as a column header shows it (`min`, `%`), None for plain numbers.
+    pub fn suffix(self) -> Option<&'static str> {
+        match self {
+            Unit::Share => Some("%"),
+            Unit::Minutes => Some("min"),
+            Unit::Hours => Some("h"),
+            Unit::PerHour => Some("per h"),
+            Unit::Count | Unit::Index | Unit::Score => None,
+        }
+    }
+
+    /// [`Unit::format`] without the unit, for a column whose header carries it.
+    pub fn format_bare(self, v: f64) -> String {
+        let s = self.format(v);
+        match self.suffix() {
+            Some(u) => s
+                .strip_suffix(u)
+                .map_or(s.clone(), |n| n.trim_end().to_string()),
+            None => s,
+        }
+    }
+
+    /// The value as a person reads it: `642`, `98.2 %`, `27.7 min`, `3.51 h`; `–` when
+    /// it has none (NaN: nothing was due).
+    pub fn format(self, v: f64) -> String {
+        if !v.is_finite() {
+            return "–".into();
+        }
+        match self {
+            // a count from one timeline is whole; a mean over replications keeps a decimal
+            Unit::Count if v.fract() == 0.0 => thousands(v as i64),
+            Unit::Count => format!("{v:.1}"),
+            Unit::Share => format!("{:.1} %", v * 100.0),
+            Unit::Minutes if v.abs() >= 100.0 => format!("{} min", thousands(v.round() as i64)),
+            Unit::Minutes => format!("{v:.1} min"),
+            Unit::Hours if v.abs() >= 10.0 => format!("{v:.1} h"),
+            Unit::Hours => format!("{v:.2} h"),
+            Unit::PerHour => format!("{v:.2} per h"),
+            Unit::Index => format!("{v:.3}"),
+            Unit::Score => format!("{v:.2}"),
+        }
+    }
+}
+
+/// An integer with thousands separators: `6,000`.
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// One indicator described: its human name, unit and direction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Described {
+    pub name: String,
+    pub unit: Unit,
+    pub better: Better,
+    /// The row's place in the table (related indicators sit together there), for
+    /// listing indicators in that order; `usize::MAX` for one the table lacks.
+    pub rank: usize,
+}
+
+/// The indicator table (`data/indicators.csv`): exact names, and prefixes (a name
+/// ending in `*`) for the indicators named at run time (`crew_utilisation:<dept>`,
+/// `response_within_target:p<N>`).
+#[derive(Debug, Clone, Default)]
+pub struct Indicators {
+    exact: BTreeMap<String, Described>,
+    /// (prefix, name template with `{}`, unit, direction), longest prefix first.
+    prefixes: Vec<(String, Described)>,
+}
+
+impl Indicators {
+    /// Loads and checks the table; errors name the file and line.
+    pub fn load(path: &std::path::Path) -> Result<Indicators, String> {
+        let text = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Indicators::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses the table from bytes; `file` names it in errors.
+    pub fn parse(text: &[u8], file: &str) -> Result<Indicators, String> {
+        let mut r = csv::ReaderBuilder::new()
+            .comment(Some(b'#'))
+            .trim(csv::Trim::All)
+            .flexible(true)
+            .from_reader(text);
+        let header = r.headers().map_err(|e| format!("{file}: {e}"))?.clone();
+        const COLUMNS: [&str; 4] = ["indicator", "name", "unit", "better"];
+        if header.iter().collect::<Vec<_>>() != COLUMNS {
+            return Err(format!(
+                "{file}: the header must be `{}`, not `{}`",
+                COLUMNS.join(","),
+                header.iter().collect::<Vec<_>>().join(",")
+            ));
+        }
+        let mut out = Indicators::default();
+        let mut seen: BTreeMap<String, u64> = BTreeMap::new();
+        for rec in r.records() {
+            let rec = rec.map_err(|e| format!("{file}: {e}"))?;
+            let line = rec.position().map_or(0, |p| p.line());
+            let bad = |what: String| format!("{file}: line {line}: {what}");
+            if rec.len() != COLUMNS.len() {
+                return Err(bad(format!(
+                    "{} fields, expected {} ({}; quote a name that holds a comma)",
+                    rec.len(),
+                    COLUMNS.len(),
+                    COLUMNS.join(",")
+                )));
+            }
+            let (indicator, name, unit, better) = (&rec[0], &rec[1], &rec[2], &rec[3]);
+            let stem = indicator.strip_suffix('*');
+            let key = stem.unwrap_or(indicator);
+            if key.is_empty()
+                || !key
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_:".contains(c))
+            {
+                return Err(bad(format!(
+                    "indicator `{indicator}`: lower-case letters, digits, `_` and `:`, \
+                     optionally ending in `*`"
+                )));
+            }
+            if let Some(first) = seen.insert(indicator.to_string(), line) {
+                return Err(bad(format!(
+                    "indicator `{indicator}` again (first on line {first})"
+                )));
+            }
+            if name.is_empty() {
+                return Err(bad(format!("indicator `{indicator}` has no name")));
+            }
+            if stem.is_some() != name.contains("{}") {
+                return Err(bad(format!(
+                    "name `{name}`: a prefix (`…*`) needs `{{}}` in its name for the rest of \
+                     the indicator, and only a prefix has one"
+                )));
+            }
+            let unit = Unit::ALL
+                .iter()
+                .find(|u| u.0 == unit)
+                .map(|u| u.1)
+                .ok_or_else(|| {
+                    bad(format!(
+                        "unit must be one of {}, not `{unit}`",
+                        Unit::ALL.map(|u| u.0).join(", ")
+                    ))
+                })?;
+            let better = match better {
+                "higher" => Better::Higher,
+                "lower" => Better::Lower,
+                "neither" => Better::Neither,
+                other => {
+                    return Err(bad(format!(
+                        "better must be higher, lower or neither, not `{other}`"
+                    )))
+                }
+            };
+            let d = Described {
+                name: name.to_string(),
+                unit,
+                better,
+                rank: seen.len(),
+            };
+            match stem {
+                Some(p) => out.prefixes.push((p.to_string(), d)),
+                None => {
+                    out.exact.insert(key.to_string(), d);
+                }
+            }
+        }
+        // the most specific prefix wins, whatever the file's order
+        out.prefixes
+            .sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(&b.0)));
+        Ok(out)
+    }
+
+    /// The description of `kpi`: its exact row, else the longest prefix it extends.
+    pub fn get(&self, kpi: &str) -> Option<Described> {
+        if let Some(d) = self.exact.get(kpi) {
+            return Some(d.clone());
+        }
+        self.prefixes.iter().find_map(|(p, d)| {
+            let rest = kpi.strip_prefix(p.as_str()).filter(|r| !r.is_empty())?;
+            Some(Described {
+                name: d.name.replace("{}", rest),
+                ..d.clone()
+            })
+        })
+    }
+
+    /// As [`Indicators::get`], or the machine name, a plain number and no direction
+    /// for an indicator the table does not know (the caller says which).
+    pub fn describe(&self, kpi: &str) -> Described {
+        self.get(kpi).unwrap_or_else(|| Described {
+            name: kpi.to_string(),
+            unit: Unit::Index,
+            better: Better::Neither,
+            rank: usize::MAX,
+        })
+    }
+}
+
+/// How B stands against A on one indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Significantly different, in the better direction.
+    Better,
+    Worse,
+    /// Significantly different, on an indicator with no better direction.
+    Differs,
+    /// Not significantly different (or not testable).
+    NoDifference,
+}
+
+impl Verdict {
+    /// The value in `compare.csv`'s `verdict` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Better => "b_better",
+            Verdict::Worse => "b_worse",
+            Verdict::Differs => "b_differs",
+            Verdict::NoDifference => "",
+        }
+    }
+}
+
+impl KpiDifference {
+    /// B against A given which way is better; only a significant difference counts.
+    pub fn verdict(&self, better: Better) -> Verdict {
+        if !self.significant() || !self.diff.mean.is_finite() || self.diff.mean == 0.0 {
+            return Verdict::NoDifference;
+        }
+        match (better, self.diff.mean > 0.0) {
+            (Better::Neither, _) => Verdict::Differs,
+            (Better::Higher, true) | (Better::Lower, false) => Verdict::Better,
+            _ => Verdict::Worse,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,5 +567,107 @@ mod tests {
             runs <= 8,
             "{runs} of 50 no-op comparisons starred something"
         );
+    }
+    const TABLE: &str = "# comment\nindicator,name,unit,better\n\
+        on_time_closure_rate,On-time closure rate,share,higher\n\
+        crew_utilisation,Crew utilisation,share,neither\n\
+        crew_utilisation:*,Crew utilisation: {},share,neither\n\
+        response_within_target:p*,\"Within target, priority {}\",share,higher\n\
+        response_*,Response {},min,lower\n";
+
+    #[test]
+    fn indicators_match_exactly_then_by_the_longest_prefix() {
+        let t = Indicators::parse(TABLE.as_bytes(), "t.csv").unwrap();
+        let d = t.get("on_time_closure_rate").unwrap();
+        assert_eq!(
+            (d.name.as_str(), d.better),
+            ("On-time closure rate", Better::Higher)
+        );
+        let d = t.get("crew_utilisation:Traffic Police").unwrap();
+        assert_eq!(d.name, "Crew utilisation: Traffic Police");
+        assert_eq!(d.better, Better::Neither);
+        let d = t.get("response_within_target:p3").unwrap();
+        assert_eq!(
+            (d.name.as_str(), d.better),
+            ("Within target, priority 3", Better::Higher)
+        );
+        assert_eq!(t.get("response_p90_min").unwrap().better, Better::Lower);
+        // a prefix alone is not an indicator it describes
+        assert!(t.get("crew_utilisation:").is_none());
+        assert!(t.get("unknown").is_none());
+        assert_eq!(t.describe("unknown").better, Better::Neither);
+    }
+
+    #[test]
+    fn a_malformed_indicator_row_names_the_file_and_line() {
+        for (row, says) in [
+            (
+                "backlog_mean,Open cases,count,up",
+                "better must be higher, lower or neither, not `up`",
+            ),
+            (
+                "backlog_mean,Open cases,pieces,lower",
+                "unit must be one of",
+            ),
+            ("backlog_mean,Open cases,count", "3 fields, expected 4"),
+            (
+                "Backlog Mean,Open cases,count,lower",
+                "indicator `Backlog Mean`",
+            ),
+            ("backlog_*,Open cases,count,lower", "needs `{}`"),
+            (
+                "on_time_closure_rate,Again,share,higher",
+                "again (first on line 3)",
+            ),
+            ("backlog_mean,,count,lower", "has no name"),
+        ] {
+            let text = format!("{TABLE}{row}\n");
+            let e = Indicators::parse(text.as_bytes(), "data/indicators.csv").unwrap_err();
+            assert!(
+                e.starts_with("data/indicators.csv: line 8: ") && e.contains(says),
+                "{row}: {e}"
+            );
+        }
+        let e = Indicators::parse(b"kpi,name,unit,better\n", "x.csv").unwrap_err();
+        assert!(e.contains("x.csv: the header must be"), "{e}");
+    }
+
+    #[test]
+    fn values_read_as_people_read_them() {
+        assert_eq!(Unit::Count.format(642.0), "642");
+        assert_eq!(Unit::Count.format(6000.0), "6,000");
+        assert_eq!(Unit::Count.format(643.2), "643.2");
+        assert_eq!(Unit::Share.format(0.9821), "98.2 %");
+        assert_eq!(Unit::Minutes.format(27.66), "27.7 min");
+        assert_eq!(Unit::Minutes.format(6012.4), "6,012 min");
+        assert_eq!(Unit::Hours.format(3.505), "3.50 h");
+        assert_eq!(Unit::Share.format(f64::NAN), "–");
+        assert_eq!(Unit::Share.format_bare(0.9821), "98.2");
+        assert_eq!(Unit::Minutes.format_bare(6012.4), "6,012");
+        assert_eq!(Unit::Count.format_bare(6000.0), "6,000");
+        assert_eq!(thousands(-1_234_567), "-1,234,567");
+        assert_eq!(thousands(999), "999");
+    }
+
+    #[test]
+    fn verdicts_follow_the_direction_and_need_significance() {
+        let mk = |shift: f64| -> BTreeMap<u64, BTreeMap<String, f64>> {
+            [3.0, -2.0, 5.0, 1.0]
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    (
+                        i as u64,
+                        BTreeMap::from([("x".to_string(), 10.0 + n + shift)]),
+                    )
+                })
+                .collect()
+        };
+        let up = &compare(&mk(0.0), &mk(1.0))[0];
+        assert_eq!(up.verdict(Better::Higher), Verdict::Better);
+        assert_eq!(up.verdict(Better::Lower), Verdict::Worse);
+        assert_eq!(up.verdict(Better::Neither), Verdict::Differs);
+        let same = &compare(&mk(0.0), &mk(0.0))[0];
+        assert_eq!(same.verdict(Better::Higher), Verdict::NoDifference);
     }
 }

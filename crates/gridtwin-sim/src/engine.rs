@@ -983,8 +983,15 @@ fn draw(d: &Duration, u: f64) -> i64 {
         Duration::Fixed { minutes } => minutes,
         Duration::Exp { mean } => -mean * (1.0 - u).ln(),
         Duration::Uniform { min, max } => min + (max - min) * u,
+        Duration::Lognormal { mu, sigma } => {
+            crate::dist::quantile(crate::dist::Family::Lognormal, &[mu, sigma], u)
+        }
+        Duration::Gamma { shape, mean } => {
+            crate::dist::quantile(crate::dist::Family::Gamma, &[shape, mean], u)
+        }
     };
-    (minutes * 60.0).round() as i64
+    // (a heavy tail is cut at a year: a duration, not an overflow)
+    (minutes.min(525_600.0) * 60.0).round() as i64
 }
 
 // Purposes of keyed random numbers.

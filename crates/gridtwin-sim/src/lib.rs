@@ -9,7 +9,9 @@
 //! model only.
 
 pub mod calendar;
+pub mod calibrate;
 pub mod compare;
+pub mod dist;
 pub mod engine;
 pub mod free_crews;
 pub mod hotspot;

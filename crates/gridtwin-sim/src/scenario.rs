@@ -35,6 +35,11 @@ pub enum Duration {
     Exp { mean: f64 },
     /// Uniform between `min` and `max` minutes.
     Uniform { min: f64, max: f64 },
+    /// Lognormal: ln(minutes) is normal with mean `mu` and standard deviation `sigma`
+    /// (the median is e^mu minutes). Fitted by `gridtwin calibrate`.
+    Lognormal { mu: f64, sigma: f64 },
+    /// Gamma with `shape` and mean `mean` minutes.
+    Gamma { shape: f64, mean: f64 },
 }
 
 impl Duration {
@@ -44,6 +49,12 @@ impl Duration {
             Duration::Exp { mean } => mean.is_finite() && mean > 0.0,
             Duration::Uniform { min, max } => {
                 min.is_finite() && max.is_finite() && 0.0 <= min && min <= max
+            }
+            Duration::Lognormal { mu, sigma } => {
+                mu.is_finite() && mu < 20.0 && sigma.is_finite() && sigma > 0.0 && sigma < 10.0
+            }
+            Duration::Gamma { shape, mean } => {
+                shape.is_finite() && shape > 0.0 && mean.is_finite() && mean > 0.0
             }
         };
         if ok {

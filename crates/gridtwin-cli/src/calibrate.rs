@@ -1,0 +1,364 @@
+//! `gridtwin calibrate`: a scenario fitted to a city's case history.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use gridtwin_core::assign::Assigner;
+use gridtwin_core::locate::{Location, LocatorOptions};
+use gridtwin_core::Level;
+use gridtwin_io::atomic::write_bytes_atomic;
+use gridtwin_io::city_dir::load_city;
+use gridtwin_io::record::Record;
+use gridtwin_sim::calibrate::{calibrate, duration, CalibrateInput, Calibration};
+use gridtwin_sim::local_time;
+use gridtwin_sim::timeline::CaseRecord;
+
+#[derive(Args)]
+pub struct CalibrateArgs {
+    /// The case history: a `simulate` timeline, or any CSV/Parquet/GeoJSON with a case
+    /// id (`case_id` or `id`), `category`, the intake time (`intake_at`, `time` or
+    /// `reported_at`), and whatever else it has: `kind`, `grid_code` (else located
+    /// from lon/lat in --city), `source`, `department`, `crew` and the step times
+    /// (`verified_at`, `dispatched_at`, `assigned_at`, `arrived_at`, `handled_at`,
+    /// `feedback_at`, `checked_at`, `closed_at`; ISO 8601 or Unix seconds).
+    history: PathBuf,
+    /// The city directory (its grids and components; written into the scenario).
+    #[arg(long, value_name = "DIR")]
+    city: PathBuf,
+    /// Fit only cases with intake at or after this time (ISO 8601).
+    #[arg(long, value_name = "TIME")]
+    from: Option<String>,
+    /// Fit only cases with intake before this time (ISO 8601).
+    #[arg(long, value_name = "TIME")]
+    to: Option<String>,
+    /// The fitted scenario (FILE, TOML), runnable by `gridtwin simulate`.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Also write the fit report here (DIR: fits.csv, rates.csv, report.txt).
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
+}
+
+pub fn run(data: &Path, a: CalibrateArgs) -> Result<ExitCode> {
+    let when = |flag: &str, s: &Option<String>| -> Result<Option<i64>> {
+        s.as_deref()
+            .map(|t| local_time::parse(t).map_err(|e| anyhow::anyhow!("--{flag}: {e}")))
+            .transpose()
+    };
+    let (from, to) = (when("from", &a.from)?, when("to", &a.to)?);
+    let (city, table, _) = load_city(&a.city).map_err(anyhow::Error::msg)?;
+    let calendar_path = data.join("calendar.toml");
+    let offset = gridtwin_sim::WorkingCalendar::load(&calendar_path)?.utc_offset_s();
+    let grids: Vec<&gridtwin_core::Area> = city.areas_at(Level::Grid).collect();
+    if grids.is_empty() {
+        bail!("{}: the city has no unit grids", a.city.display());
+    }
+    let owned: Vec<gridtwin_core::Area> = grids.iter().map(|g| (*g).clone()).collect();
+    let assigner = Assigner::new(&owned, &city.rule, LocatorOptions::default());
+    let (cases, unreadable) = read_history(&a.history, &assigner)?;
+    let mut per_class: BTreeMap<String, u64> = BTreeMap::new();
+    for c in &city.components {
+        *per_class
+            .entry(format!("{:02}{:02}", c.code.major(), c.code.minor()))
+            .or_default() += 1;
+    }
+    let fitted = calibrate(&CalibrateInput {
+        cases: &cases,
+        grids: grids
+            .iter()
+            .map(|g| (g.code.to_string(), g.area_m2()))
+            .collect(),
+        components_per_class: per_class,
+        departments: table
+            .iter()
+            .map(|c| {
+                (
+                    format!("{}:{:02}{:02}", c.key.kind.name(), c.key.major, c.key.minor),
+                    c.department.clone(),
+                )
+            })
+            .collect(),
+        from,
+        to,
+        utc_offset_s: offset,
+    })
+    .map_err(|e| anyhow::anyhow!("{}: {e}", a.history.display()))?;
+    // the scenario names the city and calendar relative to where it is written
+    let out_dir = a
+        .out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(out_dir)?;
+    let rel = |p: &Path| -> String {
+        let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let base = std::fs::canonicalize(out_dir).unwrap_or_else(|_| out_dir.to_path_buf());
+        relative(&abs, &base).display().to_string()
+    };
+    let start = local_time::format(fitted.to, offset);
+    let name = format!(
+        "fitted to {}",
+        a.history
+            .file_name()
+            .map(|f| f.to_string_lossy().to_string())
+            .unwrap_or_default()
+    );
+    // the calendar goes beside the scenario (the built-in one lives in a cache folder)
+    let calendar_copy = out_dir.join("calendar.toml");
+    if std::fs::canonicalize(&calendar_path).ok() != std::fs::canonicalize(&calendar_copy).ok() {
+        let text = std::fs::read(&calendar_path)
+            .with_context(|| format!("reading {}", calendar_path.display()))?;
+        write_bytes_atomic(&calendar_copy, &text)?;
+    }
+    let mut toml = fitted.scenario_toml(&name, &rel(&a.city), "calendar.toml", &start);
+    if !unreadable.is_empty() || !fitted.unused.is_empty() {
+        toml.push_str("\n# Rows of the history not used:\n");
+        for (why, n) in unreadable.iter().chain(&fitted.unused) {
+            toml.push_str(&format!("#   {why}: {n}\n"));
+        }
+    }
+    write_bytes_atomic(&a.out, toml.as_bytes())?;
+    // the file must run as it is
+    use gridtwin_sim::scenario::{PathPolicy, Scenario};
+    if let Err(e) = Scenario::load_with(&a.out, PathPolicy::Anywhere) {
+        let _ = std::fs::remove_file(&a.out);
+        bail!("the fitted scenario does not load (a bug in calibrate): {e}");
+    }
+    if Scenario::load(&a.out).is_err() {
+        eprintln!(
+            "note: the city lies outside the scenario's folders: run it with `gridtwin simulate {} --allow-outside-paths`",
+            a.out.display()
+        );
+    }
+    print_summary(&fitted, &unreadable);
+    if let Some(dir) = &a.report {
+        write_report(dir, &fitted, &unreadable)?;
+        println!(
+            "wrote {} and the fit report in {}",
+            a.out.display(),
+            dir.display()
+        );
+    } else {
+        println!("wrote {}", a.out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a history of any supported format into case records, leniently: columns
+/// it lacks take their defaults; a row without a category or intake time is counted
+/// as unreadable with its reason.
+fn read_history(
+    path: &Path,
+    assigner: &Assigner,
+) -> Result<(Vec<CaseRecord>, BTreeMap<String, u64>)> {
+    let records =
+        gridtwin_io::read_records(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut cases = Vec::new();
+    let mut unreadable: BTreeMap<String, u64> = BTreeMap::new();
+    let mut first_error: Option<String> = None;
+    for rec in records {
+        let r = match rec {
+            Ok(r) => r,
+            Err(rej) => {
+                *unreadable
+                    .entry(format!("unreadable row ({})", rej.reason))
+                    .or_default() += 1;
+                continue;
+            }
+        };
+        match case_of(&r, assigner) {
+            Ok(c) => cases.push(c),
+            Err(why) => {
+                first_error.get_or_insert_with(|| format!("record {}: {why}", r.number));
+                *unreadable.entry(why).or_default() += 1;
+            }
+        }
+    }
+    if cases.is_empty() {
+        bail!(
+            "{}: no usable case{}",
+            path.display(),
+            first_error.map(|e| format!(" ({e})")).unwrap_or_default()
+        );
+    }
+    Ok((cases, unreadable))
+}
+
+fn case_of(r: &Record, assigner: &Assigner) -> Result<CaseRecord, String> {
+    let text = |names: &[&str]| r.text(names).unwrap_or_default();
+    let time = |names: &[&str]| -> Result<Option<i64>, String> {
+        match r.text(names) {
+            None => Ok(None),
+            Some(s) => local_time::parse(&s)
+                .map(Some)
+                .map_err(|_| format!("`{}` is not a time", names[0])),
+        }
+    };
+    let category = r.text(&["category"]).ok_or("no category")?.to_string();
+    let intake_at = time(&["intake_at", "time", "reported_at"])?.ok_or("no intake time")?;
+    let lon = r.get("lon").and_then(|v| v.as_f64().ok().flatten());
+    let lat = r.get("lat").and_then(|v| v.as_f64().ok().flatten());
+    let (lon, lat) = match (&r.geometry, lon, lat) {
+        (Some(geo::Geometry::Point(p)), _, _) => (Some(p.x()), Some(p.y())),
+        (_, a, b) => (a, b),
+    };
+    let mut grid = text(&["grid_code"]);
+    if grid.is_empty() {
+        if let (Some(x), Some(y)) = (lon, lat) {
+            if let Location::Inside(i) = assigner.assign(x, y, None) {
+                grid = assigner.codes(i).grid.clone();
+            }
+        }
+    }
+    let kind = match text(&["kind"]).as_str() {
+        "" => "event".to_string(),
+        k => k.to_string(),
+    };
+    Ok(CaseRecord {
+        case_id: text(&["case_id", "id"]),
+        kind: kind.into(),
+        category: category.into(),
+        department: text(&["department"]).into(),
+        grid_code: grid.into(),
+        lon: lon.unwrap_or(f64::NAN),
+        lat: lat.unwrap_or(f64::NAN),
+        occurred_at: time(&["occurred_at"])?.unwrap_or(intake_at),
+        intake_at: Some(intake_at),
+        source: text(&["source"]).into(),
+        verified_at: time(&["verified_at"])?,
+        ladder: text(&["ladder"]).into(),
+        dispatched_at: time(&["dispatched_at"])?,
+        crew: text(&["crew"]).into(),
+        assigned_at: time(&["assigned_at"])?,
+        arrived_at: time(&["arrived_at"])?,
+        handled_at: time(&["handled_at"])?,
+        feedback_at: time(&["feedback_at"])?,
+        checked_at: time(&["checked_at"])?,
+        closed_at: time(&["closed_at"])?,
+        closed_by: text(&["closed_by"]).into(),
+        extended: matches!(text(&["extended"]).as_str(), "true" | "1"),
+        forwarded: matches!(text(&["forwarded"]).as_str(), "true" | "1"),
+        returns: text(&["returns"]).parse().unwrap_or(0),
+        rework: text(&["rework"]).parse().unwrap_or(0),
+        passes: text(&["passes"]).parse().unwrap_or(1),
+        preempted: text(&["preempted"]).parse().unwrap_or(0),
+        ..CaseRecord::default()
+    })
+}
+
+/// `path` relative to `base` (both absolute), with `..` where needed.
+fn relative(path: &Path, base: &Path) -> PathBuf {
+    let p: Vec<_> = path.components().collect();
+    let b: Vec<_> = base.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &p[common..] {
+        out.push(c);
+    }
+    out
+}
+
+fn print_summary(f: &Calibration, unreadable: &BTreeMap<String, u64>) {
+    println!(
+        "fitted {:.1} days: {} categories, {} step durations, {} hotspot grids, {} departments' crews",
+        f.days,
+        f.categories.len(),
+        f.steps.len(),
+        f.hotspots.len(),
+        f.crews.len()
+    );
+    for c in &f.categories {
+        println!(
+            "  {}:{}  {:.2}/day (95 % CI {:.2}–{:.2}, {} cases)",
+            c.kind, c.class, c.rate.per_day, c.rate.low, c.rate.high, c.rate.count
+        );
+    }
+    for s in &f.steps {
+        let b = &s.fits[0];
+        println!(
+            "  step {:<9} {} (n = {}, KS {:.3})",
+            s.step,
+            duration(b),
+            b.n,
+            b.ks
+        );
+    }
+    for (p, why) in &f.kept {
+        println!("  kept {p}: {why}");
+    }
+    for (why, n) in unreadable.iter().chain(&f.unused) {
+        println!("  not used: {n} rows, {why}");
+    }
+}
+
+fn write_report(dir: &Path, f: &Calibration, unreadable: &BTreeMap<String, u64>) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut fits = String::from("step,family,params,n,log_likelihood,aic,delta_aic,ks,chosen\n");
+    let mut rows: Vec<(String, &gridtwin_sim::dist::Fit, f64, bool)> = Vec::new();
+    for s in &f.steps {
+        for (i, x) in s.fits.iter().enumerate() {
+            rows.push((s.step.clone(), x, x.aic - s.fits[0].aic, i == 0));
+        }
+    }
+    for (k, x) in &f.handle_by_category {
+        rows.push((format!("handle {k}"), x, 0.0, true));
+    }
+    for (step, x, d, chosen) in rows {
+        let params: Vec<String> = x.params.iter().map(|p| format!("{p:.6}")).collect();
+        fits.push_str(&format!(
+            "\"{step}\",{},\"{}\",{},{:.3},{:.3},{:.3},{:.5},{chosen}\n",
+            x.family.name(),
+            params.join(" "),
+            x.n,
+            x.log_likelihood,
+            x.aic,
+            d,
+            x.ks
+        ));
+    }
+    write_bytes_atomic(&dir.join("fits.csv"), fits.as_bytes())?;
+    let mut rates = String::from(
+        "kind,category,cases,per_day,low_95,high_95,trend_per_day,trend_low_95,trend_high_95,sources\n",
+    );
+    for c in &f.categories {
+        let sources: Vec<String> = c.sources.iter().map(|(k, n)| format!("{k}:{n}")).collect();
+        rates.push_str(&format!(
+            "{},{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6},\"{}\"\n",
+            c.kind,
+            c.class,
+            c.rate.count,
+            c.rate.per_day,
+            c.rate.low,
+            c.rate.high,
+            c.trend_per_day.0,
+            c.trend_per_day.1,
+            c.trend_per_day.2,
+            sources.join(" ")
+        ));
+    }
+    write_bytes_atomic(&dir.join("rates.csv"), rates.as_bytes())?;
+    let mut text = String::new();
+    for (p, why) in &f.kept {
+        text.push_str(&format!("kept {p}: {why}\n"));
+    }
+    for (why, n) in unreadable.iter().chain(&f.unused) {
+        text.push_str(&format!("not used: {n} rows, {why}\n"));
+    }
+    text.push_str(&format!(
+        "hotspots: {} grids differ from 1 (empirical Bayes, between-grid variance {:.4})\n",
+        f.hotspots.len(),
+        f.hotspot_variance
+    ));
+    text.push_str(
+        "discovery: not fitted (cases start at intake); crews: counted from crew ids where \
+         present, else the most cases worked at once (a lower bound); travel: not fitted\n",
+    );
+    write_bytes_atomic(&dir.join("report.txt"), text.as_bytes())?;
+    Ok(())
+}
