@@ -86,8 +86,53 @@ fn simulate_baseline_and_what_if_then_compare() {
     let cols: Vec<&str> = line.split_whitespace().collect();
     let diff: f64 = cols[3].parse().unwrap();
     assert!(diff < -30.0 && line.ends_with('*'), "{line}");
+    assert!(line.ends_with("lower  B better *"), "{line}");
     let csv = std::fs::read_to_string(what.join("compare.csv")).unwrap();
     assert!(csv.lines().count() > 20);
+    // which way is better, per indicator, from data/indicators.csv (prefixes included)
+    let mut r = csv::Reader::from_reader(csv.as_bytes());
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    let row = |kpi: &str| {
+        rows.iter()
+            .find(|r| &r[0] == kpi)
+            .unwrap_or_else(|| panic!("{kpi} not in compare.csv"))
+    };
+    for (kpi, better) in [
+        ("discovery_delay_mean_min", "lower"),
+        ("on_time_closure_rate", "higher"),
+        ("cases_occurred", "neither"),
+        ("backlog_mean", "lower"),
+    ] {
+        assert_eq!(&row(kpi)[col("better")], better, "{kpi}");
+    }
+    assert_eq!(&row("discovery_delay_mean_min")[col("verdict")], "b_better");
+    assert_eq!(
+        &row("on_time_closure_rate")[col("name")],
+        "On-time closure rate"
+    );
+    let by_prefix = |p: &'static str| rows.iter().filter(move |r| r[0].starts_with(p));
+    assert!(by_prefix("crew_utilisation:").count() > 0);
+    assert!(by_prefix("crew_utilisation:").all(|r| &r[col("better")] == "neither"));
+    assert!(by_prefix("handle_on_time_rate:").all(|r| &r[col("better")] == "higher"));
+    // every indicator a run makes has a direction (a new one belongs in the table)
+    for r in &rows {
+        assert!(
+            ["higher", "lower", "neither"].contains(&&r[col("better")]),
+            "{r:?}"
+        );
+        assert_ne!(&r[col("name")], &r[0], "{} has no human name", &r[0]);
+    }
+    // legends name the scenarios, not the folders; the tail is capped and says so
+    let svg = std::fs::read_to_string(what.join("backlog.svg")).unwrap();
+    assert!(
+        svg.contains("A: Helsinki baseline") && !svg.contains(&s(&base)),
+        "legend of backlog.svg"
+    );
+    assert!(svg.contains("local time (UTC+08:00)") && svg.contains("Mon 3 Mar"));
+    let svg = std::fs::read_to_string(what.join("response.svg")).unwrap();
+    assert!(svg.contains("99th percentile") && svg.contains("response time (min)"));
     for chart in ["backlog.png", "backlog.svg", "response.png", "response.svg"] {
         let bytes = std::fs::read(what.join(chart)).unwrap();
         assert!(bytes.len() > 5_000, "{chart} is {} bytes", bytes.len());
@@ -266,6 +311,39 @@ fn vitals_find_the_planted_hotspots_and_warn() {
         html.contains("<svg")
             && html.contains("on_time_closure_rate")
             && html.contains("Early warnings")
+    );
+    // human names with the machine name kept, a direction per indicator, counts as
+    // integers and rates as percentages
+    assert!(
+        html.contains(">On-time closure rate<")
+            && html.contains("<th>better is</th>")
+            && html.contains("title=\"on_time_closure_rate\""),
+        "indicator names"
+    );
+    let mut text = html.clone();
+    while let (Some(a), Some(b)) = (text.find("<svg"), text.find("</svg>")) {
+        text.replace_range(a..b + 6, "");
+    }
+    assert!(!text.contains(".000"), "no `642.000` counts");
+    assert!(
+        !text.contains("<th>on time rate</th>"),
+        "no snake_case headers"
+    );
+    let cases_taken_in = text
+        .split("<tr>")
+        .find(|r| r.contains(">cases_taken_in<"))
+        .unwrap();
+    assert!(
+        cases_taken_in.contains("↑") || cases_taken_in.contains("–"),
+        "{cases_taken_in}"
+    );
+    let on_time = text
+        .split("<tr>")
+        .find(|r| r.contains(">on_time_closure_rate<"))
+        .unwrap();
+    assert!(
+        on_time.contains(" %</td>") && on_time.contains("↑ higher"),
+        "{on_time}"
     );
     assert!(
         !html.contains("C0000") && !html.contains("enforcement-0"),
@@ -523,4 +601,60 @@ fn limits_are_named_with_the_flag_that_lifts_them() {
         !o.status.success() && err.contains("--max-replications"),
         "{err}"
     );
+}
+
+#[test]
+fn compare_refuses_a_malformed_indicator_table_naming_file_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let run = tmp.path().join("run");
+    ok(&[
+        "simulate",
+        "scenes/baseline.toml",
+        "--replications",
+        "2",
+        "--seed",
+        "3",
+        "--out",
+        &s(&run),
+    ]);
+    // a data folder of the repository's tables with one bad direction
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(data.join("fonts")).unwrap();
+    for f in ["calendar.toml", "fonts/DejaVuSans.ttf"] {
+        std::fs::copy(repo().join("data").join(f), data.join(f)).unwrap();
+    }
+    let table = std::fs::read_to_string(repo().join("data/indicators.csv")).unwrap();
+    let bad_line = table.lines().count() + 1;
+    std::fs::write(
+        data.join("indicators.csv"),
+        format!("{table}backlog_peak_h,Peak backlog,count,up\n"),
+    )
+    .unwrap();
+    let out = tmp.path().join("cmp");
+    std::fs::create_dir_all(&out).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_gridtwin"))
+        .args([
+            "--data",
+            &s(&data),
+            "compare",
+            &s(&run),
+            &s(&run),
+            "--out",
+            &s(&out),
+        ])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("indicators.csv: line {bad_line}: "))
+            && err.contains("better must be higher, lower or neither, not `up`"),
+        "{err}"
+    );
+    assert!(!out.join("compare.csv").exists(), "nothing written");
+    // the repository's table compares the run with itself: nothing differs
+    let table_out = ok(&["compare", &s(&run), &s(&run), "--out", &s(&out)]);
+    assert!(!table_out.contains("B better") && !table_out.contains("B worse"));
 }

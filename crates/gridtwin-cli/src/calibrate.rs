@@ -154,8 +154,19 @@ fn read_history(
     path: &Path,
     assigner: &Assigner,
 ) -> Result<(Vec<CaseRecord>, BTreeMap<String, u64>)> {
-    let records =
-        gridtwin_io::read_records(path).with_context(|| format!("reading {}", path.display()))?;
+    // (a CSV history may have no coordinates at all: read it as plain rows; other
+    // formats through the geo readers)
+    let is_csv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let records: Box<dyn Iterator<Item = Result<Record, gridtwin_core::Rejection>>> = if is_csv {
+        Box::new(csv_rows(path)?.into_iter())
+    } else {
+        Box::new(
+            gridtwin_io::read_records(path)
+                .with_context(|| format!("reading {}", path.display()))?,
+        )
+    };
     let mut cases = Vec::new();
     let mut unreadable: BTreeMap<String, u64> = BTreeMap::new();
     let mut first_error: Option<String> = None;
@@ -185,6 +196,58 @@ fn read_history(
         );
     }
     Ok((cases, unreadable))
+}
+
+/// The rows of a CSV as records of text fields (empty cells are null).
+fn csv_rows(path: &Path) -> Result<Vec<Result<Record, gridtwin_core::Rejection>>> {
+    use gridtwin_io::record::Value;
+    let file = path.display().to_string();
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .with_context(|| format!("reading {file}"))?;
+    let header: Vec<String> = r
+        .headers()
+        .with_context(|| format!("reading {file}"))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+        .collect();
+    let mut out = Vec::new();
+    for (i, row) in r.records().enumerate() {
+        let number = i as u64 + 1;
+        out.push(match row {
+            Ok(row) if row.len() == header.len() => Ok(Record {
+                number,
+                geometry: None,
+                fields: header
+                    .iter()
+                    .zip(row.iter())
+                    .map(|(h, v)| {
+                        let v = v.trim();
+                        let v = if v.is_empty() {
+                            Value::Null
+                        } else {
+                            Value::Text(v.to_string())
+                        };
+                        (h.clone(), v)
+                    })
+                    .collect(),
+            }),
+            Ok(row) => Err(gridtwin_core::Rejection::new(
+                &file,
+                number,
+                gridtwin_core::RejectReason::Unparsable,
+                format!("{} fields, header has {}", row.len(), header.len()),
+            )),
+            Err(e) => Err(gridtwin_core::Rejection::new(
+                &file,
+                number,
+                gridtwin_core::RejectReason::Unparsable,
+                e.to_string(),
+            )),
+        });
+    }
+    Ok(out)
 }
 
 fn case_of(r: &Record, assigner: &Assigner) -> Result<CaseRecord, String> {

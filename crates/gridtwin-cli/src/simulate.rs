@@ -11,7 +11,7 @@ use clap::Args;
 use gridtwin_io::atomic::{write_atomic, write_bytes_atomic};
 use gridtwin_io::city_dir::load_city;
 use gridtwin_io::IoError;
-use gridtwin_sim::compare::compare;
+use gridtwin_sim::compare::{compare, Verdict};
 use gridtwin_sim::engine::World;
 use gridtwin_sim::kpi::Estimate;
 use gridtwin_sim::kpi::Kpis;
@@ -384,6 +384,12 @@ fn seed_of(dir: &Path) -> Option<String> {
     r.records().next()?.ok().map(|x| x[1].to_string())
 }
 
+/// The indicator table of `data`: names, units and which way is better.
+fn indicator_table(data: &Path) -> Result<gridtwin_sim::compare::Indicators> {
+    gridtwin_sim::compare::Indicators::load(&data.join("indicators.csv"))
+        .map_err(anyhow::Error::msg)
+}
+
 pub fn run_compare(data: &Path, a: CompareArgs) -> Result<ExitCode> {
     let (ka, kb) = (read_kpis(&a.a)?, read_kpis(&a.b)?);
     if seed_of(&a.a) != seed_of(&a.b) {
@@ -393,19 +399,29 @@ pub fn run_compare(data: &Path, a: CompareArgs) -> Result<ExitCode> {
             a.b.display()
         );
     }
+    let table = indicator_table(data)?;
+    let offset_s = WorkingCalendar::load(&data.join("calendar.toml"))?.utc_offset_s();
     let diffs = compare(&ka, &kb);
     let out = a.out.clone().unwrap_or_else(|| a.b.clone());
-    println!("A = {}\nB = {}", a.a.display(), a.b.display());
+    let (name_a, name_b) = crate::charts::run_names(&a.a, &a.b);
+    println!("{name_a} ({})\n{name_b} ({})", a.a.display(), a.b.display());
     println!(
-        "{:<44} {:>11} {:>11} {:>11} {:>24}",
-        "indicator", "A", "B", "B − A", "paired 95% CI of B − A"
+        "{:<44} {:>11} {:>11} {:>11} {:>24}  {:>9}  B vs A",
+        "indicator", "A", "B", "B − A", "paired 95% CI of B − A", "better is"
     );
     let mut csv_text = String::from(
-        "kpi,a_mean,b_mean,diff_mean,diff_ci95_lo,diff_ci95_hi,p_value,p_holm,significant,replications\n",
+        "kpi,a_mean,b_mean,diff_mean,diff_ci95_lo,diff_ci95_hi,p_value,p_holm,significant,replications,better,verdict,name\n",
     );
+    let mut unknown = Vec::new();
     for d in &diffs {
-        println!(
-            "{:<44} {:>11.3} {:>11.3} {:>11.3} {:>24}{}",
+        let described = table.get(&d.kpi);
+        if described.is_none() {
+            unknown.push(d.kpi.as_str());
+        }
+        let described = described.unwrap_or_else(|| table.describe(&d.kpi));
+        let verdict = d.verdict(described.better);
+        let row = format!(
+            "{:<44} {:>11.3} {:>11.3} {:>11.3} {:>24}  {:>9}  {}",
             d.kpi,
             d.a.mean,
             d.b.mean,
@@ -415,10 +431,17 @@ pub fn run_compare(data: &Path, a: CompareArgs) -> Result<ExitCode> {
             } else {
                 "-".into()
             },
-            if d.significant() { " *" } else { "" }
+            described.better.as_str(),
+            match verdict {
+                Verdict::Better => "B better *",
+                Verdict::Worse => "B worse *",
+                Verdict::Differs => "differs *",
+                Verdict::NoDifference => "",
+            }
         );
+        println!("{}", row.trim_end());
         csv_text.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             csv_field(&d.kpi),
             fmt(d.a.mean),
             fmt(d.b.mean),
@@ -428,15 +451,28 @@ pub fn run_compare(data: &Path, a: CompareArgs) -> Result<ExitCode> {
             fmt(d.p_value),
             fmt(d.p_adjusted),
             d.significant(),
-            d.diff.n
+            d.diff.n,
+            described.better.as_str(),
+            verdict.as_str(),
+            csv_field(&described.name)
         ));
     }
     println!(
-        "* B differs from A at 5 % over all {} indicators (paired t-test, Holm-adjusted p in compare.csv)",
+        "* B differs from A at 5 % over all {} indicators (paired t-test, Holm-adjusted p in \
+         compare.csv); better or worse by the direction in indicators.csv",
         diffs.iter().filter(|d| !d.p_value.is_nan()).count()
     );
+    if !unknown.is_empty() {
+        // not an error: a new indicator still compares, it just has no direction yet
+        eprintln!(
+            "{} indicator(s) not in {} (no better direction, shown as neither): {}",
+            unknown.len(),
+            data.join("indicators.csv").display(),
+            unknown.join(", ")
+        );
+    }
     write_bytes_atomic(&out.join("compare.csv"), csv_text.as_bytes())?;
-    crate::charts::write_charts(data, &a.a, &a.b, &out)?;
+    crate::charts::write_charts(data, &a.a, &a.b, &out, offset_s)?;
     println!(
         "wrote {} and charts backlog.{{png,svg}}, response.{{png,svg}}",
         out.join("compare.csv").display()

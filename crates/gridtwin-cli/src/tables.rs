@@ -1,6 +1,7 @@
 //! The default data tables, built into the binary, so an installed `gridtwin` runs from
 //! any folder: the code rule, categories, OSM tag map, road speeds, working calendar,
-//! vital-sign thresholds, the synthetic megacity's districts and the charts' font.
+//! vital-sign thresholds, the indicators' names and directions, the synthetic
+//! megacity's districts and the charts' font.
 //!
 //! Which tables a command reads: `--data DIR` when given; else `./data` when it holds a
 //! `code_rule.toml` (the repository, or a user's own tables beside their work); else
@@ -38,6 +39,10 @@ const BUILT_IN: &[(&str, &[u8])] = &[
     (
         "vitals_thresholds.csv",
         include_bytes!("../../../data/vitals_thresholds.csv"),
+    ),
+    (
+        "indicators.csv",
+        include_bytes!("../../../data/indicators.csv"),
     ),
     (
         "synth/shanghai_districts.csv",

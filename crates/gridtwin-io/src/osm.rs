@@ -185,6 +185,9 @@ struct RawRoad {
     oneway: bool,
 }
 
+/// A multipolygon relation of the basemap: id, member ways (id, is outer), kind.
+type BasemapRelation = (i64, Vec<(i64, bool)>, &'static str);
+
 /// What one pass over the PBF keeps.
 #[derive(Default)]
 struct Raw {
@@ -195,7 +198,7 @@ struct Raw {
     way_refs: HashMap<i64, Vec<i64>>,
     building_relations: Vec<RawBuilding<(i64, bool)>>,
     basemap_ways: Vec<(i64, Vec<i64>, &'static str)>,
-    basemap_relations: Vec<(i64, Vec<(i64, bool)>, &'static str)>,
+    basemap_relations: Vec<BasemapRelation>,
     places: Vec<(i64, String)>,
 }
 

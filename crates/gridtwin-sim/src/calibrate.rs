@@ -119,6 +119,8 @@ pub struct Calibration {
 }
 
 const DAY: i64 = 86_400;
+/// A step's duration in a case, minutes (`None`: the case does not show the step).
+type StepSpan<'a> = Box<dyn Fn(&CaseRecord) -> Option<f64> + 'a>;
 /// The fewest observations a per-category handling fit needs.
 const MIN_PER_CATEGORY: usize = 30;
 
@@ -247,7 +249,7 @@ pub fn calibrate(input: &CalibrateInput) -> Result<Calibration, String> {
             .filter_map(|c| f(c))
             .collect()
     };
-    let steps_wanted: [(&str, Box<dyn Fn(&CaseRecord) -> Option<f64>>); 5] = [
+    let steps_wanted: [(&str, StepSpan); 5] = [
         ("verify", Box::new(|c| span(c.intake_at, c.verified_at))),
         (
             "dispatch",
@@ -393,12 +395,18 @@ pub fn calibrate(input: &CalibrateInput) -> Result<Calibration, String> {
 
 /// The exact (Garwood) 95 % interval of a Poisson count.
 pub fn poisson_interval(n: u64) -> (f64, f64) {
+    poisson_interval_at(n, 0.95)
+}
+
+/// The exact (Garwood) interval of a Poisson count at confidence `level`.
+pub fn poisson_interval_at(n: u64, level: f64) -> (f64, f64) {
+    let tail = (1.0 - level) / 2.0;
     let lo = if n == 0 {
         0.0
     } else {
-        gamma_quantile(n as f64, 0.025)
+        gamma_quantile(n as f64, tail)
     };
-    (lo, gamma_quantile(n as f64 + 1.0, 0.975))
+    (lo, gamma_quantile(n as f64 + 1.0, 1.0 - tail))
 }
 
 /// A share with its Wilson 95 % interval.

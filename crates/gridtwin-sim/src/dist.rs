@@ -349,7 +349,7 @@ pub fn gamma_quantile(a: f64, p: f64) -> f64 {
         }
         let pdf = ((a - 1.0) * x.ln() - x - ln_gamma(a)).exp();
         let mut next = if pdf > 0.0 { x - f / pdf } else { f64::NAN };
-        if !(next > lo && next < hi) || !next.is_finite() {
+        if !(next > lo && next < hi && next.is_finite()) {
             next = if hi.is_finite() {
                 (lo + hi) / 2.0
             } else {
