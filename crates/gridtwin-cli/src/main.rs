@@ -7,6 +7,7 @@ mod charts;
 mod fire;
 mod flood;
 mod grids;
+mod history;
 mod import;
 mod info;
 mod progress;

@@ -35,6 +35,11 @@ pub struct SimulateArgs {
     /// Output directory (DIR).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    /// Start from this case history's state at the scenario's start (overrides the
+    /// scenario's `[start_state] history`): the cases open then enter at the step
+    /// they had reached.
+    #[arg(long, value_name = "HISTORY")]
+    start_from: Option<PathBuf>,
     /// Let the scenario name files (base, city, calendar, flood.dem) outside its own
     /// folder, the folder above it and the working folder.
     #[arg(long)]
@@ -114,7 +119,41 @@ pub fn run_simulate(a: SimulateArgs) -> Result<ExitCode> {
         eprintln!("{q}");
     }
     let calendar = WorkingCalendar::load(&sc.calendar)?;
-    let world = World::new(sc.clone(), &city, &table, calendar)?;
+    let mut world = World::new(sc.clone(), &city, &table, calendar)?;
+    // a warm start: the cases open at the start in a history enter where they were
+    let history = a
+        .start_from
+        .clone()
+        .or_else(|| sc.start_state.as_ref().map(|s| s.history.clone()));
+    if let Some(h) = history {
+        let grids: Vec<gridtwin_core::Area> =
+            city.areas_at(gridtwin_core::Level::Grid).cloned().collect();
+        let assigner = gridtwin_core::assign::Assigner::new(
+            &grids,
+            &city.rule,
+            gridtwin_core::locate::LocatorOptions::default(),
+        );
+        let (cases, unreadable) = crate::history::read_history(&h, &assigner)?;
+        let st = world.start_from(&cases);
+        println!(
+            "start from {} at {}: {} open cases ({} awaiting verification, {} awaiting dispatch, {} with their department, {} awaiting the check)",
+            h.display(),
+            sc.start,
+            st.awaiting_verification + st.awaiting_dispatch + st.with_department + st.awaiting_check,
+            st.awaiting_verification,
+            st.awaiting_dispatch,
+            st.with_department,
+            st.awaiting_check
+        );
+        for (why, n) in st
+            .left_out
+            .iter()
+            .map(|(k, v)| (k, *v as u64))
+            .chain(unreadable.iter().map(|(k, v)| (k, *v)))
+        {
+            println!("  left out: {n} rows, {why}");
+        }
+    }
     std::fs::create_dir_all(&a.out)?;
     // The outputs are one set: the manifest, written last, says the run finished and
     // lists its files; it goes first, with replications a larger earlier run left, so

@@ -117,6 +117,38 @@ pub struct World {
     /// worker of each grid (`u32::MAX`: none).
     workers: Vec<(Vec<u32>, (i64, i64))>,
     worker_of_grid: Vec<u32>,
+    /// Cases open at the start (a warm start from a history, [`World::start_from`]).
+    open_at_start: Vec<OpenCase>,
+}
+
+/// A case open at the run's start, as its history left it.
+#[derive(Debug, Clone)]
+struct OpenCase {
+    category: usize,
+    grid: usize,
+    at: (f64, f64),
+    occurred: i64,
+    intake: i64,
+    verified: i64,
+    dispatched: i64,
+    handled: i64,
+    feedback: i64,
+    deadline: i64,
+    source: u8,
+}
+
+/// How many open cases a warm start brought in, by the step they had reached, and
+/// the history rows it could not place.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StartState {
+    /// Open at the start and not verified; verified, not dispatched; dispatched (in
+    /// a queue or with a crew), not handled; handled, not checked.
+    pub awaiting_verification: usize,
+    pub awaiting_dispatch: usize,
+    pub with_department: usize,
+    pub awaiting_check: usize,
+    /// Rows open at the start left out, by reason.
+    pub left_out: std::collections::BTreeMap<String, usize>,
 }
 
 /// Texts shared by every case record.
@@ -695,7 +727,89 @@ impl World {
             beat_crews,
             workers,
             worker_of_grid,
+            open_at_start: Vec::new(),
         })
+    }
+
+    /// Starts the run from a history's state: every case of `history` open at the
+    /// run's start (taken in before it, not closed by it) enters at the step it had
+    /// reached; its remaining step time is drawn conditionally on the time already
+    /// spent, and its deadline is the history's (else its category's, from intake).
+    /// A case with a crew at the start goes back to its department's queue (the
+    /// history does not say where the crew is). Only cases in the scenario's
+    /// categories and grids can enter; the rest are counted in `left_out`.
+    pub fn start_from(&mut self, history: &[CaseRecord]) -> StartState {
+        let t0 = self.start;
+        // (the history is the warm-up: nothing is simulated before the start)
+        self.run_start = self.start;
+        let mut state = StartState::default();
+        let grid_of: std::collections::HashMap<&str, usize> = self
+            .grids
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (&*g.codes[0], i))
+            .collect();
+        let mut open = Vec::new();
+        for c in history {
+            let Some(intake) = c.intake_at.filter(|&t| t < t0) else {
+                continue;
+            };
+            if c.closed_at.is_some_and(|t| t <= t0) {
+                continue;
+            }
+            let mut leave = |why: &str| *state.left_out.entry(why.to_string()).or_default() += 1;
+            let Some(category) = self
+                .categories
+                .iter()
+                .position(|k| *k.kind_text == *c.kind && k.class == *c.category)
+            else {
+                leave("category not in the scenario");
+                continue;
+            };
+            let Some(&grid) = grid_of.get(&*c.grid_code) else {
+                leave("grid not in the city");
+                continue;
+            };
+            let by = |t: Option<i64>| t.filter(|&t| t <= t0).unwrap_or(NONE);
+            let (verified, dispatched, handled) =
+                (by(c.verified_at), by(c.dispatched_at), by(c.handled_at));
+            let feedback = by(c.feedback_at);
+            if handled != NONE {
+                state.awaiting_check += 1;
+            } else if dispatched != NONE {
+                state.with_department += 1;
+            } else if verified != NONE {
+                state.awaiting_dispatch += 1;
+            } else {
+                state.awaiting_verification += 1;
+            }
+            let source = match &*c.source {
+                "patrol" => 0,
+                "hotline" => 1,
+                _ => 2,
+            };
+            let at = if c.lon.is_finite() && c.lat.is_finite() {
+                (c.lon, c.lat)
+            } else {
+                let b = self.grids[grid].bbox;
+                ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0)
+            };
+            open.push(OpenCase {
+                category,
+                grid,
+                at,
+                occurred: c.occurred_at.min(intake),
+                intake,
+                verified,
+                dispatched,
+                handled,
+                feedback,
+                deadline: c.deadline.unwrap_or(NONE),
+                source,
+            });
+        }
+        self.open_at_start = open;
+        state
     }
 
     /// Start of the reported window (indicators count from here).
@@ -994,6 +1108,30 @@ fn draw(d: &Duration, u: f64) -> i64 {
     (minutes.min(525_600.0) * 60.0).round() as i64
 }
 
+/// Draws the rest of a duration already `spent_s` seconds old: the law conditioned on
+/// lasting longer than that (u mapped onto (F(spent), 1)), less the time spent.
+fn draw_after(d: &Duration, spent_s: i64, u: f64) -> i64 {
+    use crate::dist::{cdf, quantile, Family};
+    let spent = spent_s.max(0) as f64 / 60.0;
+    let (family, p): (Family, Vec<f64>) = match *d {
+        Duration::Fixed { minutes } => (Family::Fixed, vec![minutes]),
+        // memoryless: the rest is a fresh draw
+        Duration::Exp { .. } => return draw(d, u),
+        Duration::Uniform { min, max } => (Family::Uniform, vec![min, max]),
+        Duration::Lognormal { mu, sigma } => (Family::Lognormal, vec![mu, sigma]),
+        Duration::Gamma { shape, mean } => (Family::Gamma, vec![shape, mean]),
+    };
+    if family == Family::Fixed {
+        return ((p[0] - spent).max(0.0) * 60.0).round() as i64;
+    }
+    let f0 = cdf(family, &p, spent);
+    if f0 >= 1.0 - 1e-12 {
+        return 0; // overdue past the law's end: it happens now
+    }
+    let minutes = quantile(family, &p, f0 + u * (1.0 - f0)) - spent;
+    (minutes.clamp(0.0, 525_600.0) * 60.0).round() as i64
+}
+
 // Purposes of keyed random numbers.
 const P_SPOT: u64 = 2;
 const P_PATROL: u64 = 3;
@@ -1024,6 +1162,8 @@ const P_RETURN: u64 = 17;
 const PASS: u64 = 1 << 16;
 /// The stream of incidents raised by hazards (floods, fires), in the order raised.
 const HAZARD_STREAM: u64 = 0x4841_5a41_5244; // "HAZARD"
+/// The stream of the cases open at a warm start.
+const START_STREAM: u64 = 0x5354_4152_5453; // "STARTS"
 
 #[derive(Clone, Copy, Debug)]
 enum Ev {
@@ -1544,6 +1684,69 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
             cases.last_mut().expect("pushed").call_at = call_at;
             calls.push((call_at, id));
         }
+    }
+    // A warm start: the cases open at the start, each at the step it had reached.
+    for (i, o) in world.open_at_start.iter().enumerate() {
+        let id = cases.len() as u32;
+        let key = incident_key(START_STREAM, i as u64);
+        let mut c = new_case(
+            world,
+            key,
+            (o.occurred, o.category, o.grid, o.at, 0),
+            o.source,
+        );
+        let cat = &world.categories[o.category];
+        c.intake = o.intake;
+        c.deadline = if o.deadline != NONE {
+            o.deadline
+        } else {
+            world
+                .calendar
+                .add_hours(cat.time_basis, o.intake, cat.time_limit_hours)
+        };
+        c.amber_at = world.calendar.add_hours(
+            cat.time_basis,
+            o.intake,
+            cat.time_limit_hours * sc.amber_fraction,
+        );
+        c.verified = o.verified;
+        c.dispatched = o.dispatched;
+        c.handled = o.handled;
+        c.feedback = o.feedback;
+        let t0 = world.start;
+        let u = |purpose: u64| uniform(seed, rep, key, purpose, 0);
+        let (at, ev) = if o.handled != NONE {
+            let from = if o.feedback != NONE {
+                o.feedback
+            } else {
+                o.handled
+            };
+            (
+                t0 + draw_after(&sc.steps.check, t0 - from, u(P_CHECK)),
+                Ev::Checked(id),
+            )
+        } else if o.dispatched != NONE {
+            (t0, Ev::Dispatch(id))
+        } else if o.verified != NONE {
+            let d = match cat.routing {
+                Routing::Owner => &sc.dispatch.owner_delay,
+                Routing::Territory => &sc.dispatch.territory_delay,
+                Routing::Negotiated => &sc.dispatch.negotiated_delay,
+                Routing::Designated => &sc.dispatch.designated_delay,
+            };
+            (
+                t0 + draw_after(d, t0 - o.verified, u(P_DISPATCH)),
+                Ev::Dispatch(id),
+            )
+        } else {
+            (
+                t0 + draw_after(&sc.steps.verify, t0 - o.intake, u(P_VERIFY)),
+                Ev::Verified(id),
+            )
+        };
+        queue.schedule(c.deadline.max(t0), Ev::Deadline(id));
+        queue.schedule(at, ev);
+        cases.push(c);
     }
     // Intakes are scheduled first, in time then case order, into their own lane: at
     // equal times an intake comes before any other event.

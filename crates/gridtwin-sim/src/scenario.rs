@@ -455,6 +455,18 @@ pub struct Scenario {
     /// The centre's staff as queues: unset, registration and dispatch are delays.
     #[serde(default)]
     pub centre: Option<CentreStaff>,
+    /// Start from a case history's state at `start` (`gridtwin simulate` reads it):
+    /// the cases open then enter at the step they had reached.
+    #[serde(default)]
+    pub start_state: Option<StartFrom>,
+}
+
+/// Where a warm start's history is.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartFrom {
+    /// A case history (a timeline, or any history `gridtwin calibrate` reads).
+    pub history: PathBuf,
 }
 
 /// The command centre's staff: intake operators (受理员) register every report, one at a
@@ -534,6 +546,7 @@ struct FileCheck {
     recurrence: Option<Recurrence>,
     response_target_minutes: Option<BTreeMap<String, f64>>,
     centre: Option<CentreStaff>,
+    start_state: Option<StartFrom>,
 }
 
 #[derive(Deserialize)]
@@ -853,6 +866,16 @@ impl Scenario {
                     }
                     let joined = joined.display().to_string();
                     table.insert(key.into(), toml::Value::String(joined));
+                }
+            }
+            if let Some(toml::Value::Table(f)) = table.get_mut("start_state") {
+                if let Some(toml::Value::String(s)) = f.get("history") {
+                    let joined = dir.join(s);
+                    if !allowed(&joined, path, policy) {
+                        return Err(outside("start_state.history", s));
+                    }
+                    let joined = joined.display().to_string();
+                    f.insert("history".into(), toml::Value::String(joined));
                 }
             }
             if let Some(toml::Value::Table(f)) = table.get_mut("flood") {
