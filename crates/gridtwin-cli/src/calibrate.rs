@@ -47,93 +47,14 @@ pub fn run(data: &Path, a: CalibrateArgs) -> Result<ExitCode> {
             .transpose()
     };
     let (from, to) = (when("from", &a.from)?, when("to", &a.to)?);
-    let (city, table, _) = load_city(&a.city).map_err(anyhow::Error::msg)?;
-    let calendar_path = data.join("calendar.toml");
-    let offset = gridtwin_sim::WorkingCalendar::load(&calendar_path)?.utc_offset_s();
-    let grids: Vec<&gridtwin_core::Area> = city.areas_at(Level::Grid).collect();
-    if grids.is_empty() {
-        bail!("{}: the city has no unit grids", a.city.display());
-    }
-    let owned: Vec<gridtwin_core::Area> = grids.iter().map(|g| (*g).clone()).collect();
-    let assigner = Assigner::new(&owned, &city.rule, LocatorOptions::default());
-    let (cases, unreadable) = crate::history::read_history(&a.history, &assigner)?;
-    let mut per_class: BTreeMap<String, u64> = BTreeMap::new();
-    for c in &city.components {
-        *per_class
-            .entry(format!("{:02}{:02}", c.code.major(), c.code.minor()))
-            .or_default() += 1;
-    }
-    let fitted = calibrate(&CalibrateInput {
-        cases: &cases,
-        grids: grids
-            .iter()
-            .map(|g| (g.code.to_string(), g.area_m2()))
-            .collect(),
-        components_per_class: per_class,
-        departments: table
-            .iter()
-            .map(|c| {
-                (
-                    format!("{}:{:02}{:02}", c.key.kind.name(), c.key.major, c.key.minor),
-                    c.department.clone(),
-                )
-            })
-            .collect(),
-        from,
-        to,
-        utc_offset_s: offset,
-    })
-    .map_err(|e| anyhow::anyhow!("{}: {e}", a.history.display()))?;
-    // the scenario names the city and calendar relative to where it is written
-    let out_dir = a
-        .out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(out_dir)?;
-    let rel = |p: &Path| -> String {
-        let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-        let base = std::fs::canonicalize(out_dir).unwrap_or_else(|_| out_dir.to_path_buf());
-        relative(&abs, &base).display().to_string()
-    };
-    let start = local_time::format(fitted.to, offset);
-    let name = format!(
-        "fitted to {}",
-        a.history
-            .file_name()
-            .map(|f| f.to_string_lossy().to_string())
-            .unwrap_or_default()
-    );
-    // the calendar goes beside the scenario (the built-in one lives in a cache folder)
-    let calendar_copy = out_dir.join("calendar.toml");
-    if std::fs::canonicalize(&calendar_path).ok() != std::fs::canonicalize(&calendar_copy).ok() {
-        let text = std::fs::read(&calendar_path)
-            .with_context(|| format!("reading {}", calendar_path.display()))?;
-        write_bytes_atomic(&calendar_copy, &text)?;
-    }
-    let mut toml = fitted.scenario_toml(&name, &rel(&a.city), "calendar.toml", &start);
-    if !unreadable.is_empty() || !fitted.unused.is_empty() {
-        toml.push_str("\n# Rows of the history not used:\n");
-        for (why, n) in unreadable.iter().chain(&fitted.unused) {
-            toml.push_str(&format!("#   {why}: {n}\n"));
-        }
-    }
-    write_bytes_atomic(&a.out, toml.as_bytes())?;
-    // the file must run as it is
-    use gridtwin_sim::scenario::{PathPolicy, Scenario};
-    if let Err(e) = Scenario::load_with(&a.out, PathPolicy::Anywhere) {
-        let _ = std::fs::remove_file(&a.out);
-        bail!("the fitted scenario does not load (a bug in calibrate): {e}");
-    }
-    if Scenario::load(&a.out).is_err() {
-        eprintln!(
-            "note: the city lies outside the scenario's folders: run it with `gridtwin simulate {} --allow-outside-paths`",
-            a.out.display()
-        );
-    }
-    print_summary(&fitted, &unreadable);
+    let h = HistoryCity::load(data, &a.city, &a.history)?;
+    let fitted = h.fit(from, to)?;
+    let start = local_time::format(fitted.to, h.offset);
+    h.write_scenario(&fitted, &a.out, &start, 7.0)?;
+    let unreadable = &h.unreadable;
+    print_summary(&fitted, unreadable);
     if let Some(dir) = &a.report {
-        write_report(dir, &fitted, &unreadable)?;
+        write_report(dir, &fitted, unreadable)?;
         println!(
             "wrote {} and the fit report in {}",
             a.out.display(),
@@ -143,6 +64,135 @@ pub fn run(data: &Path, a: CalibrateArgs) -> Result<ExitCode> {
         println!("wrote {}", a.out.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A history read against its city: what calibrate and backtest share.
+pub(crate) struct HistoryCity {
+    pub city: gridtwin_core::City,
+    pub table: gridtwin_core::CategoryTable,
+    pub city_dir: PathBuf,
+    pub history: PathBuf,
+    pub calendar_path: PathBuf,
+    pub offset: i64,
+    pub cases: Vec<gridtwin_sim::timeline::CaseRecord>,
+    pub unreadable: BTreeMap<String, u64>,
+}
+
+impl HistoryCity {
+    pub fn load(data: &Path, city_dir: &Path, history: &Path) -> Result<Self> {
+        let (city, table, _) = load_city(city_dir).map_err(anyhow::Error::msg)?;
+        let calendar_path = data.join("calendar.toml");
+        let offset = gridtwin_sim::WorkingCalendar::load(&calendar_path)?.utc_offset_s();
+        let grids: Vec<gridtwin_core::Area> = city.areas_at(Level::Grid).cloned().collect();
+        if grids.is_empty() {
+            bail!("{}: the city has no unit grids", city_dir.display());
+        }
+        let assigner = Assigner::new(&grids, &city.rule, LocatorOptions::default());
+        let (cases, unreadable) = crate::history::read_history(history, &assigner)?;
+        Ok(HistoryCity {
+            city,
+            table,
+            city_dir: city_dir.to_path_buf(),
+            history: history.to_path_buf(),
+            calendar_path,
+            offset,
+            cases,
+            unreadable,
+        })
+    }
+
+    /// Fits the cases with intake in `[from, to)`.
+    pub fn fit(&self, from: Option<i64>, to: Option<i64>) -> Result<Calibration> {
+        let mut per_class: BTreeMap<String, u64> = BTreeMap::new();
+        for c in &self.city.components {
+            *per_class
+                .entry(format!("{:02}{:02}", c.code.major(), c.code.minor()))
+                .or_default() += 1;
+        }
+        calibrate(&CalibrateInput {
+            cases: &self.cases,
+            grids: self
+                .city
+                .areas_at(Level::Grid)
+                .map(|g| (g.code.to_string(), g.area_m2()))
+                .collect(),
+            components_per_class: per_class,
+            departments: self
+                .table
+                .iter()
+                .map(|c| {
+                    (
+                        format!("{}:{:02}{:02}", c.key.kind.name(), c.key.major, c.key.minor),
+                        c.department.clone(),
+                    )
+                })
+                .collect(),
+            from,
+            to,
+            utc_offset_s: self.offset,
+        })
+        .map_err(|e| anyhow::anyhow!("{}: {e}", self.history.display()))
+    }
+
+    /// Writes the fitted scenario (starting at `start`, running `days`) to `out`, the
+    /// calendar beside it, and checks that it loads.
+    pub fn write_scenario(
+        &self,
+        fitted: &Calibration,
+        out: &Path,
+        start: &str,
+        days: f64,
+    ) -> Result<()> {
+        // the scenario names the city relative to where it is written
+        let out_dir = out
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(out_dir)?;
+        let rel = |p: &Path| -> String {
+            let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+            let base = std::fs::canonicalize(out_dir).unwrap_or_else(|_| out_dir.to_path_buf());
+            relative(&abs, &base).display().to_string()
+        };
+        let name = format!(
+            "fitted to {}",
+            self.history
+                .file_name()
+                .map(|f| f.to_string_lossy().to_string())
+                .unwrap_or_default()
+        );
+        // the calendar goes beside the scenario (the built-in one lives in a cache folder)
+        let calendar_copy = out_dir.join("calendar.toml");
+        if std::fs::canonicalize(&self.calendar_path).ok()
+            != std::fs::canonicalize(&calendar_copy).ok()
+        {
+            let text = std::fs::read(&self.calendar_path)
+                .with_context(|| format!("reading {}", self.calendar_path.display()))?;
+            write_bytes_atomic(&calendar_copy, &text)?;
+        }
+        let mut toml =
+            fitted.scenario_toml(&name, &rel(&self.city_dir), "calendar.toml", start, days);
+        if !self.unreadable.is_empty() || !fitted.unused.is_empty() {
+            toml.push_str("\n# Rows of the history not used:\n");
+            for (why, n) in self.unreadable.iter().chain(&fitted.unused) {
+                toml.push_str(&format!("#   {why}: {n}\n"));
+            }
+        }
+        write_bytes_atomic(out, toml.as_bytes())?;
+        // the file must run as it is
+        use gridtwin_sim::scenario::{PathPolicy, Scenario};
+        if let Err(e) = Scenario::load_with(out, PathPolicy::Anywhere) {
+            let _ = std::fs::remove_file(out);
+            bail!("the fitted scenario does not load (a bug in calibrate): {e}");
+        }
+        if Scenario::load(out).is_err() {
+            eprintln!(
+                "note: the city lies outside the scenario's folders: run it with `gridtwin simulate {} --allow-outside-paths`",
+                out.display()
+            );
+        }
+        Ok(())
+    }
 }
 
 /// `path` relative to `base` (both absolute), with `..` where needed.

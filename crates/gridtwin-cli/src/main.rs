@@ -2,6 +2,7 @@
 
 mod aggregate;
 mod assign;
+mod backtest;
 mod calibrate;
 mod charts;
 mod fire;
@@ -95,6 +96,12 @@ enum Command {
         after_help = "Example:\n  gridtwin calibrate out/sim/baseline/rep_000/timeline.csv --city data/helsinki/city --out out/fitted.toml --report out/fit"
     )]
     Calibrate(calibrate::CalibrateArgs),
+    /// Score a forecast: fit on the history before T, start from its state at T,
+    /// simulate N days R times, and compare with what happened (bands, KS, verdicts).
+    #[command(
+        after_help = "Example:\n  gridtwin backtest history.csv --city data/helsinki/city --train-until 2025-04-14T00:00:00+08:00 --days 7 --replications 20 --out out/backtest"
+    )]
+    Backtest(backtest::BacktestArgs),
     /// City vital signs from a case timeline: indicators, warnings, Gi* hotspots.
     #[command(
         after_help = "Example:\n  gridtwin vitals out/sim/baseline/rep_000/timeline.csv --city data/helsinki/city --out out/vitals"
@@ -163,6 +170,7 @@ fn main() -> ExitCode {
         Command::Simulate(a) => simulate::run_simulate(a),
         Command::Vitals(a) => vitals::run(&data, a),
         Command::Calibrate(a) => calibrate::run(&data, a),
+        Command::Backtest(a) => backtest::run(&data, a),
         Command::Report(a) => report::run(&data, a),
         Command::Compare(a) => simulate::run_compare(&data, a),
         Command::Flood(a) => flood::run_flood(a),

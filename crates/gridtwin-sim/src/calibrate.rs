@@ -533,7 +533,14 @@ fn eb_hotspots(
 impl Calibration {
     /// The fitted scenario as TOML, each value with its sample size and interval.
     /// `city` and `calendar` are written as given (paths relative to the file).
-    pub fn scenario_toml(&self, name: &str, city: &str, calendar: &str, start: &str) -> String {
+    pub fn scenario_toml(
+        &self,
+        name: &str,
+        city: &str,
+        calendar: &str,
+        start: &str,
+        days: f64,
+    ) -> String {
         let mut t = String::new();
         let _ = writeln!(
             t,
@@ -548,7 +555,7 @@ impl Calibration {
         let _ = writeln!(t, "city = {}", quote(city));
         let _ = writeln!(t, "calendar = {}", quote(calendar));
         let _ = writeln!(t, "start = {}", quote(start));
-        let _ = writeln!(t, "days = 7\n");
+        let _ = writeln!(t, "days = {}\nwarmup_days = 0\n", fmt(days));
         for c in &self.categories {
             let r = &c.rate;
             if c.kind == "component" {
