@@ -116,6 +116,8 @@ pub struct Calibration {
     pub kept: Vec<(String, String)>,
     /// Components per class code, for failure rates per component.
     pub components_per_class: BTreeMap<String, u64>,
+    /// The city's time zone (seconds east of UTC), for the times written.
+    pub utc_offset_s: i64,
 }
 
 const DAY: i64 = 86_400;
@@ -319,10 +321,32 @@ pub fn calibrate(input: &CalibrateInput) -> Result<Calibration, String> {
 
     // crews per department
     let mut crews = Vec::new();
+    // Crews are counted for the department the category table gives a category (the
+    // simulation routes by it); where the history sent a category elsewhere, it says so.
     let mut departments: BTreeMap<&str, Vec<&CaseRecord>> = BTreeMap::new();
+    let mut elsewhere: BTreeMap<(String, String, String), u64> = BTreeMap::new();
     for c in &in_window {
-        if !c.department.is_empty() && c.assigned_at.or(c.arrived_at).is_some() {
-            departments.entry(&c.department).or_default().push(c);
+        let table_dept = input
+            .departments
+            .get(&format!("{}:{}", c.kind, c.category))
+            .map(String::as_str);
+        let dept = match table_dept {
+            Some(d) => {
+                if !c.department.is_empty() && *c.department != *d {
+                    *elsewhere
+                        .entry((
+                            c.category.to_string(),
+                            c.department.to_string(),
+                            d.to_string(),
+                        ))
+                        .or_default() += 1;
+                }
+                d
+            }
+            None => &c.department,
+        };
+        if !dept.is_empty() && c.assigned_at.or(c.arrived_at).is_some() {
+            departments.entry(dept).or_default().push(c);
         }
     }
     for (dept, cs) in departments {
@@ -336,14 +360,23 @@ pub fn calibrate(input: &CalibrateInput) -> Result<Calibration, String> {
         } else {
             (most_at_once(&cs), "most at work at once")
         };
+        // An hour is on shift where crews took cases in it: at least 1 % of them, or
+        // on at least a fifth of the days (night hours with few cases, worked every
+        // night, are still on).
         let mut hours = [0u64; 24];
+        let mut days_with: Vec<BTreeSet<i64>> = vec![BTreeSet::new(); 24];
         for c in &cs {
             let t = c.assigned_at.or(c.arrived_at).expect("filtered") + off;
-            hours[(t.rem_euclid(DAY) / 3600) as usize] += 1;
+            let h = (t.rem_euclid(DAY) / 3600) as usize;
+            hours[h] += 1;
+            days_with[h].insert(t.div_euclid(DAY));
         }
         let total: u64 = hours.iter().sum();
         let busy: Vec<u32> = (0..24)
-            .filter(|&h| hours[h as usize] * 100 >= total.max(1))
+            .filter(|&h| {
+                hours[h as usize] * 100 >= total.max(1)
+                    || days_with[h as usize].len() as f64 >= 0.2 * n_days as f64
+            })
             .collect();
         let shift = match (busy.first(), busy.last()) {
             (Some(&a), Some(&b)) if busy.len() < 22 && b >= a => Some((a, b + 1)),
@@ -355,6 +388,14 @@ pub fn calibrate(input: &CalibrateInput) -> Result<Calibration, String> {
             from: from_what,
             shift,
         });
+    }
+    for ((class, given, table), n) in &elsewhere {
+        kept.push((
+            format!("department of {class}"),
+            format!(
+                "the history sends {n} of its cases to {given}, the category table to {table}: the scenario follows the table (its crews are counted there)"
+            ),
+        ));
     }
     // departments whose cases the history has but whose crews it does not show
     for (kind, class) in by_cat.keys() {
@@ -390,6 +431,7 @@ pub fn calibrate(input: &CalibrateInput) -> Result<Calibration, String> {
         unused,
         kept,
         components_per_class: input.components_per_class.clone(),
+        utc_offset_s: off,
     })
 }
 
@@ -548,8 +590,8 @@ impl Calibration {
              # Each value: the cases it rests on and its 95 % interval. Discovery is not\n\
              # fitted: cases start at their intake (mode = \"immediate\").",
             fmt(self.days),
-            crate::local_time::format(self.from, 0),
-            crate::local_time::format(self.to, 0)
+            crate::local_time::format(self.from, self.utc_offset_s),
+            crate::local_time::format(self.to, self.utc_offset_s)
         );
         let _ = writeln!(t, "name = {}", quote(name));
         let _ = writeln!(t, "city = {}", quote(city));
