@@ -214,6 +214,33 @@ fn eight_weeks_of_a_known_scenario_are_recovered() {
     }
     // every value says what it rests on
     assert!(toml.contains("cases; 95 % CI"));
+    // the escalation ladder of street vending: compliance 0.45 at notify, 0.5 at visit
+    let ladder: Vec<(String, f64, f64)> = toml
+        .split("[[escalation.\"event:0501\"]]")
+        .skip(1)
+        .map(|block| {
+            let line = block.lines().find(|l| l.starts_with("compliance")).unwrap();
+            let action = block.lines().find(|l| l.starts_with("action")).unwrap();
+            let ci = line.split("95 % CI ").nth(1).unwrap();
+            let (lo, hi) = ci.split_once('–').unwrap();
+            (
+                action.to_string(),
+                lo.trim().parse().unwrap(),
+                hi.trim().parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(ladder.len(), 2, "{toml}");
+    for ((action, lo, hi), (want_action, truth)) in
+        ladder.iter().zip([("notify", 0.45), ("visit", 0.5)])
+    {
+        assert!(action.contains(want_action), "{action}");
+        // a 95 % interval, widened a little for the two checks
+        assert!(
+            lo - 0.03 <= truth && truth <= hi + 0.03,
+            "{action}: {truth} not in [{lo}, {hi}]"
+        );
+    }
     // and the fitted scenario runs, with the arrival rate of its source
     gridtwin(
         dir,

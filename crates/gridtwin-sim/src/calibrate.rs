@@ -118,6 +118,12 @@ pub struct Calibration {
     pub components_per_class: BTreeMap<String, u64>,
     /// The city's time zone (seconds east of UTC), for the times written.
     pub utc_offset_s: i64,
+    /// Escalation ladders the history shows: per category (`kind:MMmm`), each stage's
+    /// action and the share of cases reaching it that complied there.
+    pub ladders: Vec<(String, Vec<(String, Share)>)>,
+    /// Intake delay (occurrence to intake) by channel, where the history records
+    /// occurrence apart from intake: minutes, best fit.
+    pub intake_delays: Vec<(String, Fit)>,
 }
 
 const DAY: i64 = 86_400;
@@ -415,6 +421,55 @@ pub fn calibrate(input: &CalibrateInput) -> Result<Calibration, String> {
             });
         }
     }
+    // escalation ladders: stage k reached by the cases whose ladder names k + 1
+    // stages; complied there when closed by `compliance:<action k>`
+    let mut ladders = Vec::new();
+    for ((kind, class), cs) in &by_cat {
+        let mut actions: Vec<String> = Vec::new();
+        for c in cs.iter().filter(|c| !c.ladder.is_empty()) {
+            for (i, a) in c.ladder.split('>').enumerate() {
+                if actions.len() <= i {
+                    actions.push(a.to_string());
+                }
+            }
+        }
+        if actions.is_empty() {
+            continue;
+        }
+        let stages = actions
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let reached = cs
+                    .iter()
+                    .filter(|c| !c.ladder.is_empty() && c.ladder.split('>').count() > i)
+                    .count() as u64;
+                let complied = cs
+                    .iter()
+                    .filter(|c| *c.closed_by == *format!("compliance:{a}"))
+                    .count() as u64;
+                (a.clone(), wilson(complied, reached))
+            })
+            .collect();
+        ladders.push((format!("{kind}:{class}"), stages));
+    }
+    // intake delays by channel, where occurrence is recorded apart from intake
+    let mut delays: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for c in &in_window {
+        if let Some(i) = c.intake_at {
+            if i > c.occurred_at {
+                delays
+                    .entry(c.source.to_string())
+                    .or_default()
+                    .push((i - c.occurred_at) as f64 / 60.0);
+            }
+        }
+    }
+    let intake_delays = delays
+        .into_iter()
+        .filter(|(_, v)| v.len() >= 2)
+        .filter_map(|(k, v)| fit_all(&v).into_iter().next().map(|f| (k, f)))
+        .collect();
     Ok(Calibration {
         from,
         to,
@@ -432,6 +487,8 @@ pub fn calibrate(input: &CalibrateInput) -> Result<Calibration, String> {
         kept,
         components_per_class: input.components_per_class.clone(),
         utc_offset_s: off,
+        ladders,
+        intake_delays,
     })
 }
 
@@ -645,6 +702,15 @@ impl Calibration {
             t,
             "\n[discovery]\nmode = \"immediate\"\npatrol_interval_hours = 4\npatrol_detect_probability = 0.8\nhotline_probability = 0.3\nhotline_delay = {{ dist = \"exp\", mean = 45 }}\nsensor_delay = {{ dist = \"fixed\", minutes = 2 }}\n"
         );
+        for (channel, f) in &self.intake_delays {
+            let _ = writeln!(
+                t,
+                "# intake delay by {channel} (occurrence to intake), not applied: {} (n = {}, KS {})",
+                duration(f),
+                f.n,
+                fmt(f.ks)
+            );
+        }
         let _ = writeln!(t, "[steps]");
         let step = |name: &str| self.steps.iter().find(|s| s.step == name);
         for name in ["verify", "handle", "feedback", "check"] {
@@ -695,6 +761,28 @@ impl Calibration {
             t,
             "\n[dispatch]\nowner_delay = {dispatch}\nterritory_delay = {dispatch}\nnegotiated_delay = {{ dist = \"exp\", mean = 240 }}   # not fitted\ndesignated_delay = {{ dist = \"exp\", mean = 60 }}   # not fitted\n"
         );
+        for (cat, stages) in &self.ladders {
+            for (action, share) in stages {
+                let _ = writeln!(t, "[[escalation.{}]]", quote(cat));
+                let _ = writeln!(t, "action = {}", quote(action));
+                let _ = writeln!(
+                    t,
+                    "delay = {{ dist = \"exp\", mean = 60 }}   # the stages' times are not in a history: kept"
+                );
+                let _ = writeln!(
+                    t,
+                    "compliance = {}   # {} of {} complied here; 95 % CI {}–{}",
+                    fmt(share.value),
+                    share.hits,
+                    share.of,
+                    fmt(share.low),
+                    fmt(share.high)
+                );
+            }
+        }
+        if !self.ladders.is_empty() {
+            let _ = writeln!(t);
+        }
         for c in &self.crews {
             let key: String = c
                 .department
