@@ -47,8 +47,8 @@ pub fn run(data: &Path, a: CalibrateArgs) -> Result<ExitCode> {
             .transpose()
     };
     let (from, to) = (when("from", &a.from)?, when("to", &a.to)?);
-    let h = HistoryCity::load(data, &a.city, &a.history)?;
-    let fitted = h.fit(from, to)?;
+    let mut h = HistoryCity::open(data, &a.city, &a.history)?;
+    let fitted = h.fit_streamed(from, to)?;
     let start = local_time::format(fitted.to, h.offset);
     h.write_scenario(&fitted, &a.out, &start, 7.0)?;
     let unreadable = &h.unreadable;
@@ -79,16 +79,46 @@ pub(crate) struct HistoryCity {
 }
 
 impl HistoryCity {
+    /// The city and the history, read whole (for a warm start or a backtest).
     pub fn load(data: &Path, city_dir: &Path, history: &Path) -> Result<Self> {
+        let mut h = HistoryCity::open(data, city_dir, history)?;
+        let (cases, unreadable) = crate::history::read_history(history, &h.assigner()?)?;
+        h.cases = cases;
+        h.unreadable = unreadable;
+        Ok(h)
+    }
+
+    fn assigner(&self) -> Result<Assigner> {
+        let grids: Vec<gridtwin_core::Area> = self.city.areas_at(Level::Grid).cloned().collect();
+        if grids.is_empty() {
+            bail!("{}: the city has no unit grids", self.city_dir.display());
+        }
+        Ok(Assigner::new(
+            &grids,
+            &self.city.rule,
+            LocatorOptions::default(),
+        ))
+    }
+
+    /// Fits the history streamed from its file, case by case (bounded memory).
+    pub fn fit_streamed(&mut self, from: Option<i64>, to: Option<i64>) -> Result<Calibration> {
+        let assigner = self.assigner()?;
+        let input = self.input(from, to, &[]);
+        let mut acc = gridtwin_sim::calibrate::Calibrator::new(&input);
+        let unreadable =
+            crate::history::stream_history(&self.history, &assigner, &mut |c| acc.add(&c))?;
+        let fitted = acc
+            .finish()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", self.history.display()))?;
+        self.unreadable = unreadable;
+        Ok(fitted)
+    }
+
+    /// The city without the history's cases.
+    pub fn open(data: &Path, city_dir: &Path, history: &Path) -> Result<Self> {
         let (city, table, _) = load_city(city_dir).map_err(anyhow::Error::msg)?;
         let calendar_path = data.join("calendar.toml");
         let offset = gridtwin_sim::WorkingCalendar::load(&calendar_path)?.utc_offset_s();
-        let grids: Vec<gridtwin_core::Area> = city.areas_at(Level::Grid).cloned().collect();
-        if grids.is_empty() {
-            bail!("{}: the city has no unit grids", city_dir.display());
-        }
-        let assigner = Assigner::new(&grids, &city.rule, LocatorOptions::default());
-        let (cases, unreadable) = crate::history::read_history(history, &assigner)?;
         Ok(HistoryCity {
             city,
             table,
@@ -96,21 +126,26 @@ impl HistoryCity {
             history: history.to_path_buf(),
             calendar_path,
             offset,
-            cases,
-            unreadable,
+            cases: Vec::new(),
+            unreadable: BTreeMap::new(),
         })
     }
 
-    /// Fits the cases with intake in `[from, to)`.
-    pub fn fit(&self, from: Option<i64>, to: Option<i64>) -> Result<Calibration> {
+    /// What calibration needs from the city, for `cases`.
+    fn input<'c>(
+        &self,
+        from: Option<i64>,
+        to: Option<i64>,
+        cases: &'c [gridtwin_sim::timeline::CaseRecord],
+    ) -> CalibrateInput<'c> {
         let mut per_class: BTreeMap<String, u64> = BTreeMap::new();
         for c in &self.city.components {
             *per_class
                 .entry(format!("{:02}{:02}", c.code.major(), c.code.minor()))
                 .or_default() += 1;
         }
-        calibrate(&CalibrateInput {
-            cases: &self.cases,
+        CalibrateInput {
+            cases,
             grids: self
                 .city
                 .areas_at(Level::Grid)
@@ -130,8 +165,13 @@ impl HistoryCity {
             from,
             to,
             utc_offset_s: self.offset,
-        })
-        .map_err(|e| anyhow::anyhow!("{}: {e}", self.history.display()))
+        }
+    }
+
+    /// Fits the cases read whole, with intake in `[from, to)`.
+    pub fn fit(&self, from: Option<i64>, to: Option<i64>) -> Result<Calibration> {
+        calibrate(&self.input(from, to, &self.cases))
+            .map_err(|e| anyhow::anyhow!("{}: {e}", self.history.display()))
     }
 
     /// Writes the fitted scenario (starting at `start`, running `days`) to `out`, the

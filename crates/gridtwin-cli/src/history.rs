@@ -1,8 +1,12 @@
 //! Case histories as users hold them: a `simulate` timeline, or any CSV/Parquet/
 //! GeoJSON with a case id, category and intake time, read leniently (columns it lacks
 //! take their defaults; a row that cannot be used is counted with its reason).
+//!
+//! A CSV history is streamed row by row (a megacity year is millions of cases); the
+//! other formats come through the geo readers.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -12,111 +16,162 @@ use gridtwin_io::record::Record;
 use gridtwin_sim::local_time;
 use gridtwin_sim::timeline::CaseRecord;
 
-/// Reads a history of any supported format into case records, leniently: columns
-/// it lacks take their defaults; a row without a category or intake time is counted
-/// as unreadable with its reason.
+/// Reads a whole history into memory (for a warm start or a backtest).
 pub fn read_history(
     path: &Path,
     assigner: &Assigner,
 ) -> Result<(Vec<CaseRecord>, BTreeMap<String, u64>)> {
-    // (a CSV history may have no coordinates at all: read it as plain rows; other
-    // formats through the geo readers)
+    let mut cases = Vec::new();
+    let unreadable = stream_history(path, assigner, &mut |c| cases.push(c))?;
+    Ok((cases, unreadable))
+}
+
+/// Hands every usable case of a history to `take`, in file order; returns the rows
+/// left out, by reason. An error if no row is usable.
+pub fn stream_history(
+    path: &Path,
+    assigner: &Assigner,
+    take: &mut dyn FnMut(CaseRecord),
+) -> Result<BTreeMap<String, u64>> {
+    let mut unreadable: BTreeMap<String, u64> = BTreeMap::new();
+    let mut first_error: Option<String> = None;
+    let mut used = 0u64;
+    let mut handle = |n: u64, r: Result<CaseRecord, String>| match r {
+        Ok(c) => {
+            used += 1;
+            take(c)
+        }
+        Err(why) => {
+            first_error.get_or_insert_with(|| format!("record {n}: {why}"));
+            *unreadable.entry(why).or_default() += 1;
+        }
+    };
     let is_csv = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    let records: Box<dyn Iterator<Item = Result<Record, gridtwin_core::Rejection>>> = if is_csv {
-        Box::new(csv_rows(path)?.into_iter())
-    } else {
-        Box::new(
-            gridtwin_io::read_records(path)
-                .with_context(|| format!("reading {}", path.display()))?,
-        )
-    };
-    let mut cases = Vec::new();
-    let mut unreadable: BTreeMap<String, u64> = BTreeMap::new();
-    let mut first_error: Option<String> = None;
-    for rec in records {
-        let r = match rec {
-            Ok(r) => r,
-            Err(rej) => {
-                *unreadable
-                    .entry(format!("unreadable row ({})", rej.reason))
-                    .or_default() += 1;
-                continue;
+    if is_csv {
+        // (a CSV history may have no coordinates at all: read as plain rows)
+        let file = path.display().to_string();
+        let mut r = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_path(path)
+            .with_context(|| format!("reading {file}"))?;
+        let columns: HashMap<String, usize> = r
+            .headers()
+            .with_context(|| format!("reading {file}"))?
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let h = h.trim_start_matches('\u{feff}').trim().to_ascii_lowercase();
+                (h, i)
+            })
+            .collect();
+        let width = columns.len();
+        let mut row = csv::StringRecord::new();
+        let mut n = 0u64;
+        loop {
+            match r.read_record(&mut row) {
+                Ok(false) => break,
+                Ok(true) => {
+                    n += 1;
+                    if row.len() != width {
+                        handle(
+                            n,
+                            Err(format!(
+                                "unreadable row (a row of {} fields, the header has {width})",
+                                row.len()
+                            )),
+                        );
+                        continue;
+                    }
+                    let view = CsvRow {
+                        columns: &columns,
+                        row: &row,
+                    };
+                    handle(n, case_of(&view, assigner));
+                }
+                Err(e) => {
+                    n += 1;
+                    // a broken row (bad UTF-8, a quote never closed) is counted
+                    handle(n, Err(format!("unreadable row ({})", kind_of(&e))));
+                    if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                        return Err(e).with_context(|| format!("reading {file}"));
+                    }
+                }
             }
-        };
-        match case_of(&r, assigner) {
-            Ok(c) => cases.push(c),
-            Err(why) => {
-                first_error.get_or_insert_with(|| format!("record {}: {why}", r.number));
-                *unreadable.entry(why).or_default() += 1;
+        }
+    } else {
+        let records = gridtwin_io::read_records(path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        for rec in records {
+            match rec {
+                Ok(r) => {
+                    let n = r.number;
+                    handle(n, case_of(&RecordRow(&r), assigner));
+                }
+                Err(rej) => handle(rej.record, Err(format!("unreadable row ({})", rej.reason))),
             }
         }
     }
-    if cases.is_empty() {
+    if used == 0 {
         bail!(
             "{}: no usable case{}",
             path.display(),
             first_error.map(|e| format!(" ({e})")).unwrap_or_default()
         );
     }
-    Ok((cases, unreadable))
+    Ok(unreadable)
 }
 
-/// The rows of a CSV as records of text fields (empty cells are null).
-fn csv_rows(path: &Path) -> Result<Vec<Result<Record, gridtwin_core::Rejection>>> {
-    use gridtwin_io::record::Value;
-    let file = path.display().to_string();
-    let mut r = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .with_context(|| format!("reading {file}"))?;
-    let header: Vec<String> = r
-        .headers()
-        .with_context(|| format!("reading {file}"))?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
-        .collect();
-    let mut out = Vec::new();
-    for (i, row) in r.records().enumerate() {
-        let number = i as u64 + 1;
-        out.push(match row {
-            Ok(row) if row.len() == header.len() => Ok(Record {
-                number,
-                geometry: None,
-                fields: header
-                    .iter()
-                    .zip(row.iter())
-                    .map(|(h, v)| {
-                        let v = v.trim();
-                        let v = if v.is_empty() {
-                            Value::Null
-                        } else {
-                            Value::Text(v.to_string())
-                        };
-                        (h.clone(), v)
-                    })
-                    .collect(),
-            }),
-            Ok(row) => Err(gridtwin_core::Rejection::new(
-                &file,
-                number,
-                gridtwin_core::RejectReason::Unparsable,
-                format!("{} fields, header has {}", row.len(), header.len()),
-            )),
-            Err(e) => Err(gridtwin_core::Rejection::new(
-                &file,
-                number,
-                gridtwin_core::RejectReason::Unparsable,
-                e.to_string(),
-            )),
-        });
+fn kind_of(e: &csv::Error) -> &'static str {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "not UTF-8",
+        csv::ErrorKind::UnequalLengths { .. } => "wrong number of fields",
+        _ => "malformed CSV",
     }
-    Ok(out)
 }
 
-fn case_of(r: &Record, assigner: &Assigner) -> Result<CaseRecord, String> {
-    let text = |names: &[&str]| r.text(names).unwrap_or_default();
+/// A history row, whatever its format.
+trait Row {
+    /// The first of `names` present and not empty.
+    fn text(&self, names: &[&str]) -> Option<Cow<'_, str>>;
+    /// The row's point geometry, if it has one.
+    fn point(&self) -> Option<(f64, f64)>;
+}
+
+struct CsvRow<'a> {
+    columns: &'a HashMap<String, usize>,
+    row: &'a csv::StringRecord,
+}
+
+impl Row for CsvRow<'_> {
+    fn text(&self, names: &[&str]) -> Option<Cow<'_, str>> {
+        names.iter().find_map(|n| {
+            let v = self.row.get(*self.columns.get(*n)?)?.trim();
+            (!v.is_empty()).then_some(Cow::Borrowed(v))
+        })
+    }
+    fn point(&self) -> Option<(f64, f64)> {
+        None
+    }
+}
+
+struct RecordRow<'a>(&'a Record);
+
+impl Row for RecordRow<'_> {
+    fn text(&self, names: &[&str]) -> Option<Cow<'_, str>> {
+        self.0.text(names).map(Cow::Owned)
+    }
+    fn point(&self) -> Option<(f64, f64)> {
+        match &self.0.geometry {
+            Some(geo::Geometry::Point(p)) => Some((p.x(), p.y())),
+            _ => None,
+        }
+    }
+}
+
+fn case_of(r: &dyn Row, assigner: &Assigner) -> Result<CaseRecord, String> {
+    let text = |names: &[&str]| r.text(names).map(|c| c.into_owned()).unwrap_or_default();
     let time = |names: &[&str]| -> Result<Option<i64>, String> {
         match r.text(names) {
             None => Ok(None),
@@ -125,13 +180,15 @@ fn case_of(r: &Record, assigner: &Assigner) -> Result<CaseRecord, String> {
                 .map_err(|_| format!("`{}` is not a time", names[0])),
         }
     };
-    let category = r.text(&["category"]).ok_or("no category")?.to_string();
+    let number = |names: &[&str]| -> Option<f64> { r.text(names)?.parse().ok() };
+    let category = r.text(&["category"]).ok_or("no category")?.into_owned();
     let intake_at = time(&["intake_at", "time", "reported_at"])?.ok_or("no intake time")?;
-    let lon = r.get("lon").and_then(|v| v.as_f64().ok().flatten());
-    let lat = r.get("lat").and_then(|v| v.as_f64().ok().flatten());
-    let (lon, lat) = match (&r.geometry, lon, lat) {
-        (Some(geo::Geometry::Point(p)), _, _) => (Some(p.x()), Some(p.y())),
-        (_, a, b) => (a, b),
+    let (lon, lat) = match r.point() {
+        Some((x, y)) => (Some(x), Some(y)),
+        None => (
+            number(&["lon", "lng", "longitude"]),
+            number(&["lat", "latitude"]),
+        ),
     };
     let mut grid = text(&["grid_code"]);
     if grid.is_empty() {
@@ -145,6 +202,7 @@ fn case_of(r: &Record, assigner: &Assigner) -> Result<CaseRecord, String> {
         "" => "event".to_string(),
         k => k.to_string(),
     };
+    let flag = |names: &[&str]| matches!(r.text(names).as_deref(), Some("true" | "1"));
     Ok(CaseRecord {
         case_id: text(&["case_id", "id"]),
         kind: kind.into(),
@@ -167,12 +225,14 @@ fn case_of(r: &Record, assigner: &Assigner) -> Result<CaseRecord, String> {
         checked_at: time(&["checked_at"])?,
         closed_at: time(&["closed_at"])?,
         closed_by: text(&["closed_by"]).into(),
-        extended: matches!(text(&["extended"]).as_str(), "true" | "1"),
-        forwarded: matches!(text(&["forwarded"]).as_str(), "true" | "1"),
-        returns: text(&["returns"]).parse().unwrap_or(0),
-        rework: text(&["rework"]).parse().unwrap_or(0),
-        passes: text(&["passes"]).parse().unwrap_or(1),
-        preempted: text(&["preempted"]).parse().unwrap_or(0),
+        deadline: time(&["deadline"])?,
+        extended: flag(&["extended"]),
+        forwarded: flag(&["forwarded"]),
+        returns: number(&["returns"]).unwrap_or(0.0) as u32,
+        rework: number(&["rework"]).unwrap_or(0.0) as u32,
+        passes: number(&["passes"]).unwrap_or(1.0) as u32,
+        preempted: number(&["preempted"]).unwrap_or(0.0) as u32,
+        first_arrived_at: time(&["first_arrived_at"])?,
         ..CaseRecord::default()
     })
 }

@@ -127,369 +127,416 @@ pub struct Calibration {
 }
 
 const DAY: i64 = 86_400;
-/// A step's duration in a case, minutes (`None`: the case does not show the step).
-type StepSpan<'a> = Box<dyn Fn(&CaseRecord) -> Option<f64> + 'a>;
 /// The fewest observations a per-category handling fit needs.
 const MIN_PER_CATEGORY: usize = 30;
 
-/// Fits the history.
+/// Fits the history (all of it in memory; [`Calibrator`] takes it case by case).
 pub fn calibrate(input: &CalibrateInput) -> Result<Calibration, String> {
-    let off = input.utc_offset_s;
-    let mut unused: BTreeMap<String, u64> = BTreeMap::new();
-    let intakes: Vec<i64> = input.cases.iter().filter_map(|c| c.intake_at).collect();
-    let (Some(&first), Some(&last)) = (intakes.iter().min(), intakes.iter().max()) else {
-        return Err("the history has no case with an intake time".into());
-    };
-    let from = input
-        .from
-        .unwrap_or_else(|| (first + off).div_euclid(DAY) * DAY - off);
-    let to = input
-        .to
-        .unwrap_or_else(|| ((last + off).div_euclid(DAY) + 1) * DAY - off);
-    if to <= from {
-        return Err(format!("the window is empty: from {from} to {to}"));
+    let mut acc = Calibrator::new(input);
+    for c in input.cases {
+        acc.add(c);
     }
-    let days = (to - from) as f64 / DAY as f64;
-    let in_window: Vec<&CaseRecord> = input
-        .cases
-        .iter()
-        .filter(|c| match c.intake_at {
-            None => {
-                *unused.entry("no intake time".into()).or_default() += 1;
-                false
-            }
-            Some(t) if t < from || t >= to => {
-                *unused
-                    .entry("intake outside the window".into())
-                    .or_default() += 1;
-                false
-            }
-            Some(_) => true,
-        })
-        .collect();
-    if in_window.is_empty() {
-        return Err("no case has its intake inside the window".into());
-    }
+    acc.finish()
+}
 
-    // arrivals per category
-    let mut by_cat: BTreeMap<(String, String), Vec<&CaseRecord>> = BTreeMap::new();
-    for c in &in_window {
-        by_cat
-            .entry((c.kind.to_string(), c.category.to_string()))
-            .or_default()
-            .push(c);
-    }
-    let n_days = (to - from).div_euclid(DAY).max(1) as usize;
-    let categories: Vec<CategoryFit> = by_cat
-        .iter()
-        .map(|((kind, class), cs)| {
-            let n = cs.len() as u64;
-            let (lo, hi) = poisson_interval(n);
-            let mut hours = [0.0; 24];
-            let mut weekdays = [0.0; 7];
-            let mut daily = vec![0.0; n_days];
-            let mut sources: BTreeMap<String, u64> = BTreeMap::new();
-            for c in cs {
-                let t = c.intake_at.expect("in the window");
-                let local = t + off;
-                hours[(local.rem_euclid(DAY) / 3600) as usize] += 1.0;
-                // 1970-01-01 was a Thursday: Monday first
-                weekdays[((local.div_euclid(DAY) + 3).rem_euclid(7)) as usize] += 1.0;
-                let d = ((t - from) / DAY) as usize;
-                if d < n_days {
-                    daily[d] += 1.0;
-                }
-                *sources.entry(c.source.to_string()).or_default() += 1;
-            }
-            // exposure: how many of each weekday the window holds
-            let mut weekday_days = [0.0; 7];
-            for d in 0..n_days as i64 {
-                let local_day = (from + off).div_euclid(DAY) + d;
-                weekday_days[((local_day + 3).rem_euclid(7)) as usize] += 1.0;
-            }
-            for (w, e) in weekdays.iter_mut().zip(weekday_days) {
-                *w = if e > 0.0 { *w / e } else { 0.0 };
-            }
-            CategoryFit {
-                kind: kind.clone(),
-                class: class.clone(),
-                rate: Rate {
-                    count: n,
-                    per_day: n as f64 / days,
-                    low: lo / days,
-                    high: hi / days,
-                },
-                hour_weights: normalise(hours),
-                weekday_weights: normalise(weekdays),
-                trend_per_day: trend(&daily),
-                sources,
-            }
-        })
-        .collect();
+/// One category's running counts.
+#[derive(Default)]
+struct CategoryAcc {
+    n: u64,
+    hours: [f64; 24],
+    weekdays: [f64; 7],
+    /// Cases per local day number.
+    daily: BTreeMap<i64, f64>,
+    sources: BTreeMap<String, u64>,
+    handle: Vec<f64>,
+    /// Ladder: actions in order, cases reaching each stage, compliance closures.
+    actions: Vec<String>,
+    reached: Vec<u64>,
+    complied: BTreeMap<String, u64>,
+}
 
-    // hotspots: events only (component failures happen where the components are)
-    let mut per_grid: BTreeMap<&str, f64> = BTreeMap::new();
-    let mut events = 0.0;
-    for c in in_window.iter().filter(|c| &*c.kind == "event") {
-        if !c.grid_code.is_empty() {
-            *per_grid.entry(&c.grid_code).or_default() += 1.0;
-            events += 1.0;
+/// One department's crews as the cases show them.
+#[derive(Default)]
+struct DepartmentAcc {
+    ids: BTreeSet<String>,
+    hours: [u64; 24],
+    days_with: Vec<BTreeSet<i64>>,
+    /// (time, +1 taken / −1 handled), for the most at work at once.
+    edges: Vec<(i64, i32)>,
+}
+
+/// Calibration case by case, in one pass and bounded memory: counts, and the step
+/// durations (8 bytes a case and step) that the fits need whole. A megacity year's
+/// history is streamed through it.
+pub struct Calibrator<'a> {
+    input: &'a CalibrateInput<'a>,
+    unused: BTreeMap<String, u64>,
+    first: i64,
+    last: i64,
+    categories: BTreeMap<(String, String), CategoryAcc>,
+    per_grid: std::collections::HashMap<String, f64>,
+    events: f64,
+    /// verify, dispatch, handle, feedback, check (minutes).
+    steps: [Vec<f64>; 5],
+    verified: u64,
+    not_registered: u64,
+    passes: u64,
+    reworks: u64,
+    dispatched: u64,
+    extended: u64,
+    departments: BTreeMap<String, DepartmentAcc>,
+    elsewhere: BTreeMap<(String, String, String), u64>,
+    delays: BTreeMap<String, Vec<f64>>,
+}
+
+const STEP_NAMES: [&str; 5] = ["verify", "dispatch", "handle", "feedback", "check"];
+
+impl<'a> Calibrator<'a> {
+    pub fn new(input: &'a CalibrateInput<'a>) -> Self {
+        Calibrator {
+            input,
+            unused: BTreeMap::new(),
+            first: i64::MAX,
+            last: i64::MIN,
+            categories: BTreeMap::new(),
+            per_grid: Default::default(),
+            events: 0.0,
+            steps: Default::default(),
+            verified: 0,
+            not_registered: 0,
+            passes: 0,
+            reworks: 0,
+            dispatched: 0,
+            extended: 0,
+            departments: BTreeMap::new(),
+            elsewhere: BTreeMap::new(),
+            delays: BTreeMap::new(),
         }
     }
-    let total_area: f64 = input.grids.iter().map(|g| g.1).sum();
-    let (hotspots, hotspot_variance) = if events > 0.0 && total_area > 0.0 {
-        eb_hotspots(&input.grids, &per_grid, events, total_area)
-    } else {
-        (BTreeMap::new(), 0.0)
-    };
 
-    // step durations (minutes), first passes only where a case was reworked or
-    // taken off for an emergency (the timeline keeps the last pass's times)
-    let span = |a: Option<i64>, b: Option<i64>| match (a, b) {
-        (Some(a), Some(b)) if b >= a => Some((b - a) as f64 / 60.0),
-        _ => None,
-    };
-    let clean = |c: &&&CaseRecord| c.rework == 0 && c.preempted == 0;
-    let collect = |f: &dyn Fn(&CaseRecord) -> Option<f64>| -> Vec<f64> {
-        in_window
-            .iter()
-            .filter(clean)
-            .filter_map(|c| f(c))
-            .collect()
-    };
-    let steps_wanted: [(&str, StepSpan); 5] = [
-        ("verify", Box::new(|c| span(c.intake_at, c.verified_at))),
-        (
-            "dispatch",
-            Box::new(|c| {
+    /// Takes one case in.
+    pub fn add(&mut self, c: &CaseRecord) {
+        let off = self.input.utc_offset_s;
+        let Some(t) = c.intake_at else {
+            *self.unused.entry("no intake time".into()).or_default() += 1;
+            return;
+        };
+        if self.input.from.is_some_and(|f| t < f) || self.input.to.is_some_and(|e| t >= e) {
+            *self
+                .unused
+                .entry("intake outside the window".into())
+                .or_default() += 1;
+            return;
+        }
+        self.first = self.first.min(t);
+        self.last = self.last.max(t);
+        let local = t + off;
+        let day = local.div_euclid(DAY);
+        let cat = self
+            .categories
+            .entry((c.kind.to_string(), c.category.to_string()))
+            .or_default();
+        cat.n += 1;
+        cat.hours[(local.rem_euclid(DAY) / 3600) as usize] += 1.0;
+        // 1970-01-01 was a Thursday: Monday first
+        cat.weekdays[((day + 3).rem_euclid(7)) as usize] += 1.0;
+        *cat.daily.entry(day).or_default() += 1.0;
+        *cat.sources.entry(c.source.to_string()).or_default() += 1;
+        let span = |a: Option<i64>, b: Option<i64>| match (a, b) {
+            (Some(a), Some(b)) if b >= a => Some((b - a) as f64 / 60.0),
+            _ => None,
+        };
+        // step durations: first passes only where a case was reworked or taken off
+        // for an emergency (the timeline keeps the last pass's times)
+        if c.rework == 0 && c.preempted == 0 {
+            let handle = span(c.arrived_at, c.handled_at);
+            let spans = [
+                span(c.intake_at, c.verified_at),
                 // the centre's own dispatch: no ladder, no hand-overs
                 if c.ladder.is_empty() && !c.forwarded && c.returns == 0 {
                     span(c.verified_at, c.dispatched_at)
                 } else {
                     None
+                },
+                handle,
+                span(c.handled_at, c.feedback_at),
+                // (from the feedback, or from the handling where a history has none)
+                span(c.feedback_at.or(c.handled_at), c.checked_at),
+            ];
+            for (v, x) in self.steps.iter_mut().zip(spans) {
+                if let Some(x) = x {
+                    v.push(x);
                 }
-            }),
-        ),
-        ("handle", Box::new(|c| span(c.arrived_at, c.handled_at))),
-        ("feedback", Box::new(|c| span(c.handled_at, c.feedback_at))),
-        // (from the feedback, or from the handling where a history has no feedback)
-        (
-            "check",
-            Box::new(|c| span(c.feedback_at.or(c.handled_at), c.checked_at)),
-        ),
-    ];
-    let mut steps = Vec::new();
-    let mut kept = Vec::new();
-    for (name, f) in &steps_wanted {
-        let xs = collect(f.as_ref());
-        if xs.len() < 2 {
-            kept.push((
-                format!("steps.{name}"),
-                format!(
-                    "only {} case(s) show this step: the default is kept",
-                    xs.len()
-                ),
-            ));
-            continue;
-        }
-        steps.push(StepFit {
-            step: name.to_string(),
-            fits: fit_all(&xs),
-            mean: mean_interval(&xs),
-        });
-    }
-    let mut handle_by_category = Vec::new();
-    for ((kind, class), cs) in &by_cat {
-        let xs: Vec<f64> = cs
-            .iter()
-            .filter(|c| c.rework == 0 && c.preempted == 0)
-            .filter_map(|c| span(c.arrived_at, c.handled_at))
-            .collect();
-        if xs.len() >= MIN_PER_CATEGORY {
-            if let Some(best) = fit_all(&xs).into_iter().next() {
-                handle_by_category.push((format!("{kind}:{class}"), best));
+            }
+            if let Some(h) = handle {
+                cat.handle.push(h);
             }
         }
-    }
-
-    let verified = in_window.iter().filter(|c| c.verified_at.is_some()).count() as u64;
-    let not_reg = in_window
-        .iter()
-        .filter(|c| &*c.closed_by == "not_registered")
-        .count() as u64;
-    let passes: u64 = in_window.iter().map(|c| c.passes as u64).sum();
-    let reworks: u64 = in_window.iter().map(|c| c.rework as u64).sum();
-    let dispatched = in_window
-        .iter()
-        .filter(|c| c.dispatched_at.is_some())
-        .count() as u64;
-    let extended = in_window.iter().filter(|c| c.extended).count() as u64;
-
-    // crews per department
-    let mut crews = Vec::new();
-    // Crews are counted for the department the category table gives a category (the
-    // simulation routes by it); where the history sent a category elsewhere, it says so.
-    let mut departments: BTreeMap<&str, Vec<&CaseRecord>> = BTreeMap::new();
-    let mut elsewhere: BTreeMap<(String, String, String), u64> = BTreeMap::new();
-    for c in &in_window {
-        let table_dept = input
+        // the ladder
+        if !c.ladder.is_empty() {
+            for (i, a) in c.ladder.split('>').enumerate() {
+                if cat.actions.len() <= i {
+                    cat.actions.push(a.to_string());
+                    cat.reached.push(0);
+                }
+                cat.reached[i] += 1;
+            }
+        }
+        if let Some(stage) = c.closed_by.strip_prefix("compliance:") {
+            *cat.complied.entry(stage.to_string()).or_default() += 1;
+        }
+        // hotspots: events only (component failures happen where the components are)
+        if &*c.kind == "event" && !c.grid_code.is_empty() {
+            *self.per_grid.entry(c.grid_code.to_string()).or_default() += 1.0;
+            self.events += 1.0;
+        }
+        self.verified += c.verified_at.is_some() as u64;
+        self.not_registered += (&*c.closed_by == "not_registered") as u64;
+        self.passes += c.passes as u64;
+        self.reworks += c.rework as u64;
+        self.dispatched += c.dispatched_at.is_some() as u64;
+        self.extended += c.extended as u64;
+        // crews, counted in the department the category table routes the category to
+        let table_dept = self
+            .input
             .departments
-            .get(&format!("{}:{}", c.kind, c.category))
-            .map(String::as_str);
+            .get(&format!("{}:{}", c.kind, c.category));
         let dept = match table_dept {
             Some(d) => {
-                if !c.department.is_empty() && *c.department != *d {
-                    *elsewhere
-                        .entry((
-                            c.category.to_string(),
-                            c.department.to_string(),
-                            d.to_string(),
-                        ))
+                if !c.department.is_empty() && *c.department != **d {
+                    *self
+                        .elsewhere
+                        .entry((c.category.to_string(), c.department.to_string(), d.clone()))
                         .or_default() += 1;
                 }
-                d
+                d.clone()
             }
-            None => &c.department,
+            None => c.department.to_string(),
         };
-        if !dept.is_empty() && c.assigned_at.or(c.arrived_at).is_some() {
-            departments.entry(dept).or_default().push(c);
+        if let (false, Some(taken)) = (dept.is_empty(), c.assigned_at.or(c.arrived_at)) {
+            let d = self.departments.entry(dept).or_default();
+            if !c.crew.is_empty() && !d.ids.contains(&*c.crew) {
+                d.ids.insert(c.crew.to_string());
+            }
+            let lt = taken + off;
+            let h = (lt.rem_euclid(DAY) / 3600) as usize;
+            d.hours[h] += 1;
+            if d.days_with.is_empty() {
+                d.days_with = vec![BTreeSet::new(); 24];
+            }
+            d.days_with[h].insert(lt.div_euclid(DAY));
+            if let Some(done) = c.handled_at {
+                d.edges.push((taken, 1));
+                d.edges.push((done, -1));
+            }
+        }
+        // intake delays by channel, where occurrence is recorded apart from intake
+        if t > c.occurred_at {
+            self.delays
+                .entry(c.source.to_string())
+                .or_default()
+                .push((t - c.occurred_at) as f64 / 60.0);
         }
     }
-    for (dept, cs) in departments {
-        let ids: BTreeSet<&str> = cs
-            .iter()
-            .map(|c| &*c.crew)
-            .filter(|s| !s.is_empty())
-            .collect();
-        let (count, from_what) = if !ids.is_empty() {
-            (ids.len() as u32, "crew ids")
-        } else {
-            (most_at_once(&cs), "most at work at once")
-        };
-        // An hour is on shift where crews took cases in it: at least 1 % of them, or
-        // on at least a fifth of the days (night hours with few cases, worked every
-        // night, are still on).
-        let mut hours = [0u64; 24];
-        let mut days_with: Vec<BTreeSet<i64>> = vec![BTreeSet::new(); 24];
-        for c in &cs {
-            let t = c.assigned_at.or(c.arrived_at).expect("filtered") + off;
-            let h = (t.rem_euclid(DAY) / 3600) as usize;
-            hours[h] += 1;
-            days_with[h].insert(t.div_euclid(DAY));
-        }
-        let total: u64 = hours.iter().sum();
-        let busy: Vec<u32> = (0..24)
-            .filter(|&h| {
-                hours[h as usize] * 100 >= total.max(1)
-                    || days_with[h as usize].len() as f64 >= 0.2 * n_days as f64
-            })
-            .collect();
-        let shift = match (busy.first(), busy.last()) {
-            (Some(&a), Some(&b)) if busy.len() < 22 && b >= a => Some((a, b + 1)),
-            _ => None,
-        };
-        crews.push(CrewFit {
-            department: dept.to_string(),
-            count: count.max(1),
-            from: from_what,
-            shift,
-        });
-    }
-    for ((class, given, table), n) in &elsewhere {
-        kept.push((
-            format!("department of {class}"),
-            format!(
-                "the history sends {n} of its cases to {given}, the category table to {table}: the scenario follows the table (its crews are counted there)"
-            ),
-        ));
-    }
-    // departments whose cases the history has but whose crews it does not show
-    for (kind, class) in by_cat.keys() {
-        let Some(dept) = input.departments.get(&format!("{kind}:{class}")) else {
-            continue;
-        };
-        if !crews.iter().any(|c| &c.department == dept) {
-            kept.push((
-                format!("crews of {dept}"),
-                "the history shows none at work: 1 crew, round the clock".into(),
-            ));
-            crews.push(CrewFit {
-                department: dept.clone(),
-                count: 1,
-                from: "nothing in the history (kept)",
-                shift: None,
+
+    /// Fits what was taken in.
+    pub fn finish(mut self) -> Result<Calibration, String> {
+        let input = self.input;
+        let off = input.utc_offset_s;
+        if self.first > self.last {
+            return Err(if self.unused.is_empty() {
+                "the history has no case".into()
+            } else {
+                "no case has its intake inside the window (or an intake time at all)".into()
             });
         }
-    }
-    // escalation ladders: stage k reached by the cases whose ladder names k + 1
-    // stages; complied there when closed by `compliance:<action k>`
-    let mut ladders = Vec::new();
-    for ((kind, class), cs) in &by_cat {
-        let mut actions: Vec<String> = Vec::new();
-        for c in cs.iter().filter(|c| !c.ladder.is_empty()) {
-            for (i, a) in c.ladder.split('>').enumerate() {
-                if actions.len() <= i {
-                    actions.push(a.to_string());
+        let from = input
+            .from
+            .unwrap_or_else(|| (self.first + off).div_euclid(DAY) * DAY - off);
+        let to = input
+            .to
+            .unwrap_or_else(|| ((self.last + off).div_euclid(DAY) + 1) * DAY - off);
+        if to <= from {
+            return Err(format!("the window is empty: from {from} to {to}"));
+        }
+        let days = (to - from) as f64 / DAY as f64;
+        let n_days = (to - from).div_euclid(DAY).max(1) as usize;
+        let first_day = (from + off).div_euclid(DAY);
+        // exposure: how many of each weekday the window holds
+        let mut weekday_days = [0.0; 7];
+        for d in 0..n_days as i64 {
+            weekday_days[((first_day + d + 3).rem_euclid(7)) as usize] += 1.0;
+        }
+        let categories: Vec<CategoryFit> = self
+            .categories
+            .iter()
+            .map(|((kind, class), a)| {
+                let (lo, hi) = poisson_interval(a.n);
+                let mut weekdays = a.weekdays;
+                for (w, e) in weekdays.iter_mut().zip(weekday_days) {
+                    *w = if e > 0.0 { *w / e } else { 0.0 };
+                }
+                let daily: Vec<f64> = (0..n_days as i64)
+                    .map(|d| a.daily.get(&(first_day + d)).copied().unwrap_or(0.0))
+                    .collect();
+                CategoryFit {
+                    kind: kind.clone(),
+                    class: class.clone(),
+                    rate: Rate {
+                        count: a.n,
+                        per_day: a.n as f64 / days,
+                        low: lo / days,
+                        high: hi / days,
+                    },
+                    hour_weights: normalise(a.hours),
+                    weekday_weights: normalise(weekdays),
+                    trend_per_day: trend(&daily),
+                    sources: a.sources.clone(),
+                }
+            })
+            .collect();
+        let per_grid: BTreeMap<&str, f64> = self
+            .per_grid
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect();
+        let total_area: f64 = input.grids.iter().map(|g| g.1).sum();
+        let (hotspots, hotspot_variance) = if self.events > 0.0 && total_area > 0.0 {
+            eb_hotspots(&input.grids, &per_grid, self.events, total_area)
+        } else {
+            (BTreeMap::new(), 0.0)
+        };
+        let mut steps = Vec::new();
+        let mut kept = Vec::new();
+        for (name, xs) in STEP_NAMES.iter().zip(std::mem::take(&mut self.steps)) {
+            if xs.len() < 2 {
+                kept.push((
+                    format!("steps.{name}"),
+                    format!(
+                        "only {} case(s) show this step: the default is kept",
+                        xs.len()
+                    ),
+                ));
+                continue;
+            }
+            steps.push(StepFit {
+                step: name.to_string(),
+                mean: mean_interval(&xs),
+                fits: fit_all(&xs),
+            });
+        }
+        let mut handle_by_category = Vec::new();
+        for ((kind, class), a) in &self.categories {
+            if a.handle.len() >= MIN_PER_CATEGORY {
+                if let Some(best) = fit_all(&a.handle).into_iter().next() {
+                    handle_by_category.push((format!("{kind}:{class}"), best));
                 }
             }
         }
-        if actions.is_empty() {
-            continue;
-        }
-        let stages = actions
+        let ladders = self
+            .categories
             .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                let reached = cs
+            .filter(|(_, a)| !a.actions.is_empty())
+            .map(|((kind, class), a)| {
+                let stages = a
+                    .actions
                     .iter()
-                    .filter(|c| !c.ladder.is_empty() && c.ladder.split('>').count() > i)
-                    .count() as u64;
-                let complied = cs
-                    .iter()
-                    .filter(|c| *c.closed_by == *format!("compliance:{a}"))
-                    .count() as u64;
-                (a.clone(), wilson(complied, reached))
+                    .zip(&a.reached)
+                    .map(|(act, &reached)| {
+                        let complied = a.complied.get(act).copied().unwrap_or(0);
+                        (act.clone(), wilson(complied, reached))
+                    })
+                    .collect();
+                (format!("{kind}:{class}"), stages)
             })
             .collect();
-        ladders.push((format!("{kind}:{class}"), stages));
-    }
-    // intake delays by channel, where occurrence is recorded apart from intake
-    let mut delays: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for c in &in_window {
-        if let Some(i) = c.intake_at {
-            if i > c.occurred_at {
-                delays
-                    .entry(c.source.to_string())
-                    .or_default()
-                    .push((i - c.occurred_at) as f64 / 60.0);
+        let mut crews = Vec::new();
+        for (dept, mut d) in std::mem::take(&mut self.departments) {
+            let (count, from_what) = if !d.ids.is_empty() {
+                (d.ids.len() as u32, "crew ids")
+            } else {
+                d.edges.sort();
+                let (mut now, mut most) = (0i32, 0i32);
+                for (_, e) in &d.edges {
+                    now += e;
+                    most = most.max(now);
+                }
+                (most.max(1) as u32, "most at work at once")
+            };
+            // An hour is on shift where crews took cases in it: at least 1 % of them,
+            // or on at least a fifth of the days (night hours with few cases, worked
+            // every night, are still on).
+            let total: u64 = d.hours.iter().sum();
+            let busy: Vec<u32> = (0..24)
+                .filter(|&h| {
+                    d.hours[h as usize] * 100 >= total.max(1)
+                        || d.days_with.get(h as usize).map_or(0, |s| s.len()) as f64
+                            >= 0.2 * n_days as f64
+                })
+                .collect();
+            let shift = match (busy.first(), busy.last()) {
+                (Some(&a), Some(&b)) if busy.len() < 22 && b >= a => Some((a, b + 1)),
+                _ => None,
+            };
+            crews.push(CrewFit {
+                department: dept,
+                count: count.max(1),
+                from: from_what,
+                shift,
+            });
+        }
+        for ((class, given, table), n) in &self.elsewhere {
+            kept.push((
+                format!("department of {class}"),
+                format!(
+                    "the history sends {n} of its cases to {given}, the category table to {table}: the scenario follows the table (its crews are counted there)"
+                ),
+            ));
+        }
+        // departments whose cases the history has but whose crews it does not show
+        for (kind, class) in self.categories.keys() {
+            let Some(dept) = input.departments.get(&format!("{kind}:{class}")) else {
+                continue;
+            };
+            if !crews.iter().any(|c| &c.department == dept) {
+                kept.push((
+                    format!("crews of {dept}"),
+                    "the history shows none at work: 1 crew, round the clock".into(),
+                ));
+                crews.push(CrewFit {
+                    department: dept.clone(),
+                    count: 1,
+                    from: "nothing in the history (kept)",
+                    shift: None,
+                });
             }
         }
+        let intake_delays = std::mem::take(&mut self.delays)
+            .into_iter()
+            .filter(|(_, v)| v.len() >= 2)
+            .filter_map(|(k, v)| fit_all(&v).into_iter().next().map(|f| (k, f)))
+            .collect();
+        Ok(Calibration {
+            from,
+            to,
+            days,
+            categories,
+            hotspots,
+            hotspot_variance,
+            steps,
+            handle_by_category,
+            not_registered: wilson(self.not_registered, self.verified),
+            check_failure: wilson(self.reworks, self.passes.max(self.reworks)),
+            extension: wilson(self.extended, self.dispatched),
+            crews,
+            unused: self.unused,
+            kept,
+            components_per_class: input.components_per_class.clone(),
+            utc_offset_s: off,
+            ladders,
+            intake_delays,
+        })
     }
-    let intake_delays = delays
-        .into_iter()
-        .filter(|(_, v)| v.len() >= 2)
-        .filter_map(|(k, v)| fit_all(&v).into_iter().next().map(|f| (k, f)))
-        .collect();
-    Ok(Calibration {
-        from,
-        to,
-        days,
-        categories,
-        hotspots,
-        hotspot_variance,
-        steps,
-        handle_by_category,
-        not_registered: wilson(not_reg, verified),
-        check_failure: wilson(reworks, passes.max(reworks)),
-        extension: wilson(extended, dispatched),
-        crews,
-        unused,
-        kept,
-        components_per_class: input.components_per_class.clone(),
-        utc_offset_s: off,
-        ladders,
-        intake_delays,
-    })
 }
 
 /// The exact (Garwood) 95 % interval of a Poisson count.
@@ -573,24 +620,6 @@ fn mean_interval(xs: &[f64]) -> (f64, f64, f64) {
     let sd = (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0).max(1.0)).sqrt();
     let h = 1.96 * sd / n.sqrt();
     (m, m - h, m + h)
-}
-
-/// The most cases a department had on site at once (arrival to handled).
-fn most_at_once(cs: &[&CaseRecord]) -> u32 {
-    let mut edges: Vec<(i64, i32)> = Vec::new();
-    for c in cs {
-        if let (Some(a), Some(h)) = (c.assigned_at.or(c.arrived_at), c.handled_at) {
-            edges.push((a, 1));
-            edges.push((h, -1));
-        }
-    }
-    edges.sort();
-    let (mut now, mut most) = (0i32, 0i32);
-    for (_, d) in edges {
-        now += d;
-        most = most.max(now);
-    }
-    most.max(1) as u32
 }
 
 /// Poisson–gamma empirical Bayes: counts n_g against expectations e_g (events ×
