@@ -9,26 +9,12 @@ use std::process::Command;
 
 use gridtwin_sim::calibrate::poisson_interval_at;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+#[path = "testkit.rs"]
+mod testkit;
+use testkit::repo;
 
 fn gridtwin(dir: &Path, args: &[&str]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_gridtwin"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "{args:?}\n{}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).to_string()
+    testkit::ok_in(dir, args)
 }
 
 /// rows of a CSV as maps

@@ -1,15 +1,12 @@
 //! End-to-end tests of the `gridtwin` command line on the demo city and on synthetic
 //! megacities. They run the real binary from the repository root.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+#[path = "testkit.rs"]
+mod testkit;
+use testkit::{ok_in, repo};
 
 fn gridtwin(args: &[&str]) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_gridtwin"))
@@ -1632,6 +1629,13 @@ fn aggregate_draws_a_map_of_areas_or_h3_cells_in_any_geo_format() {
     // groups, counts and areas
     for ext in ["parquet", "fgb", "gpkg"] {
         let out = tmp.path().join(format!("c.{ext}"));
+        // (a GDAL build reads .gpkg through GDAL and writes none)
+        if ext == "gpkg"
+            && gridtwin_io::format::Format::from_path(&out).ok()
+                != Some(gridtwin_io::format::Format::GeoPackage)
+        {
+            continue;
+        }
         ok(&[
             "aggregate",
             "--points",
@@ -1941,14 +1945,9 @@ fn shapefiles_and_geopackages_are_written_and_read_in_the_default_build() {
     assert!(imp.contains("rejected 0"), "{imp}");
 }
 
-/// A real boundary layer as an analyst holds it: 262 Tokyo municipalities (libpysal's
-/// example Shapefile, Japan zone 6 on the Tokyo datum, its own `GEOCODE` ids, 10 wards
-/// with self-intersecting rings). Imported with `--autocode --make-valid` from a folder
-/// outside the repository, then 7,000 points in the layer's own metres (a `.prj` beside
-/// them) are assigned; each must land in the ward GeoPandas puts it in
-/// (`sjoin(predicate="within")` after `make_valid`, tests/oracle/tokyo_fixture.py).
-#[test]
-fn tokyo_wards_autocoded_repaired_and_assigned_like_geopandas() {
+/// A folder outside the repository holding the Tokyo wards (`wards.shp` …) and the
+/// oracle's points in the wards' own metres (`points.csv` with `points.prj`).
+fn tokyo_folder() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let src = repo().join("tests/tokyo");
     for ext in ["shp", "shx", "dbf", "prj"] {
@@ -1960,20 +1959,19 @@ fn tokyo_wards_autocoded_repaired_and_assigned_like_geopandas() {
     }
     std::fs::copy(src.join("points.csv"), tmp.path().join("points.csv")).unwrap();
     std::fs::copy(src.join("tokyomet262.prj"), tmp.path().join("points.prj")).unwrap();
-    let run = |args: &[&str]| {
-        let o = Command::new(env!("CARGO_BIN_EXE_gridtwin"))
-            .args(args)
-            .current_dir(tmp.path())
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "{args:?}\n{}\n{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        String::from_utf8_lossy(&o.stdout).to_string()
-    };
+    tmp
+}
+
+/// A real boundary layer as an analyst holds it: 262 Tokyo municipalities (libpysal's
+/// example Shapefile, Japan zone 6 on the Tokyo datum, its own `GEOCODE` ids, 10 wards
+/// with self-intersecting rings). Imported with `--autocode --make-valid` from a folder
+/// outside the repository, then 7,000 points in the layer's own metres (a `.prj` beside
+/// them) are assigned; each must land in the ward GeoPandas puts it in
+/// (`sjoin(predicate="within")` after `make_valid`, tests/oracle/tokyo_fixture.py).
+#[test]
+fn tokyo_wards_autocoded_repaired_and_assigned_like_geopandas() {
+    let (tmp, src) = (tokyo_folder(), repo().join("tests/tokyo"));
+    let run = |args: &[&str]| ok_in(tmp.path(), args);
     // without repair the 10 invalid wards are rejected, named by record
     let plain = run(&[
         "import",
@@ -2221,25 +2219,8 @@ fn timelines_and_vitals_are_in_the_citys_local_time() {
 /// in the same wards as `assign` does.
 #[test]
 fn aggregate_reprojects_points_like_assign() {
-    let tmp = tempfile::tempdir().unwrap();
-    let src = repo().join("tests/tokyo");
-    for ext in ["shp", "shx", "dbf", "prj"] {
-        std::fs::copy(
-            src.join(format!("tokyomet262.{ext}")),
-            tmp.path().join(format!("wards.{ext}")),
-        )
-        .unwrap();
-    }
-    std::fs::copy(src.join("points.csv"), tmp.path().join("points.csv")).unwrap();
-    std::fs::copy(src.join("tokyomet262.prj"), tmp.path().join("points.prj")).unwrap();
-    let run = |args: &[&str]| {
-        let o = Command::new(env!("CARGO_BIN_EXE_gridtwin"))
-            .args(args)
-            .current_dir(tmp.path())
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    };
+    let tmp = tokyo_folder();
+    let run = |args: &[&str]| ok_in(tmp.path(), args);
     run(&[
         "import",
         "--areas",

@@ -158,6 +158,19 @@ fn basemap_kind<'t>(mut tag: impl FnMut(&str) -> Option<&'t str>) -> Option<&'st
     park.then_some("park")
 }
 
+/// The name of a place worth a label (a node tagged `place` of [`PLACE_KINDS`], named).
+fn place_name<'t>(tags: impl Iterator<Item = (&'t str, &'t str)>) -> Option<String> {
+    let (mut place, mut name) = (false, None);
+    for (k, v) in tags {
+        match k {
+            "place" => place = PLACE_KINDS.contains(&v),
+            "name" => name = Some(v.to_string()),
+            _ => {}
+        }
+    }
+    name.filter(|_| place)
+}
+
 /// Place names worth a label on a city map.
 const PLACE_KINDS: [&str; 7] = [
     "city",
@@ -225,15 +238,7 @@ pub fn read_osm(
                 if let Some(c) = tags.category(n.tags()) {
                     raw.component_nodes.push((n.id(), c));
                 }
-                let (mut place, mut name) = (false, None);
-                for (k, v) in n.tags() {
-                    match k {
-                        "place" => place = PLACE_KINDS.contains(&v),
-                        "name" => name = Some(v.to_string()),
-                        _ => {}
-                    }
-                }
-                if let (true, Some(name)) = (place, name) {
+                if let Some(name) = place_name(n.tags()) {
                     raw.places.push((n.id(), name));
                 }
             }
@@ -243,15 +248,7 @@ pub fn read_osm(
                 if let Some(c) = tags.category(n.tags()) {
                     raw.component_nodes.push((n.id(), c));
                 }
-                let (mut place, mut name) = (false, None);
-                for (k, v) in n.tags() {
-                    match k {
-                        "place" => place = PLACE_KINDS.contains(&v),
-                        "name" => name = Some(v.to_string()),
-                        _ => {}
-                    }
-                }
-                if let (true, Some(name)) = (place, name) {
+                if let Some(name) = place_name(n.tags()) {
                     raw.places.push((n.id(), name));
                 }
             }
