@@ -619,6 +619,30 @@ fn grids_diff_after_a_split_moves_exactly_the_expected_components() {
         "only components near the changed grid are re-tested: {}",
         d["retested"]
     );
+    // an id holding a comma and a quote comes back whole (moves.csv is quoted CSV)
+    let odd = tmp.path().join("odd.csv");
+    let (x, y) = ((mid + x1) / 2.0, (y0 + y1) / 2.0);
+    std::fs::write(
+        &odd,
+        format!("id,lon,lat\n\"lamp \"\"A\"\", north\",{x},{y}\n"),
+    )
+    .unwrap();
+    let odd_out = tmp.path().join("odd");
+    ok(&[
+        "grids",
+        "diff",
+        "data/helsinki/city",
+        new.to_str().unwrap(),
+        "--components",
+        odd.to_str().unwrap(),
+        "--out",
+        odd_out.to_str().unwrap(),
+    ]);
+    let mut r = csv::Reader::from_path(odd_out.join("moves.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(&rows[0][1], "lamp \"A\", north");
+    assert_eq!(&rows[0][3], "99010100100199");
 }
 
 #[test]

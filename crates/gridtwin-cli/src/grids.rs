@@ -308,11 +308,13 @@ fn diff(data: &Path, rule: &CodeRule, a: DiffArgs) -> Result<ExitCode> {
         }
     }
     std::fs::create_dir_all(&a.out)?;
-    let mut text = String::from("record,id,old_grid,new_grid\n");
+    // (through the CSV writer: an id holding a comma or a quote is quoted, not split)
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["record", "id", "old_grid", "new_grid"])?;
     for (n, id, b, f) in &moves {
-        text.push_str(&format!("{n},{id},{b},{f}\n"));
+        w.write_record([n.to_string().as_str(), id, b, f])?;
     }
-    write_bytes_atomic(&a.out.join("moves.csv"), text.as_bytes())?;
+    write_bytes_atomic(&a.out.join("moves.csv"), &w.into_inner()?)?;
     let flows: Vec<serde_json::Value> = per_grid
         .iter()
         .map(|((b, f), n)| serde_json::json!({"old_grid": b, "new_grid": f, "components": n}))
