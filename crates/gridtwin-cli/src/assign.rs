@@ -101,13 +101,9 @@ pub fn load_grids_with(
     make_valid: bool,
 ) -> Result<(Vec<Area>, QualityReport)> {
     let file = if path.is_dir() {
-        ["geojson", "fgb", "parquet", "csv"]
-            .iter()
-            .map(|e| path.join(format!("areas.{e}")))
-            .find(|p| p.exists())
-            .ok_or_else(|| {
-                anyhow::anyhow!("{}: no areas layer in this directory", path.display())
-            })?
+        gridtwin_io::city_dir::find_layer(path, "areas").ok_or_else(|| {
+            anyhow::anyhow!("{}: no areas layer in this directory", path.display())
+        })?
     } else {
         path.to_path_buf()
     };

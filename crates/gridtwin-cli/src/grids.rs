@@ -139,10 +139,7 @@ fn given_grids(flag: Option<PathBuf>, positional: Option<PathBuf>) -> Result<Pat
 /// Reads areas without judging them (a broken ring is a finding here, not a rejection).
 fn read_raw(path: &Path) -> Result<Vec<RawArea>> {
     let file = if path.is_dir() {
-        ["geojson", "fgb", "parquet", "csv"]
-            .iter()
-            .map(|e| path.join(format!("areas.{e}")))
-            .find(|p| p.exists())
+        gridtwin_io::city_dir::find_layer(path, "areas")
             .ok_or_else(|| anyhow::anyhow!("{}: no areas layer", path.display()))?
     } else {
         path.to_path_buf()

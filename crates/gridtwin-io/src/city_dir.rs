@@ -206,6 +206,18 @@ struct Manifest {
     name: String,
 }
 
+/// The formats a city directory's layers may be in, in the order they are looked for.
+pub const LAYER_FORMATS: [&str; 4] = ["geojson", "fgb", "parquet", "csv"];
+
+/// The file of a city directory's `layer` (`areas`, `components`, …): the first of
+/// [`LAYER_FORMATS`] that exists.
+pub fn find_layer(dir: &Path, layer: &str) -> Option<PathBuf> {
+    LAYER_FORMATS
+        .iter()
+        .map(|ext| dir.join(format!("{layer}.{ext}")))
+        .find(|p| p.exists())
+}
+
 /// Tables of a city's layers, as written to its directory.
 pub fn area_table(city: &City) -> Table {
     // (`source_id` only where gridtwin numbered the areas: a city coded at the
@@ -383,16 +395,12 @@ pub fn load_city(dir: &Path) -> Result<(City, CategoryTable, QualityReport), Str
         loader.coords = LonLatSystem::Wgs84;
         // Each layer may be in any supported format: the first that exists is read.
         let open = |layer: &str| -> Result<(String, crate::format::Records), String> {
-            let p = ["geojson", "fgb", "parquet", "csv"]
-                .iter()
-                .map(|ext| dir.join(format!("{layer}.{ext}")))
-                .find(|p| p.exists())
-                .ok_or_else(|| {
-                    format!(
-                        "{}: no {layer} layer (.geojson, .fgb, .parquet or .csv)",
-                        dir.display()
-                    )
-                })?;
+            let p = find_layer(dir, layer).ok_or_else(|| {
+                format!(
+                    "{}: no {layer} layer (.geojson, .fgb, .parquet or .csv)",
+                    dir.display()
+                )
+            })?;
             Ok((
                 p.display().to_string(),
                 read_records(&p).map_err(|e| e.to_string())?,
