@@ -13,7 +13,6 @@ use gridtwin_core::{Area, QualityReport};
 use gridtwin_io::atomic::write_bytes_atomic;
 use gridtwin_io::batch::{assign_file, AssignOptions};
 use gridtwin_io::city_dir::DataTables;
-use gridtwin_io::{read_records, Loader};
 
 use crate::progress::bar;
 
@@ -100,18 +99,8 @@ pub fn load_grids_with(
     tables: &DataTables,
     make_valid: bool,
 ) -> Result<(Vec<Area>, QualityReport)> {
-    let file = if path.is_dir() {
-        gridtwin_io::city_dir::find_layer(path, "areas").ok_or_else(|| {
-            anyhow::anyhow!("{}: no areas layer in this directory", path.display())
-        })?
-    } else {
-        path.to_path_buf()
-    };
-    let mut loader = Loader::new(&tables.rule, &tables.table);
-    loader.make_valid = make_valid;
-    let mut q = QualityReport::new();
-    let areas = loader.areas(&file.display().to_string(), read_records(&file)?, &mut q);
-    for r in loader.repairs.take() {
+    let (areas, q, repairs) = gridtwin_io::city_dir::load_grids(path, tables, make_valid)?;
+    for r in repairs {
         eprintln!(
             "repaired {} (record {} of {}): {}; {:.1} m² as drawn, {:.1} m² repaired",
             r.id, r.record, r.file, r.problem, r.area_given_m2, r.area_repaired_m2

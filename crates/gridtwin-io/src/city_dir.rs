@@ -218,6 +218,39 @@ pub fn find_layer(dir: &Path, layer: &str) -> Option<PathBuf> {
         .find(|p| p.exists())
 }
 
+/// Unit grids (and any other areas) from a layer file or a city directory's areas
+/// layer, each record validated; with `make_valid`, invalid polygons are repaired and
+/// the repairs returned.
+pub fn load_grids(
+    path: &Path,
+    tables: &DataTables,
+    make_valid: bool,
+) -> Result<
+    (
+        Vec<gridtwin_core::Area>,
+        QualityReport,
+        Vec<crate::load::Repair>,
+    ),
+    IoError,
+> {
+    let file = if path.is_dir() {
+        find_layer(path, "areas").ok_or_else(|| {
+            IoError::read(
+                &path.display().to_string(),
+                "no areas layer in this directory (areas.geojson, .fgb, .parquet or .csv)",
+            )
+        })?
+    } else {
+        path.to_path_buf()
+    };
+    let mut loader = Loader::new(&tables.rule, &tables.table);
+    loader.make_valid = make_valid;
+    let mut q = QualityReport::new();
+    let areas = loader.areas(&file.display().to_string(), read_records(&file)?, &mut q);
+    let repairs = loader.repairs.take();
+    Ok((areas, q, repairs))
+}
+
 /// Tables of a city's layers, as written to its directory.
 pub fn area_table(city: &City) -> Table {
     // (`source_id` only where gridtwin numbered the areas: a city coded at the

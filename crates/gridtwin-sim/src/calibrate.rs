@@ -406,8 +406,11 @@ impl<'a> Calibrator<'a> {
         } else {
             (BTreeMap::new(), 0.0)
         };
-        let mut steps = Vec::new();
+        // (each step's fits on its own thread: a megacity year has millions of values;
+        // the results keep the steps' order)
+        use rayon::prelude::*;
         let mut kept = Vec::new();
+        let mut samples: Vec<(&str, Vec<f64>)> = Vec::new();
         for (name, xs) in STEP_NAMES.iter().zip(std::mem::take(&mut self.steps)) {
             if xs.len() < 2 {
                 kept.push((
@@ -417,22 +420,28 @@ impl<'a> Calibrator<'a> {
                         xs.len()
                     ),
                 ));
-                continue;
+            } else {
+                samples.push((name, xs));
             }
-            steps.push(StepFit {
+        }
+        let steps: Vec<StepFit> = samples
+            .par_iter()
+            .map(|(name, xs)| StepFit {
                 step: name.to_string(),
-                mean: mean_interval(&xs),
-                fits: fit_all(&xs),
-            });
-        }
-        let mut handle_by_category = Vec::new();
-        for ((kind, class), a) in &self.categories {
-            if a.handle.len() >= MIN_PER_CATEGORY {
-                if let Some(best) = fit_all(&a.handle).into_iter().next() {
-                    handle_by_category.push((format!("{kind}:{class}"), best));
-                }
-            }
-        }
+                mean: mean_interval(xs),
+                fits: fit_all(xs),
+            })
+            .collect();
+        let wanted: Vec<(String, &Vec<f64>)> = self
+            .categories
+            .iter()
+            .filter(|(_, a)| a.handle.len() >= MIN_PER_CATEGORY)
+            .map(|((kind, class), a)| (format!("{kind}:{class}"), &a.handle))
+            .collect();
+        let handle_by_category: Vec<(String, Fit)> = wanted
+            .par_iter()
+            .filter_map(|(k, xs)| fit_all(xs).into_iter().next().map(|b| (k.clone(), b)))
+            .collect();
         let ladders = self
             .categories
             .iter()
