@@ -176,8 +176,8 @@ pub struct Calibrator<'a> {
     categories: BTreeMap<(String, String), CategoryAcc>,
     per_grid: std::collections::HashMap<String, f64>,
     events: f64,
-    /// verify, dispatch, handle, feedback, check (minutes).
-    steps: [Vec<f64>; 5],
+    /// verify, dispatch, handle, feedback, check, travel (minutes).
+    steps: [Vec<f64>; 6],
     verified: u64,
     not_registered: u64,
     passes: u64,
@@ -185,11 +185,16 @@ pub struct Calibrator<'a> {
     dispatched: u64,
     extended: u64,
     departments: BTreeMap<String, DepartmentAcc>,
+    /// Dispatch to arrival, for a history without assignment times (waiting for a
+    /// crew included).
+    dispatch_to_arrival: Vec<f64>,
     elsewhere: BTreeMap<(String, String, String), u64>,
     delays: BTreeMap<String, Vec<f64>>,
 }
 
-const STEP_NAMES: [&str; 5] = ["verify", "dispatch", "handle", "feedback", "check"];
+const STEP_NAMES: [&str; 6] = [
+    "verify", "dispatch", "handle", "feedback", "check", "travel",
+];
 
 impl<'a> Calibrator<'a> {
     pub fn new(input: &'a CalibrateInput<'a>) -> Self {
@@ -209,6 +214,7 @@ impl<'a> Calibrator<'a> {
             dispatched: 0,
             extended: 0,
             departments: BTreeMap::new(),
+            dispatch_to_arrival: Vec::new(),
             elsewhere: BTreeMap::new(),
             delays: BTreeMap::new(),
         }
@@ -262,6 +268,8 @@ impl<'a> Calibrator<'a> {
                 span(c.handled_at, c.feedback_at),
                 // (from the feedback, or from the handling where a history has none)
                 span(c.feedback_at.or(c.handled_at), c.checked_at),
+                // the crew's trip: taken (assigned) to on site
+                span(c.assigned_at, c.arrived_at),
             ];
             for (v, x) in self.steps.iter_mut().zip(spans) {
                 if let Some(x) = x {
@@ -270,6 +278,11 @@ impl<'a> Calibrator<'a> {
             }
             if let Some(h) = handle {
                 cat.handle.push(h);
+            }
+            if c.assigned_at.is_none() {
+                if let Some(x) = span(c.dispatched_at, c.arrived_at) {
+                    self.dispatch_to_arrival.push(x);
+                }
             }
         }
         // the ladder
@@ -411,6 +424,13 @@ impl<'a> Calibrator<'a> {
         use rayon::prelude::*;
         let mut kept = Vec::new();
         let mut samples: Vec<(&str, Vec<f64>)> = Vec::new();
+        if self.steps[5].len() < 2 && self.dispatch_to_arrival.len() >= 2 {
+            kept.push((
+                "travel.time".to_string(),
+                "the history has no assignment times: fitted from dispatch to arrival, which includes any wait for a crew".to_string(),
+            ));
+            self.steps[5] = std::mem::take(&mut self.dispatch_to_arrival);
+        }
         for (name, xs) in STEP_NAMES.iter().zip(std::mem::take(&mut self.steps)) {
             if xs.len() < 2 {
                 kept.push((
@@ -843,10 +863,22 @@ impl Calibration {
                 );
             }
         }
-        let _ = writeln!(
-            t,
-            "\n[travel]\nmode = \"straight\"   # not fitted: crews' positions are not in a history\nstraight_speed_kmh = 20"
-        );
+        match step("travel") {
+            Some(s) => {
+                let _ = writeln!(
+                    t,
+                    "\n[travel]\nmode = \"drawn\"   # a history has trip times, not crews' positions\ntime = {}   # {}",
+                    duration(&s.fits[0]),
+                    note(s)
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    t,
+                    "\n[travel]\nmode = \"straight\"   # not in the history (no assigned and arrival times): kept\nstraight_speed_kmh = 20"
+                );
+            }
+        }
         t
     }
 

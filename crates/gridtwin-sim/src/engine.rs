@@ -884,7 +884,14 @@ impl World {
                     / (self.scenario.travel.straight_speed_kmh / 3.6))
                     .round() as i64
             }
-            None => 0,
+            None => match (
+                &self.scenario.travel.time,
+                self.scenario.travel.mode.as_str(),
+            ) {
+                // (no case to key a draw: the median trip)
+                (Some(d), "drawn") => draw(d, 0.5),
+                _ => 0,
+            },
         }
     }
 
@@ -1153,6 +1160,7 @@ const P_RECUR: u64 = 20;
 const P_VISIT: u64 = 21;
 const P_STATION: u64 = 22;
 const P_EXTEND: u64 = 23;
+const P_TRAVEL: u64 = 24;
 /// The stream of problems that came back after a compliance closure.
 const RECURRENCE_STREAM: u64 = 0x5245_4355_5252; // "RECURR"
 const P_PATIENCE: u64 = 19;
@@ -1905,7 +1913,14 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 let d = (from.xy.0 - c.xy.0).hypot(from.xy.1 - c.xy.1);
                 (0, (d * sc.travel.detour_factor / speed_ms).round() as i64)
             }
-            None => (0, 0),
+            // a trip's own draw: each pass and each restart after a pre-emption
+            None => match (&sc.travel.time, sc.travel.mode.as_str()) {
+                (Some(d), "drawn") => {
+                    let trip = c.passes as u64 * PASS + c.preempted as u64;
+                    (0, draw(d, uniform(seed, rep, c.key, P_TRAVEL, trip)))
+                }
+                _ => (0, 0),
+            },
         }
     };
 

@@ -297,6 +297,10 @@ pub struct Travel {
     /// Road distance over straight-line distance for `straight` travel (≥ 1).
     #[serde(default = "default_detour")]
     pub detour_factor: f64,
+    /// `drawn` travel: each trip's time, drawn (a history gives travel times, not
+    /// where the crews were: `gridtwin calibrate` fits this).
+    #[serde(default)]
+    pub time: Option<Duration>,
 }
 
 fn default_speed_cap() -> f64 {
@@ -658,6 +662,7 @@ struct TravelCheck {
     max_speed_kmh: Option<f64>,
     straight_speed_kmh: Option<f64>,
     detour_factor: Option<f64>,
+    time: Option<Duration>,
 }
 
 /// Overlays `over` on `base` table by table; a distribution (a table with a `dist`
@@ -1256,11 +1261,25 @@ impl Scenario {
                 probability(&format!("escalation.{c}[{i}].compliance"), st.compliance)?;
             }
         }
-        if !["roads", "straight", "none"].contains(&self.travel.mode.as_str()) {
+        if !["roads", "straight", "drawn", "none"].contains(&self.travel.mode.as_str()) {
             return Err((
                 "travel.mode".into(),
-                format!("`{}`: expected roads, straight or none", self.travel.mode),
+                format!(
+                    "`{}`: expected roads, straight, drawn or none",
+                    self.travel.mode
+                ),
             ));
+        }
+        match (&self.travel.time, self.travel.mode.as_str()) {
+            (Some(d), _) => duration("travel.time", d)?,
+            (None, "drawn") => {
+                return Err((
+                    "travel.time".into(),
+                    "travel.mode = drawn needs a travel time (e.g. { dist = \"exp\", mean = 12 })"
+                        .into(),
+                ))
+            }
+            _ => {}
         }
         positive("travel.max_speed_kmh", self.travel.max_speed_kmh)?;
         for (i, c) in self.closures.iter().enumerate() {
