@@ -200,6 +200,22 @@ fn eight_weeks_of_a_known_scenario_are_recovered() {
     }
     // every value says what it rests on
     assert!(toml.contains("cases; 95 % CI"));
+    // shares: checks failed 8 % (a failed check is a rework, a passed one a closure:
+    // crew work and compliance alike), reports declined 5 %, limits extended 3 %
+    for (key, truth) in [
+        ("check_failure", 0.08),
+        ("not_registered", 0.05),
+        ("extension", 0.03),
+    ] {
+        let line = toml
+            .lines()
+            .find(|l| l.starts_with(&format!("{key} =")))
+            .unwrap();
+        let ci = line.split("95 % CI ").nth(1).unwrap();
+        let (lo, hi) = ci.split_once('–').unwrap();
+        let (lo, hi): (f64, f64) = (lo.trim().parse().unwrap(), hi.trim().parse().unwrap());
+        assert!(lo - 0.005 <= truth && truth <= hi + 0.005, "{line}");
+    }
     // the escalation ladder of street vending: compliance 0.45 at notify, 0.5 at visit
     let ladder: Vec<(String, f64, f64)> = toml
         .split("[[escalation.\"event:0501\"]]")

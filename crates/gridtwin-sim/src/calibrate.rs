@@ -180,7 +180,9 @@ pub struct Calibrator<'a> {
     steps: [Vec<f64>; 6],
     verified: u64,
     not_registered: u64,
-    passes: u64,
+    /// Checks made: every failed check is a rework, every passed one closes a case
+    /// (crew work and compliance alike), so checks = reworks + cases checked.
+    checks: u64,
     reworks: u64,
     dispatched: u64,
     extended: u64,
@@ -209,7 +211,7 @@ impl<'a> Calibrator<'a> {
             steps: Default::default(),
             verified: 0,
             not_registered: 0,
-            passes: 0,
+            checks: 0,
             reworks: 0,
             dispatched: 0,
             extended: 0,
@@ -305,7 +307,7 @@ impl<'a> Calibrator<'a> {
         }
         self.verified += c.verified_at.is_some() as u64;
         self.not_registered += (&*c.closed_by == "not_registered") as u64;
-        self.passes += c.passes as u64;
+        self.checks += c.rework as u64 + c.checked_at.is_some() as u64;
         self.reworks += c.rework as u64;
         self.dispatched += c.dispatched_at.is_some() as u64;
         self.extended += c.extended as u64;
@@ -555,7 +557,7 @@ impl<'a> Calibrator<'a> {
             steps,
             handle_by_category,
             not_registered: wilson(self.not_registered, self.verified),
-            check_failure: wilson(self.reworks, self.passes.max(self.reworks)),
+            check_failure: wilson(self.reworks, self.checks.max(self.reworks)),
             extension: wilson(self.extended, self.dispatched),
             crews,
             unused: self.unused,
