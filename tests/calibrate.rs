@@ -449,7 +449,7 @@ fn a_warm_start_brings_in_the_history_s_open_cases_step_by_step() {
     std::fs::write(
         dir.join("next.toml"),
         format!(
-            "base = \"{}\"\nstart = \"{t}\"\ndays = 2\nwarmup_days = 0\n[discovery]\nmode = \"immediate\"\n",
+            "base = \"{}\"\nstart = \"{t}\"\ndays = 7\nwarmup_days = 0\n[discovery]\nmode = \"immediate\"\n",
             repo().join("scenes/baseline.toml").display()
         ),
     )
@@ -462,7 +462,7 @@ fn a_warm_start_brings_in_the_history_s_open_cases_step_by_step() {
             "--start-from",
             h.to_str().unwrap(),
             "--replications",
-            "1",
+            "3",
             "--out",
             "next",
         ],
@@ -480,7 +480,7 @@ fn a_warm_start_brings_in_the_history_s_open_cases_step_by_step() {
         .filter(|r| gridtwin_sim::local_time::parse(&r["intake_at"]).is_ok_and(|i| i < t_s))
         .count();
     assert_eq!(before, total);
-    // and they are worked off: most of them close within the two days
+    // and they are worked off: most of them close within the week
     let closed_before = sim
         .iter()
         .filter(|r| gridtwin_sim::local_time::parse(&r["intake_at"]).is_ok_and(|i| i < t_s))
@@ -497,6 +497,35 @@ fn a_warm_start_brings_in_the_history_s_open_cases_step_by_step() {
     assert!(
         (first - total as f64).abs() <= 2.0,
         "backlog {first} vs {total}"
+    );
+    // the run's own bookkeeping still holds with the history's cases in it: cases taken
+    // in = closed + open at the end, and Little's law L = λW
+    let kpi = |k: &str| -> f64 {
+        rows(&dir.join("next/summary.csv"))
+            .iter()
+            .find(|r| r["kpi"] == k)
+            .unwrap()["mean"]
+            .parse()
+            .unwrap()
+    };
+    let (taken, closed, open) = (
+        kpi("cases_taken_in"),
+        kpi("cases_closed"),
+        kpi("cases_open_at_end"),
+    );
+    assert!(
+        (taken - closed - open).abs() < 1e-6,
+        "{taken} ≠ {closed} + {open}"
+    );
+    let (l, lambda, w) = (
+        kpi("backlog_mean"),
+        kpi("arrival_rate_per_h"),
+        kpi("time_in_system_mean_h"),
+    );
+    assert!(
+        (l - lambda * w).abs() < 0.05 * l,
+        "L {l} vs λW {}",
+        lambda * w
     );
 }
 
