@@ -612,3 +612,75 @@ fn a_backtest_sees_a_regime_change() {
     // the arrivals did not change: inflow is still covered
     assert!(bad["daily inflow"].0 >= 0.7, "{bad:?}");
 }
+
+/// A history as an export holds it: local times without an offset (`2025-03-03
+/// 03:10:57`, in the city's zone), category names instead of codes, one category the
+/// table does not know. Fitted exactly as the same history in gridtwin's own form.
+#[test]
+fn an_export_with_local_times_and_category_names_fits_the_same() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let text = std::fs::read_to_string(repo().join("tests/history/held_out.csv")).unwrap();
+    let mut export = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 {
+            export.push_str(line);
+        } else {
+            let fields: Vec<String> = line
+                .split(',')
+                .map(|f| match f {
+                    "0101" => "Exposed garbage".to_string(),
+                    "0502" => "违章停车".to_string(),
+                    f if f.ends_with("+08:00") => f.trim_end_matches("+08:00").replace('T', " "),
+                    f => f.to_string(),
+                })
+                .collect();
+            export.push_str(&fields.join(","));
+        }
+        export.push('\n');
+    }
+    export.push_str("X1,UFO sighting,2025-03-05 10:00:00,24.94,60.17,,,,,,,,\n");
+    std::fs::write(dir.join("export.csv"), export).unwrap();
+    let city = repo().join("data/helsinki/city");
+    let city = city.to_str().unwrap();
+    gridtwin(
+        dir,
+        &[
+            "calibrate",
+            &repo()
+                .join("tests/history/held_out.csv")
+                .display()
+                .to_string(),
+            "--city",
+            city,
+            "--out",
+            "a/fitted.toml",
+            "--report",
+            "a/report",
+        ],
+    );
+    let out = gridtwin(
+        dir,
+        &[
+            "calibrate",
+            "export.csv",
+            "--city",
+            city,
+            "--out",
+            "b/fitted.toml",
+            "--report",
+            "b/report",
+        ],
+    );
+    assert!(
+        out.contains("not used: 1 rows, category not in the category table"),
+        "{out}"
+    );
+    for f in ["report/fits.csv", "report/rates.csv"] {
+        assert_eq!(
+            std::fs::read_to_string(dir.join("a").join(f)).unwrap(),
+            std::fs::read_to_string(dir.join("b").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}

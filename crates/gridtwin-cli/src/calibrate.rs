@@ -82,7 +82,13 @@ impl HistoryCity {
     /// The city and the history, read whole (for a warm start or a backtest).
     pub fn load(data: &Path, city_dir: &Path, history: &Path) -> Result<Self> {
         let mut h = HistoryCity::open(data, city_dir, history)?;
-        let (cases, unreadable) = crate::history::read_history(history, &h.assigner()?)?;
+        let assigner = h.assigner()?;
+        let reading = crate::history::Reading {
+            assigner: &assigner,
+            table: &h.table,
+            utc_offset_s: h.offset,
+        };
+        let (cases, unreadable) = crate::history::read_history(history, &reading)?;
         h.cases = cases;
         h.unreadable = unreadable;
         Ok(h)
@@ -105,8 +111,13 @@ impl HistoryCity {
         let assigner = self.assigner()?;
         let input = self.input(from, to, &[]);
         let mut acc = gridtwin_sim::calibrate::Calibrator::new(&input);
+        let reading = crate::history::Reading {
+            assigner: &assigner,
+            table: &self.table,
+            utc_offset_s: self.offset,
+        };
         let unreadable =
-            crate::history::stream_history(&self.history, &assigner, &mut |c| acc.add(&c))?;
+            crate::history::stream_history(&self.history, &reading, &mut |c| acc.add(&c))?;
         let fitted = acc
             .finish()
             .map_err(|e| anyhow::anyhow!("{}: {e}", self.history.display()))?;

@@ -16,13 +16,25 @@ use gridtwin_io::record::Record;
 use gridtwin_sim::local_time;
 use gridtwin_sim::timeline::CaseRecord;
 
+/// What reading a history needs from its city.
+pub struct Reading<'a> {
+    /// Locates rows that have a place and no grid code.
+    pub assigner: &'a Assigner,
+    /// Category names (`exposed garbage`, `暴露垃圾`) become class codes by it; a
+    /// category it does not hold is left out, counted.
+    pub table: &'a gridtwin_core::CategoryTable,
+    /// The city's zone: a time written without an offset (`2025-03-01 08:30:00`, as
+    /// most exports have it) is a local time there.
+    pub utc_offset_s: i64,
+}
+
 /// Reads a whole history into memory (for a warm start or a backtest).
 pub fn read_history(
     path: &Path,
-    assigner: &Assigner,
+    reading: &Reading,
 ) -> Result<(Vec<CaseRecord>, BTreeMap<String, u64>)> {
     let mut cases = Vec::new();
-    let unreadable = stream_history(path, assigner, &mut |c| cases.push(c))?;
+    let unreadable = stream_history(path, reading, &mut |c| cases.push(c))?;
     Ok((cases, unreadable))
 }
 
@@ -30,7 +42,7 @@ pub fn read_history(
 /// left out, by reason. An error if no row is usable.
 pub fn stream_history(
     path: &Path,
-    assigner: &Assigner,
+    reading: &Reading,
     take: &mut dyn FnMut(CaseRecord),
 ) -> Result<BTreeMap<String, u64>> {
     let mut unreadable: BTreeMap<String, u64> = BTreeMap::new();
@@ -88,7 +100,7 @@ pub fn stream_history(
                         columns: &columns,
                         row: &row,
                     };
-                    handle(n, case_of(&view, assigner));
+                    handle(n, case_of(&view, reading));
                 }
                 Err(e) => {
                     n += 1;
@@ -107,7 +119,7 @@ pub fn stream_history(
             match rec {
                 Ok(r) => {
                     let n = r.number;
-                    handle(n, case_of(&RecordRow(&r), assigner));
+                    handle(n, case_of(&RecordRow(&r), reading));
                 }
                 Err(rej) => handle(rej.record, Err(format!("unreadable row ({})", rej.reason))),
             }
@@ -170,18 +182,61 @@ impl Row for RecordRow<'_> {
     }
 }
 
-fn case_of(r: &dyn Row, assigner: &Assigner) -> Result<CaseRecord, String> {
+/// A time as histories write it: ISO 8601 with an offset, Unix seconds, or a local
+/// date and time without an offset (`2025-03-01 08:30[:00]`, `2025/3/1 8:30`), taken in
+/// the city's zone.
+pub fn parse_history_time(s: &str, utc_offset_s: i64) -> Option<i64> {
+    if let Ok(t) = local_time::parse(s) {
+        return Some(t);
+    }
+    let s = s.trim();
+    let (date, time) = s.split_once([' ', 'T']).unwrap_or((s, "00:00:00"));
+    let d: Vec<&str> = date.split(['-', '/', '.']).collect();
+    let t: Vec<&str> = time.split(':').collect();
+    if d.len() != 3 || !(2..=3).contains(&t.len()) {
+        return None;
+    }
+    let num = |x: &str| x.trim().parse::<i64>().ok();
+    let (y, mo, da) = (num(d[0])?, num(d[1])?, num(d[2])?);
+    let (h, mi) = (num(t[0])?, num(t[1])?);
+    // (fractional seconds are cut)
+    let se = match t.get(2) {
+        Some(x) => x.split('.').next().and_then(num)?,
+        None => 0,
+    };
+    let local = format!("{y:04}-{mo:02}-{da:02}T{h:02}:{mi:02}:{se:02}Z");
+    local_time::parse(&local).ok().map(|t| t - utc_offset_s)
+}
+
+fn case_of(r: &dyn Row, reading: &Reading) -> Result<CaseRecord, String> {
+    let assigner = reading.assigner;
     let text = |names: &[&str]| r.text(names).map(|c| c.into_owned()).unwrap_or_default();
     let time = |names: &[&str]| -> Result<Option<i64>, String> {
         match r.text(names) {
             None => Ok(None),
-            Some(s) => local_time::parse(&s)
+            Some(s) => parse_history_time(&s, reading.utc_offset_s)
                 .map(Some)
-                .map_err(|_| format!("`{}` is not a time", names[0])),
+                .ok_or_else(|| format!("`{}` is not a time", names[0])),
         }
     };
     let number = |names: &[&str]| -> Option<f64> { r.text(names)?.parse().ok() };
-    let category = r.text(&["category"]).ok_or("no category")?.into_owned();
+    let given = r.text(&["category"]).ok_or("no category")?;
+    let given_kind = r.text(&["kind"]);
+    // the class code, by code or by name, in the kind the row says (events first)
+    let kinds: &[gridtwin_core::CategoryKind] = match given_kind.as_deref() {
+        Some("component") => &[gridtwin_core::CategoryKind::Component],
+        Some("event") => &[gridtwin_core::CategoryKind::Event],
+        _ => &[
+            gridtwin_core::CategoryKind::Event,
+            gridtwin_core::CategoryKind::Component,
+        ],
+    };
+    let found = kinds
+        .iter()
+        .find_map(|k| reading.table.find(*k, &given))
+        .ok_or("category not in the category table")?;
+    let category = format!("{:02}{:02}", found.key.major, found.key.minor);
+    let category_kind = found.key.kind.name().to_string();
     let intake_at = time(&["intake_at", "time", "reported_at"])?.ok_or("no intake time")?;
     let (lon, lat) = match r.point() {
         Some((x, y)) => (Some(x), Some(y)),
@@ -198,10 +253,7 @@ fn case_of(r: &dyn Row, assigner: &Assigner) -> Result<CaseRecord, String> {
             }
         }
     }
-    let kind = match text(&["kind"]).as_str() {
-        "" => "event".to_string(),
-        k => k.to_string(),
-    };
+    let kind = category_kind;
     let flag = |names: &[&str]| matches!(r.text(names).as_deref(), Some("true" | "1"));
     Ok(CaseRecord {
         case_id: text(&["case_id", "id"]),

@@ -133,7 +133,12 @@ pub fn run_simulate(a: SimulateArgs) -> Result<ExitCode> {
             &city.rule,
             gridtwin_core::locate::LocatorOptions::default(),
         );
-        let (cases, unreadable) = crate::history::read_history(&h, &assigner)?;
+        let reading = crate::history::Reading {
+            assigner: &assigner,
+            table: &table,
+            utc_offset_s: WorkingCalendar::load(&sc.calendar)?.utc_offset_s(),
+        };
+        let (cases, unreadable) = crate::history::read_history(&h, &reading)?;
         let st = world.start_from(&cases);
         println!(
             "start from {} at {}: {} open cases ({} awaiting verification, {} awaiting dispatch, {} with their department, {} awaiting the check)",
