@@ -21,7 +21,8 @@ pub struct CalibrateArgs {
     /// `reported_at`), and whatever else it has: `kind`, `grid_code` (else located
     /// from lon/lat in --city), `source`, `department`, `crew` and the step times
     /// (`verified_at`, `dispatched_at`, `assigned_at`, `arrived_at`, `handled_at`,
-    /// `feedback_at`, `checked_at`, `closed_at`; ISO 8601 or Unix seconds).
+    /// `feedback_at`, `checked_at`, `closed_at`: ISO 8601, Unix seconds, or a local
+    /// `YYYY-MM-DD HH:MM[:SS]` in the city's zone). Categories by code or name.
     history: PathBuf,
     /// The city directory (its grids and components; written into the scenario).
     #[arg(long, value_name = "DIR")]
