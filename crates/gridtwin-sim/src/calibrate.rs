@@ -86,7 +86,7 @@ pub struct Share {
 pub struct CrewFit {
     pub department: String,
     pub count: u32,
-    /// How the count was found: `crew ids` or `most at work at once`.
+    /// How the count was found: `crew ids by hour` or `most at work at once`.
     pub from: &'static str,
     /// Local hours in which its crews took cases (first..last), `None`: round the clock.
     pub shift: Option<(u32, u32)>,
@@ -159,6 +159,9 @@ struct CategoryAcc {
 #[derive(Default)]
 struct DepartmentAcc {
     ids: BTreeSet<String>,
+    /// Per local hour, the crews that took a case in it (over the whole window): the
+    /// crews on shift in that hour.
+    ids_by_hour: Vec<BTreeSet<String>>,
     hours: [u64; 24],
     days_with: Vec<BTreeSet<i64>>,
     /// (time, +1 taken / −1 handled), for the most at work at once.
@@ -330,11 +333,19 @@ impl<'a> Calibrator<'a> {
         };
         if let (false, Some(taken)) = (dept.is_empty(), c.assigned_at.or(c.arrived_at)) {
             let d = self.departments.entry(dept).or_default();
-            if !c.crew.is_empty() && !d.ids.contains(&*c.crew) {
-                d.ids.insert(c.crew.to_string());
-            }
             let lt = taken + off;
             let h = (lt.rem_euclid(DAY) / 3600) as usize;
+            if !c.crew.is_empty() {
+                if !d.ids.contains(&*c.crew) {
+                    d.ids.insert(c.crew.to_string());
+                }
+                if d.ids_by_hour.is_empty() {
+                    d.ids_by_hour = vec![BTreeSet::new(); 24];
+                }
+                if !d.ids_by_hour[h].contains(&*c.crew) {
+                    d.ids_by_hour[h].insert(c.crew.to_string());
+                }
+            }
             d.hours[h] += 1;
             if d.days_with.is_empty() {
                 d.days_with = vec![BTreeSet::new(); 24];
@@ -483,9 +494,35 @@ impl<'a> Calibrator<'a> {
             .collect();
         let mut crews = Vec::new();
         for (dept, mut d) in std::mem::take(&mut self.departments) {
-            let (count, from_what) = if !d.ids.is_empty() {
-                (d.ids.len() as u32, "crew ids")
-            } else {
+            if !d.ids.is_empty() {
+                // Crews on shift per hour (the crews that took cases in it), as pools:
+                // level k of the hourly profile is one crew on the hours with at least
+                // k; equal hour ranges make one pool (3 at night and 8 by day: 3 round
+                // the clock and 5 by day).
+                let n: Vec<usize> = d.ids_by_hour.iter().map(|s| s.len()).collect();
+                let mut pools: Vec<(Option<(u32, u32)>, u32)> = Vec::new();
+                for k in 1..=n.iter().copied().max().unwrap_or(0) {
+                    let hours: Vec<u32> = (0..24).filter(|&h| n[h as usize] >= k).collect();
+                    let shift = match (hours.first(), hours.last()) {
+                        (Some(&a), Some(&b)) if hours.len() < 24 => Some((a, b + 1)),
+                        _ => None,
+                    };
+                    match pools.iter_mut().find(|p| p.0 == shift) {
+                        Some(p) => p.1 += 1,
+                        None => pools.push((shift, 1)),
+                    }
+                }
+                for (shift, count) in pools {
+                    crews.push(CrewFit {
+                        department: dept.clone(),
+                        count,
+                        from: "crew ids by hour",
+                        shift,
+                    });
+                }
+                continue;
+            }
+            let (count, from_what) = {
                 d.edges.sort();
                 let (mut now, mut most) = (0i32, 0i32);
                 for (_, e) in &d.edges {
@@ -843,8 +880,9 @@ impl Calibration {
         if !self.ladders.is_empty() {
             let _ = writeln!(t);
         }
+        let mut used: BTreeSet<String> = BTreeSet::new();
         for c in &self.crews {
-            let key: String = c
+            let base: String = c
                 .department
                 .chars()
                 .map(|ch| {
@@ -855,6 +893,13 @@ impl Calibration {
                     }
                 })
                 .collect();
+            // (a department with pools on several shifts: one key each)
+            let mut key = base.clone();
+            let mut i = 2;
+            while !used.insert(key.clone()) {
+                key = format!("{base}_{i}");
+                i += 1;
+            }
             let _ = writeln!(t, "[crews.{}]", quote(&key));
             let _ = writeln!(t, "department = {}", quote(&c.department));
             let _ = writeln!(t, "count = {}   # from {}", c.count, c.from);
@@ -959,4 +1004,60 @@ fn list(w: &[f64]) -> String {
 
 fn quote(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three crews round the clock and five more by day (08–20): the crews on shift
+    /// per hour come back as two pools.
+    #[test]
+    fn crews_per_hour_become_pools() {
+        let mut cases = Vec::new();
+        let t0 = 1_740_787_200; // 2025-03-01T00:00:00Z
+        for day in 0..14i64 {
+            for h in 0..24i64 {
+                let crews: Vec<String> = (1..=3)
+                    .map(|i| format!("N{i}"))
+                    .chain(
+                        (1..=5)
+                            .filter(|_| (8..20).contains(&h))
+                            .map(|i| format!("D{i}")),
+                    )
+                    .collect();
+                for crew in crews {
+                    let t = t0 + day * DAY + h * 3600 + 60;
+                    cases.push(CaseRecord {
+                        case_id: format!("{day}-{h}-{crew}"),
+                        kind: "event".into(),
+                        category: "0101".into(),
+                        department: "Sanitation Department".into(),
+                        intake_at: Some(t),
+                        occurred_at: t,
+                        assigned_at: Some(t),
+                        arrived_at: Some(t + 60),
+                        handled_at: Some(t + 600),
+                        crew: crew.into(),
+                        passes: 1,
+                        ..CaseRecord::default()
+                    });
+                }
+            }
+        }
+        let input = CalibrateInput {
+            cases: &cases,
+            grids: vec![],
+            components_per_class: BTreeMap::new(),
+            departments: BTreeMap::new(),
+            from: None,
+            to: None,
+            utc_offset_s: 0,
+        };
+        let fit = calibrate(&input).unwrap();
+        let mut pools: Vec<(u32, Option<(u32, u32)>)> =
+            fit.crews.iter().map(|c| (c.count, c.shift)).collect();
+        pools.sort();
+        assert_eq!(pools, vec![(3, None), (5, Some((8, 20)))]);
+    }
 }
