@@ -8,8 +8,6 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use geo::{Geometry, Point};
 use gridtwin_core::dem::{synthetic_coastal, Dem};
-use gridtwin_core::flood::fill_spill_merge;
-use gridtwin_core::flood_impact::inventory_on;
 use gridtwin_core::Level;
 use gridtwin_io::atomic::write_bytes_atomic;
 use gridtwin_io::city_dir::load_city;
@@ -123,17 +121,22 @@ pub fn run_flood(a: FloodArgs) -> Result<ExitCode> {
         }
     );
     let to_dem = |x: f64, y: f64| placed.to_dem(x, y);
-    let n = dem.cols() * dem.rows();
     std::fs::create_dir_all(&a.out)?;
 
     let mut by_hour = String::from(
         "hour,rain_mm,rain_m3,stored_m3,outflow_m3,flooded_cells,flooded_area_m2,components,buildings,roads_closed\n",
     );
     let mut last = None;
-    for hour in 1..=a.hours {
-        let rain_m = a.rain_mm_per_hour * hour as f64 / 1000.0;
-        let f = fill_spill_merge(dem, &vec![rain_m; n], area);
-        let imp = inventory_on(&city, dem, &f.depth, a.threshold_m, &to_dem, area);
+    for step in gridtwin_core::flood_impact::storm(
+        &city,
+        dem,
+        a.rain_mm_per_hour,
+        a.hours,
+        a.threshold_m,
+        &to_dem,
+        area,
+    ) {
+        let (hour, rain_m, f, imp) = (step.hour, step.rain_m, step.flood, step.impact);
         by_hour.push_str(&format!(
             "{hour},{:.1},{:.1},{:.1},{:.1},{},{:.1},{},{},{}\n",
             rain_m * 1000.0,

@@ -571,19 +571,17 @@ impl World {
             let to_dem = |x: f64, y: f64| placed.to_dem(x, y);
             let cat = hazard_category(&f.incident_category, &mut categories, &mut dept)?;
             let area = placed.cell_area_m2;
-            let n = dem.cols() * dem.rows();
             let mut closed = vec![false; city.roads.len()];
-            for h in 1..=f.hours {
-                let rain = f.rain_mm_per_hour * h as f64 / 1000.0;
-                let flood = gridtwin_core::flood::fill_spill_merge(dem, &vec![rain; n], area);
-                let imp = gridtwin_core::flood_impact::inventory_on(
-                    city,
-                    dem,
-                    &flood.depth,
-                    f.threshold_m,
-                    &to_dem,
-                    area,
-                );
+            for step in gridtwin_core::flood_impact::storm(
+                city,
+                dem,
+                f.rain_mm_per_hour,
+                f.hours,
+                f.threshold_m,
+                &to_dem,
+                area,
+            ) {
+                let (h, imp) = (step.hour, step.impact);
                 let t = start + ((f.start_hours + h as f64) * 3600.0).round() as i64;
                 for a in imp.roads {
                     if std::mem::replace(&mut closed[a.index], true) {
