@@ -176,6 +176,7 @@ fn redraw(data: &Path, rule: &CodeRule, mut a: RedrawArgs) -> Result<ExitCode> {
     let grids_path = given_grids(a.grids.take(), a.grids_at.take())?;
     use gridtwin_core::grid_gen::redraw::{merge_under, renumber, split_over};
     let mut grids = grid_areas(data, &grids_path)?;
+    let old = grids.clone();
     let before = grids.len();
     if let Some(m) = a.split_over_m2 {
         grids = split_over(rule, &grids, m).map_err(|e| anyhow::anyhow!("split: {e}"))?;
@@ -187,20 +188,14 @@ fn redraw(data: &Path, rule: &CodeRule, mut a: RedrawArgs) -> Result<ExitCode> {
         grids = renumber(rule, &grids).map_err(|e| anyhow::anyhow!("renumber: {e}"))?;
     }
     let n = grids.len();
+    let redrawn = grids.clone();
     write_grids(rule, grids, &a.out)?;
     println!("{before} grids → {} grids; wrote {}", n, a.out.display());
     match (a.components, a.delta) {
-        (Some(components), Some(out)) => diff(
-            data,
-            rule,
-            DiffArgs {
-                old: grids_path,
-                new: a.out,
-                components,
-                out,
-                full: false,
-            },
-        ),
+        // (the delta of the grids as redrawn, in memory: not read back from the file)
+        (Some(components), Some(out)) => {
+            write_delta(rule, &old, &redrawn, &components, &out, false)
+        }
         (None, None) => Ok(ExitCode::SUCCESS),
         _ => bail!("give both --components and --delta for the re-assignment delta"),
     }
@@ -224,54 +219,26 @@ fn grid_areas(data: &Path, path: &Path) -> Result<Vec<gridtwin_core::Area>> {
 }
 
 fn diff(data: &Path, rule: &CodeRule, a: DiffArgs) -> Result<ExitCode> {
-    use gridtwin_core::assign::Assigner;
-    use gridtwin_core::locate::{Location, LocatorOptions};
-    use rstar::{primitives::GeomWithData, RTree, AABB};
     let old = grid_areas(data, &a.old)?;
     let new = grid_areas(data, &a.new)?;
-    let old_by: BTreeMap<String, &MultiPolygon<f64>> = old
-        .iter()
-        .map(|g| (g.code.to_string(), &g.boundary))
-        .collect();
-    let new_by: BTreeMap<String, &MultiPolygon<f64>> = new
-        .iter()
-        .map(|g| (g.code.to_string(), &g.boundary))
-        .collect();
-    // Grids added, removed or redrawn; their old and new extents bound where any
-    // component can change grid.
-    let mut changed: Vec<String> = old_by
-        .keys()
-        .chain(new_by.keys())
-        .filter(|c| old_by.get(*c) != new_by.get(*c))
-        .cloned()
-        .collect();
-    changed.sort();
-    changed.dedup();
-    let boxes: Vec<GeomWithData<rstar::primitives::Rectangle<[f64; 2]>, ()>> = changed
-        .iter()
-        .flat_map(|c| [old_by.get(c), new_by.get(c)])
-        .flatten()
-        .filter_map(|m| geo::BoundingRect::bounding_rect(*m))
-        .map(|r| {
-            GeomWithData::new(
-                rstar::primitives::Rectangle::from_corners(
-                    [r.min().x, r.min().y],
-                    [r.max().x, r.max().y],
-                ),
-                (),
-            )
-        })
-        .collect();
-    let region = RTree::bulk_load(boxes);
-    let old_asg = Assigner::new(&old, rule, LocatorOptions::default());
-    let new_asg = Assigner::new(&new, rule, LocatorOptions::default());
-    let code_of = |asg: &Assigner, x: f64, y: f64| match asg.assign(x, y, None) {
-        Location::Inside(g) => asg.codes(g).grid.clone(),
-        _ => String::new(),
-    };
+    write_delta(rule, &old, &new, &a.components, &a.out, a.full)
+}
+
+/// The re-assignment delta of `components` from `old` to `new` grids (in memory):
+/// moves.csv and diff.json in `out`.
+fn write_delta(
+    rule: &CodeRule,
+    old: &[gridtwin_core::Area],
+    new: &[gridtwin_core::Area],
+    components: &Path,
+    out: &Path,
+    full: bool,
+) -> Result<ExitCode> {
+    let d = gridtwin_core::grid_diff::GridDiff::new(old, new, rule, full);
+    let changed = &d.changed;
     let (mut total, mut retested, mut moves) = (0u64, 0u64, Vec::new());
     let mut per_grid: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for r in read_records(&a.components)? {
+    for r in read_records(components)? {
         let r = r.map_err(|e| anyhow::anyhow!("{e}"))?;
         let (x, y) = match (
             &r.geometry,
@@ -280,22 +247,14 @@ fn diff(data: &Path, rule: &CodeRule, a: DiffArgs) -> Result<ExitCode> {
         ) {
             (Some(Geometry::Point(p)), _, _) => (p.x(), p.y()),
             (_, Some(Ok(Some(x))), Some(Ok(Some(y)))) => (x, y),
-            _ => bail!("{}: record {}: no point", a.components.display(), r.number),
+            _ => bail!("{}: record {}: no point", components.display(), r.number),
         };
         total += 1;
-        let before = r
-            .text(&["grid_code"])
-            .unwrap_or_else(|| code_of(&old_asg, x, y));
-        let in_change = a.full
-            || region
-                .locate_in_envelope_intersecting(&AABB::from_point([x, y]))
-                .next()
-                .is_some();
-        if !in_change {
+        let before = r.text(&["grid_code"]).unwrap_or_else(|| d.old_grid(x, y));
+        let Some(after) = d.retest(x, y) else {
             continue;
-        }
+        };
         retested += 1;
-        let after = code_of(&new_asg, x, y);
         if after != before {
             let id = r
                 .text(&["code", "id"])
@@ -304,24 +263,24 @@ fn diff(data: &Path, rule: &CodeRule, a: DiffArgs) -> Result<ExitCode> {
             moves.push((r.number, id, before, after));
         }
     }
-    std::fs::create_dir_all(&a.out)?;
+    std::fs::create_dir_all(out)?;
     // (through the CSV writer: an id holding a comma or a quote is quoted, not split)
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["record", "id", "old_grid", "new_grid"])?;
     for (n, id, b, f) in &moves {
         w.write_record([n.to_string().as_str(), id, b, f])?;
     }
-    write_bytes_atomic(&a.out.join("moves.csv"), &w.into_inner()?)?;
+    write_bytes_atomic(&out.join("moves.csv"), &w.into_inner()?)?;
     let flows: Vec<serde_json::Value> = per_grid
         .iter()
         .map(|((b, f), n)| serde_json::json!({"old_grid": b, "new_grid": f, "components": n}))
         .collect();
-    let json = serde_json::json!({"changed_grids": changed, "components": total, "retested": retested, "moved": moves.len(), "flows": flows, "full": a.full});
+    let json = serde_json::json!({"changed_grids": changed, "components": total, "retested": retested, "moved": moves.len(), "flows": flows, "full": full});
     write_bytes_atomic(
-        &a.out.join("diff.json"),
+        &out.join("diff.json"),
         (serde_json::to_string_pretty(&json)? + "\n").as_bytes(),
     )?;
-    println!("{} changed grids; {total} components, {retested} re-tested, {} move; wrote {}/moves.csv and diff.json", changed.len(), moves.len(), a.out.display());
+    println!("{} changed grids; {total} components, {retested} re-tested, {} move; wrote {}/moves.csv and diff.json", changed.len(), moves.len(), out.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -23,6 +23,7 @@ pub mod flood;
 pub mod flood_impact;
 pub mod frame;
 pub mod grid_check;
+pub mod grid_diff;
 pub mod grid_gen;
 pub mod hexcell;
 pub mod incident;
