@@ -6,34 +6,27 @@
 //! for every input record, and the spatial index of grids.
 //!
 //! This crate never depends on readers, the simulation, the viewer or the CLI.
+//!
+//! Folders by concern:
+//! - [`model`]: codes ([`code::CodeRule`]), categories, areas, components, incidents,
+//!   buildings and roads, [`City`], the data-quality ledger ([`QualityReport`]);
+//! - [`spatial`]: coordinates (GCJ-02/BD-09), the local metric frame, exact
+//!   point-in-polygon with its boundary rule, the grid locator, assignment, aggregation;
+//! - [`grids`]: grid generation, validation (and OGC validity), redraw diffs,
+//!   autocoding a layer, the demo partition, the synthetic megacity;
+//! - [`hazard`]: DEMs, fill–spill–merge flooding and its inventory, fire spread.
 
-pub mod aggregate;
-pub mod area;
-pub mod assign;
-pub mod autocode;
-pub mod building;
-pub mod category;
-pub mod city;
-pub mod code;
-pub mod component;
-pub mod coord;
-pub mod dem;
-pub mod fire;
-pub mod flood;
-pub mod flood_impact;
-pub mod frame;
-pub mod grid_check;
-pub mod grid_diff;
-pub mod grid_gen;
-pub mod hexcell;
-pub mod incident;
-pub mod int_hash;
-pub mod locate;
-pub mod partition;
-pub mod prepared;
-pub mod quality;
-pub mod synth;
-pub mod validity;
+pub mod grids;
+pub mod hazard;
+pub mod model;
+pub mod spatial;
+
+// The public paths stay flat (`gridtwin_core::area::Area`, `gridtwin_core::flood`):
+// the folders group the crate by concern, the re-exports keep every caller working.
+pub use grids::{autocode, grid_check, grid_diff, grid_gen, partition, synth, validity};
+pub use hazard::{dem, fire, flood, flood_impact};
+pub use model::{area, building, category, city, code, component, incident, quality};
+pub use spatial::{aggregate, assign, coord, frame, hexcell, int_hash, locate, prepared};
 
 pub use area::Area;
 pub use building::{Building, HeightSource, Road, SpeedSource};
