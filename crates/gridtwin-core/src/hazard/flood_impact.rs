@@ -217,6 +217,43 @@ pub fn inventory_on(
     out
 }
 
+/// One hour of a steady storm: the rain fallen so far, the water it leaves, and what
+/// that water reaches.
+pub struct StormHour {
+    /// Hours since the storm began (1, 2, …).
+    pub hour: u32,
+    /// Rain fallen so far, metres.
+    pub rain_m: f64,
+    pub flood: crate::flood::Flood,
+    pub impact: Impact,
+}
+
+/// A storm of `rain_mm_per_hour` over `hours` on a DEM (fill–spill–merge of the rain
+/// fallen by the end of each hour, then its inventory at `threshold_m`): the one loop
+/// `gridtwin flood` and a scenario's `[flood]` hazard share.
+pub fn storm<'a>(
+    city: &'a City,
+    dem: &'a Dem,
+    rain_mm_per_hour: f64,
+    hours: u32,
+    threshold_m: f64,
+    to_dem: &'a dyn Fn(f64, f64) -> Option<(f64, f64)>,
+    cell_area_m2: f64,
+) -> impl Iterator<Item = StormHour> + 'a {
+    let n = dem.cols() * dem.rows();
+    (1..=hours).map(move |hour| {
+        let rain_m = rain_mm_per_hour * hour as f64 / 1000.0;
+        let flood = crate::flood::fill_spill_merge(dem, &vec![rain_m; n], cell_area_m2);
+        let impact = inventory_on(city, dem, &flood.depth, threshold_m, to_dem, cell_area_m2);
+        StormHour {
+            hour,
+            rain_m,
+            flood,
+            impact,
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,41 +378,4 @@ mod tests {
         let ratio = sphere / lon_lat_cell_area_m2(&dem);
         assert!((ratio - 1.0042).abs() < 0.0003, "{ratio}");
     }
-}
-
-/// One hour of a steady storm: the rain fallen so far, the water it leaves, and what
-/// that water reaches.
-pub struct StormHour {
-    /// Hours since the storm began (1, 2, …).
-    pub hour: u32,
-    /// Rain fallen so far, metres.
-    pub rain_m: f64,
-    pub flood: crate::flood::Flood,
-    pub impact: Impact,
-}
-
-/// A storm of `rain_mm_per_hour` over `hours` on a DEM (fill–spill–merge of the rain
-/// fallen by the end of each hour, then its inventory at `threshold_m`): the one loop
-/// `gridtwin flood` and a scenario's `[flood]` hazard share.
-pub fn storm<'a>(
-    city: &'a City,
-    dem: &'a Dem,
-    rain_mm_per_hour: f64,
-    hours: u32,
-    threshold_m: f64,
-    to_dem: &'a dyn Fn(f64, f64) -> Option<(f64, f64)>,
-    cell_area_m2: f64,
-) -> impl Iterator<Item = StormHour> + 'a {
-    let n = dem.cols() * dem.rows();
-    (1..=hours).map(move |hour| {
-        let rain_m = rain_mm_per_hour * hour as f64 / 1000.0;
-        let flood = crate::flood::fill_spill_merge(dem, &vec![rain_m; n], cell_area_m2);
-        let impact = inventory_on(city, dem, &flood.depth, threshold_m, to_dem, cell_area_m2);
-        StormHour {
-            hour,
-            rain_m,
-            flood,
-            impact,
-        }
-    })
 }
