@@ -48,7 +48,7 @@ pub fn run(data: &Path, a: CalibrateArgs) -> Result<ExitCode> {
             .transpose()
     };
     let (from, to) = (when("from", &a.from)?, when("to", &a.to)?);
-    let mut h = HistoryCity::open(data, &a.city, &a.history)?;
+    let mut h = HistoryCity::open_areas(data, &a.city, &a.history)?;
     let fitted = h.fit_streamed(from, to)?;
     let start = local_time::format(fitted.to, h.offset);
     h.write_scenario(&fitted, &a.out, &start, 7.0)?;
@@ -77,6 +77,9 @@ pub(crate) struct HistoryCity {
     pub offset: i64,
     pub cases: Vec<gridtwin_sim::timeline::CaseRecord>,
     pub unreadable: BTreeMap<String, u64>,
+    /// Components per class code (`MMmm`), for failure rates per component; `None`:
+    /// counted from the city directory while fitting.
+    pub components_per_class: Option<BTreeMap<String, u64>>,
 }
 
 impl HistoryCity {
@@ -88,6 +91,7 @@ impl HistoryCity {
             assigner: &assigner,
             table: &h.table,
             utc_offset_s: h.offset,
+            whole: true,
         };
         let (cases, unreadable) = crate::history::read_history(history, &reading)?;
         h.cases = cases;
@@ -116,12 +120,29 @@ impl HistoryCity {
             assigner: &assigner,
             table: &self.table,
             utc_offset_s: self.offset,
+            whole: false,
         };
-        let unreadable =
-            crate::history::stream_history(&self.history, &reading, &mut |c| acc.add(&c))?;
-        let fitted = acc
+        // the components are counted by class while the history streams (they are
+        // needed only for the failure rates written at the end)
+        let (streamed, counted) = std::thread::scope(|scope| {
+            let counting = self.components_per_class.is_none().then(|| {
+                scope.spawn(|| {
+                    gridtwin_io::city_dir::components_per_class(&self.city_dir, &self.city.rule)
+                })
+            });
+            let streamed =
+                crate::history::stream_history(&self.history, &reading, &mut |c| acc.add(&c));
+            (streamed, counting.map(|h| h.join()))
+        });
+        let unreadable = streamed?;
+        let mut fitted = acc
             .finish()
             .map_err(|e| anyhow::anyhow!("{}: {e}", self.history.display()))?;
+        fitted.components_per_class = match counted {
+            None => self.components_per_class.clone().unwrap_or_default(),
+            Some(Ok(counts)) => counts.map_err(anyhow::Error::msg)?.0,
+            Some(Err(_)) => bail!("counting the components failed"),
+        };
         self.unreadable = unreadable;
         Ok(fitted)
     }
@@ -129,6 +150,31 @@ impl HistoryCity {
     /// The city without the history's cases.
     pub fn open(data: &Path, city_dir: &Path, history: &Path) -> Result<Self> {
         let (city, table, _) = load_city(city_dir).map_err(anyhow::Error::msg)?;
+        let mut per_class: BTreeMap<String, u64> = BTreeMap::new();
+        for c in &city.components {
+            *per_class
+                .entry(format!("{:02}{:02}", c.code.major(), c.code.minor()))
+                .or_default() += 1;
+        }
+        Self::with(data, city_dir, history, city, table, Some(per_class))
+    }
+
+    /// The city's grids and tables, and its components counted by class from their
+    /// codes alone: what fitting needs (a megacity's components are not built).
+    pub fn open_areas(data: &Path, city_dir: &Path, history: &Path) -> Result<Self> {
+        let (city, table, _) =
+            gridtwin_io::city_dir::load_city_areas(city_dir).map_err(anyhow::Error::msg)?;
+        Self::with(data, city_dir, history, city, table, None)
+    }
+
+    fn with(
+        data: &Path,
+        city_dir: &Path,
+        history: &Path,
+        city: gridtwin_core::City,
+        table: gridtwin_core::CategoryTable,
+        components_per_class: Option<BTreeMap<String, u64>>,
+    ) -> Result<Self> {
         let calendar_path = data.join("calendar.toml");
         let offset = gridtwin_sim::WorkingCalendar::load(&calendar_path)?.utc_offset_s();
         Ok(HistoryCity {
@@ -140,6 +186,7 @@ impl HistoryCity {
             offset,
             cases: Vec::new(),
             unreadable: BTreeMap::new(),
+            components_per_class,
         })
     }
 
@@ -150,12 +197,6 @@ impl HistoryCity {
         to: Option<i64>,
         cases: &'c [gridtwin_sim::timeline::CaseRecord],
     ) -> CalibrateInput<'c> {
-        let mut per_class: BTreeMap<String, u64> = BTreeMap::new();
-        for c in &self.city.components {
-            *per_class
-                .entry(format!("{:02}{:02}", c.code.major(), c.code.minor()))
-                .or_default() += 1;
-        }
         CalibrateInput {
             cases,
             grids: self
@@ -163,7 +204,7 @@ impl HistoryCity {
                 .areas_at(Level::Grid)
                 .map(|g| (g.code.to_string(), g.area_m2()))
                 .collect(),
-            components_per_class: per_class,
+            components_per_class: self.components_per_class.clone().unwrap_or_default(),
             departments: self
                 .table
                 .iter()
@@ -171,6 +212,16 @@ impl HistoryCity {
                     (
                         format!("{}:{:02}{:02}", c.key.kind.name(), c.key.major, c.key.minor),
                         c.department.clone(),
+                    )
+                })
+                .collect(),
+            routing: self
+                .table
+                .iter()
+                .map(|c| {
+                    (
+                        format!("{}:{:02}{:02}", c.key.kind.name(), c.key.major, c.key.minor),
+                        c.routing,
                     )
                 })
                 .collect(),
@@ -299,7 +350,13 @@ fn write_report(dir: &Path, f: &Calibration, unreadable: &BTreeMap<String, u64>)
     std::fs::create_dir_all(dir)?;
     let mut fits = String::from("step,family,params,n,log_likelihood,aic,delta_aic,ks,chosen\n");
     let mut rows: Vec<(String, &gridtwin_sim::dist::Fit, f64, bool)> = Vec::new();
-    for s in &f.steps {
+    let grouped = f
+        .steps
+        .iter()
+        .chain(f.dispatch_by_routing.iter().map(|(_, s)| s))
+        .chain(f.travel_by_department.iter().map(|(_, s)| s))
+        .chain(f.hand_overs.hop.iter().filter(|s| !s.fits.is_empty()));
+    for s in grouped {
         for (i, x) in s.fits.iter().enumerate() {
             rows.push((s.step.clone(), x, x.aic - s.fits[0].aic, i == 0));
         }
@@ -307,16 +364,24 @@ fn write_report(dir: &Path, f: &Calibration, unreadable: &BTreeMap<String, u64>)
     for (k, x) in &f.handle_by_category {
         rows.push((format!("handle {k}"), x, 0.0, true));
     }
+    // (a small group's law on the city's shape has no likelihood of its own: empty)
+    let num = |v: f64, digits: usize| {
+        if v.is_finite() {
+            format!("{v:.digits$}")
+        } else {
+            String::new()
+        }
+    };
     for (step, x, d, chosen) in rows {
         let params: Vec<String> = x.params.iter().map(|p| format!("{p:.6}")).collect();
         fits.push_str(&format!(
-            "\"{step}\",{},\"{}\",{},{:.3},{:.3},{:.3},{:.5},{chosen}\n",
+            "\"{step}\",{},\"{}\",{},{},{},{},{:.5},{chosen}\n",
             x.family.name(),
             params.join(" "),
             x.n,
-            x.log_likelihood,
-            x.aic,
-            d,
+            num(x.log_likelihood, 3),
+            num(x.aic, 3),
+            num(d, 3),
             x.ks
         ));
     }

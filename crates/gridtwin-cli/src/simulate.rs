@@ -137,6 +137,7 @@ pub fn run_simulate(a: SimulateArgs) -> Result<ExitCode> {
             assigner: &assigner,
             table: &table,
             utc_offset_s: WorkingCalendar::load(&sc.calendar)?.utc_offset_s(),
+            whole: true,
         };
         let (cases, unreadable) = crate::history::read_history(&h, &reading)?;
         let st = world.start_from(&cases);

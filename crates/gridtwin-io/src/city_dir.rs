@@ -452,3 +452,81 @@ pub fn load_city(dir: &Path) -> Result<(City, CategoryTable, QualityReport), Str
     }
     Ok((city, table, quality))
 }
+
+/// A city directory's unit-grid side only: its manifest, code rule, category table
+/// and areas, without components, incidents, buildings or roads (what reading a
+/// case history against the city needs: a megacity's 12 M components would take
+/// most of the time and memory).
+pub fn load_city_areas(dir: &Path) -> Result<(City, CategoryTable, QualityReport), String> {
+    let manifest_path = dir.join("city.toml");
+    let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
+        format!(
+            "{}: {e} (is this a city directory?)",
+            manifest_path.display()
+        )
+    })?;
+    let manifest: Manifest =
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", manifest_path.display()))?;
+    let rule = CodeRule::load(&dir.join("code_rule.toml")).map_err(|e| e.to_string())?;
+    let table =
+        CategoryTable::load(&dir.join("categories.csv"), &rule).map_err(|e| e.to_string())?;
+    let mut quality = QualityReport::new();
+    let mut city = City::new(manifest.name, rule);
+    let p = find_layer(dir, "areas").ok_or_else(|| {
+        format!(
+            "{}: no areas layer (.geojson, .fgb, .parquet or .csv)",
+            dir.display()
+        )
+    })?;
+    let mut loader = Loader::new(&rule, &table);
+    loader.coords = LonLatSystem::Wgs84;
+    let records = read_records(&p).map_err(|e| e.to_string())?;
+    city.areas = loader.areas(&p.display().to_string(), records, &mut quality);
+    Ok((city, table, quality))
+}
+
+/// Components per class (`MMmm`) of a city directory, from their codes alone (a
+/// Parquet layer is read by its `code` column only). Returns the counts and the
+/// records whose code does not parse (left out of the counts).
+pub fn components_per_class(
+    dir: &Path,
+    rule: &CodeRule,
+) -> Result<(std::collections::BTreeMap<String, u64>, u64), String> {
+    let p = find_layer(dir, "components").ok_or_else(|| {
+        format!(
+            "{}: no components layer (.geojson, .fgb, .parquet or .csv)",
+            dir.display()
+        )
+    })?;
+    let mut counts = std::collections::BTreeMap::new();
+    let mut bad = 0u64;
+    let mut tally = |code: Option<&str>| match code.map(|c| rule.parse_component(c.trim())) {
+        Some(Ok(c)) => *counts.entry((c.major(), c.minor())).or_insert(0u64) += 1,
+        _ => bad += 1,
+    };
+    if matches!(
+        crate::format::Format::from_path(&p),
+        Ok(crate::format::Format::GeoParquet)
+    ) {
+        crate::parquet_io::for_each_text(&p, "code", &mut tally).map_err(|e| e.to_string())?;
+    } else {
+        for r in read_records(&p).map_err(|e| e.to_string())? {
+            match r {
+                Ok(rec) => {
+                    let code = rec
+                        .fields
+                        .iter()
+                        .find(|(k, _)| k == "code")
+                        .and_then(|(_, v)| v.as_text());
+                    tally(code.as_deref());
+                }
+                Err(_) => tally(None),
+            }
+        }
+    }
+    let counts = counts
+        .into_iter()
+        .map(|((major, minor), n)| (format!("{major:02}{minor:02}"), n))
+        .collect();
+    Ok((counts, bad))
+}

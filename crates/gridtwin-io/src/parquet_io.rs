@@ -239,6 +239,61 @@ pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
     Ok(out)
 }
 
+/// Reads one text column of a Parquet file and nothing else (a projection: a 12 M-row
+/// component layer's codes without its geometries), handing each value in row order
+/// to `take` (`None` for a null). Returns the rows read; a file without the column is
+/// an error naming it.
+pub fn for_each_text(
+    path: &Path,
+    column: &str,
+    mut take: impl FnMut(Option<&str>),
+) -> Result<u64, IoError> {
+    let file = path.display().to_string();
+    let f = File::open(path).map_err(|e| IoError::read(&file, e))?;
+    let builder = isolate(|| ParquetRecordBatchReaderBuilder::try_new(f))
+        .map_err(|e| IoError::read(&file, format!("corrupt metadata: {e}")))?
+        .map_err(|e| IoError::read(&file, e))?;
+    crate::limits::check_rows(
+        &file,
+        builder.metadata().file_metadata().num_rows().max(0) as u64,
+    )?;
+    let schema = builder.parquet_schema();
+    let Some(leaf) = (0..schema.num_columns()).find(|&i| schema.column(i).name() == column) else {
+        return Err(IoError::read(&file, format!("no `{column}` column")));
+    };
+    let mask = parquet::arrow::ProjectionMask::leaves(schema, [leaf]);
+    let mut reader = builder
+        .with_projection(mask)
+        .with_batch_size(BATCH)
+        .build()
+        .map_err(|e| IoError::read(&file, e))?;
+    let mut number = 0u64;
+    while let Some(batch) = isolate(|| reader.next())
+        .map_err(|e| IoError::read(&file, format!("after record {number}: {e}")))?
+    {
+        let batch =
+            batch.map_err(|e| IoError::read(&file, format!("after record {number}: {e}")))?;
+        let col = batch.column(0);
+        let any = col.as_any();
+        if let Some(a) = any.downcast_ref::<StringArray>() {
+            for i in 0..a.len() {
+                take((!a.is_null(i)).then(|| a.value(i)));
+            }
+        } else if let Some(a) = any.downcast_ref::<LargeStringArray>() {
+            for i in 0..a.len() {
+                take((!a.is_null(i)).then(|| a.value(i)));
+            }
+        } else {
+            return Err(IoError::read(
+                &file,
+                format!("column `{column}` has type {}, not text", col.data_type()),
+            ));
+        }
+        number += batch.num_rows() as u64;
+    }
+    Ok(number)
+}
+
 /// Whether a WKB (ISO or EWKB) geometry's declared counts fit in its bytes: a point
 /// takes 8 bytes per coordinate, a ring or line 4 bytes for its count, and so on.
 /// Walks the structure without allocating (a count claiming 2^31 points in a 1 kB

@@ -16,10 +16,14 @@
 //! is described (channel shares, intake delays) and not fitted.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::fmt::Write as _;
 
+use gridtwin_core::Routing;
+
 use crate::dist::{fit_all, gamma_quantile, Fit};
-use crate::timeline::CaseRecord;
+use crate::timeline::{CaseRecord, Text};
 
 /// What calibration needs besides the history.
 pub struct CalibrateInput<'a> {
@@ -32,6 +36,9 @@ pub struct CalibrateInput<'a> {
     /// The department of each category (`kind:MMmm`), from the category table: a
     /// department with cases and no crews in the history still needs a crew to run.
     pub departments: BTreeMap<String, String>,
+    /// The routing rule of each category (`kind:MMmm`), from the category table: the
+    /// centre's delay is fitted per rule, and the hand-overs where the rule has them.
+    pub routing: BTreeMap<String, Routing>,
     /// The window fitted, Unix seconds `[from, to)`; `None`: whole local days around the
     /// history's intakes.
     pub from: Option<i64>,
@@ -124,11 +131,42 @@ pub struct Calibration {
     /// Intake delay (occurrence to intake) by channel, where the history records
     /// occurrence apart from intake: minutes, best fit.
     pub intake_delays: Vec<(String, Fit)>,
+    /// The centre's delay before dispatch per routing rule, where the rule has enough
+    /// cases; else the pooled `dispatch` step serves.
+    pub dispatch_by_routing: Vec<(Routing, StepFit)>,
+    /// The hand-overs (属地 forwarding, 退单 returns, 指定 designation).
+    pub hand_overs: HandOvers,
+    /// Each ladder stage's delay (mean minutes, cases it rests on), where compliance
+    /// closures show it: per category, in stage order.
+    pub ladder_delays: BTreeMap<String, Vec<Option<(f64, u64)>>>,
+    /// Crews' trip times per department with enough trips (≥ 30): a department with
+    /// few crews drives farther than the city's pooled trip says.
+    pub travel_by_department: Vec<(String, StepFit)>,
+}
+
+/// The hand-overs a history shows.
+#[derive(Debug, Clone, Default)]
+pub struct HandOvers {
+    /// Territorial categories: (category key, cases forwarded, cases sent); a category
+    /// the street forwards in most of its cases is not street-capable.
+    pub forwarded: Vec<(String, u64, u64)>,
+    /// Returns per send-and-return trial (truncated geometric MLE), over owner-routed
+    /// and forwarded cases.
+    pub return_probability: Option<Share>,
+    /// Returns before the centre designates: the most seen, at least the default 2.
+    pub designate_after: u32,
+    /// One hand-over's time: a family fitted on single forwards, else the mean of all
+    /// hops as an exponential (`fits` empty then; the mean in `mean`).
+    pub hop: Option<StepFit>,
+    /// Designation's own time after the last return: mean minutes, cases.
+    pub designated: Option<(f64, u64)>,
 }
 
 const DAY: i64 = 86_400;
-/// The fewest observations a per-category handling fit needs.
+/// The fewest observations a per-category handling fit needs to choose its own family.
 const MIN_PER_CATEGORY: usize = 30;
+/// The fewest a small group needs for its own mean on the pooled shape.
+const MIN_OWN_SCALE: usize = 5;
 
 /// Fits the history (all of it in memory; [`Calibrator`] takes it case by case).
 pub fn calibrate(input: &CalibrateInput) -> Result<Calibration, String> {
@@ -153,15 +191,21 @@ struct CategoryAcc {
     actions: Vec<String>,
     reached: Vec<u64>,
     complied: BTreeMap<String, u64>,
+    /// Per stage action: (sum, count) of verification to the compliance check, minutes.
+    complied_span: BTreeMap<String, (f64, u64)>,
+    /// The category table's routing rule and department for it (looked up once).
+    routing: Option<Routing>,
+    table_dept: Option<Text>,
 }
 
 /// One department's crews as the cases show them.
 #[derive(Default)]
 struct DepartmentAcc {
-    ids: BTreeSet<String>,
+    /// (counted only: a hash set of the shared ids, no string copied a case)
+    ids: FxHashSet<Text>,
     /// Per local hour, the crews that took a case in it (over the whole window): the
     /// crews on shift in that hour.
-    ids_by_hour: Vec<BTreeSet<String>>,
+    ids_by_hour: Vec<FxHashSet<Text>>,
     hours: [u64; 24],
     days_with: Vec<BTreeSet<i64>>,
     /// (time, +1 taken / −1 handled), for the most at work at once.
@@ -177,7 +221,12 @@ pub struct Calibrator<'a> {
     first: i64,
     last: i64,
     categories: BTreeMap<(String, String), CategoryAcc>,
-    per_grid: std::collections::HashMap<String, f64>,
+    /// While adding: by `kind:class` (one look-up a case, without allocating), moved
+    /// into `categories` when fitting.
+    by_key: FxHashMap<String, CategoryAcc>,
+    /// The key of the case being added (reused).
+    key: String,
+    per_grid: FxHashMap<String, f64>,
     events: f64,
     /// verify, dispatch, handle, feedback, check, travel (minutes).
     steps: [Vec<f64>; 6],
@@ -189,12 +238,25 @@ pub struct Calibrator<'a> {
     reworks: u64,
     dispatched: u64,
     extended: u64,
-    departments: BTreeMap<String, DepartmentAcc>,
+    /// (sorted by name when fitting)
+    departments: FxHashMap<String, DepartmentAcc>,
     /// Dispatch to arrival, for a history without assignment times (waiting for a
     /// crew included).
     dispatch_to_arrival: Vec<f64>,
     elsewhere: BTreeMap<(String, String, String), u64>,
     delays: BTreeMap<String, Vec<f64>>,
+    /// The centre's delay per routing rule (minutes, hand-overs taken off).
+    by_routing: BTreeMap<Routing, Vec<f64>>,
+    /// Territorial category → (forwarded, sent).
+    forwarded: BTreeMap<String, (u64, u64)>,
+    /// Cases open to returns (owner-routed or forwarded) by the returns they had.
+    returns_hist: Vec<u64>,
+    /// One forward and no return: the hand-over's time alone (minutes).
+    single_hops: Vec<f64>,
+    /// (returns, hops, dispute minutes) of cases with returns.
+    returned: Vec<(u32, u32, f64)>,
+    /// Crews' trips per department (the table's), minutes.
+    trips: BTreeMap<String, Vec<f64>>,
 }
 
 const STEP_NAMES: [&str; 6] = [
@@ -209,6 +271,8 @@ impl<'a> Calibrator<'a> {
             first: i64::MAX,
             last: i64::MIN,
             categories: BTreeMap::new(),
+            by_key: FxHashMap::default(),
+            key: String::new(),
             per_grid: Default::default(),
             events: 0.0,
             steps: Default::default(),
@@ -218,10 +282,16 @@ impl<'a> Calibrator<'a> {
             reworks: 0,
             dispatched: 0,
             extended: 0,
-            departments: BTreeMap::new(),
+            departments: FxHashMap::default(),
             dispatch_to_arrival: Vec::new(),
             elsewhere: BTreeMap::new(),
             delays: BTreeMap::new(),
+            by_routing: BTreeMap::new(),
+            forwarded: BTreeMap::new(),
+            returns_hist: Vec::new(),
+            single_hops: Vec::new(),
+            returned: Vec::new(),
+            trips: BTreeMap::new(),
         }
     }
 
@@ -243,16 +313,36 @@ impl<'a> Calibrator<'a> {
         self.last = self.last.max(t);
         let local = t + off;
         let day = local.div_euclid(DAY);
-        let cat = self
-            .categories
-            .entry((c.kind.to_string(), c.category.to_string()))
-            .or_default();
+        let mut key = std::mem::take(&mut self.key);
+        key.clear();
+        key.push_str(&c.kind);
+        key.push(':');
+        key.push_str(&c.category);
+        if !self.by_key.contains_key(key.as_str()) {
+            let acc = CategoryAcc {
+                routing: self.input.routing.get(key.as_str()).copied(),
+                table_dept: self
+                    .input
+                    .departments
+                    .get(key.as_str())
+                    .map(|d| Text::from(d.as_str())),
+                ..CategoryAcc::default()
+            };
+            self.by_key.insert(key.clone(), acc);
+        }
+        let cat = self.by_key.get_mut(key.as_str()).expect("inserted above");
+        let (routing, table_dept) = (cat.routing, cat.table_dept.clone());
         cat.n += 1;
         cat.hours[(local.rem_euclid(DAY) / 3600) as usize] += 1.0;
         // 1970-01-01 was a Thursday: Monday first
         cat.weekdays[((day + 3).rem_euclid(7)) as usize] += 1.0;
         *cat.daily.entry(day).or_default() += 1.0;
-        *cat.sources.entry(c.source.to_string()).or_default() += 1;
+        match cat.sources.get_mut(&*c.source) {
+            Some(n) => *n += 1,
+            None => {
+                cat.sources.insert(c.source.to_string(), 1);
+            }
+        }
         let span = |a: Option<i64>, b: Option<i64>| match (a, b) {
             (Some(a), Some(b)) if b >= a => Some((b - a) as f64 / 60.0),
             _ => None,
@@ -263,9 +353,16 @@ impl<'a> Calibrator<'a> {
             let handle = span(c.arrived_at, c.handled_at);
             let spans = [
                 span(c.intake_at, c.verified_at),
-                // the centre's own dispatch: no ladder, no hand-overs
-                if c.ladder.is_empty() && !c.forwarded && c.returns == 0 {
+                // the centre's own dispatch: no ladder, the hand-overs' time taken off
+                // (a history that does not record it: cases without hand-overs only)
+                if !c.ladder.is_empty() {
+                    None
+                } else if !c.forwarded && c.returns == 0 {
                     span(c.verified_at, c.dispatched_at)
+                } else if c.dispute_s > 0 {
+                    span(c.verified_at, c.dispatched_at)
+                        .map(|x| x - c.dispute_s as f64 / 60.0)
+                        .filter(|x| *x >= 0.0)
                 } else {
                     None
                 },
@@ -276,9 +373,49 @@ impl<'a> Calibrator<'a> {
                 // the crew's trip: taken (assigned) to on site
                 span(c.assigned_at, c.arrived_at),
             ];
+            if let (Some(r), Some(x)) = (routing, spans[1]) {
+                self.by_routing.entry(r).or_default().push(x);
+            }
+            if let Some(x) = spans[5] {
+                let dept = table_dept.as_deref().unwrap_or(&c.department);
+                match self.trips.get_mut(dept) {
+                    Some(v) => v.push(x),
+                    None => {
+                        self.trips.insert(dept.to_string(), vec![x]);
+                    }
+                }
+            }
             for (v, x) in self.steps.iter_mut().zip(spans) {
                 if let Some(x) = x {
                     v.push(x);
+                }
+            }
+            // hand-overs, over cases the centre sent on
+            if c.ladder.is_empty() && c.dispatched_at.is_some() {
+                if routing == Some(Routing::Territory) {
+                    if !self.forwarded.contains_key(key.as_str()) {
+                        self.forwarded.insert(key.clone(), (0, 0));
+                    }
+                    let f = self
+                        .forwarded
+                        .get_mut(key.as_str())
+                        .expect("inserted above");
+                    f.0 += c.forwarded as u64;
+                    f.1 += 1;
+                }
+                if c.forwarded || routing == Some(Routing::Owner) {
+                    let r = c.returns as usize;
+                    if self.returns_hist.len() <= r {
+                        self.returns_hist.resize(r + 1, 0);
+                    }
+                    self.returns_hist[r] += 1;
+                    let dispute = c.dispute_s as f64 / 60.0;
+                    if c.returns == 0 && c.forwarded && c.dispute_s > 0 {
+                        self.single_hops.push(dispute);
+                    } else if c.returns > 0 && c.dispute_s > 0 {
+                        let hops = c.forwarded as u32 + 2 * c.returns;
+                        self.returned.push((c.returns, hops, dispute));
+                    }
                 }
             }
             if let Some(h) = handle {
@@ -302,10 +439,23 @@ impl<'a> Calibrator<'a> {
         }
         if let Some(stage) = c.closed_by.strip_prefix("compliance:") {
             *cat.complied.entry(stage.to_string()).or_default() += 1;
+            // the stages' delays then the check: verification to the check
+            if c.rework == 0 {
+                if let Some(x) = span(c.verified_at, c.checked_at) {
+                    let e = cat.complied_span.entry(stage.to_string()).or_default();
+                    e.0 += x;
+                    e.1 += 1;
+                }
+            }
         }
         // hotspots: events only (component failures happen where the components are)
         if &*c.kind == "event" && !c.grid_code.is_empty() {
-            *self.per_grid.entry(c.grid_code.to_string()).or_default() += 1.0;
+            match self.per_grid.get_mut(&*c.grid_code) {
+                Some(n) => *n += 1.0,
+                None => {
+                    self.per_grid.insert(c.grid_code.to_string(), 1.0);
+                }
+            }
             self.events += 1.0;
         }
         self.verified += c.verified_at.is_some() as u64;
@@ -315,36 +465,36 @@ impl<'a> Calibrator<'a> {
         self.dispatched += c.dispatched_at.is_some() as u64;
         self.extended += c.extended as u64;
         // crews, counted in the department the category table routes the category to
-        let table_dept = self
-            .input
-            .departments
-            .get(&format!("{}:{}", c.kind, c.category));
-        let dept = match table_dept {
+        let dept: &str = match &table_dept {
             Some(d) => {
                 if !c.department.is_empty() && *c.department != **d {
                     *self
                         .elsewhere
-                        .entry((c.category.to_string(), c.department.to_string(), d.clone()))
+                        .entry((
+                            c.category.to_string(),
+                            c.department.to_string(),
+                            d.to_string(),
+                        ))
                         .or_default() += 1;
                 }
-                d.clone()
+                d
             }
-            None => c.department.to_string(),
+            None => &c.department,
         };
         if let (false, Some(taken)) = (dept.is_empty(), c.assigned_at.or(c.arrived_at)) {
-            let d = self.departments.entry(dept).or_default();
+            if !self.departments.contains_key(dept) {
+                self.departments
+                    .insert(dept.to_string(), DepartmentAcc::default());
+            }
+            let d = self.departments.get_mut(dept).expect("inserted above");
             let lt = taken + off;
             let h = (lt.rem_euclid(DAY) / 3600) as usize;
             if !c.crew.is_empty() {
-                if !d.ids.contains(&*c.crew) {
-                    d.ids.insert(c.crew.to_string());
-                }
+                d.ids.insert(c.crew.clone());
                 if d.ids_by_hour.is_empty() {
-                    d.ids_by_hour = vec![BTreeSet::new(); 24];
+                    d.ids_by_hour = vec![FxHashSet::default(); 24];
                 }
-                if !d.ids_by_hour[h].contains(&*c.crew) {
-                    d.ids_by_hour[h].insert(c.crew.to_string());
-                }
+                d.ids_by_hour[h].insert(c.crew.clone());
             }
             d.hours[h] += 1;
             if d.days_with.is_empty() {
@@ -358,15 +508,24 @@ impl<'a> Calibrator<'a> {
         }
         // intake delays by channel, where occurrence is recorded apart from intake
         if t > c.occurred_at {
-            self.delays
-                .entry(c.source.to_string())
-                .or_default()
-                .push((t - c.occurred_at) as f64 / 60.0);
+            let x = (t - c.occurred_at) as f64 / 60.0;
+            match self.delays.get_mut(&*c.source) {
+                Some(v) => v.push(x),
+                None => {
+                    self.delays.insert(c.source.to_string(), vec![x]);
+                }
+            }
         }
+        self.key = key;
     }
 
     /// Fits what was taken in.
     pub fn finish(mut self) -> Result<Calibration, String> {
+        for (k, a) in std::mem::take(&mut self.by_key) {
+            let (kind, class) = k.split_once(':').unwrap_or(("", &k));
+            self.categories
+                .insert((kind.to_string(), class.to_string()), a);
+        }
         let input = self.input;
         let off = input.utc_offset_s;
         if self.first > self.last {
@@ -465,15 +624,25 @@ impl<'a> Calibrator<'a> {
                 fits: fit_all(xs),
             })
             .collect();
+        // a category with enough cases chooses its own family; a rare one keeps the
+        // pooled shape on its own mean (waterlogging's 2-hour jobs must not become
+        // the city's 40-minute ones for want of 30 cases)
+        let pooled_handle = steps
+            .iter()
+            .find(|s| s.step == "handle")
+            .map(|s| &s.fits[0]);
         let wanted: Vec<(String, &Vec<f64>)> = self
             .categories
             .iter()
-            .filter(|(_, a)| a.handle.len() >= MIN_PER_CATEGORY)
+            .filter(|(_, a)| a.handle.len() >= MIN_OWN_SCALE)
             .map(|((kind, class), a)| (format!("{kind}:{class}"), &a.handle))
             .collect();
         let handle_by_category: Vec<(String, Fit)> = wanted
             .par_iter()
-            .filter_map(|(k, xs)| fit_all(xs).into_iter().next().map(|b| (k.clone(), b)))
+            .filter_map(|(k, xs)| match pooled_handle {
+                Some(p) if xs.len() < MIN_PER_CATEGORY => Some((k.clone(), p.rescaled_to(xs))),
+                _ => fit_all(xs).into_iter().next().map(|b| (k.clone(), b)),
+            })
             .collect();
         let ladders = self
             .categories
@@ -493,7 +662,9 @@ impl<'a> Calibrator<'a> {
             })
             .collect();
         let mut crews = Vec::new();
-        for (dept, mut d) in std::mem::take(&mut self.departments) {
+        let departments: BTreeMap<String, DepartmentAcc> =
+            std::mem::take(&mut self.departments).into_iter().collect();
+        for (dept, mut d) in departments {
             if !d.ids.is_empty() {
                 // Crews on shift per hour (the crews that took cases in it), as pools:
                 // level k of the hourly profile is one crew on the hours with at least
@@ -579,6 +750,80 @@ impl<'a> Calibrator<'a> {
                 });
             }
         }
+        let dispatch_by_routing: Vec<(Routing, StepFit)> = std::mem::take(&mut self.by_routing)
+            .into_iter()
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .filter(|(_, xs)| xs.len() >= MIN_PER_CATEGORY)
+            .map(|(r, xs)| {
+                (
+                    r,
+                    StepFit {
+                        step: format!("dispatch ({})", routing_name(r)),
+                        mean: mean_interval(&xs),
+                        fits: fit_all(&xs),
+                    },
+                )
+            })
+            .collect();
+        // (a department with few trips: the pooled shape on its own mean)
+        let pooled_trip = steps
+            .iter()
+            .find(|s| s.step == "travel")
+            .map(|s| s.fits[0].clone());
+        let travel_by_department: Vec<(String, StepFit)> = std::mem::take(&mut self.trips)
+            .into_iter()
+            .filter(|(_, xs)| xs.len() >= MIN_OWN_SCALE)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|(d, xs)| {
+                let fits = match &pooled_trip {
+                    Some(p) if xs.len() < MIN_PER_CATEGORY => vec![p.rescaled_to(&xs)],
+                    _ => fit_all(&xs),
+                };
+                let fit = StepFit {
+                    step: format!("travel ({d})"),
+                    mean: mean_interval(&xs),
+                    fits,
+                };
+                (d, fit)
+            })
+            .collect();
+        let hand_overs = self.hand_overs();
+        // Each ladder stage's mean delay by deconvolution: a closure by compliance at
+        // stage k took the stages up to k, then the check.
+        let check_mean = steps.iter().find(|s| s.step == "check").map(|s| s.mean.0);
+        let ladder_delays = self
+            .categories
+            .iter()
+            .filter(|(_, a)| !a.actions.is_empty())
+            .map(|((kind, class), a)| {
+                let mut before = 0.0;
+                let mut known = true;
+                let delays = a
+                    .actions
+                    .iter()
+                    .map(|act| {
+                        let (sum, n) = a.complied_span.get(act).copied().unwrap_or((0.0, 0));
+                        let d = match check_mean {
+                            Some(cm) if known && n >= 5 => Some(sum / n as f64 - cm - before),
+                            _ => None,
+                        };
+                        match d {
+                            Some(d) if d > 0.0 => {
+                                before += d;
+                                Some((d, n))
+                            }
+                            _ => {
+                                known = false;
+                                None
+                            }
+                        }
+                    })
+                    .collect();
+                (format!("{kind}:{class}"), delays)
+            })
+            .collect();
         let intake_delays = std::mem::take(&mut self.delays)
             .into_iter()
             .filter(|(_, v)| v.len() >= 2)
@@ -603,7 +848,79 @@ impl<'a> Calibrator<'a> {
             utc_offset_s: off,
             ladders,
             intake_delays,
+            dispatch_by_routing,
+            hand_overs,
+            ladder_delays,
+            travel_by_department,
         })
+    }
+
+    /// The hand-overs: forwarding per territorial category, returns as a truncated
+    /// geometric (each send is a trial until the centre designates), a hop's time.
+    fn hand_overs(&mut self) -> HandOvers {
+        let forwarded = self
+            .forwarded
+            .iter()
+            .map(|(k, &(f, n))| (k.clone(), f, n))
+            .collect();
+        let most = self.returns_hist.len().saturating_sub(1) as u32;
+        let designate_after = most.max(2);
+        let (mut hits, mut trials) = (0u64, 0u64);
+        for (r, &n) in self.returns_hist.iter().enumerate() {
+            hits += r as u64 * n;
+            trials += (r as u64 + (r < designate_after as usize) as u64) * n;
+        }
+        let return_probability = (trials > 0).then(|| wilson(hits, trials));
+        let hop = if self.single_hops.len() >= MIN_PER_CATEGORY {
+            Some(StepFit {
+                step: "hop".into(),
+                mean: mean_interval(&self.single_hops),
+                fits: fit_all(&self.single_hops),
+            })
+        } else {
+            // the mean of every hop (returns below the designation only)
+            let (mut sum, mut hops) = (
+                self.single_hops.iter().sum::<f64>(),
+                self.single_hops.len() as f64,
+            );
+            for &(r, h, d) in &self.returned {
+                if r < designate_after {
+                    sum += d;
+                    hops += h as f64;
+                }
+            }
+            (hops > 0.0).then(|| StepFit {
+                step: "hop".into(),
+                mean: (sum / hops, f64::NAN, f64::NAN),
+                fits: Vec::new(),
+            })
+        };
+        let designated = hop.as_ref().and_then(|h| {
+            let extra: Vec<f64> = self
+                .returned
+                .iter()
+                .filter(|r| r.0 >= designate_after)
+                .map(|&(_, hops, d)| d - hops as f64 * h.mean.0)
+                .collect();
+            let m = extra.iter().sum::<f64>() / extra.len().max(1) as f64;
+            (!extra.is_empty() && m > 0.0).then_some((m, extra.len() as u64))
+        });
+        HandOvers {
+            forwarded,
+            return_probability,
+            designate_after,
+            hop,
+            designated,
+        }
+    }
+}
+
+fn routing_name(r: Routing) -> &'static str {
+    match r {
+        Routing::Owner => "owner",
+        Routing::Territory => "territory",
+        Routing::Negotiated => "negotiated",
+        Routing::Designated => "designated",
     }
 }
 
@@ -842,30 +1159,40 @@ impl Calibration {
             for (k, f) in &self.handle_by_category {
                 let _ = writeln!(
                     t,
-                    "{} = {}   # n = {}, KS {}",
+                    "{} = {}   # n = {}, KS {}{}",
                     quote(k),
                     duration(f),
                     f.n,
-                    fmt(f.ks)
+                    fmt(f.ks),
+                    if f.aic.is_nan() {
+                        "; the city's shape on its own mean (too few for a family of its own)"
+                    } else {
+                        ""
+                    }
                 );
             }
         }
-        let dispatch = match step("dispatch") {
-            Some(s) => format!("{}   # {}", duration(&s.fits[0]), note(s)),
-            None => "{ dist = \"exp\", mean = 20 }   # not in the history: kept".into(),
-        };
-        let _ = writeln!(
-            t,
-            "\n[dispatch]\nowner_delay = {dispatch}\nterritory_delay = {dispatch}\nnegotiated_delay = {{ dist = \"exp\", mean = 240 }}   # not fitted\ndesignated_delay = {{ dist = \"exp\", mean = 60 }}   # not fitted\n"
-        );
+        self.write_dispatch(&mut t);
         for (cat, stages) in &self.ladders {
-            for (action, share) in stages {
+            let delays = self.ladder_delays.get(cat);
+            for (i, (action, share)) in stages.iter().enumerate() {
                 let _ = writeln!(t, "[[escalation.{}]]", quote(cat));
                 let _ = writeln!(t, "action = {}", quote(action));
-                let _ = writeln!(
-                    t,
-                    "delay = {{ dist = \"exp\", mean = 60 }}   # the stages' times are not in a history: kept"
-                );
+                match delays.and_then(|d| d.get(i).copied().flatten()) {
+                    Some((mean, n)) => {
+                        let _ = writeln!(
+                            t,
+                            "delay = {{ dist = \"exp\", mean = {} }}   # mean from {n} closures by compliance here (verification to check, less the check and the stages before); the family is not seen",
+                            fmt(mean)
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(
+                            t,
+                            "delay = {{ dist = \"exp\", mean = 60 }}   # too few closures by compliance here to tell: kept"
+                        );
+                    }
+                }
                 let _ = writeln!(
                     t,
                     "compliance = {}   # {} of {} complied here; 95 % CI {}–{}",
@@ -918,6 +1245,13 @@ impl Calibration {
                     duration(&s.fits[0]),
                     note(s)
                 );
+                if !self.travel_by_department.is_empty() {
+                    let _ = writeln!(t, "[travel.time_by_department]");
+                    for (d, s) in &self.travel_by_department {
+                        let _ =
+                            writeln!(t, "{} = {}   # {}", quote(d), duration(&s.fits[0]), note(s));
+                    }
+                }
             }
             None => {
                 let _ = writeln!(
@@ -927,6 +1261,97 @@ impl Calibration {
             }
         }
         t
+    }
+
+    /// `[dispatch]`: the centre's delay per routing rule, and the hand-overs.
+    fn write_dispatch(&self, t: &mut String) {
+        let pooled = self.steps.iter().find(|s| s.step == "dispatch");
+        let by = |r: Routing| {
+            self.dispatch_by_routing
+                .iter()
+                .find(|(x, _)| *x == r)
+                .map(|(_, s)| s)
+        };
+        let _ = writeln!(t, "\n[dispatch]");
+        for (r, default) in [
+            (Routing::Owner, 20.0),
+            (Routing::Territory, 10.0),
+            (Routing::Negotiated, 240.0),
+            (Routing::Designated, 60.0),
+        ] {
+            let name = routing_name(r);
+            let line = match (by(r), pooled) {
+                (Some(s), _) => format!("{}   # {}", duration(&s.fits[0]), note(s)),
+                (None, Some(s)) if matches!(r, Routing::Owner | Routing::Territory) => format!(
+                    "{}   # too few {name}-routed cases: all routes pooled, {}",
+                    duration(&s.fits[0]),
+                    note(s)
+                ),
+                _ => match (r, self.hand_overs.designated) {
+                    (Routing::Designated, Some((m, n))) => format!(
+                        "{{ dist = \"exp\", mean = {} }}   # mean from {n} designations after returns (their hand-overs taken off)",
+                        fmt(m)
+                    ),
+                    _ => format!(
+                        "{{ dist = \"exp\", mean = {} }}   # not in the history: kept",
+                        fmt(default)
+                    ),
+                },
+            };
+            let _ = writeln!(t, "{name}_delay = {line}");
+        }
+        let h = &self.hand_overs;
+        // (a history without forwarding — or without the column — leaves the default:
+        // streets handle every territorial category)
+        if h.forwarded.iter().any(|(_, f, _)| *f > 0) {
+            let capable: Vec<String> = h
+                .forwarded
+                .iter()
+                .filter(|(_, f, n)| 2 * f < *n)
+                .map(|(k, _, _)| quote(k))
+                .collect();
+            let forwarded: Vec<String> = h
+                .forwarded
+                .iter()
+                .map(|(k, f, n)| format!("{k} {f} of {n}"))
+                .collect();
+            let _ = writeln!(
+                t,
+                "street_capable = [{}]   # territorial categories the streets kept (forwarded: {})",
+                capable.join(", "),
+                forwarded.join(", ")
+            );
+        }
+        if let Some(p) = &h.return_probability {
+            let _ = writeln!(
+                t,
+                "return_probability = {}   # {} returns in {} sends; 95 % CI {}–{}",
+                fmt(p.value),
+                p.hits,
+                p.of,
+                fmt(p.low),
+                fmt(p.high)
+            );
+            let _ = writeln!(
+                t,
+                "designate_after = {}   # the most returns a case had (at least 2)",
+                h.designate_after
+            );
+        }
+        match &h.hop {
+            Some(s) if !s.fits.is_empty() => {
+                let _ = writeln!(t, "hop_delay = {}   # {}", duration(&s.fits[0]), note(s));
+            }
+            Some(s) => {
+                let _ = writeln!(
+                    t,
+                    "hop_delay = {{ dist = \"exp\", mean = {} }}   # mean of the hand-overs of returned cases (too few single forwards for a family)",
+                    fmt(s.mean.0)
+                );
+            }
+            None => {}
+        }
+        let _ = writeln!(t);
     }
 
     fn components_of(&self, class: &str) -> u64 {
@@ -940,14 +1365,18 @@ fn note(s: &StepFit) -> String {
         .iter()
         .map(|o| format!("{} ΔAIC {}", o.family.name(), fmt(o.aic - f.aic)))
         .collect();
+    let how = if f.aic.is_nan() {
+        "the city's shape on its own mean (too few for a family of its own)".to_string()
+    } else {
+        others.join(", ")
+    };
     format!(
-        "n = {}, mean {} min (95 % CI {}–{}), KS {}; {}",
+        "n = {}, mean {} min (95 % CI {}–{}), KS {}; {how}",
         f.n,
         fmt(s.mean.0),
         fmt(s.mean.1),
         fmt(s.mean.2),
         fmt(f.ks),
-        others.join(", ")
     )
 }
 
@@ -1050,6 +1479,7 @@ mod tests {
             grids: vec![],
             components_per_class: BTreeMap::new(),
             departments: BTreeMap::new(),
+            routing: BTreeMap::new(),
             from: None,
             to: None,
             utc_offset_s: 0,

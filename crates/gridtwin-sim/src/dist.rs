@@ -67,6 +67,46 @@ impl Fit {
             Family::Gamma => self.params[1],
         }
     }
+
+    /// The same shape on a sample of its own scale: the family and shape kept, the
+    /// mean moved to the sample's (a small group's own law where its few values
+    /// cannot choose a family: handling of a rare category, trips of a department
+    /// with few crews); `n` and `ks` are the sample's, `aic` is not comparable (NaN).
+    ///
+    /// ```
+    /// use gridtwin_sim::dist::{fit_all, Family};
+    /// let pooled = &fit_all(&[10.0, 20.0, 30.0, 40.0, 25.0, 15.0])[0];
+    /// let own = pooled.rescaled_to(&[100.0, 140.0, 120.0]);
+    /// assert_eq!(own.family, pooled.family);
+    /// assert!((own.mean() - 120.0).abs() < 1e-9);
+    /// assert_eq!(own.n, 3);
+    /// ```
+    pub fn rescaled_to(&self, xs: &[f64]) -> Fit {
+        let mean = xs.iter().sum::<f64>() / xs.len().max(1) as f64;
+        let r = if self.mean() > 0.0 {
+            mean / self.mean()
+        } else {
+            1.0
+        };
+        let p = &self.params;
+        let params = match self.family {
+            Family::Fixed | Family::Exp => vec![mean],
+            Family::Uniform => vec![p[0] * r, p[1] * r],
+            Family::Lognormal => vec![p[0] + r.ln(), p[1]],
+            Family::Gamma => vec![p[0], mean],
+        };
+        let mut sorted: Vec<f64> = xs.to_vec();
+        sorted.sort_unstable_by(f64::total_cmp);
+        let ks = ks_distance(&sorted, |x| cdf(self.family, &params, x));
+        Fit {
+            family: self.family,
+            params,
+            n: xs.len(),
+            log_likelihood: f64::NAN,
+            aic: f64::NAN,
+            ks,
+        }
+    }
 }
 
 /// The CDF of a family at `x` minutes.
@@ -129,7 +169,9 @@ pub fn fit_all(xs: &[f64]) -> Vec<Fit> {
     let pos: Vec<f64> = xs.iter().map(|&x| x.max(1.0 / 60.0)).collect();
     let nf = n as f64;
     let mean = pos.iter().sum::<f64>() / nf;
-    let mean_ln = pos.iter().map(|x| x.ln()).sum::<f64>() / nf;
+    // (each logarithm once: a megacity year's steps are millions of values)
+    let lns: Vec<f64> = pos.iter().map(|x| x.ln()).collect();
+    let mean_ln = lns.iter().sum::<f64>() / nf;
     let mut fits = Vec::new();
     // exponential
     let ll = -nf * mean.ln() - pos.iter().sum::<f64>() / mean;
@@ -137,13 +179,13 @@ pub fn fit_all(xs: &[f64]) -> Vec<Fit> {
     // uniform on [min, max]
     fits.push((Family::Uniform, vec![lo, hi], -nf * (hi - lo).ln(), 2));
     // lognormal
-    let var_ln = pos.iter().map(|x| (x.ln() - mean_ln).powi(2)).sum::<f64>() / nf;
+    let var_ln = lns.iter().map(|l| (l - mean_ln).powi(2)).sum::<f64>() / nf;
     let sigma = var_ln.sqrt().max(1e-9);
-    let ll = pos
+    let ll = lns
         .iter()
-        .map(|x| {
-            let z = (x.ln() - mean_ln) / sigma;
-            -x.ln() - sigma.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln() - 0.5 * z * z
+        .map(|l| {
+            let z = (l - mean_ln) / sigma;
+            -l - sigma.ln() - 0.5 * (2.0 * std::f64::consts::PI).ln() - 0.5 * z * z
         })
         .sum::<f64>();
     fits.push((Family::Lognormal, vec![mean_ln, sigma], ll, 2));
@@ -160,13 +202,13 @@ pub fn fit_all(xs: &[f64]) -> Vec<Fit> {
         k = next;
     }
     let theta = mean / k;
-    let ll = (k - 1.0) * pos.iter().map(|x| x.ln()).sum::<f64>()
+    let ll = (k - 1.0) * lns.iter().sum::<f64>()
         - pos.iter().sum::<f64>() / theta
         - nf * (k * theta.ln() + ln_gamma(k));
     fits.push((Family::Gamma, vec![k, mean], ll, 2));
 
     let mut sorted = xs.clone();
-    sorted.sort_by(f64::total_cmp);
+    sorted.sort_unstable_by(f64::total_cmp);
     let mut out: Vec<Fit> = fits
         .into_iter()
         .filter(|(_, p, ll, _)| ll.is_finite() && p.iter().all(|v| v.is_finite()))
@@ -195,8 +237,14 @@ pub fn fit_best(xs: &[f64]) -> Option<Fit> {
 pub fn ks_distance(sorted: &[f64], f: impl Fn(f64) -> f64) -> f64 {
     let n = sorted.len() as f64;
     let mut d: f64 = 0.0;
+    // (a history's times are whole seconds: millions of durations take a few thousand
+    // values, and the CDF is evaluated once per value)
+    let (mut last, mut fx) = (f64::NAN, 0.0);
     for (i, &x) in sorted.iter().enumerate() {
-        let fx = f(x);
+        if x != last {
+            fx = f(x);
+            last = x;
+        }
         d = d.max((i + 1) as f64 / n - fx).max(fx - i as f64 / n);
     }
     d

@@ -53,6 +53,8 @@ struct SimCategory {
     /// The street handles it itself when routed by territory (else forwards it).
     street_capable: bool,
     handle: Duration,
+    /// `drawn` travel: the department's trip time (else the scenario's).
+    trip: Option<Duration>,
     ladder: Vec<LadderStage>,
 }
 
@@ -341,6 +343,12 @@ impl World {
                 handle: by_category(&scenario.steps.handle_by_category, kind, class)
                     .copied()
                     .unwrap_or(scenario.steps.handle),
+                trip: scenario
+                    .travel
+                    .time_by_department
+                    .get(&c.department)
+                    .or(scenario.travel.time.as_ref())
+                    .copied(),
                 ladder,
             });
             Ok(categories.len() - 1)
@@ -667,10 +675,22 @@ impl World {
         if scenario.travel.mode == "roads" && network.is_none() {
             return Err(err("travel.mode = roads but the city has no roads".into()));
         }
-        for d in scenario.steps.check_failure_by_department.keys() {
+        for (table, d) in scenario
+            .steps
+            .check_failure_by_department
+            .keys()
+            .map(|d| ("steps.check_failure_by_department", d))
+            .chain(
+                scenario
+                    .travel
+                    .time_by_department
+                    .keys()
+                    .map(|d| ("travel.time_by_department", d)),
+            )
+        {
             if !departments.contains(d) {
                 return Err(err(format!(
-                    "steps.check_failure_by_department.\"{d}\": no category or crew of the scenario has that department (departments: {})",
+                    "{table}.\"{d}\": no category or crew of the scenario has that department (departments: {})",
                     departments.join(", ")
                 )));
             }
@@ -1912,7 +1932,10 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
                 (0, (d * sc.travel.detour_factor / speed_ms).round() as i64)
             }
             // a trip's own draw: each pass and each restart after a pre-emption
-            None => match (&sc.travel.time, sc.travel.mode.as_str()) {
+            None => match (
+                &world.categories[c.category as usize].trip,
+                sc.travel.mode.as_str(),
+            ) {
                 (Some(d), "drawn") => {
                     let trip = c.passes as u64 * PASS + c.preempted as u64;
                     (0, draw(d, uniform(seed, rep, c.key, P_TRAVEL, trip)))

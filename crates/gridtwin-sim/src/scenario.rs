@@ -301,6 +301,10 @@ pub struct Travel {
     /// where the crews were: `gridtwin calibrate` fits this).
     #[serde(default)]
     pub time: Option<Duration>,
+    /// `drawn` travel per department (its crews' trips: a department with few crews
+    /// drives farther); `time` serves the departments not listed.
+    #[serde(default)]
+    pub time_by_department: BTreeMap<String, Duration>,
 }
 
 fn default_speed_cap() -> f64 {
@@ -663,6 +667,7 @@ struct TravelCheck {
     straight_speed_kmh: Option<f64>,
     detour_factor: Option<f64>,
     time: Option<Duration>,
+    time_by_department: Option<BTreeMap<String, Duration>>,
 }
 
 /// Overlays `over` on `base` table by table; a distribution (a table with a `dist`
@@ -1280,6 +1285,9 @@ impl Scenario {
                 ))
             }
             _ => {}
+        }
+        for (d, t) in &self.travel.time_by_department {
+            duration(&format!("travel.time_by_department.{d}"), t)?;
         }
         positive("travel.max_speed_kmh", self.travel.max_speed_kmh)?;
         for (i, c) in self.closures.iter().enumerate() {

@@ -46,7 +46,7 @@ impl FromStr for CategoryKind {
 }
 
 /// Who receives a case of this category first (the four dispatch rules of the domain).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Routing {
     /// Statutory duty list 法定: the owning department of the component or category.
