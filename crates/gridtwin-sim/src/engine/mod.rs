@@ -1,0 +1,130 @@
+//! The discrete-event engine of the closed case loop.
+//!
+//! intake → verify → (graded escalation ladder) → dispatch → crew travels → handle →
+//! feedback → check → close, with working-hour deadlines and overdue escalation.
+//! One [`EventQueue`] ordered by (time, sequence); randomness keyed per case and
+//! purpose ([`crate::rng`]), so a replication is the same at any thread count and
+//! scenarios compared on one seed share their arriving incidents.
+
+use std::collections::BTreeSet;
+
+use gridtwin_core::frame::LocalFrame;
+use gridtwin_core::locate::{GridLocator, LocatorOptions};
+use gridtwin_core::prepared::PreparedPolygon;
+use gridtwin_core::{CategoryKind, CategoryTable, City, Level, Routing};
+
+use crate::calendar::WorkingCalendar;
+use crate::free_crews::FreeCrews;
+use crate::network::{Closed, RoadNetwork};
+use crate::queue::EventQueue;
+use crate::rng::{text_id, uniform, Stream};
+use crate::scenario::{parse_shift, Duration, LadderStage, Scenario};
+use crate::timeline::{CaseRecord, ContentionRecord, CrewRecord, Text};
+
+mod arrivals;
+mod case;
+mod clock;
+mod dispatch;
+mod draw;
+mod replication;
+mod roads;
+mod run;
+mod start;
+mod world;
+
+#[allow(unused_imports)]
+use arrivals::*;
+pub use case::SimCase;
+#[allow(unused_imports)]
+use case::*;
+#[allow(unused_imports)]
+use clock::*;
+#[allow(unused_imports)]
+use dispatch::*;
+#[allow(unused_imports)]
+use draw::*;
+pub use replication::Replication;
+#[allow(unused_imports)]
+use replication::*;
+#[allow(unused_imports)]
+use roads::*;
+pub use run::run;
+#[allow(unused_imports)]
+use run::*;
+#[allow(unused_imports)]
+use start::*;
+#[allow(unused_imports)]
+use world::*;
+pub use world::{StartState, World, WorldError};
+
+// Purposes of keyed random numbers.
+const P_SPOT: u64 = 2;
+const P_PATROL: u64 = 3;
+const P_HOTLINE: u64 = 4;
+const P_HOTLINE_DELAY: u64 = 5;
+const P_SENSOR: u64 = 6;
+const P_VERIFY: u64 = 7;
+const P_DISPATCH: u64 = 8;
+const P_HANDLE: u64 = 9;
+const P_FEEDBACK: u64 = 10;
+const P_CHECK: u64 = 11;
+const P_LADDER: u64 = 12;
+const P_PHASE: u64 = 13;
+const P_CHECK_FAIL: u64 = 14;
+const P_REGISTER: u64 = 15;
+const P_HOP: u64 = 16;
+const P_CALL: u64 = 18;
+const P_RECUR: u64 = 20;
+const P_VISIT: u64 = 21;
+const P_STATION: u64 = 22;
+const P_EXTEND: u64 = 23;
+const P_TRAVEL: u64 = 24;
+/// The stream of problems that came back after a compliance closure.
+const RECURRENCE_STREAM: u64 = 0x5245_4355_5252; // "RECURR"
+const P_PATIENCE: u64 = 19;
+const P_RETURN: u64 = 17;
+/// Draw index step per handling pass, so a reworked case's passes draw afresh (and a
+/// pre-empted one's restarts, numbered within the pass).
+const PASS: u64 = 1 << 16;
+/// The stream of incidents raised by hazards (floods, fires), in the order raised.
+const HAZARD_STREAM: u64 = 0x4841_5a41_5244; // "HAZARD"
+/// The stream of the cases open at a warm start.
+const START_STREAM: u64 = 0x5354_4152_5453; // "STARTS"
+
+#[derive(Clone, Copy, Debug)]
+enum Ev {
+    Intake(u32),
+    Verified(u32),
+    Ladder(u32, u8),
+    Dispatch(u32),
+    /// (case, its assignment generation: a pre-empted assignment's events are void)
+    Arrive(u32, u8),
+    Handled(u32, u8),
+    Checked(u32),
+    Deadline(u32),
+    /// A citizen's hotline call reaches the call centre; an agent finishes it; the
+    /// caller hangs up while waiting.
+    Call(u32),
+    CallDone(u32),
+    HangUp(u32),
+    /// A grid worker finishes what it was doing (a grid of its route, or a task).
+    WorkerStep(u32),
+    /// An intake found in the loop (a worker's patrol, an answered call) by this
+    /// channel: the channel is the case's source only if it is first to take it in.
+    IntakeFrom(u32, u8),
+    /// A centre operator finishes a case: station 0 registration, 1 dispatching.
+    StationDone(u8, u32),
+    /// The department reports a case handled: with grid workers, a check visit is due.
+    Feedback(u32),
+    CrewFree(u32),
+    /// A shift group comes on duty / goes off duty.
+    ShiftStart(u32),
+    ShiftEnd(u32),
+}
+
+/// No time yet (a step not reached).
+const NONE: i64 = i64::MIN;
+
+fn opt(t: i64) -> Option<i64> {
+    (t != NONE).then_some(t)
+}

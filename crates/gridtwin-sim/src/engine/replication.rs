@@ -1,0 +1,139 @@
+//! What one replication produced, and its timeline, crew and contention records.
+
+use super::*;
+
+/// What one replication produced.
+pub struct Replication<'w> {
+    pub(super) world: &'w World,
+    /// Incidents the arrival processes generated (counted there, to check that the
+    /// timeline holds every one of them).
+    pub arrivals: usize,
+    /// The timeline, in case order (compact; see [`Replication::record`]).
+    pub cases: Vec<SimCase>,
+    pub crews: Vec<CrewRecord>,
+    pub events: u64,
+    /// Signal-priority decisions, in the order they were taken.
+    pub contention: Vec<ContentionRecord>,
+    /// Grid workers' patrol visits: (grid index, when the worker left it); empty
+    /// without grid workers.
+    pub patrol_visits: Vec<(u32, i64)>,
+}
+
+impl Replication<'_> {
+    /// The timeline record of case `i`.
+    pub fn record(&self, i: usize) -> CaseRecord {
+        let world = self.world;
+        let c = &self.cases[i];
+        let tx = &world.texts;
+        let cat = &world.categories[c.category as usize];
+        let codes = world.grids.get(c.grid as usize).map(|g| &g.codes);
+        let code = |i: usize| codes.map_or_else(|| tx.empty.clone(), |g| g[i].clone());
+
+        CaseRecord {
+            case_id: format!("C{:07}", i + 1),
+            kind: cat.kind_text.clone(),
+            category: cat.class_text.clone(),
+            department: c.department_text.clone(),
+            grid_code: code(0),
+            community_code: code(1),
+            street_code: code(2),
+            district_code: code(3),
+            lon: c.at.0,
+            lat: c.at.1,
+            occurred_at: c.occurred,
+            intake_at: opt(c.intake),
+            source: tx.sources[c.source as usize].clone(),
+            verified_at: opt(c.verified),
+            ladder: cat.ladder_text[c.ladder as usize].clone(),
+            dispatched_at: opt(c.dispatched),
+            crew: world
+                .crews
+                .get(c.crew as usize)
+                .map_or_else(|| tx.empty.clone(), |k| k.id.clone()),
+            assigned_at: opt(c.assigned),
+            arrived_at: opt(c.arrived),
+            handled_at: opt(c.handled),
+            feedback_at: opt(c.feedback),
+            checked_at: opt(c.checked),
+            closed_at: opt(c.closed),
+            closed_by: if c.declined {
+                tx.not_registered.clone()
+            } else if c.complied != u8::MAX && c.closed != NONE {
+                cat.compliance_text[c.complied as usize].clone()
+            } else if c.closed != NONE {
+                tx.crew_closed.clone()
+            } else {
+                tx.empty.clone()
+            },
+            deadline: opt(c.deadline),
+            time_basis: tx.basis[(cat.time_basis == gridtwin_core::TimeBasis::Natural) as usize]
+                .clone(),
+            amber_at: opt(c.amber_at),
+            verify_due: opt(c.verify_due),
+            dispatch_due: opt(c.dispatch_due),
+            handle_due: opt(c.handle_due),
+            check_due: opt(c.check_due),
+            call_at: opt(c.call_at),
+            call_answered_at: opt(c.call_answered),
+            call_hung_up_at: opt(c.call_hung_up),
+            extended: c.extended,
+            recurrence_of: if c.recurrence_of == u32::MAX {
+                String::new()
+            } else {
+                format!("C{:07}", c.recurrence_of + 1)
+            },
+            forwarded: c.forwarded,
+            returns: c.returns as u32,
+            dispute_s: c.dispute,
+            rework: c.rework as u32,
+            first_arrived_at: opt(c.first_arrived),
+            passes: c.passes as u32,
+            queue_wait_s: Some(c.queue_wait),
+            priority: c.arrival_priority,
+            escalated: c.escalated,
+            preempted: c.preempted as u32,
+            signal_delay_s: c.signal_delay,
+            cut_off_s: c.cut_off,
+            satisfaction: None,
+        }
+    }
+
+    /// All timeline records, in case order.
+    pub fn records(&self) -> Vec<CaseRecord> {
+        (0..self.cases.len()).map(|i| self.record(i)).collect()
+    }
+
+    /// The timeline as CSV bytes (the same as [`crate::timeline::write_csv`] of
+    /// [`Replication::records`]), made in parallel blocks of records so the whole
+    /// text timeline never sits in memory.
+    pub fn timeline_csv(&self) -> Result<Vec<u8>, csv::Error> {
+        use rayon::prelude::*;
+        const BLOCK: usize = 1 << 16;
+        let n = self.cases.len();
+        if n == 0 {
+            let mut v = Vec::new();
+            crate::timeline::write_csv::<CaseRecord, _>(&[], &mut v)?;
+            return Ok(v);
+        }
+        let blocks: Vec<Vec<u8>> = (0..n.div_ceil(BLOCK))
+            .into_par_iter()
+            .map(|b| {
+                let rows: Vec<CaseRecord> = (b * BLOCK..((b + 1) * BLOCK).min(n))
+                    .map(|i| self.record(i))
+                    .collect();
+                let mut out = csv::WriterBuilder::new()
+                    .has_headers(b == 0)
+                    .from_writer(Vec::with_capacity(rows.len() * 200));
+                // times in the city's own zone (each block on its own rayon thread)
+                crate::local_time::with_offset(self.world.utc_offset_s, || {
+                    for r in &rows {
+                        out.serialize(r)?;
+                    }
+                    Ok::<(), csv::Error>(())
+                })?;
+                out.into_inner().map_err(|e| e.into_error().into())
+            })
+            .collect::<Result<_, csv::Error>>()?;
+        Ok(blocks.concat())
+    }
+}
