@@ -23,12 +23,17 @@ use crate::timeline::{CaseRecord, ContentionRecord, CrewRecord, Text};
 
 mod arrivals;
 mod case;
+mod categories;
 mod clock;
+mod crews;
 mod dispatch;
 mod draw;
+mod grids;
+mod hazards;
 mod replication;
 mod roads;
 mod run;
+mod signals;
 mod start;
 mod world;
 
@@ -38,11 +43,19 @@ pub use case::SimCase;
 #[allow(unused_imports)]
 use case::*;
 #[allow(unused_imports)]
+use categories::*;
+#[allow(unused_imports)]
 use clock::*;
+#[allow(unused_imports)]
+use crews::*;
 #[allow(unused_imports)]
 use dispatch::*;
 #[allow(unused_imports)]
 use draw::*;
+#[allow(unused_imports)]
+use grids::*;
+#[allow(unused_imports)]
+use hazards::*;
 pub use replication::Replication;
 #[allow(unused_imports)]
 use replication::*;
@@ -51,6 +64,8 @@ use roads::*;
 pub use run::run;
 #[allow(unused_imports)]
 use run::*;
+#[allow(unused_imports)]
+use signals::*;
 #[allow(unused_imports)]
 use start::*;
 #[allow(unused_imports)]
