@@ -88,3 +88,93 @@ pub(super) fn discover(
     };
     (intake, source, call_at)
 }
+
+/// The replication's incidents in time order: each source's Poisson process by
+/// thinning on its own stream (sources are independent, so they are drawn in
+/// parallel), and the hazards' incidents.
+pub(super) fn draw_arrivals(world: &World, seed: u64, rep: u64) -> Vec<Arrival> {
+    use rayon::prelude::*;
+    let per_source: Vec<Vec<Arrival>> = world
+        .sources
+        .par_iter()
+        .map(|src| {
+            let mut arrivals = Vec::new();
+            if src.per_sec <= 0.0 {
+                return arrivals;
+            }
+            let stream = src.stream;
+            let mut s = Stream::new(seed, rep, stream);
+            let mut n = 0u64;
+            let mut t = world.run_start as f64;
+            loop {
+                t += -(1.0 - s.next_f64()).ln() / src.per_sec;
+                if t >= world.end as f64 {
+                    break;
+                }
+                let (wd, hr, _) = world.local(t as i64);
+                let accept = s.next_f64() < src.hour[hr] * src.weekday[wd];
+                let (u1, u2, u3) = (s.next_f64(), s.next_f64(), s.next_f64());
+                if !accept {
+                    continue;
+                }
+                let (grid, at) = match &src.at {
+                    Some(points) if !points.is_empty() => {
+                        let (p, g) =
+                            points[((u1 * points.len() as f64) as usize).min(points.len() - 1)];
+                        (g, p)
+                    }
+                    Some(_) => continue,
+                    None => {
+                        let g = world.pick_grid(u1);
+                        let b = world.grids[g].bbox;
+                        // Rejection sampling inside the grid, keyed so it is reproducible.
+                        let mut p = ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0);
+                        for k in 0..64u64 {
+                            let (a, c) = if k == 0 {
+                                (u2, u3)
+                            } else {
+                                (
+                                    uniform(seed, rep, (t as u64) ^ k, P_SPOT, k),
+                                    uniform(seed, rep, (t as u64) ^ k, P_SPOT, k + 100),
+                                )
+                            };
+                            let q = (b[0] + a * (b[2] - b[0]), b[1] + c * (b[3] - b[1]));
+                            if world.grids[g].polygon.contains(q.0, q.1) {
+                                p = q;
+                                break;
+                            }
+                        }
+                        (g, p)
+                    }
+                };
+                arrivals.push((
+                    t as i64,
+                    src.category,
+                    grid,
+                    at,
+                    src.priority,
+                    incident_key(stream, n),
+                ));
+                n += 1;
+            }
+            arrivals
+        })
+        .collect();
+    let mut arrivals: Vec<Arrival> = per_source.concat();
+    arrivals.extend(
+        world
+            .hazard_arrivals
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.0 < world.end)
+            .map(|(i, &(t, c, g, at))| (t, c, g, at, 2u8, incident_key(HAZARD_STREAM, i as u64))),
+    );
+    arrivals.par_sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then(a.1.cmp(&b.1))
+            .then(a.3 .0.total_cmp(&b.3 .0))
+            .then(a.3 .1.total_cmp(&b.3 .1))
+            .then(a.5.cmp(&b.5))
+    });
+    arrivals
+}

@@ -132,3 +132,35 @@ impl World {
         (self.end - t + 1, 0)
     }
 }
+
+/// A crew leaving `from` at `t` for case `c`: how long the place stays cut off by
+/// closures first (the crew waits for the first reopening that lets it through;
+/// past the run's end if none does), and the trip then.
+pub(super) fn trip(
+    world: &World,
+    (seed, rep): (u64, u64),
+    from: Place,
+    c: &SimCase,
+    t: i64,
+) -> (i64, i64) {
+    let sc = &world.scenario;
+    let speed_ms = sc.travel.straight_speed_kmh / 3.6;
+    match &world.network {
+        Some(_) => world.road_trip(t, (from.at, from.node), (c.at, c.node)),
+        None if sc.travel.mode == "straight" => {
+            let d = (from.xy.0 - c.xy.0).hypot(from.xy.1 - c.xy.1);
+            (0, (d * sc.travel.detour_factor / speed_ms).round() as i64)
+        }
+        // a trip's own draw: each pass and each restart after a pre-emption
+        None => match (
+            &world.categories[c.category as usize].trip,
+            sc.travel.mode.as_str(),
+        ) {
+            (Some(d), "drawn") => {
+                let trip = c.passes as u64 * PASS + c.preempted as u64;
+                (0, draw(d, uniform(seed, rep, c.key, P_TRAVEL, trip)))
+            }
+            _ => (0, 0),
+        },
+    }
+}

@@ -35,91 +35,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
     let mut queue: EventQueue<Ev> = EventQueue::with_lanes(1 + world.categories.len());
     let mut events = 0u64;
 
-    // --- Arrivals: thinning of a Poisson process per source, on its own stream
-    // (sources are independent, so they are drawn in parallel).
-    use rayon::prelude::*;
-    let per_source: Vec<Vec<Arrival>> = world
-        .sources
-        .par_iter()
-        .map(|src| {
-            let mut arrivals = Vec::new();
-            if src.per_sec <= 0.0 {
-                return arrivals;
-            }
-            let stream = src.stream;
-            let mut s = Stream::new(seed, rep, stream);
-            let mut n = 0u64;
-            let mut t = world.run_start as f64;
-            loop {
-                t += -(1.0 - s.next_f64()).ln() / src.per_sec;
-                if t >= world.end as f64 {
-                    break;
-                }
-                let (wd, hr, _) = world.local(t as i64);
-                let accept = s.next_f64() < src.hour[hr] * src.weekday[wd];
-                let (u1, u2, u3) = (s.next_f64(), s.next_f64(), s.next_f64());
-                if !accept {
-                    continue;
-                }
-                let (grid, at) = match &src.at {
-                    Some(points) if !points.is_empty() => {
-                        let (p, g) =
-                            points[((u1 * points.len() as f64) as usize).min(points.len() - 1)];
-                        (g, p)
-                    }
-                    Some(_) => continue,
-                    None => {
-                        let g = world.pick_grid(u1);
-                        let b = world.grids[g].bbox;
-                        // Rejection sampling inside the grid, keyed so it is reproducible.
-                        let mut p = ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0);
-                        for k in 0..64u64 {
-                            let (a, c) = if k == 0 {
-                                (u2, u3)
-                            } else {
-                                (
-                                    uniform(seed, rep, (t as u64) ^ k, P_SPOT, k),
-                                    uniform(seed, rep, (t as u64) ^ k, P_SPOT, k + 100),
-                                )
-                            };
-                            let q = (b[0] + a * (b[2] - b[0]), b[1] + c * (b[3] - b[1]));
-                            if world.grids[g].polygon.contains(q.0, q.1) {
-                                p = q;
-                                break;
-                            }
-                        }
-                        (g, p)
-                    }
-                };
-                arrivals.push((
-                    t as i64,
-                    src.category,
-                    grid,
-                    at,
-                    src.priority,
-                    incident_key(stream, n),
-                ));
-                n += 1;
-            }
-            arrivals
-        })
-        .collect();
-    let mut arrivals: Vec<Arrival> = per_source.concat();
-    arrivals.extend(
-        world
-            .hazard_arrivals
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| h.0 < world.end)
-            .map(|(i, &(t, c, g, at))| (t, c, g, at, 2u8, incident_key(HAZARD_STREAM, i as u64))),
-    );
-    arrivals.par_sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0)
-            .then(a.1.cmp(&b.1))
-            .then(a.3 .0.total_cmp(&b.3 .0))
-            .then(a.3 .1.total_cmp(&b.3 .1))
-            .then(a.5.cmp(&b.5))
-    });
+    let arrivals = draw_arrivals(world, seed, rep);
 
     let n_arrivals = arrivals.len();
     let mut cases: Vec<SimCase> = Vec::with_capacity(n_arrivals);
@@ -144,69 +60,7 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
             calls.push((call_at, id));
         }
     }
-    // A warm start: the cases open at the start, each at the step it had reached.
-    for (i, o) in world.open_at_start.iter().enumerate() {
-        let id = cases.len() as u32;
-        let key = incident_key(START_STREAM, i as u64);
-        let mut c = new_case(
-            world,
-            key,
-            (o.occurred, o.category, o.grid, o.at, 0),
-            o.source,
-        );
-        let cat = &world.categories[o.category];
-        c.intake = o.intake;
-        c.deadline = if o.deadline != NONE {
-            o.deadline
-        } else {
-            world
-                .calendar
-                .add_hours(cat.time_basis, o.intake, cat.time_limit_hours)
-        };
-        c.amber_at = world.calendar.add_hours(
-            cat.time_basis,
-            o.intake,
-            cat.time_limit_hours * sc.amber_fraction,
-        );
-        c.verified = o.verified;
-        c.dispatched = o.dispatched;
-        c.handled = o.handled;
-        c.feedback = o.feedback;
-        let t0 = world.start;
-        let u = |purpose: u64| uniform(seed, rep, key, purpose, 0);
-        let (at, ev) = if o.handled != NONE {
-            let from = if o.feedback != NONE {
-                o.feedback
-            } else {
-                o.handled
-            };
-            (
-                t0 + draw_after(&sc.steps.check, t0 - from, u(P_CHECK)),
-                Ev::Checked(id),
-            )
-        } else if o.dispatched != NONE {
-            (t0, Ev::Dispatch(id))
-        } else if o.verified != NONE {
-            let d = match cat.routing {
-                Routing::Owner => &sc.dispatch.owner_delay,
-                Routing::Territory => &sc.dispatch.territory_delay,
-                Routing::Negotiated => &sc.dispatch.negotiated_delay,
-                Routing::Designated => &sc.dispatch.designated_delay,
-            };
-            (
-                t0 + draw_after(d, t0 - o.verified, u(P_DISPATCH)),
-                Ev::Dispatch(id),
-            )
-        } else {
-            (
-                t0 + draw_after(&sc.steps.verify, t0 - o.intake, u(P_VERIFY)),
-                Ev::Verified(id),
-            )
-        };
-        queue.schedule(c.deadline.max(t0), Ev::Deadline(id));
-        queue.schedule(at, ev);
-        cases.push(c);
-    }
+    enter_open_cases(world, seed, rep, &mut cases, &mut queue);
     // Intakes are scheduled first, in time then case order, into their own lane: at
     // equal times an intake comes before any other event.
     intakes.sort_unstable();
@@ -353,35 +207,8 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
     let mut contention: Vec<ContentionRecord> = Vec::new();
     // One queue of waiting cases per department.
     let mut queues: Vec<BTreeSet<QueueKey>> = vec![BTreeSet::new(); world.departments.len()];
-    let speed_ms = sc.travel.straight_speed_kmh / 3.6;
-    // A crew leaving `from` at `t` for case `c`: how long the place stays cut off by
-    // closures first (the crew waits for the first reopening that lets it through;
-    // past the run's end if none does), and the trip then.
-    let travel = |from: Place, c: &SimCase, t: i64| -> (i64, i64) {
-        match &world.network {
-            Some(_) => world.road_trip(t, (from.at, from.node), (c.at, c.node)),
-            None if sc.travel.mode == "straight" => {
-                let d = (from.xy.0 - c.xy.0).hypot(from.xy.1 - c.xy.1);
-                (0, (d * sc.travel.detour_factor / speed_ms).round() as i64)
-            }
-            // a trip's own draw: each pass and each restart after a pre-emption
-            None => match (
-                &world.categories[c.category as usize].trip,
-                sc.travel.mode.as_str(),
-            ) {
-                (Some(d), "drawn") => {
-                    let trip = c.passes as u64 * PASS + c.preempted as u64;
-                    (0, draw(d, uniform(seed, rep, c.key, P_TRAVEL, trip)))
-                }
-                _ => (0, 0),
-            },
-        }
-    };
-
-    // A crew sets off: the trip is scheduled, and an emergency trip requests signal
-    // priority at each signal on its path; conflicts within the window are decided
-    // by (priority, earlier departure, lower case number), the loser waiting.
-    let signals = sc.signals.as_ref();
+    // A crew sets off: the trip (after any closure cuts the place off) is scheduled,
+    // and an emergency trip requests priority at the signals on its path.
     // Crew `k`, at `from`, takes case `id` at `t` and sets off.
     let set_off = |cases: &mut Vec<SimCase>,
                    queue: &mut EventQueue<Ev>,
@@ -395,84 +222,12 @@ pub fn run(world: &World, seed: u64, rep: u64) -> Replication<'_> {
         c.assigned = t;
         c.queue_wait += t - c.queued_at;
         c.passes = c.passes.saturating_add(1);
-        let (cut_off, trip) = travel(from, c, t);
+        let (cut_off, drive) = trip(world, (seed, rep), from, c, t);
         c.cut_off += cut_off;
         // a place cut off is set off for when a road reopens
         let t = t + cut_off;
-        let arrive = t + trip;
-        let mut own_delay = 0i64;
-        let c = &cases[id as usize];
-        if let (Some(g), Some(_)) = (signals, &world.network) {
-            if c.priority >= g.priority_from && !world.signal_at.is_empty() {
-                let delay = g.delay_s.round() as i64;
-                let window = g.window_s.round() as i64;
-                let path = world.signal_times_from(t, (from.at, from.node), c.node);
-                let me = (c.priority, t, id);
-                let path_nodes: Vec<u32> = path.iter().map(|&(n, _)| n).collect();
-                let mut later_shifts: Vec<(u32, i64, i64)> = Vec::new();
-                for (node, reach) in path {
-                    let code = &world.signal_at[&node];
-                    let at = reach + own_delay;
-                    let list = book.requests.entry(node).or_default();
-                    for &(ot, op, odep, oid) in list.iter() {
-                        if oid == id || (ot - at).abs() > window {
-                            continue;
-                        }
-                        let other = (op, odep, oid);
-                        // higher priority, then earlier departure, then lower case
-                        let i_win = (std::cmp::Reverse(me.0), me.1, me.2)
-                            < (std::cmp::Reverse(other.0), other.1, other.2);
-                        let (w, l) = if i_win { (me, other) } else { (other, me) };
-                        // the delay imposed (none when the loser already arrived)
-                        let mut imposed = delay;
-                        if i_win {
-                            // the other vehicle waits: its arrival moves if still due,
-                            // and so do its requests at the signals after this one
-                            let o = &mut cases[oid as usize];
-                            if o.eta != NONE && o.eta > t && o.arrived == NONE {
-                                o.gen = o.gen.wrapping_add(1);
-                                o.eta += delay;
-                                o.signal_delay += delay;
-                                queue.schedule(o.eta, Ev::Arrive(oid, o.gen));
-                                later_shifts.push((oid, ot, delay));
-                            } else {
-                                imposed = 0;
-                            }
-                        } else {
-                            own_delay += delay;
-                        }
-                        let (winner_at, loser_at) = if i_win { (at, ot) } else { (ot, at) };
-                        contention.push(ContentionRecord {
-                            at,
-                            node,
-                            signal: code.clone(),
-                            winner_case: format!("C{:07}", w.2 + 1),
-                            winner_priority: w.0,
-                            winner_departed: w.1,
-                            loser_case: format!("C{:07}", l.2 + 1),
-                            loser_priority: l.0,
-                            loser_departed: l.1,
-                            delay_s: imposed,
-                            winner_at,
-                            loser_at,
-                        });
-                    }
-                    list.push((at, me.0, t, id));
-                    // the losers' requests after the signal where they lost, shifted
-                    // by their wait (on their own path: node by node, later times)
-                    for (oid, from_time, d) in later_shifts.drain(..) {
-                        for &n2 in book.trips.get(&oid).into_iter().flatten() {
-                            for r in book.requests.get_mut(&n2).into_iter().flatten() {
-                                if r.3 == oid && r.0 > from_time {
-                                    r.0 += d;
-                                }
-                            }
-                        }
-                    }
-                }
-                book.trips.insert(id, path_nodes);
-            }
-        }
+        let arrive = t + drive;
+        let own_delay = request_signals(world, cases, queue, book, contention, (id, from, t));
         let c = &mut cases[id as usize];
         c.eta = arrive + own_delay;
         c.signal_delay += own_delay;

@@ -85,3 +85,77 @@ impl World {
         state
     }
 }
+
+/// A warm start: the cases open at the start enter at the step each had reached,
+/// their remaining step time drawn on the time already spent.
+pub(super) fn enter_open_cases(
+    world: &World,
+    seed: u64,
+    rep: u64,
+    cases: &mut Vec<SimCase>,
+    queue: &mut EventQueue<Ev>,
+) {
+    let sc = &world.scenario;
+    for (i, o) in world.open_at_start.iter().enumerate() {
+        let id = cases.len() as u32;
+        let key = incident_key(START_STREAM, i as u64);
+        let mut c = new_case(
+            world,
+            key,
+            (o.occurred, o.category, o.grid, o.at, 0),
+            o.source,
+        );
+        let cat = &world.categories[o.category];
+        c.intake = o.intake;
+        c.deadline = if o.deadline != NONE {
+            o.deadline
+        } else {
+            world
+                .calendar
+                .add_hours(cat.time_basis, o.intake, cat.time_limit_hours)
+        };
+        c.amber_at = world.calendar.add_hours(
+            cat.time_basis,
+            o.intake,
+            cat.time_limit_hours * sc.amber_fraction,
+        );
+        c.verified = o.verified;
+        c.dispatched = o.dispatched;
+        c.handled = o.handled;
+        c.feedback = o.feedback;
+        let t0 = world.start;
+        let u = |purpose: u64| uniform(seed, rep, key, purpose, 0);
+        let (at, ev) = if o.handled != NONE {
+            let from = if o.feedback != NONE {
+                o.feedback
+            } else {
+                o.handled
+            };
+            (
+                t0 + draw_after(&sc.steps.check, t0 - from, u(P_CHECK)),
+                Ev::Checked(id),
+            )
+        } else if o.dispatched != NONE {
+            (t0, Ev::Dispatch(id))
+        } else if o.verified != NONE {
+            let d = match cat.routing {
+                Routing::Owner => &sc.dispatch.owner_delay,
+                Routing::Territory => &sc.dispatch.territory_delay,
+                Routing::Negotiated => &sc.dispatch.negotiated_delay,
+                Routing::Designated => &sc.dispatch.designated_delay,
+            };
+            (
+                t0 + draw_after(d, t0 - o.verified, u(P_DISPATCH)),
+                Ev::Dispatch(id),
+            )
+        } else {
+            (
+                t0 + draw_after(&sc.steps.verify, t0 - o.intake, u(P_VERIFY)),
+                Ev::Verified(id),
+            )
+        };
+        queue.schedule(c.deadline.max(t0), Ev::Deadline(id));
+        queue.schedule(at, ev);
+        cases.push(c);
+    }
+}
