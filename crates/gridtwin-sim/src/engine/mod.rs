@@ -23,6 +23,7 @@ use crate::timeline::{CaseRecord, ContentionRecord, CrewRecord, Text};
 
 mod arrivals;
 mod case;
+mod case_events;
 mod categories;
 mod clock;
 mod crews;
@@ -30,6 +31,7 @@ mod dispatch;
 mod draw;
 mod grids;
 mod hazards;
+mod people_events;
 mod replication;
 mod roads;
 mod run;

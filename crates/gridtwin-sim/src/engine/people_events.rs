@@ -1,0 +1,294 @@
+//! The people around the cases: callers and the call centre, the centre's operators,
+//! grid workers on their routes, crews coming free and shifts changing.
+
+use super::*;
+
+impl Run<'_> {
+    pub(super) fn on_call(&mut self, t: i64, id: u32) {
+        let Run {
+            world,
+            seed,
+            rep,
+            queue,
+            cases,
+            agents_free,
+            callers,
+            ..
+        } = self;
+        let world = *world;
+        let (seed, rep) = (*seed, *rep);
+        let sc = &world.scenario;
+        let cc = sc
+            .discovery
+            .call_centre
+            .as_ref()
+            .expect("calls need a call centre");
+        let c = &mut cases[id as usize];
+        if (*agents_free) > 0 {
+            (*agents_free) -= 1;
+            c.call_answered = t;
+            let d = draw(&cc.handle, uniform(seed, rep, c.key, P_CALL, 0));
+            queue.schedule(t + d, Ev::CallDone(id));
+        } else {
+            callers.push_back(id);
+            let d = draw(&cc.patience, uniform(seed, rep, c.key, P_PATIENCE, 0));
+            queue.schedule(t + d, Ev::HangUp(id));
+        }
+    }
+
+    pub(super) fn on_hang_up(&mut self, t: i64, id: u32) {
+        let Run { cases, .. } = self;
+        let c = &mut cases[id as usize];
+        if c.call_answered == NONE && c.call_hung_up == NONE {
+            c.call_hung_up = t; // the report is lost
+        }
+    }
+
+    pub(super) fn on_call_done(&mut self, t: i64, id: u32) {
+        let Run {
+            world,
+            seed,
+            rep,
+            queue,
+            cases,
+            agents_free,
+            callers,
+            ..
+        } = self;
+        let world = *world;
+        let (seed, rep) = (*seed, *rep);
+        let sc = &world.scenario;
+        let cc = sc
+            .discovery
+            .call_centre
+            .as_ref()
+            .expect("calls need a call centre");
+        let c = &mut cases[id as usize];
+        if c.intake == NONE {
+            // registered from the call (a patrol may have been first: then the
+            // call was a duplicate report, merged)
+            queue.schedule(t, Ev::IntakeFrom(id, 1));
+        }
+        (*agents_free) += 1;
+        while let Some(next) = callers.pop_front() {
+            let n = &mut cases[next as usize];
+            if n.call_hung_up != NONE {
+                continue;
+            }
+            (*agents_free) -= 1;
+            n.call_answered = t;
+            let d = draw(&cc.handle, uniform(seed, rep, n.key, P_CALL, 0));
+            queue.schedule(t + d, Ev::CallDone(next));
+            break;
+        }
+    }
+
+    pub(super) fn on_station_done(&mut self, t: i64, st: u8, id: u32) {
+        let Run {
+            world,
+            seed,
+            rep,
+            queue,
+            cases,
+            w_tasks,
+            station_free,
+            station_queue,
+            ..
+        } = self;
+        let world = *world;
+        let (seed, rep) = (*seed, *rep);
+        let worker_of = |c: &SimCase| worker_of(world, c);
+        let station_time = |st: u8, c: &SimCase| station_time(world, (seed, rep), st, c);
+        let i = st as usize;
+        let c = &mut cases[id as usize];
+        if st == 0 {
+            // registered: verified on the spot by the grid's worker (a hotline
+            // or camera report), else now
+            match worker_of(c) {
+                Some(w) if c.source != 0 => w_tasks[w].push_back((id, false)),
+                _ => queue.schedule(t, Ev::Verified(id)),
+            }
+        } else {
+            let at = t + world.hand_over(c, seed, rep);
+            queue.schedule(at, Ev::Dispatch(id));
+        }
+        station_free[i] += 1;
+        if let Some(next) = station_queue[i].pop_front() {
+            station_free[i] -= 1;
+            let d = station_time(st, &cases[next as usize]);
+            queue.schedule(t + d, Ev::StationDone(st, next));
+        }
+    }
+
+    pub(super) fn on_worker_step(&mut self, t: i64, w: u32) {
+        let Run {
+            world,
+            seed,
+            rep,
+            queue,
+            cases,
+            w_doing,
+            w_pos,
+            w_tasks,
+            patrol_visits,
+            grid_cases,
+            grid_next,
+            grid_pending,
+            ..
+        } = self;
+        let world = *world;
+        let (seed, rep) = (*seed, *rep);
+        let sc = &world.scenario;
+        let walking = sc.discovery.grid_workers.as_ref();
+        let worker_on_shift = |w: usize, t: i64| worker_on_shift(world, w, t);
+        let wi = w as usize;
+        let gw = walking.expect("grid workers");
+        match w_doing[wi] {
+            Doing::Off => {}
+            Doing::Visit(g) => {
+                patrol_visits.push((g, t));
+                // the grid's incidents that have occurred, looked at as the
+                // worker leaves it
+                let gi = g as usize;
+                while let Some(&id) = grid_cases[gi].get(grid_next[gi]) {
+                    if cases[id as usize].occurred > t {
+                        break;
+                    }
+                    grid_pending[gi].push(id);
+                    grid_next[gi] += 1;
+                }
+                let p = sc.discovery.patrol_detect_probability;
+                grid_pending[gi].retain(|&id| {
+                    let c = &mut cases[id as usize];
+                    if c.intake != NONE {
+                        return false;
+                    }
+                    if c.occurred > t {
+                        return true;
+                    }
+                    if uniform(seed, rep, c.key, P_PATROL, c.looked as u64) < p {
+                        queue.schedule(t, Ev::IntakeFrom(id, 0));
+                        false
+                    } else {
+                        c.looked = c.looked.saturating_add(1);
+                        true
+                    }
+                });
+                w_pos[wi] = (w_pos[wi] + 1) % world.workers[wi].0.len();
+            }
+            Doing::Task(id, false) => queue.schedule(t, Ev::Verified(id)),
+            Doing::Task(id, true) => queue.schedule(t, Ev::Checked(id)),
+        }
+        // next: off until the shift starts; else a waiting task, else the
+        // next grid of the route
+        if !worker_on_shift(wi, t) {
+            w_doing[wi] = Doing::Off;
+            let start = world.next_time_of_day(world.workers[wi].1 .0, t);
+            queue.schedule(start, Ev::WorkerStep(w));
+        } else if let Some((id, check)) = w_tasks[wi].pop_front() {
+            w_doing[wi] = Doing::Task(id, check);
+            let c = &cases[id as usize];
+            let (d, draw_ix) = if check {
+                (&gw.check_visit, 1 + 2 * c.rework as u64)
+            } else {
+                (&gw.verify_visit, 0)
+            };
+            let dur = draw(d, uniform(seed, rep, c.key, P_VISIT, draw_ix));
+            queue.schedule(t + dur, Ev::WorkerStep(w));
+        } else {
+            let g = world.workers[wi].0[w_pos[wi]];
+            w_doing[wi] = Doing::Visit(g);
+            let dur = (gw.minutes_per_grid * 60.0).round() as i64;
+            queue.schedule(t + dur.max(1), Ev::WorkerStep(w));
+        }
+    }
+
+    pub(super) fn on_crew_free(&mut self, t: i64, k: u32) {
+        let Run {
+            world,
+            seed,
+            rep,
+            queue,
+            cases,
+            crew_busy,
+            crew_at,
+            crew_case,
+            free,
+            requests,
+            contention,
+            queues,
+            ..
+        } = self;
+        let world = *world;
+        let (seed, rep) = (*seed, *rep);
+        let slot = |k: usize| slot(world, k);
+        let set_off = |cases: &mut Vec<SimCase>,
+                       queue: &mut EventQueue<Ev>,
+                       book: &mut SignalBook,
+                       contention: &mut Vec<ContentionRecord>,
+                       crew_case: &mut [u32],
+                       job: (u32, usize, Place, i64)| {
+            set_off(
+                world,
+                (seed, rep),
+                cases,
+                queue,
+                book,
+                contention,
+                crew_case,
+                job,
+            )
+        };
+        let k = k as usize;
+        let d = world.crews[k].department;
+        // Off shift, the crew stays idle until its shift group starts again.
+        if crew_busy[k] || free[d][slot(k)].contains(k as u32) || !world.on_shift(k, t) {
+            return;
+        }
+        // The most urgent case waiting in its department's queue.
+        if let Some(key) = queues[d].pop_first() {
+            crew_busy[k] = true;
+            set_off(
+                cases,
+                queue,
+                requests,
+                contention,
+                crew_case,
+                (key.case, k, crew_at[k], t),
+            );
+        } else {
+            free[d][slot(k)].insert(k as u32, crew_at[k].xy);
+        }
+    }
+
+    pub(super) fn on_shift_start(&mut self, t: i64, g: u32) {
+        let Run {
+            world,
+            queue,
+            crew_busy,
+            ..
+        } = self;
+        let world = *world;
+        let ((a, _), members) = &world.shift_groups[g as usize];
+        for &k in members {
+            if !crew_busy[k as usize] {
+                queue.schedule(t, Ev::CrewFree(k));
+            }
+        }
+        queue.schedule(world.next_time_of_day(*a, t), Ev::ShiftStart(g));
+    }
+
+    pub(super) fn on_shift_end(&mut self, t: i64, g: u32) {
+        let Run {
+            world, queue, free, ..
+        } = self;
+        let world = *world;
+        let slot = |k: usize| slot(world, k);
+        let ((_, b), members) = &world.shift_groups[g as usize];
+        for &k in members {
+            let k = k as usize;
+            free[world.crews[k].department][slot(k)].remove(k as u32);
+        }
+        queue.schedule(world.next_time_of_day(*b, t), Ev::ShiftEnd(g));
+    }
+}
