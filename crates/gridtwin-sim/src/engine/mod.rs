@@ -5,6 +5,21 @@
 //! One [`EventQueue`] ordered by (time, sequence); randomness keyed per case and
 //! purpose ([`crate::rng`]), so a replication is the same at any thread count and
 //! scenarios compared on one seed share their arriving incidents.
+//!
+//! The map (A/B Street's shape: one state, each command to its owner):
+//! - the [`World`], built once from a scenario and a city and shared by every
+//!   replication: `world` assembles `grids`, `categories` (with the arrival sources),
+//!   `crews` (with the grid workers' beats), `hazards` (timed closures, a storm's
+//!   flooding, a fire) and `signals`;
+//! - a replication, a `Run` (`run`): `Run::new` draws its incidents and queues their
+//!   intakes, `Run::step` hands each event to the method named for it —
+//!   `case_events` (intake, verification, the ladder, dispatch, arrival, handling,
+//!   feedback, the check, the deadline) and `people_events` (calls, the centre's
+//!   operators, grid workers, crews coming free, shifts) —, `Run::finish` gives the
+//!   [`Replication`];
+//! - what both use: `arrivals` (thinning, discovery), `case` (the compact case),
+//!   `dispatch` (routing and hand-overs), `roads` (trips, closures), `clock` (local
+//!   time, deadlines, shifts), `draw` (laws by inverse CDF), `start` (the warm start).
 
 use std::collections::BTreeSet;
 
