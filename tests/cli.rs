@@ -6,26 +6,10 @@ use std::process::{Command, Output};
 
 #[path = "testkit.rs"]
 mod testkit;
-use testkit::{ok_in, repo};
+use testkit::{ok, ok_in, repo};
 
 fn gridtwin(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_gridtwin"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("runs");
-    out
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = gridtwin(args);
-    assert!(
-        out.status.success(),
-        "gridtwin {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    testkit::run_in(&repo(), args)
 }
 
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {

@@ -1,29 +1,11 @@
 //! End-to-end: `gridtwin simulate` and `gridtwin compare` on the demo city.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn ok(args: &[&str]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_gridtwin"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "gridtwin {args:?}:\n{}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
+#[path = "testkit.rs"]
+mod testkit;
+use testkit::{ok, repo};
 
 #[test]
 fn simulate_baseline_and_what_if_then_compare() {

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -27,4 +27,19 @@ pub fn ok_in(dir: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&o.stderr)
     );
     String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+/// Runs gridtwin in `dir`, whatever its outcome.
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gridtwin"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("runs")
+}
+
+/// Runs gridtwin from the repository root; its stdout, or a failure showing both
+/// streams.
+pub fn ok(args: &[&str]) -> String {
+    ok_in(&repo(), args)
 }
