@@ -407,8 +407,9 @@ pub fn save_city(
     Ok(())
 }
 
-/// Reads a city directory, validating every record again.
-pub fn load_city(dir: &Path) -> Result<(City, CategoryTable, QualityReport), String> {
+/// A city directory's manifest, code rule and category table: an empty city named
+/// by its manifest, and the table its layers are read against.
+fn open_city_dir(dir: &Path) -> Result<(City, CategoryTable), String> {
     let manifest_path = dir.join("city.toml");
     let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
         format!(
@@ -421,8 +422,14 @@ pub fn load_city(dir: &Path) -> Result<(City, CategoryTable, QualityReport), Str
     let rule = CodeRule::load(&dir.join("code_rule.toml")).map_err(|e| e.to_string())?;
     let table =
         CategoryTable::load(&dir.join("categories.csv"), &rule).map_err(|e| e.to_string())?;
+    Ok((City::new(manifest.name, rule), table))
+}
+
+/// Reads a city directory, validating every record again.
+pub fn load_city(dir: &Path) -> Result<(City, CategoryTable, QualityReport), String> {
+    let (mut city, table) = open_city_dir(dir)?;
+    let rule = city.rule;
     let mut quality = QualityReport::new();
-    let mut city = City::new(manifest.name, rule);
     {
         let mut loader = Loader::new(&rule, &table);
         loader.coords = LonLatSystem::Wgs84;
@@ -458,20 +465,9 @@ pub fn load_city(dir: &Path) -> Result<(City, CategoryTable, QualityReport), Str
 /// case history against the city needs: a megacity's 12 M components would take
 /// most of the time and memory).
 pub fn load_city_areas(dir: &Path) -> Result<(City, CategoryTable, QualityReport), String> {
-    let manifest_path = dir.join("city.toml");
-    let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
-        format!(
-            "{}: {e} (is this a city directory?)",
-            manifest_path.display()
-        )
-    })?;
-    let manifest: Manifest =
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", manifest_path.display()))?;
-    let rule = CodeRule::load(&dir.join("code_rule.toml")).map_err(|e| e.to_string())?;
-    let table =
-        CategoryTable::load(&dir.join("categories.csv"), &rule).map_err(|e| e.to_string())?;
+    let (mut city, table) = open_city_dir(dir)?;
+    let rule = city.rule;
     let mut quality = QualityReport::new();
-    let mut city = City::new(manifest.name, rule);
     let p = find_layer(dir, "areas").ok_or_else(|| {
         format!(
             "{}: no areas layer (.geojson, .fgb, .parquet or .csv)",

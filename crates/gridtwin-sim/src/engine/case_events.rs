@@ -20,8 +20,6 @@ impl Run<'_> {
         let (seed, rep) = (*seed, *rep);
         let sc = &world.scenario;
         let centre = sc.centre.as_ref();
-        let worker_of = |c: &SimCase| worker_of(world, c);
-        let station_time = |st: u8, c: &SimCase| station_time(world, (seed, rep), st, c);
         let key = cases[id as usize].key;
         let c = &mut cases[id as usize];
         if c.intake != NONE {
@@ -43,13 +41,16 @@ impl Run<'_> {
             // registered by an intake operator first (then verified)
             if station_free[0] > 0 {
                 station_free[0] -= 1;
-                queue.schedule(t + station_time(0, c), Ev::StationDone(0, id));
+                queue.schedule(
+                    t + station_time(world, (seed, rep), 0, c),
+                    Ev::StationDone(0, id),
+                );
             } else {
                 station_queue[0].push_back(id);
             }
             return;
         }
-        match worker_of(c) {
+        match worker_of(world, c) {
             // a report from the hotline or a camera: the grid's worker goes to
             // verify it on the spot
             Some(w) if c.source != 0 => w_tasks[w].push_back((id, false)),
@@ -119,7 +120,6 @@ impl Run<'_> {
         let world = *world;
         let (seed, rep) = (*seed, *rep);
         let sc = &world.scenario;
-        let worker_of = |c: &SimCase| worker_of(world, c);
         let key = cases[id as usize].key;
         let c = &mut cases[id as usize];
         let cat = &world.categories[c.category as usize];
@@ -127,7 +127,7 @@ impl Run<'_> {
         if uniform(seed, rep, key, P_LADDER, 100 + i as u64) < cat.ladder[i as usize].compliance {
             // the party says it complied: a grid worker goes to check
             c.complied = i;
-            match worker_of(c) {
+            match worker_of(world, c) {
                 Some(w) => w_tasks[w].push_back((id, true)),
                 None => queue.schedule(
                     t + draw(&sc.steps.check, uniform(seed, rep, key, P_CHECK, 0)),
@@ -175,26 +175,6 @@ impl Run<'_> {
         let (seed, rep) = (*seed, *rep);
         let sc = &world.scenario;
         let n_crews = world.crews.len();
-        let mut busy =
-            |k: usize, a: i64, b: i64| add_busy(world, crew_busy_secs, crew_shift_busy, k, a, b);
-        let slot = |k: usize| slot(world, k);
-        let set_off = |cases: &mut Vec<SimCase>,
-                       queue: &mut EventQueue<Ev>,
-                       book: &mut SignalBook,
-                       contention: &mut Vec<ContentionRecord>,
-                       crew_case: &mut [u32],
-                       job: (u32, usize, Place, i64)| {
-            set_off(
-                world,
-                (seed, rep),
-                cases,
-                queue,
-                book,
-                contention,
-                crew_case,
-                job,
-            )
-        };
         let c = &mut cases[id as usize];
         let cat = &world.categories[c.category as usize];
         let q = cat.department;
@@ -274,7 +254,7 @@ impl Run<'_> {
             // Take the crew off its case: that case waits again.
             let v = crew_case[k] as usize;
             let vc = &mut cases[v];
-            busy(k, vc.assigned, t);
+            add_busy(world, crew_busy_secs, crew_shift_busy, k, vc.assigned, t);
             if vc.arrived != NONE {
                 crew_at[k] = Place {
                     at: vc.at,
@@ -300,9 +280,11 @@ impl Run<'_> {
         let c = &mut cases[id as usize];
         match pick {
             Some(k) => {
-                free[q][slot(k)].remove(k as u32);
+                free[q][slot(world, k)].remove(k as u32);
                 crew_busy[k] = true;
                 set_off(
+                    world,
+                    (seed, rep),
                     cases,
                     queue,
                     requests,
@@ -375,9 +357,6 @@ impl Run<'_> {
         let world = *world;
         let (seed, rep) = (*seed, *rep);
         let sc = &world.scenario;
-        let worker_of = |c: &SimCase| worker_of(world, c);
-        let mut busy =
-            |k: usize, a: i64, b: i64| add_busy(world, crew_busy_secs, crew_shift_busy, k, a, b);
         let key = cases[id as usize].key;
         let c = &mut cases[id as usize];
         if c.gen != gen {
@@ -387,7 +366,7 @@ impl Run<'_> {
         let k = c.crew as usize;
         crew_case[k] = u32::MAX;
         crew_busy[k] = false;
-        busy(k, c.assigned, t);
+        add_busy(world, crew_busy_secs, crew_shift_busy, k, c.assigned, t);
         crew_at[k] = Place {
             at: c.at,
             node: c.node,
@@ -401,7 +380,7 @@ impl Run<'_> {
         c.feedback = fb;
         let cat = &world.categories[c.category as usize];
         c.check_due = world.due(cat, fb, cat.stage_limits.check_hours);
-        if worker_of(c).is_some() {
+        if worker_of(world, c).is_some() {
             queue.schedule(fb, Ev::Feedback(id));
         } else {
             let ck = fb + draw(&sc.steps.check, uniform(seed, rep, key, P_CHECK, pass));
@@ -546,8 +525,7 @@ impl Run<'_> {
             ..
         } = self;
         let world = *world;
-        let worker_of = |c: &SimCase| worker_of(world, c);
-        if let Some(w) = worker_of(&cases[id as usize]) {
+        if let Some(w) = worker_of(world, &cases[id as usize]) {
             w_tasks[w].push_back((id, true));
         }
     }

@@ -97,14 +97,12 @@ impl Run<'_> {
         } = self;
         let world = *world;
         let (seed, rep) = (*seed, *rep);
-        let worker_of = |c: &SimCase| worker_of(world, c);
-        let station_time = |st: u8, c: &SimCase| station_time(world, (seed, rep), st, c);
         let i = st as usize;
         let c = &mut cases[id as usize];
         if st == 0 {
             // registered: verified on the spot by the grid's worker (a hotline
             // or camera report), else now
-            match worker_of(c) {
+            match worker_of(world, c) {
                 Some(w) if c.source != 0 => w_tasks[w].push_back((id, false)),
                 _ => queue.schedule(t, Ev::Verified(id)),
             }
@@ -115,7 +113,7 @@ impl Run<'_> {
         station_free[i] += 1;
         if let Some(next) = station_queue[i].pop_front() {
             station_free[i] -= 1;
-            let d = station_time(st, &cases[next as usize]);
+            let d = station_time(world, (seed, rep), st, &cases[next as usize]);
             queue.schedule(t + d, Ev::StationDone(st, next));
         }
     }
@@ -140,7 +138,6 @@ impl Run<'_> {
         let (seed, rep) = (*seed, *rep);
         let sc = &world.scenario;
         let walking = sc.discovery.grid_workers.as_ref();
-        let worker_on_shift = |w: usize, t: i64| worker_on_shift(world, w, t);
         let wi = w as usize;
         let gw = walking.expect("grid workers");
         match w_doing[wi] {
@@ -181,7 +178,7 @@ impl Run<'_> {
         }
         // next: off until the shift starts; else a waiting task, else the
         // next grid of the route
-        if !worker_on_shift(wi, t) {
+        if !worker_on_shift(world, wi, t) {
             w_doing[wi] = Doing::Off;
             let start = world.next_time_of_day(world.workers[wi].1 .0, t);
             queue.schedule(start, Ev::WorkerStep(w));
@@ -221,34 +218,18 @@ impl Run<'_> {
         } = self;
         let world = *world;
         let (seed, rep) = (*seed, *rep);
-        let slot = |k: usize| slot(world, k);
-        let set_off = |cases: &mut Vec<SimCase>,
-                       queue: &mut EventQueue<Ev>,
-                       book: &mut SignalBook,
-                       contention: &mut Vec<ContentionRecord>,
-                       crew_case: &mut [u32],
-                       job: (u32, usize, Place, i64)| {
-            set_off(
-                world,
-                (seed, rep),
-                cases,
-                queue,
-                book,
-                contention,
-                crew_case,
-                job,
-            )
-        };
         let k = k as usize;
         let d = world.crews[k].department;
         // Off shift, the crew stays idle until its shift group starts again.
-        if crew_busy[k] || free[d][slot(k)].contains(k as u32) || !world.on_shift(k, t) {
+        if crew_busy[k] || free[d][slot(world, k)].contains(k as u32) || !world.on_shift(k, t) {
             return;
         }
         // The most urgent case waiting in its department's queue.
         if let Some(key) = queues[d].pop_first() {
             crew_busy[k] = true;
             set_off(
+                world,
+                (seed, rep),
                 cases,
                 queue,
                 requests,
@@ -257,7 +238,7 @@ impl Run<'_> {
                 (key.case, k, crew_at[k], t),
             );
         } else {
-            free[d][slot(k)].insert(k as u32, crew_at[k].xy);
+            free[d][slot(world, k)].insert(k as u32, crew_at[k].xy);
         }
     }
 
@@ -283,11 +264,10 @@ impl Run<'_> {
             world, queue, free, ..
         } = self;
         let world = *world;
-        let slot = |k: usize| slot(world, k);
         let ((_, b), members) = &world.shift_groups[g as usize];
         for &k in members {
             let k = k as usize;
-            free[world.crews[k].department][slot(k)].remove(k as u32);
+            free[world.crews[k].department][slot(world, k)].remove(k as u32);
         }
         queue.schedule(world.next_time_of_day(*b, t), Ev::ShiftEnd(g));
     }
