@@ -11,9 +11,8 @@ impl Run<'_> {
             rep,
             queue,
             cases,
-            w_tasks,
-            station_free,
-            station_queue,
+            workers,
+            staff,
             ..
         } = self;
         let world = *world;
@@ -39,21 +38,21 @@ impl Run<'_> {
         queue.schedule_in_lane(1 + c.category as usize, deadline, Ev::Deadline(id));
         if centre.is_some() {
             // registered by an intake operator first (then verified)
-            if station_free[0] > 0 {
-                station_free[0] -= 1;
+            if staff.station_free[0] > 0 {
+                staff.station_free[0] -= 1;
                 queue.schedule(
                     t + station_time(world, (seed, rep), 0, c),
                     Ev::StationDone(0, id),
                 );
             } else {
-                station_queue[0].push_back(id);
+                staff.station_queue[0].push_back(id);
             }
             return;
         }
         match worker_of(world, c) {
             // a report from the hotline or a camera: the grid's worker goes to
             // verify it on the spot
-            Some(w) if c.source != 0 => w_tasks[w].push_back((id, false)),
+            Some(w) if c.source != 0 => workers.tasks[w].push_back((id, false)),
             _ => queue.schedule(
                 t + draw(&sc.steps.verify, uniform(seed, rep, key, P_VERIFY, 0)),
                 Ev::Verified(id),
@@ -68,8 +67,7 @@ impl Run<'_> {
             rep,
             queue,
             cases,
-            station_free,
-            station_queue,
+            staff,
             ..
         } = self;
         let world = *world;
@@ -98,8 +96,8 @@ impl Run<'_> {
                 id,
                 t,
                 (seed, rep),
-                station_free,
-                station_queue,
+                &mut staff.station_free,
+                &mut staff.station_queue,
                 queue,
             );
         }
@@ -112,9 +110,8 @@ impl Run<'_> {
             rep,
             queue,
             cases,
-            w_tasks,
-            station_free,
-            station_queue,
+            workers,
+            staff,
             ..
         } = self;
         let world = *world;
@@ -128,7 +125,7 @@ impl Run<'_> {
             // the party says it complied: a grid worker goes to check
             c.complied = i;
             match worker_of(world, c) {
-                Some(w) => w_tasks[w].push_back((id, true)),
+                Some(w) => workers.tasks[w].push_back((id, true)),
                 None => queue.schedule(
                     t + draw(&sc.steps.check, uniform(seed, rep, key, P_CHECK, 0)),
                     Ev::Checked(id),
@@ -146,8 +143,8 @@ impl Run<'_> {
                 id,
                 t,
                 (seed, rep),
-                station_free,
-                station_queue,
+                &mut staff.station_free,
+                &mut staff.station_queue,
                 queue,
             );
         }
@@ -160,12 +157,7 @@ impl Run<'_> {
             rep,
             queue,
             cases,
-            crew_busy,
-            crew_at,
-            crew_busy_secs,
-            crew_shift_busy,
-            crew_case,
-            free,
+            crew,
             requests,
             contention,
             queues,
@@ -198,7 +190,7 @@ impl Run<'_> {
         // Nearest free crew on shift of the department (straight line; the
         // road network then gives the travel time); for territorial cases,
         // grid-level crews first.
-        let [terr, other] = &free[q];
+        let [terr, other] = &crew.free[q];
         // (a case the street forwarded is the owner department's, not the beat's)
         let pick = if cat.routing == Routing::Territory && !c.forwarded {
             // the free grid-level crew of the case's beat (the nearest of
@@ -210,7 +202,7 @@ impl Run<'_> {
                 .flatten()
                 .filter(|&&k| terr.contains(k))
                 .map(|&k| {
-                    let p = crew_at[k as usize].xy;
+                    let p = crew.at[k as usize].xy;
                     (k, (p.0 - c.xy.0).hypot(p.1 - c.xy.1))
                 })
                 .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
@@ -232,7 +224,7 @@ impl Run<'_> {
             }
             let mut best: Option<(f64, usize)> = None;
             for k in 0..n_crews {
-                let v = crew_case[k];
+                let v = crew.case[k];
                 if world.crews[k].department != q || v == u32::MAX {
                     continue;
                 }
@@ -243,7 +235,7 @@ impl Run<'_> {
                 let p = if vc.arrived != NONE {
                     vc.xy
                 } else {
-                    crew_at[k].xy
+                    crew.at[k].xy
                 };
                 let d = (p.0 - c_xy.0).hypot(p.1 - c_xy.1);
                 if best.is_none_or(|(bd, _)| d < bd) {
@@ -252,11 +244,18 @@ impl Run<'_> {
             }
             let (_, k) = best?;
             // Take the crew off its case: that case waits again.
-            let v = crew_case[k] as usize;
+            let v = crew.case[k] as usize;
             let vc = &mut cases[v];
-            add_busy(world, crew_busy_secs, crew_shift_busy, k, vc.assigned, t);
+            add_busy(
+                world,
+                &mut crew.busy_secs,
+                &mut crew.shift_busy,
+                k,
+                vc.assigned,
+                t,
+            );
             if vc.arrived != NONE {
-                crew_at[k] = Place {
+                crew.at[k] = Place {
                     at: vc.at,
                     node: vc.node,
                     xy: vc.xy,
@@ -274,14 +273,14 @@ impl Run<'_> {
                 since: t,
                 case: v as u32,
             });
-            crew_busy[k] = false;
+            crew.busy[k] = false;
             Some(k)
         });
         let c = &mut cases[id as usize];
         match pick {
             Some(k) => {
-                free[q][slot(world, k)].remove(k as u32);
-                crew_busy[k] = true;
+                crew.free[q][slot(world, k)].remove(k as u32);
+                crew.busy[k] = true;
                 set_off(
                     world,
                     (seed, rep),
@@ -289,8 +288,8 @@ impl Run<'_> {
                     queue,
                     requests,
                     contention,
-                    crew_case,
-                    (id, k, crew_at[k], t),
+                    &mut crew.case,
+                    (id, k, crew.at[k], t),
                 );
             }
             None => {
@@ -347,11 +346,7 @@ impl Run<'_> {
             rep,
             queue,
             cases,
-            crew_busy,
-            crew_at,
-            crew_busy_secs,
-            crew_shift_busy,
-            crew_case,
+            crew,
             ..
         } = self;
         let world = *world;
@@ -364,10 +359,17 @@ impl Run<'_> {
         }
         c.handled = t;
         let k = c.crew as usize;
-        crew_case[k] = u32::MAX;
-        crew_busy[k] = false;
-        add_busy(world, crew_busy_secs, crew_shift_busy, k, c.assigned, t);
-        crew_at[k] = Place {
+        crew.case[k] = u32::MAX;
+        crew.busy[k] = false;
+        add_busy(
+            world,
+            &mut crew.busy_secs,
+            &mut crew.shift_busy,
+            k,
+            c.assigned,
+            t,
+        );
+        crew.at[k] = Place {
             at: c.at,
             node: c.node,
             xy: c.xy,
@@ -397,9 +399,8 @@ impl Run<'_> {
             queue,
             cases,
             recurrences,
-            grid_pending,
-            station_free,
-            station_queue,
+            workers,
+            staff,
             ..
         } = self;
         let world = *world;
@@ -433,8 +434,8 @@ impl Run<'_> {
                     id,
                     t,
                     (seed, rep),
-                    station_free,
-                    station_queue,
+                    &mut staff.station_free,
+                    &mut staff.station_queue,
                     queue,
                 );
             } else {
@@ -463,7 +464,7 @@ impl Run<'_> {
                     );
                     n.recurrence_of = id;
                     let new_id = cases.len() as u32;
-                    if let Some(list) = grid_pending.get_mut(grid) {
+                    if let Some(list) = workers.grid_pending.get_mut(grid) {
                         list.push(new_id); // (seen by a worker once it occurs)
                     }
                     (*recurrences) += 1;
@@ -521,12 +522,12 @@ impl Run<'_> {
         let Run {
             world,
             cases,
-            w_tasks,
+            workers,
             ..
         } = self;
         let world = *world;
         if let Some(w) = worker_of(world, &cases[id as usize]) {
-            w_tasks[w].push_back((id, true));
+            workers.tasks[w].push_back((id, true));
         }
     }
 }

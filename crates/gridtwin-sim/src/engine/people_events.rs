@@ -11,8 +11,7 @@ impl Run<'_> {
             rep,
             queue,
             cases,
-            agents_free,
-            callers,
+            staff,
             ..
         } = self;
         let world = *world;
@@ -24,13 +23,13 @@ impl Run<'_> {
             .as_ref()
             .expect("calls need a call centre");
         let c = &mut cases[id as usize];
-        if (*agents_free) > 0 {
-            (*agents_free) -= 1;
+        if staff.agents_free > 0 {
+            staff.agents_free -= 1;
             c.call_answered = t;
             let d = draw(&cc.handle, uniform(seed, rep, c.key, P_CALL, 0));
             queue.schedule(t + d, Ev::CallDone(id));
         } else {
-            callers.push_back(id);
+            staff.callers.push_back(id);
             let d = draw(&cc.patience, uniform(seed, rep, c.key, P_PATIENCE, 0));
             queue.schedule(t + d, Ev::HangUp(id));
         }
@@ -51,8 +50,7 @@ impl Run<'_> {
             rep,
             queue,
             cases,
-            agents_free,
-            callers,
+            staff,
             ..
         } = self;
         let world = *world;
@@ -69,13 +67,13 @@ impl Run<'_> {
             // call was a duplicate report, merged)
             queue.schedule(t, Ev::IntakeFrom(id, 1));
         }
-        (*agents_free) += 1;
-        while let Some(next) = callers.pop_front() {
+        staff.agents_free += 1;
+        while let Some(next) = staff.callers.pop_front() {
             let n = &mut cases[next as usize];
             if n.call_hung_up != NONE {
                 continue;
             }
-            (*agents_free) -= 1;
+            staff.agents_free -= 1;
             n.call_answered = t;
             let d = draw(&cc.handle, uniform(seed, rep, n.key, P_CALL, 0));
             queue.schedule(t + d, Ev::CallDone(next));
@@ -90,9 +88,8 @@ impl Run<'_> {
             rep,
             queue,
             cases,
-            w_tasks,
-            station_free,
-            station_queue,
+            workers,
+            staff,
             ..
         } = self;
         let world = *world;
@@ -103,16 +100,16 @@ impl Run<'_> {
             // registered: verified on the spot by the grid's worker (a hotline
             // or camera report), else now
             match worker_of(world, c) {
-                Some(w) if c.source != 0 => w_tasks[w].push_back((id, false)),
+                Some(w) if c.source != 0 => workers.tasks[w].push_back((id, false)),
                 _ => queue.schedule(t, Ev::Verified(id)),
             }
         } else {
             let at = t + world.hand_over(c, seed, rep);
             queue.schedule(at, Ev::Dispatch(id));
         }
-        station_free[i] += 1;
-        if let Some(next) = station_queue[i].pop_front() {
-            station_free[i] -= 1;
+        staff.station_free[i] += 1;
+        if let Some(next) = staff.station_queue[i].pop_front() {
+            staff.station_free[i] -= 1;
             let d = station_time(world, (seed, rep), st, &cases[next as usize]);
             queue.schedule(t + d, Ev::StationDone(st, next));
         }
@@ -125,13 +122,7 @@ impl Run<'_> {
             rep,
             queue,
             cases,
-            w_doing,
-            w_pos,
-            w_tasks,
-            patrol_visits,
-            grid_cases,
-            grid_next,
-            grid_pending,
+            workers,
             ..
         } = self;
         let world = *world;
@@ -140,22 +131,22 @@ impl Run<'_> {
         let walking = sc.discovery.grid_workers.as_ref();
         let wi = w as usize;
         let gw = walking.expect("grid workers");
-        match w_doing[wi] {
+        match workers.doing[wi] {
             Doing::Off => {}
             Doing::Visit(g) => {
-                patrol_visits.push((g, t));
+                workers.patrol_visits.push((g, t));
                 // the grid's incidents that have occurred, looked at as the
                 // worker leaves it
                 let gi = g as usize;
-                while let Some(&id) = grid_cases[gi].get(grid_next[gi]) {
+                while let Some(&id) = workers.grid_cases[gi].get(workers.grid_next[gi]) {
                     if cases[id as usize].occurred > t {
                         break;
                     }
-                    grid_pending[gi].push(id);
-                    grid_next[gi] += 1;
+                    workers.grid_pending[gi].push(id);
+                    workers.grid_next[gi] += 1;
                 }
                 let p = sc.discovery.patrol_detect_probability;
-                grid_pending[gi].retain(|&id| {
+                workers.grid_pending[gi].retain(|&id| {
                     let c = &mut cases[id as usize];
                     if c.intake != NONE {
                         return false;
@@ -171,7 +162,7 @@ impl Run<'_> {
                         true
                     }
                 });
-                w_pos[wi] = (w_pos[wi] + 1) % world.workers[wi].0.len();
+                workers.pos[wi] = (workers.pos[wi] + 1) % world.workers[wi].0.len();
             }
             Doing::Task(id, false) => queue.schedule(t, Ev::Verified(id)),
             Doing::Task(id, true) => queue.schedule(t, Ev::Checked(id)),
@@ -179,11 +170,11 @@ impl Run<'_> {
         // next: off until the shift starts; else a waiting task, else the
         // next grid of the route
         if !worker_on_shift(world, wi, t) {
-            w_doing[wi] = Doing::Off;
+            workers.doing[wi] = Doing::Off;
             let start = world.next_time_of_day(world.workers[wi].1 .0, t);
             queue.schedule(start, Ev::WorkerStep(w));
-        } else if let Some((id, check)) = w_tasks[wi].pop_front() {
-            w_doing[wi] = Doing::Task(id, check);
+        } else if let Some((id, check)) = workers.tasks[wi].pop_front() {
+            workers.doing[wi] = Doing::Task(id, check);
             let c = &cases[id as usize];
             let (d, draw_ix) = if check {
                 (&gw.check_visit, 1 + 2 * c.rework as u64)
@@ -193,8 +184,8 @@ impl Run<'_> {
             let dur = draw(d, uniform(seed, rep, c.key, P_VISIT, draw_ix));
             queue.schedule(t + dur, Ev::WorkerStep(w));
         } else {
-            let g = world.workers[wi].0[w_pos[wi]];
-            w_doing[wi] = Doing::Visit(g);
+            let g = world.workers[wi].0[workers.pos[wi]];
+            workers.doing[wi] = Doing::Visit(g);
             let dur = (gw.minutes_per_grid * 60.0).round() as i64;
             queue.schedule(t + dur.max(1), Ev::WorkerStep(w));
         }
@@ -207,10 +198,7 @@ impl Run<'_> {
             rep,
             queue,
             cases,
-            crew_busy,
-            crew_at,
-            crew_case,
-            free,
+            crew,
             requests,
             contention,
             queues,
@@ -221,12 +209,13 @@ impl Run<'_> {
         let k = k as usize;
         let d = world.crews[k].department;
         // Off shift, the crew stays idle until its shift group starts again.
-        if crew_busy[k] || free[d][slot(world, k)].contains(k as u32) || !world.on_shift(k, t) {
+        if crew.busy[k] || crew.free[d][slot(world, k)].contains(k as u32) || !world.on_shift(k, t)
+        {
             return;
         }
         // The most urgent case waiting in its department's queue.
         if let Some(key) = queues[d].pop_first() {
-            crew_busy[k] = true;
+            crew.busy[k] = true;
             set_off(
                 world,
                 (seed, rep),
@@ -234,25 +223,22 @@ impl Run<'_> {
                 queue,
                 requests,
                 contention,
-                crew_case,
-                (key.case, k, crew_at[k], t),
+                &mut crew.case,
+                (key.case, k, crew.at[k], t),
             );
         } else {
-            free[d][slot(world, k)].insert(k as u32, crew_at[k].xy);
+            crew.free[d][slot(world, k)].insert(k as u32, crew.at[k].xy);
         }
     }
 
     pub(super) fn on_shift_start(&mut self, t: i64, g: u32) {
         let Run {
-            world,
-            queue,
-            crew_busy,
-            ..
+            world, queue, crew, ..
         } = self;
         let world = *world;
         let ((a, _), members) = &world.shift_groups[g as usize];
         for &k in members {
-            if !crew_busy[k as usize] {
+            if !crew.busy[k as usize] {
                 queue.schedule(t, Ev::CrewFree(k));
             }
         }
@@ -261,13 +247,13 @@ impl Run<'_> {
 
     pub(super) fn on_shift_end(&mut self, t: i64, g: u32) {
         let Run {
-            world, queue, free, ..
+            world, queue, crew, ..
         } = self;
         let world = *world;
         let ((_, b), members) = &world.shift_groups[g as usize];
         for &k in members {
             let k = k as usize;
-            free[world.crews[k].department][slot(world, k)].remove(k as u32);
+            crew.free[world.crews[k].department][slot(world, k)].remove(k as u32);
         }
         queue.schedule(world.next_time_of_day(*b, t), Ev::ShiftEnd(g));
     }

@@ -35,6 +35,51 @@ pub(super) enum Doing {
     Task(u32, bool),
 }
 
+/// Grid workers on their routes.
+pub(super) struct Workers {
+    /// What each grid worker is doing,
+    pub(super) doing: Vec<Doing>,
+    /// where it is on its route,
+    pub(super) pos: Vec<usize>,
+    /// the tasks waiting for it (case, is a check);
+    pub(super) tasks: Vec<std::collections::VecDeque<(u32, bool)>>,
+    /// each visit (grid, time);
+    pub(super) patrol_visits: Vec<(u32, i64)>,
+    /// per grid, its incidents in order of occurrence,
+    pub(super) grid_cases: Vec<Vec<u32>>,
+    /// how many of them had occurred by the last visit,
+    pub(super) grid_next: Vec<usize>,
+    /// and those occurred and not found yet.
+    pub(super) grid_pending: Vec<Vec<u32>>,
+}
+
+/// The centre's people: operators per station and the call centre's agents.
+pub(super) struct Staff {
+    /// Free operators per station (registration, dispatching),
+    pub(super) station_free: [u32; 2],
+    /// and the cases waiting, in arrival order;
+    pub(super) station_queue: [std::collections::VecDeque<u32>; 2],
+    /// the call centre's free agents,
+    pub(super) agents_free: u32,
+    /// and the callers waiting (one who hung up is skipped).
+    pub(super) callers: std::collections::VecDeque<u32>,
+}
+
+/// The crews during a run.
+pub(super) struct CrewState {
+    /// Busy or not,
+    pub(super) busy: Vec<bool>,
+    /// where each is,
+    pub(super) at: Vec<Place>,
+    /// busy time inside the reported window,
+    pub(super) busy_secs: Vec<i64>,
+    /// the part of it on shift,
+    pub(super) shift_busy: Vec<i64>,
+    /// the case each is on (`u32::MAX`: none),
+    pub(super) case: Vec<u32>,
+    /// and the free ones on shift per department: [grid-level (territorial), other].
+    pub(super) free: Vec<[FreeCrews; 2]>,
+}
 /// One replication in progress: the event queue, the cases, the crews, the queues
 /// and the people of the centre; each event is handed to the method named for it
 /// (`case_events.rs`, `people_events.rs`). A method takes the fields it uses by name
@@ -54,40 +99,12 @@ pub(super) struct Run<'w> {
     pub(super) n_arrivals: usize,
     /// Problems that came back after a compliance closure.
     pub(super) recurrences: usize,
-    /// Grid workers: what each is doing,
-    pub(super) w_doing: Vec<Doing>,
-    /// where it is on its route,
-    pub(super) w_pos: Vec<usize>,
-    /// the tasks waiting for it (case, is a check);
-    pub(super) w_tasks: Vec<std::collections::VecDeque<(u32, bool)>>,
-    /// each visit (grid, time);
-    pub(super) patrol_visits: Vec<(u32, i64)>,
-    /// per grid, its incidents in order of occurrence,
-    pub(super) grid_cases: Vec<Vec<u32>>,
-    /// how many of them had occurred by the last visit,
-    pub(super) grid_next: Vec<usize>,
-    /// and those occurred and not found yet.
-    pub(super) grid_pending: Vec<Vec<u32>>,
-    /// The centre's staff: free operators per station (registration, dispatching),
-    pub(super) station_free: [u32; 2],
-    /// and the cases waiting, in arrival order.
-    pub(super) station_queue: [std::collections::VecDeque<u32>; 2],
-    /// The call centre's free agents,
-    pub(super) agents_free: u32,
-    /// and the callers waiting (one who hung up is skipped).
-    pub(super) callers: std::collections::VecDeque<u32>,
-    /// Crews: busy or not,
-    pub(super) crew_busy: Vec<bool>,
-    /// where each is,
-    pub(super) crew_at: Vec<Place>,
-    /// busy time inside the reported window,
-    pub(super) crew_busy_secs: Vec<i64>,
-    /// the part of it on shift,
-    pub(super) crew_shift_busy: Vec<i64>,
-    /// the case each is on (`u32::MAX`: none),
-    pub(super) crew_case: Vec<u32>,
-    /// and the free ones on shift per department: [grid-level (territorial), other].
-    pub(super) free: Vec<[FreeCrews; 2]>,
+    /// Grid workers on their routes, and the incidents waiting to be found.
+    pub(super) workers: Workers,
+    /// The centre's operators and the call centre's agents, and who waits for them.
+    pub(super) staff: Staff,
+    /// The crews: busy or free, where, on which case, their busy time.
+    pub(super) crew: CrewState,
     /// Signal-priority requests of emergency trips,
     pub(super) requests: SignalBook,
     /// and the decisions taken.
@@ -262,23 +279,29 @@ impl<'w> Run<'w> {
             cases,
             n_arrivals,
             recurrences,
-            w_doing,
-            w_pos,
-            w_tasks,
-            patrol_visits,
-            grid_cases,
-            grid_next,
-            grid_pending,
-            station_free,
-            station_queue,
-            agents_free,
-            callers,
-            crew_busy,
-            crew_at,
-            crew_busy_secs,
-            crew_shift_busy,
-            crew_case,
-            free,
+            workers: Workers {
+                doing: w_doing,
+                pos: w_pos,
+                tasks: w_tasks,
+                patrol_visits,
+                grid_cases,
+                grid_next,
+                grid_pending,
+            },
+            staff: Staff {
+                station_free,
+                station_queue,
+                agents_free,
+                callers,
+            },
+            crew: CrewState {
+                busy: crew_busy,
+                at: crew_at,
+                busy_secs: crew_busy_secs,
+                shift_busy: crew_shift_busy,
+                case: crew_case,
+                free,
+            },
             requests,
             contention,
             queues,
@@ -328,20 +351,17 @@ impl<'w> Run<'w> {
             recurrences,
             events,
             contention,
-            patrol_visits,
-            crew_busy_secs,
-            mut crew_shift_busy,
+            workers,
+            mut crew,
             ..
         } = self;
-        let mut crew_busy_secs = crew_busy_secs;
-
         // Busy time still running at the end counts up to the end.
         for c in &cases {
             if c.assigned != NONE && c.handled == NONE {
                 add_busy(
                     world,
-                    &mut crew_busy_secs,
-                    &mut crew_shift_busy,
+                    &mut crew.busy_secs,
+                    &mut crew.shift_busy,
                     c.crew as usize,
                     c.assigned,
                     world.end,
@@ -356,8 +376,8 @@ impl<'w> Run<'w> {
                 crew: c.id.clone(),
                 department: world.departments[c.department].clone(),
                 on_shift_secs: world.shift_secs_between(k, world.start, world.end),
-                busy_secs: crew_busy_secs[k],
-                overtime_secs: crew_busy_secs[k] - crew_shift_busy[k],
+                busy_secs: crew.busy_secs[k],
+                overtime_secs: crew.busy_secs[k] - crew.shift_busy[k],
             })
             .collect();
         Replication {
@@ -367,7 +387,7 @@ impl<'w> Run<'w> {
             crews,
             events,
             contention,
-            patrol_visits,
+            patrol_visits: workers.patrol_visits,
         }
     }
 }
