@@ -5,18 +5,14 @@ use super::*;
 
 impl Run<'_> {
     pub(super) fn on_intake(&mut self, t: i64, id: u32) {
+        let Ctx { world, seed, rep } = self.ctx;
         let Run {
-            world,
-            seed,
-            rep,
             queue,
             cases,
             workers,
             staff,
             ..
         } = self;
-        let world = *world;
-        let (seed, rep) = (*seed, *rep);
         let sc = &world.scenario;
         let centre = sc.centre.as_ref();
         let key = cases[id as usize].key;
@@ -61,17 +57,13 @@ impl Run<'_> {
     }
 
     pub(super) fn on_verified(&mut self, t: i64, id: u32) {
+        let Ctx { world, seed, rep } = self.ctx;
         let Run {
-            world,
-            seed,
-            rep,
             queue,
             cases,
             staff,
             ..
         } = self;
-        let world = *world;
-        let (seed, rep) = (*seed, *rep);
         let sc = &world.scenario;
         let key = cases[id as usize].key;
         let c = &mut cases[id as usize];
@@ -104,18 +96,14 @@ impl Run<'_> {
     }
 
     pub(super) fn on_ladder(&mut self, t: i64, id: u32, i: u8) {
+        let Ctx { world, seed, rep } = self.ctx;
         let Run {
-            world,
-            seed,
-            rep,
             queue,
             cases,
             workers,
             staff,
             ..
         } = self;
-        let world = *world;
-        let (seed, rep) = (*seed, *rep);
         let sc = &world.scenario;
         let key = cases[id as usize].key;
         let c = &mut cases[id as usize];
@@ -151,10 +139,8 @@ impl Run<'_> {
     }
 
     pub(super) fn on_dispatch(&mut self, t: i64, id: u32) {
+        let Ctx { world, seed, rep } = self.ctx;
         let Run {
-            world,
-            seed,
-            rep,
             queue,
             cases,
             crew,
@@ -163,8 +149,6 @@ impl Run<'_> {
             queues,
             ..
         } = self;
-        let world = *world;
-        let (seed, rep) = (*seed, *rep);
         let sc = &world.scenario;
         let n_crews = world.crews.len();
         let c = &mut cases[id as usize];
@@ -303,16 +287,8 @@ impl Run<'_> {
     }
 
     pub(super) fn on_arrive(&mut self, t: i64, id: u32, gen: u8) {
-        let Run {
-            world,
-            seed,
-            rep,
-            queue,
-            cases,
-            ..
-        } = self;
-        let world = *world;
-        let (seed, rep) = (*seed, *rep);
+        let Ctx { world, seed, rep } = self.ctx;
+        let Run { queue, cases, .. } = self;
         let key = cases[id as usize].key;
         let c = &mut cases[id as usize];
         if c.gen != gen {
@@ -340,17 +316,10 @@ impl Run<'_> {
     }
 
     pub(super) fn on_handled(&mut self, t: i64, id: u32, gen: u8) {
+        let Ctx { world, seed, rep } = self.ctx;
         let Run {
-            world,
-            seed,
-            rep,
-            queue,
-            cases,
-            crew,
-            ..
+            queue, cases, crew, ..
         } = self;
-        let world = *world;
-        let (seed, rep) = (*seed, *rep);
         let sc = &world.scenario;
         let key = cases[id as usize].key;
         let c = &mut cases[id as usize];
@@ -392,10 +361,8 @@ impl Run<'_> {
     }
 
     pub(super) fn on_checked(&mut self, t: i64, id: u32) {
+        let Ctx { world, seed, rep } = self.ctx;
         let Run {
-            world,
-            seed,
-            rep,
             queue,
             cases,
             recurrences,
@@ -403,8 +370,6 @@ impl Run<'_> {
             staff,
             ..
         } = self;
-        let world = *world;
-        let (seed, rep) = (*seed, *rep);
         let sc = &world.scenario;
         let c = &mut cases[id as usize];
         let key = c.key;
@@ -482,14 +447,13 @@ impl Run<'_> {
     }
 
     pub(super) fn on_deadline(&mut self, t: i64, id: u32) {
+        let Ctx { world, .. } = self.ctx;
         let Run {
-            world,
             queue,
             cases,
             queues,
             ..
         } = self;
-        let world = *world;
         let c = &mut cases[id as usize];
         if c.deadline > t {
             // extended since: falls due later (outside the category's lane,
@@ -519,13 +483,8 @@ impl Run<'_> {
     }
 
     pub(super) fn on_feedback(&mut self, _t: i64, id: u32) {
-        let Run {
-            world,
-            cases,
-            workers,
-            ..
-        } = self;
-        let world = *world;
+        let Ctx { world, .. } = self.ctx;
+        let Run { cases, workers, .. } = self;
         if let Some(w) = worker_of(world, &cases[id as usize]) {
             workers.tasks[w].push_back((id, true));
         }

@@ -5,17 +5,13 @@ use super::*;
 
 impl Run<'_> {
     pub(super) fn on_call(&mut self, t: i64, id: u32) {
+        let Ctx { world, seed, rep } = self.ctx;
         let Run {
-            world,
-            seed,
-            rep,
             queue,
             cases,
             staff,
             ..
         } = self;
-        let world = *world;
-        let (seed, rep) = (*seed, *rep);
         let sc = &world.scenario;
         let cc = sc
             .discovery
@@ -44,17 +40,13 @@ impl Run<'_> {
     }
 
     pub(super) fn on_call_done(&mut self, t: i64, id: u32) {
+        let Ctx { world, seed, rep } = self.ctx;
         let Run {
-            world,
-            seed,
-            rep,
             queue,
             cases,
             staff,
             ..
         } = self;
-        let world = *world;
-        let (seed, rep) = (*seed, *rep);
         let sc = &world.scenario;
         let cc = sc
             .discovery
@@ -82,18 +74,14 @@ impl Run<'_> {
     }
 
     pub(super) fn on_station_done(&mut self, t: i64, st: u8, id: u32) {
+        let Ctx { world, seed, rep } = self.ctx;
         let Run {
-            world,
-            seed,
-            rep,
             queue,
             cases,
             workers,
             staff,
             ..
         } = self;
-        let world = *world;
-        let (seed, rep) = (*seed, *rep);
         let i = st as usize;
         let c = &mut cases[id as usize];
         if st == 0 {
@@ -116,17 +104,13 @@ impl Run<'_> {
     }
 
     pub(super) fn on_worker_step(&mut self, t: i64, w: u32) {
+        let Ctx { world, seed, rep } = self.ctx;
         let Run {
-            world,
-            seed,
-            rep,
             queue,
             cases,
             workers,
             ..
         } = self;
-        let world = *world;
-        let (seed, rep) = (*seed, *rep);
         let sc = &world.scenario;
         let walking = sc.discovery.grid_workers.as_ref();
         let wi = w as usize;
@@ -192,10 +176,8 @@ impl Run<'_> {
     }
 
     pub(super) fn on_crew_free(&mut self, t: i64, k: u32) {
+        let Ctx { world, seed, rep } = self.ctx;
         let Run {
-            world,
-            seed,
-            rep,
             queue,
             cases,
             crew,
@@ -204,8 +186,6 @@ impl Run<'_> {
             queues,
             ..
         } = self;
-        let world = *world;
-        let (seed, rep) = (*seed, *rep);
         let k = k as usize;
         let d = world.crews[k].department;
         // Off shift, the crew stays idle until its shift group starts again.
@@ -232,10 +212,8 @@ impl Run<'_> {
     }
 
     pub(super) fn on_shift_start(&mut self, t: i64, g: u32) {
-        let Run {
-            world, queue, crew, ..
-        } = self;
-        let world = *world;
+        let Ctx { world, .. } = self.ctx;
+        let Run { queue, crew, .. } = self;
         let ((a, _), members) = &world.shift_groups[g as usize];
         for &k in members {
             if !crew.busy[k as usize] {
@@ -246,10 +224,8 @@ impl Run<'_> {
     }
 
     pub(super) fn on_shift_end(&mut self, t: i64, g: u32) {
-        let Run {
-            world, queue, crew, ..
-        } = self;
-        let world = *world;
+        let Ctx { world, .. } = self.ctx;
+        let Run { queue, crew, .. } = self;
         let ((_, b), members) = &world.shift_groups[g as usize];
         for &k in members {
             let k = k as usize;

@@ -80,15 +80,22 @@ pub(super) struct CrewState {
     /// and the free ones on shift per department: [grid-level (territorial), other].
     pub(super) free: Vec<[FreeCrews; 2]>,
 }
+/// What every step of a run reads and none changes.
+#[derive(Clone, Copy)]
+pub(super) struct Ctx<'w> {
+    pub(super) world: &'w World,
+    pub(super) seed: u64,
+    pub(super) rep: u64,
+}
+
 /// One replication in progress: the event queue, the cases, the crews, the queues
 /// and the people of the centre; each event is handed to the method named for it
 /// (`case_events.rs`, `people_events.rs`). A method takes the fields it uses by name
 /// (`let Run { queue, cases, .. } = self`), so the borrows stay disjoint and a step
 /// reads as the model does.
 pub(super) struct Run<'w> {
-    pub(super) world: &'w World,
-    pub(super) seed: u64,
-    pub(super) rep: u64,
+    /// The world, the seed and the replication number: what every step reads.
+    pub(super) ctx: Ctx<'w>,
     /// Lane 0: intakes; lane 1 + c: deadlines of category c.
     pub(super) queue: EventQueue<Ev>,
     /// Events handled.
@@ -271,9 +278,7 @@ impl<'w> Run<'w> {
         let queues: Vec<BTreeSet<QueueKey>> = vec![BTreeSet::new(); world.departments.len()];
 
         Run {
-            world,
-            seed,
-            rep,
+            ctx: Ctx { world, seed, rep },
             queue,
             events,
             cases,
@@ -344,8 +349,8 @@ impl<'w> Run<'w> {
 
     /// What the replication produced: busy time still running counts to the end.
     fn finish(self) -> Replication<'w> {
+        let world = self.ctx.world;
         let Run {
-            world,
             cases,
             n_arrivals,
             recurrences,
