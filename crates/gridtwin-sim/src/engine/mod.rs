@@ -54,40 +54,16 @@ mod signals;
 mod start;
 mod world;
 
-#[allow(unused_imports)]
-use arrivals::*;
 pub use case::SimCase;
-#[allow(unused_imports)]
-use case::*;
-#[allow(unused_imports)]
-use categories::*;
-#[allow(unused_imports)]
-use clock::*;
-#[allow(unused_imports)]
-use crews::*;
-#[allow(unused_imports)]
-use dispatch::*;
-#[allow(unused_imports)]
-use draw::*;
-#[allow(unused_imports)]
-use grids::*;
-#[allow(unused_imports)]
-use hazards::*;
 pub use replication::Replication;
-#[allow(unused_imports)]
-use replication::*;
-#[allow(unused_imports)]
-use roads::*;
 pub use run::run;
-#[allow(unused_imports)]
-use run::*;
-#[allow(unused_imports)]
-use signals::*;
-#[allow(unused_imports)]
-use start::*;
-#[allow(unused_imports)]
-use world::*;
 pub use world::{StartState, World, WorldError};
+// (the concerns see each other's items through the module, as one file did)
+#[allow(unused_imports)]
+use self::{
+    arrivals::*, case::*, categories::*, clock::*, crews::*, dispatch::*, draw::*, grids::*,
+    hazards::*, replication::*, roads::*, run::*, signals::*, start::*, world::*,
+};
 
 // Purposes of keyed random numbers.
 const P_SPOT: u64 = 2;
