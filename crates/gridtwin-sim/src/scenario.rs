@@ -111,8 +111,8 @@ pub struct Arrivals {
 pub struct Discovery {
     /// `channels`: patrol, hotline and sensors race; `immediate`: found when it occurs
     /// (for analytic tests).
-    #[serde(default = "default_mode")]
-    pub mode: String,
+    #[serde(default)]
+    pub mode: DiscoveryMode,
     /// Each grid is patrolled every this many hours.
     pub patrol_interval_hours: f64,
     /// Chance a patrol passing sees the incident.
@@ -167,8 +167,29 @@ pub struct CallCentre {
     pub patience: Duration,
 }
 
-fn default_mode() -> String {
-    "channels".into()
+/// How incidents are found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiscoveryMode {
+    /// Patrol, hotline and sensors race.
+    #[default]
+    Channels,
+    /// Found when it occurs (analytic tests, calibrated scenarios).
+    Immediate,
+}
+
+/// How crews reach a place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TravelMode {
+    /// Shortest paths on the city's roads.
+    Roads,
+    /// Straight-line distance × detour factor at a mean speed.
+    Straight,
+    /// Each trip's time drawn from `travel.time` (a history's trips).
+    Drawn,
+    /// Crews are there at once.
+    None,
 }
 
 /// Durations of the loop's steps; `handle` may be overridden per category.
@@ -286,8 +307,9 @@ pub struct LadderStage {
 pub struct Travel {
     /// `roads`: shortest paths on the city's roads; `straight`: straight-line
     /// distance × `detour_factor` at `straight_speed_kmh` (for cities without a road
-    /// network, e.g. `gridtwin synth` output); `none`: crews are there at once.
-    pub mode: String,
+    /// network, e.g. `gridtwin synth` output); `drawn`: each trip's time drawn from
+    /// `time`; `none`: crews are there at once.
+    pub mode: TravelMode,
     /// Speed cap for crews, km/h (a road's speed above it is capped).
     #[serde(default = "default_speed_cap")]
     pub max_speed_kmh: f64,
@@ -910,6 +932,24 @@ impl Scenario {
         for (_, t) in chain.into_iter().rev() {
             merge(&mut merged, t);
         }
+        // (a mode is an enum: its key named here, where a parse error would not)
+        for (table, key, allowed) in [
+            (
+                "travel",
+                "mode",
+                &["roads", "straight", "drawn", "none"][..],
+            ),
+            ("discovery", "mode", &["channels", "immediate"][..]),
+        ] {
+            let given = merged.get(table).and_then(|t| t.get(key));
+            if let Some(v) = given.filter(|v| !v.as_str().is_some_and(|m| allowed.contains(&m))) {
+                return Err(ScenarioError::Value {
+                    files: names.clone(),
+                    key: format!("{table}.{key}"),
+                    message: format!("`{}`: expected {}", v, allowed.join(", ")),
+                });
+            }
+        }
         let scenario: Scenario =
             toml::Value::Table(merged.clone())
                 .try_into()
@@ -1149,12 +1189,6 @@ impl Scenario {
             }
         }
         let d = &self.discovery;
-        if !["channels", "immediate"].contains(&d.mode.as_str()) {
-            return Err((
-                "discovery.mode".into(),
-                format!("`{}`: expected channels or immediate", d.mode),
-            ));
-        }
         positive("discovery.patrol_interval_hours", d.patrol_interval_hours)?;
         // the engine counts patrol rounds in whole seconds: under one second it was 0
         // and divided by zero (issue 14); over a year no patrol is a patrol
@@ -1171,7 +1205,7 @@ impl Scenario {
             "discovery.patrol_detect_probability",
             d.patrol_detect_probability,
         )?;
-        if d.patrol_detect_probability == 0.0 && d.mode == "channels" {
+        if d.patrol_detect_probability == 0.0 && d.mode == DiscoveryMode::Channels {
             return Err((
                 "discovery.patrol_detect_probability".into(),
                 "must be above 0, or patrols never find anything".into(),
@@ -1266,18 +1300,9 @@ impl Scenario {
                 probability(&format!("escalation.{c}[{i}].compliance"), st.compliance)?;
             }
         }
-        if !["roads", "straight", "drawn", "none"].contains(&self.travel.mode.as_str()) {
-            return Err((
-                "travel.mode".into(),
-                format!(
-                    "`{}`: expected roads, straight, drawn or none",
-                    self.travel.mode
-                ),
-            ));
-        }
-        match (&self.travel.time, self.travel.mode.as_str()) {
+        match (&self.travel.time, self.travel.mode) {
             (Some(d), _) => duration("travel.time", d)?,
-            (None, "drawn") => {
+            (None, TravelMode::Drawn) => {
                 return Err((
                     "travel.time".into(),
                     "travel.mode = drawn needs a travel time (e.g. { dist = \"exp\", mean = 12 })"

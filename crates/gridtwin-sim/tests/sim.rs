@@ -353,7 +353,7 @@ fn straight_line_travel_and_shift_starts_by_hand() {
     let p = dir.path().join("s.toml");
     std::fs::write(&p, text).unwrap();
     let sc = Scenario::load(&p).unwrap().scenario;
-    assert_eq!(sc.travel.mode, "straight");
+    assert_eq!(sc.travel.mode, gridtwin_sim::scenario::TravelMode::Straight);
     let city = square_city();
     let world = World::new(sc, &city, &table(&city.rule), calendar()).unwrap();
     let rep = run(&world, 1, 0);

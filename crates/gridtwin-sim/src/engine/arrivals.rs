@@ -43,7 +43,7 @@ pub(super) fn discover(
     let sc = &world.scenario;
     let patrol = (sc.discovery.patrol_interval_hours * 3600.0) as i64;
     let mut call_at = NONE;
-    let (intake, source) = if sc.discovery.mode == "immediate" {
+    let (intake, source) = if sc.discovery.mode == DiscoveryMode::Immediate {
         (t, 2u8)
     } else {
         let mut best = (i64::MAX, 0u8);

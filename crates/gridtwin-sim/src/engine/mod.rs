@@ -33,7 +33,7 @@ use crate::free_crews::FreeCrews;
 use crate::network::{Closed, RoadNetwork};
 use crate::queue::EventQueue;
 use crate::rng::{text_id, uniform, Stream};
-use crate::scenario::{parse_shift, Duration, LadderStage, Scenario};
+use crate::scenario::{parse_shift, DiscoveryMode, Duration, LadderStage, Scenario, TravelMode};
 use crate::timeline::{CaseRecord, ContentionRecord, CrewRecord, Text};
 
 mod arrivals;

@@ -36,7 +36,7 @@ impl World {
                 let (wait, trip) = self.road_trip(t, (from, a), (to, b));
                 wait + trip
             }
-            None if self.scenario.travel.mode == "straight" => {
+            None if self.scenario.travel.mode == TravelMode::Straight => {
                 let (p, q) = (
                     self.frame.to_local(from.0, from.1),
                     self.frame.to_local(to.0, to.1),
@@ -46,12 +46,9 @@ impl World {
                     / (self.scenario.travel.straight_speed_kmh / 3.6))
                     .round() as i64
             }
-            None => match (
-                &self.scenario.travel.time,
-                self.scenario.travel.mode.as_str(),
-            ) {
+            None => match (&self.scenario.travel.time, self.scenario.travel.mode) {
                 // (no case to key a draw: the median trip)
-                (Some(d), "drawn") => draw(d, 0.5),
+                (Some(d), TravelMode::Drawn) => draw(d, 0.5),
                 _ => 0,
             },
         }
@@ -147,16 +144,13 @@ pub(super) fn trip(
     let speed_ms = sc.travel.straight_speed_kmh / 3.6;
     match &world.network {
         Some(_) => world.road_trip(t, (from.at, from.node), (c.at, c.node)),
-        None if sc.travel.mode == "straight" => {
+        None if sc.travel.mode == TravelMode::Straight => {
             let d = (from.xy.0 - c.xy.0).hypot(from.xy.1 - c.xy.1);
             (0, (d * sc.travel.detour_factor / speed_ms).round() as i64)
         }
         // a trip's own draw: each pass and each restart after a pre-emption
-        None => match (
-            &world.categories[c.category as usize].trip,
-            sc.travel.mode.as_str(),
-        ) {
-            (Some(d), "drawn") => {
+        None => match (&world.categories[c.category as usize].trip, sc.travel.mode) {
+            (Some(d), TravelMode::Drawn) => {
                 let trip = c.passes as u64 * PASS + c.preempted as u64;
                 (0, draw(d, uniform(seed, rep, c.key, P_TRAVEL, trip)))
             }

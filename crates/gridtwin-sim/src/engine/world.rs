@@ -231,10 +231,10 @@ impl World {
             &mut categories,
             &mut departments,
         )?;
-        let network = (scenario.travel.mode == "roads" && !city.roads.is_empty())
+        let network = (scenario.travel.mode == TravelMode::Roads && !city.roads.is_empty())
             .then(|| RoadNetwork::new(&city.roads, scenario.travel.max_speed_kmh));
         let signal_at = signal_nodes(&scenario, table, city, network.as_ref())?;
-        if scenario.travel.mode == "roads" && network.is_none() {
+        if scenario.travel.mode == TravelMode::Roads && network.is_none() {
             return Err(err("travel.mode = roads but the city has no roads".into()));
         }
         for (table, d) in scenario
