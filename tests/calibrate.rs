@@ -671,6 +671,73 @@ fn a_warm_start_brings_in_the_history_s_open_cases_step_by_step() {
     );
 }
 
+/// Escalation state carries over: street vending (a category with a ladder: notify,
+/// then visit) made busy, and the cases verified but not yet dispatched at the start
+/// (on the ladder) re-enter the ladder in the run — without the carry-over they went
+/// straight to dispatch and never showed a stage.
+#[test]
+fn a_case_on_the_escalation_ladder_at_the_start_stays_on_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let h = history(dir, "h", 4, "[arrivals.events.\"0501\"]\nper_day = 150\n");
+    let t = "2025-03-05T18:00:00+08:00";
+    let t_s = gridtwin_sim::local_time::parse(t).unwrap();
+    let at = |r: &HashMap<String, String>, k: &str| -> Option<i64> {
+        let v = &r[k];
+        (!v.is_empty()).then(|| gridtwin_sim::local_time::parse(v).unwrap())
+    };
+    // the history's cases on the ladder at T: verified, not dispatched, not closed
+    let on_ladder: Vec<(String, String)> = rows(&h)
+        .iter()
+        .filter(|r| r["category"] == "0501")
+        .filter(|r| at(r, "verified_at").is_some_and(|v| v <= t_s))
+        .filter(|r| at(r, "dispatched_at").is_none_or(|d| d > t_s))
+        .filter(|r| at(r, "closed_at").is_none_or(|c| c > t_s))
+        .map(|r| (r["intake_at"].clone(), r["grid_code"].clone()))
+        .collect();
+    assert!(
+        on_ladder.len() >= 5,
+        "only {} on the ladder",
+        on_ladder.len()
+    );
+    std::fs::write(
+        dir.join("next.toml"),
+        format!(
+            "base = \"{}\"\nstart = \"{t}\"\ndays = 2\nwarmup_days = 0\n[discovery]\nmode = \"immediate\"\n",
+            repo().join("scenes/baseline.toml").display()
+        ),
+    )
+    .unwrap();
+    gridtwin(
+        dir,
+        &[
+            "simulate",
+            "next.toml",
+            "--start-from",
+            h.to_str().unwrap(),
+            "--replications",
+            "1",
+            "--out",
+            "next",
+        ],
+    );
+    let sim = rows(&dir.join("next/rep_000/timeline.csv"));
+    let staged = on_ladder
+        .iter()
+        .filter(|(intake, grid)| {
+            sim.iter().any(|r| {
+                &r["intake_at"] == intake && &r["grid_code"] == grid && !r["ladder"].is_empty()
+            })
+        })
+        .count();
+    assert_eq!(
+        staged,
+        on_ladder.len(),
+        "{staged} of {} on the ladder",
+        on_ladder.len()
+    );
+}
+
 /// A backtest that can fail: the same history with the crews cut after T (the same
 /// incidents arrive: common random numbers) must score worse than the unchanged one.
 #[test]

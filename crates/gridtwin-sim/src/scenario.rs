@@ -43,6 +43,16 @@ pub enum Duration {
 }
 
 impl Duration {
+    /// The law's mean, minutes.
+    pub fn mean_minutes(&self) -> f64 {
+        match *self {
+            Duration::Fixed { minutes } => minutes,
+            Duration::Exp { mean } | Duration::Gamma { mean, .. } => mean,
+            Duration::Uniform { min, max } => (min + max) / 2.0,
+            Duration::Lognormal { mu, sigma } => (mu + sigma * sigma / 2.0).exp(),
+        }
+    }
+
     fn check(&self) -> Result<(), String> {
         let ok = match *self {
             Duration::Fixed { minutes } => minutes.is_finite() && minutes >= 0.0,

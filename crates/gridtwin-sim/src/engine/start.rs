@@ -7,8 +7,9 @@ impl World {
     /// Starts the run from a history's state: every case of `history` open at the
     /// run's start (taken in before it, not closed by it) enters at the step it had
     /// reached; its remaining step time is drawn conditionally on the time already
-    /// spent, and its deadline is the history's (else its category's, from intake).
-    /// A case with a crew at the start goes back to its department's queue (the
+    /// spent, and its deadline is the history's (else its category's, from intake);
+    /// a case on the escalation ladder stays on it (at the stage its time since
+    /// verification reaches on the stages' mean delays). A case with a crew at the start goes back to its department's queue (the
     /// history does not say where the crew is). Only cases in the scenario's
     /// categories and grids can enter; the rest are counted in `left_out`.
     pub fn start_from(&mut self, history: &[CaseRecord]) -> StartState {
@@ -137,6 +138,16 @@ pub(super) fn enter_open_cases(
             )
         } else if o.dispatched != NONE {
             (t0, Ev::Dispatch(id))
+        } else if let Some((k, spent)) = ladder_stage(cat, o.verified, t0) {
+            // on the escalation ladder at the start: a history records the stages a
+            // case passed, not when, so it re-enters at the stage its time since
+            // verification reaches on the stages' mean delays, the rest of that
+            // stage's delay drawn on the time already in it
+            c.ladder = k;
+            (
+                t0 + draw_after(&cat.ladder[k as usize].delay, spent, u(P_LADDER)),
+                Ev::Ladder(id, k),
+            )
         } else if o.verified != NONE {
             let d = match cat.routing {
                 Routing::Owner => &sc.dispatch.owner_delay,
@@ -158,4 +169,23 @@ pub(super) fn enter_open_cases(
         queue.schedule(at, ev);
         cases.push(c);
     }
+}
+
+/// The ladder stage a case verified at `verified` is in at `t0` (by the stages' mean
+/// delays; one slower than them all is in the last), and the seconds already spent
+/// in it; `None` for a category without a ladder or a case not verified.
+fn ladder_stage(cat: &SimCategory, verified: i64, t0: i64) -> Option<(u8, i64)> {
+    if verified == NONE || cat.ladder.is_empty() {
+        return None;
+    }
+    let last = cat.ladder.len() - 1;
+    let mut since = t0 - verified;
+    for (k, stage) in cat.ladder.iter().enumerate() {
+        let mean = (stage.delay.mean_minutes() * 60.0).round() as i64;
+        if since < mean || k == last {
+            return Some((k as u8, since));
+        }
+        since -= mean;
+    }
+    None
 }
