@@ -474,6 +474,22 @@ fn a_rainstorm_closes_roads_mid_run_and_crews_take_the_graph_s_detours() {
         e.to_string().contains("closures[0]: road `way/nope`"),
         "{e}"
     );
+    // a reader's failure is the error's cause, the key the error's own message
+    let mut sc = Scenario::load(&repo().join("scenes/rainstorm.toml"))
+        .unwrap()
+        .scenario;
+    sc.flood.as_mut().unwrap().dem = repo().join("no/such/dem.asc");
+    let e = world_of(sc).err().unwrap();
+    assert!(
+        matches!(e, gridtwin_sim::engine::WorldError::FloodDem(_)),
+        "{e:?}"
+    );
+    assert_eq!(e.to_string(), "flood.dem");
+    let cause = std::error::Error::source(&e)
+        .expect("the reader's error")
+        .to_string();
+    assert!(cause.contains("dem.asc"), "{cause}");
+    assert_eq!(e.with_causes(), format!("flood.dem: {cause}"));
 }
 
 #[test]

@@ -267,8 +267,8 @@ fn simulate(
     }
     let (city, table, _) = gridtwin_io::city_dir::load_city(&sc.city)?;
     let cal = WorkingCalendar::load(&sc.calendar).map_err(|e| e.to_string())?;
-    let world =
-        World::new(sc, &city, &table, cal).map_err(|e| format!("{}: {e}", path.display()))?;
+    let world = World::new(sc, &city, &table, cal)
+        .map_err(|e| format!("{}: {}", path.display(), e.with_causes()))?;
     let rep = run(&world, seed, 0);
     Ok((rep.records(), world.start(), world.end()))
 }

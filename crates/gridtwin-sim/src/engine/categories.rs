@@ -30,15 +30,14 @@ pub(super) fn add_category(
     categories: &mut Vec<SimCategory>,
     departments: &mut Departments,
 ) -> Result<usize, WorldError> {
-    let err = |m: String| WorldError(m);
-    let c = table.find(kind, class).ok_or_else(|| {
-        err(format!(
-            "{} category `{class}` is not in the category table",
-            kind.name()
-        ))
-    })?;
+    let c = table
+        .find(kind, class)
+        .ok_or_else(|| WorldError::UnknownCategory {
+            kind: kind.name(),
+            class: class.to_string(),
+        })?;
     let routing = match by_category(&scenario.dispatch.routing, kind, class) {
-        Some(r) => r.parse().map_err(err)?,
+        Some(r) => r.parse().map_err(WorldError::BadValue)?,
         None => c.routing,
     };
     let ladder: Vec<LadderStage> = by_category(&scenario.escalation, kind, class)
@@ -199,7 +198,11 @@ pub(super) fn check_category_keys(
     scenario: &Scenario,
     categories: &[SimCategory],
 ) -> Result<(), WorldError> {
-    let err = |m: String| WorldError(m);
+    let bad = |table: &'static str, key: &str, why: String| WorldError::CategoryKey {
+        table,
+        key: key.to_string(),
+        why,
+    };
     // Keys of per-category tables name one category of the scenario: `event:0101`,
     // `component:0101`, or a bare code where only one kind has it (component 0101,
     // a water manhole cover, and event 0101, exposed garbage, share a code).
@@ -222,9 +225,11 @@ pub(super) fn check_category_keys(
             let kinds: Vec<&str> = match key.split_once(':') {
                 Some((kind, class)) => {
                     if kind != "event" && kind != "component" {
-                        return Err(err(format!(
-                            "{table}.\"{key}\": `{kind}` is not a kind (event or component)"
-                        )));
+                        return Err(bad(
+                            table,
+                            key,
+                            format!("`{kind}` is not a kind (event or component)"),
+                        ));
                     }
                     present
                         .iter()
@@ -236,14 +241,16 @@ pub(super) fn check_category_keys(
             };
             match kinds.len() {
                 0 => {
-                    return Err(err(format!(
-                        "{table}.\"{key}\": no arrivals of that category in the scenario"
-                    )))
+                    return Err(bad(
+                        table,
+                        key,
+                        "no arrivals of that category in the scenario".into(),
+                    ))
                 }
                 1 => {}
                 _ => {
-                    return Err(err(format!(
-                        "{table}.\"{key}\": both event {key} and component {key} arrive in this scenario; write \"event:{key}\" or \"component:{key}\""
+                    return Err(bad(table, key, format!(
+                        "both event {key} and component {key} arrive in this scenario; write \"event:{key}\" or \"component:{key}\""
                     )))
                 }
             }

@@ -15,12 +15,11 @@ pub(super) fn build_crews(
     centre: (f64, f64),
     departments: &mut Departments,
 ) -> Result<Crews, WorldError> {
-    let err = |m: String| WorldError(m);
     let mut crews = Vec::new();
     let mut beat_crews: Vec<Vec<u32>> = vec![Vec::new(); grids.len()];
     for (name, pool) in &scenario.crews {
         let d = departments.index(&pool.department);
-        let shift = parse_shift(&pool.shift).map_err(err)?;
+        let shift = parse_shift(&pool.shift).map_err(WorldError::BadValue)?;
         for k in 0..pool.count {
             let base = match pool.base.as_str() {
                 "spread" => {
@@ -87,11 +86,10 @@ pub(super) fn worker_beats(
     scenario: &Scenario,
     grids: &[GridInfo],
 ) -> Result<(Vec<(Vec<u32>, (i64, i64))>, Vec<u32>), WorldError> {
-    let err = |m: String| WorldError(m);
     let mut workers = Vec::new();
     let mut worker_of_grid = vec![u32::MAX; grids.len()];
     if let (Some(w), false) = (&scenario.discovery.grid_workers, grids.is_empty()) {
-        let shift = crate::scenario::parse_shift(&w.shift).map_err(err)?;
+        let shift = crate::scenario::parse_shift(&w.shift).map_err(WorldError::BadValue)?;
         let n = grids.len();
         let count = (w.count as usize).min(n.max(1));
         for k in 0..count {

@@ -9,7 +9,6 @@ pub(super) fn build_grids(
     grid_areas: &[&gridtwin_core::Area],
     rule: gridtwin_core::CodeRule,
 ) -> Result<(Vec<GridInfo>, Vec<f64>), WorldError> {
-    let err = |m: String| WorldError(m);
     let mut grids: Vec<GridInfo> = grid_areas
         .iter()
         .map(|a| {
@@ -51,9 +50,7 @@ pub(super) fn build_grids(
         .chain(&scenario.discovery.camera_grids)
     {
         if !grids.iter().any(|x| *x.codes[0] == **g) {
-            return Err(err(format!(
-                "grid `{g}` named in the scenario is not in the city"
-            )));
+            return Err(WorldError::GridNotInCity(g.clone()));
         }
     }
     // Cameras in the N grids with the highest hotspot factor (ties: lowest code).

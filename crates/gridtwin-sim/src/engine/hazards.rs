@@ -23,7 +23,6 @@ pub(super) fn road_hazards(
     categories: &mut Vec<SimCategory>,
     departments: &mut Departments,
 ) -> Result<RoadHazards, WorldError> {
-    let err = |m: String| WorldError(m);
     // Closures: timed ones from the scenario, and those a rainstorm causes.
     let road_index: std::collections::HashMap<&str, usize> = city
         .roads
@@ -36,7 +35,10 @@ pub(super) fn road_hazards(
         for id in &c.roads {
             let r = *road_index
                 .get(id.as_str())
-                .ok_or_else(|| err(format!("closures[{i}]: road `{id}` is not in the city")))?;
+                .ok_or_else(|| WorldError::RoadNotInCity {
+                    closure: i,
+                    road: id.clone(),
+                })?;
             changes.push((start + (c.at_hours * 3600.0).round() as i64, r, true));
             if let Some(u) = c.until_hours {
                 changes.push((start + (u * 3600.0).round() as i64, r, false));
@@ -46,8 +48,7 @@ pub(super) fn road_hazards(
     let mut hazard_arrivals = Vec::new();
     if let Some(f) = &scenario.flood {
         // every DEM format `gridtwin flood` reads, under the same lon/lat checks
-        let placed = gridtwin_io::read_placed_dem(&f.dem, None)
-            .map_err(|e| err(format!("flood.dem: {e}")))?;
+        let placed = gridtwin_io::read_placed_dem(&f.dem, None).map_err(WorldError::FloodDem)?;
         let dem = &placed.dem;
         let to_dem = |x: f64, y: f64| placed.to_dem(x, y);
         let cat = hazard_category(
@@ -90,8 +91,7 @@ pub(super) fn road_hazards(
     }
     if let Some(f) = &scenario.fire {
         use gridtwin_core::fire::{building_cover, road_cells, road_closure, spread};
-        let res = h3o::Resolution::try_from(f.resolution)
-            .map_err(|e| err(format!("fire.resolution: {e}")))?;
+        let res = h3o::Resolution::try_from(f.resolution).map_err(WorldError::FireResolution)?;
         let cat = hazard_category(
             scenario,
             table,
@@ -102,7 +102,7 @@ pub(super) fn road_hazards(
         let mut starts = Vec::new();
         for (i, p) in f.ignitions.iter().enumerate() {
             let ll = h3o::LatLng::new(p[1], p[0])
-                .map_err(|e| err(format!("fire.ignitions[{i}]: {e}")))?;
+                .map_err(|source| WorldError::FireIgnition { index: i, source })?;
             starts.push(ll.to_cell(res));
         }
         let run = spread(

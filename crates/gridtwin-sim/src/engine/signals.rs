@@ -10,11 +10,10 @@ pub(super) fn signal_nodes(
     city: &City,
     network: Option<&RoadNetwork>,
 ) -> Result<std::collections::HashMap<u32, String>, WorldError> {
-    let err = |m: String| WorldError(m);
     // Signalised intersections: the node nearest each traffic signal, within 30 m.
     let mut signal_at = std::collections::HashMap::new();
     if scenario.signals.is_some() {
-        let net = network.ok_or_else(|| err("signals need travel.mode = roads".into()))?;
+        let net = network.ok_or(WorldError::SignalsNeedRoads)?;
         let key = table.find(CategoryKind::Component, "0202").map(|c| c.key);
         for c in city.components.iter().filter(|c| Some(c.category()) == key) {
             let (x, y) = (c.location.x(), c.location.y());

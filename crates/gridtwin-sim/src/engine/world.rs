@@ -3,10 +3,70 @@
 
 use super::*;
 
-/// Why a world could not be built from a scenario and a city.
+/// Why a world could not be built from a scenario and a city: each names the
+/// scenario key or city layer at fault; a reader's own error is its source.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct WorldError(pub String);
+pub enum WorldError {
+    #[error("start `{start}`")]
+    Start {
+        start: String,
+        #[source]
+        source: jiff::Error,
+    },
+    #[error("the city has no unit grids")]
+    NoGrids,
+    #[error("grid `{0}` named in the scenario is not in the city")]
+    GridNotInCity(String),
+    #[error("{kind} category `{class}` is not in the category table")]
+    UnknownCategory { kind: &'static str, class: String },
+    /// A routing rule, a shift: the parser's message names the value.
+    #[error("{0}")]
+    BadValue(String),
+    /// A key of a per-category table (`escalation`, `dispatch.routing`, …).
+    #[error("{table}.\"{key}\": {why}")]
+    CategoryKey {
+        table: &'static str,
+        key: String,
+        why: String,
+    },
+    #[error("closures[{closure}]: road `{road}` is not in the city")]
+    RoadNotInCity { closure: usize, road: String },
+    #[error("flood.dem")]
+    FloodDem(#[source] gridtwin_io::IoError),
+    #[error("fire.resolution")]
+    FireResolution(#[source] h3o::error::InvalidResolution),
+    #[error("fire.ignitions[{index}]")]
+    FireIgnition {
+        index: usize,
+        #[source]
+        source: h3o::error::InvalidLatLng,
+    },
+    #[error("signals need travel.mode = roads")]
+    SignalsNeedRoads,
+    #[error("travel.mode = roads but the city has no roads")]
+    NoRoads,
+    #[error("{table}.\"{department}\": no category or crew of the scenario has that department (departments: {known})")]
+    UnknownDepartment {
+        table: &'static str,
+        department: String,
+        known: String,
+    },
+}
+
+impl WorldError {
+    /// The message with its causes, `: `-joined (as `anyhow` prints `{:#}`), for a
+    /// caller that shows a plain string.
+    pub fn with_causes(&self) -> String {
+        let mut out = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            out.push_str(": ");
+            out.push_str(&c.to_string());
+            cause = c.source();
+        }
+        out
+    }
+}
 
 pub(super) struct GridInfo {
     /// Grid, community, street and district codes.
@@ -170,11 +230,13 @@ impl World {
         table: &CategoryTable,
         calendar: WorkingCalendar,
     ) -> Result<Self, WorldError> {
-        let err = |m: String| WorldError(m);
         let start = scenario
             .start
             .parse::<jiff::Timestamp>()
-            .map_err(|e| err(format!("start `{}`: {e}", scenario.start)))?;
+            .map_err(|source| WorldError::Start {
+                start: scenario.start.clone(),
+                source,
+            })?;
         let utc_offset_s = calendar.utc_offset_s();
         let start = start.as_second();
         let end = start + (scenario.days * 86_400.0).round() as i64;
@@ -183,7 +245,7 @@ impl World {
         let mut grid_areas: Vec<_> = city.areas_at(Level::Grid).collect();
         grid_areas.sort_by_key(|a| a.code);
         if grid_areas.is_empty() {
-            return Err(err("the city has no unit grids".into()));
+            return Err(WorldError::NoGrids);
         }
         let (grids, cum_weight) = build_grids(&scenario, &grid_areas, rule)?;
         let mut departments = Departments::default();
@@ -235,7 +297,7 @@ impl World {
             .then(|| RoadNetwork::new(&city.roads, scenario.travel.max_speed_kmh));
         let signal_at = signal_nodes(&scenario, table, city, network.as_ref())?;
         if scenario.travel.mode == TravelMode::Roads && network.is_none() {
-            return Err(err("travel.mode = roads but the city has no roads".into()));
+            return Err(WorldError::NoRoads);
         }
         for (table, d) in scenario
             .steps
@@ -251,10 +313,11 @@ impl World {
             )
         {
             if !departments.0.contains(d) {
-                return Err(err(format!(
-                    "{table}.\"{d}\": no category or crew of the scenario has that department (departments: {})",
-                    departments.0.join(", ")
-                )));
+                return Err(WorldError::UnknownDepartment {
+                    table,
+                    department: d.clone(),
+                    known: departments.0.join(", "),
+                });
             }
         }
         let (workers, worker_of_grid) = worker_beats(&scenario, &grids)?;
