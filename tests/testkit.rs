@@ -43,3 +43,24 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
 pub fn ok(args: &[&str]) -> String {
     ok_in(&repo(), args)
 }
+
+/// The files of a folder (not its subfolders), by name, with their bytes.
+pub fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Runs gridtwin from the repository root, whatever its outcome.
+pub fn run(args: &[&str]) -> Output {
+    run_in(&repo(), args)
+}
