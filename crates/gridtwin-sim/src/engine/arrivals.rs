@@ -14,15 +14,28 @@ impl World {
     }
 }
 
-/// An arriving incident: (time, category, grid or `usize::MAX`, lon/lat, priority —
-/// 2 for an emergency a hazard raised, 0 otherwise —, identity key).
+/// An arriving incident.
 ///
-/// The key names the incident by where it came from — its source and its number in
+/// Its key names the incident by where it came from — its source and its number in
 /// that source's sequence, or the hazard and its number there — never by its place in
 /// the merged arrival list, so an overlay that adds incidents (a rainstorm's
 /// waterlogging) leaves every other incident's draws as they were (common random
 /// numbers).
-pub(super) type Arrival = (i64, usize, usize, (f64, f64), u8, u64);
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Arrival {
+    /// When it occurs,
+    pub(super) t: i64,
+    /// its category (index in the world's),
+    pub(super) category: usize,
+    /// the grid it falls in (none: outside every grid),
+    pub(super) grid: Option<GridIx>,
+    /// where (lon/lat),
+    pub(super) at: (f64, f64),
+    /// its priority (2 for an emergency a hazard raised, 0 otherwise),
+    pub(super) priority: u8,
+    /// and its identity key.
+    pub(super) key: u64,
+}
 
 /// The identity key of incident `n` of the stream named `stream`.
 pub(super) fn incident_key(stream: u64, n: u64) -> u64 {
@@ -30,26 +43,25 @@ pub(super) fn incident_key(stream: u64, n: u64) -> u64 {
 }
 
 /// How an incident that occurs at `t` in `grid` is found: the race between the grid
-/// worker's patrol passes, a camera, and a hotline report; (intake time, source —
-/// 0 patrol, 1 hotline, 2 sensor —, time of a call to a modelled call centre or NONE).
+/// worker's patrol passes, a camera, and a hotline report; (intake time, source,
+/// time of a call to a modelled call centre).
 pub(super) fn discover(
     world: &World,
-    seed: u64,
-    rep: u64,
+    (seed, rep): (u64, u64),
     key: u64,
     t: i64,
-    grid: usize,
-) -> (i64, u8, i64) {
+    grid: Option<GridIx>,
+) -> (i64, IntakeSource, Option<i64>) {
     let sc = &world.scenario;
     let patrol = (sc.discovery.patrol_interval_hours * 3600.0) as i64;
-    let mut call_at = NONE;
+    let mut call_at = None;
     let (intake, source) = if sc.discovery.mode == DiscoveryMode::Immediate {
-        (t, 2u8)
+        (t, IntakeSource::Sensor)
     } else {
-        let mut best = (i64::MAX, 0u8);
+        let mut best = (i64::MAX, IntakeSource::Patrol);
         let walking = sc.discovery.grid_workers.is_some();
-        if grid != usize::MAX && !walking {
-            let phase = (uniform(seed, rep, grid as u64, P_PHASE, 0) * patrol as f64) as i64;
+        if let (Some(grid), false) = (grid, walking) {
+            let phase = (uniform(seed, rep, grid.get() as u64, P_PHASE, 0) * patrol as f64) as i64;
             let mut pass = world.run_start
                 + phase
                 + ((t - world.run_start - phase).div_euclid(patrol) + 1) * patrol;
@@ -59,16 +71,16 @@ pub(super) fn discover(
                 }
                 pass += patrol;
             }
-            best = (pass, 0);
+            best = (pass, IntakeSource::Patrol);
         }
         // (grid workers on foot see incidents in the loop)
-        if grid != usize::MAX && world.grids[grid].camera {
+        if grid.is_some_and(|g| world.grids[g.ix()].camera) {
             let s = t + draw(
                 &sc.discovery.sensor_delay,
                 uniform(seed, rep, key, P_SENSOR, 0),
             );
             if s < best.0 {
-                best = (s, 2);
+                best = (s, IntakeSource::Sensor);
             }
         }
         if uniform(seed, rep, key, P_HOTLINE, 0) < sc.discovery.hotline_probability {
@@ -79,9 +91,9 @@ pub(super) fn discover(
             if sc.discovery.call_centre.is_some() {
                 // the call queues at the call centre (in the loop): a patrol may
                 // still find it first, and the call is then a duplicate report
-                call_at = h;
+                call_at = Some(h);
             } else if h < best.0 {
-                best = (h, 1);
+                best = (h, IntakeSource::Hotline);
             }
         }
         best
@@ -119,9 +131,9 @@ pub(super) fn draw_arrivals(world: &World, seed: u64, rep: u64) -> Vec<Arrival> 
                 }
                 let (grid, at) = match &src.at {
                     Some(points) if !points.is_empty() => {
-                        let (p, g) =
+                        let site =
                             points[((u1 * points.len() as f64) as usize).min(points.len() - 1)];
-                        (g, p)
+                        (site.grid, site.at)
                     }
                     Some(_) => continue,
                     None => {
@@ -144,17 +156,17 @@ pub(super) fn draw_arrivals(world: &World, seed: u64, rep: u64) -> Vec<Arrival> 
                                 break;
                             }
                         }
-                        (g, p)
+                        (Some(GridIx::new(g)), p)
                     }
                 };
-                arrivals.push((
-                    t as i64,
-                    src.category,
+                arrivals.push(Arrival {
+                    t: t as i64,
+                    category: src.category,
                     grid,
                     at,
-                    src.priority,
-                    incident_key(stream, n),
-                ));
+                    priority: src.priority,
+                    key: incident_key(stream, n),
+                });
                 n += 1;
             }
             arrivals
@@ -166,15 +178,22 @@ pub(super) fn draw_arrivals(world: &World, seed: u64, rep: u64) -> Vec<Arrival> 
             .hazard_arrivals
             .iter()
             .enumerate()
-            .filter(|(_, h)| h.0 < world.end)
-            .map(|(i, &(t, c, g, at))| (t, c, g, at, 2u8, incident_key(HAZARD_STREAM, i as u64))),
+            .filter(|(_, h)| h.t < world.end)
+            .map(|(i, h)| Arrival {
+                t: h.t,
+                category: h.category,
+                grid: h.grid,
+                at: h.at,
+                priority: 2,
+                key: incident_key(HAZARD_STREAM, i as u64),
+            }),
     );
     arrivals.par_sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0)
-            .then(a.1.cmp(&b.1))
-            .then(a.3 .0.total_cmp(&b.3 .0))
-            .then(a.3 .1.total_cmp(&b.3 .1))
-            .then(a.5.cmp(&b.5))
+        a.t.cmp(&b.t)
+            .then(a.category.cmp(&b.category))
+            .then(a.at.0.total_cmp(&b.at.0))
+            .then(a.at.1.total_cmp(&b.at.1))
+            .then(a.key.cmp(&b.key))
     });
     arrivals
 }

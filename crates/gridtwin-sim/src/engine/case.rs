@@ -11,12 +11,12 @@ pub struct SimCase {
     pub(super) key: u64,
     pub(super) category_text: Text,
     pub(super) category: u16,
-    pub(super) source: u8,
+    pub(super) source: IntakeSource,
     /// Escalation-ladder stages passed.
     pub(super) ladder: u8,
-    /// Closed by compliance at this stage (`u8::MAX`: not); while the closure's
-    /// check is pending, the stage whose compliance is being checked.
-    pub(super) complied: u8,
+    /// Closed by compliance at this stage; while the closure's check is pending, the
+    /// stage whose compliance is being checked.
+    pub(super) complied: Option<u8>,
     /// Declined at registration (不予立案): closed at verification, never due.
     pub(super) declined: bool,
     /// Checks that found the problem not solved (返工): handling passes − 1.
@@ -26,11 +26,11 @@ pub struct SimCase {
     pub(super) natural_time: bool,
     pub(super) department_text: Text,
     /// When it turns amber, and the step deadlines (set as each step's clock starts).
-    pub(super) amber_at: i64,
-    pub(super) verify_due: i64,
-    pub(super) dispatch_due: i64,
-    pub(super) handle_due: i64,
-    pub(super) check_due: i64,
+    pub(super) amber_at: Option<Moment>,
+    pub(super) verify_due: Option<Moment>,
+    pub(super) dispatch_due: Option<Moment>,
+    pub(super) handle_due: Option<Moment>,
+    pub(super) check_due: Option<Moment>,
     /// Seconds spent waiting for a crew in the department's queue, over all passes.
     pub(super) queue_wait: i64,
     /// Forwarded by the street to the owner department (转派), times returned as not
@@ -38,50 +38,50 @@ pub struct SimCase {
     pub(super) forwarded: bool,
     pub(super) returns: u8,
     pub(super) dispute: i64,
-    /// The case whose compliance closure this problem came back after (`u32::MAX`:
-    /// none).
-    pub(super) recurrence_of: u32,
+    /// The case whose compliance closure this problem came back after.
+    pub(super) recurrence_of: Option<CaseId>,
     /// Times a grid worker looked at it without seeing it.
     pub(super) looked: u16,
     /// When a crew first reached it (a reworked or pre-empted case is reached again:
     /// `arrived` is the last time), and how many times a crew took it from the queue.
-    pub(super) first_arrived: i64,
+    pub(super) first_arrived: Option<Moment>,
     pub(super) passes: u16,
     /// Its category has an escalation ladder: its dispatch waits by policy.
     pub(super) laddered: bool,
     /// Its time limit was extended (延期).
     pub(super) extended: bool,
     /// The hotline call: when it came in, was answered, or the caller hung up.
-    pub(super) call_at: i64,
-    pub(super) call_answered: i64,
-    pub(super) call_hung_up: i64,
+    pub(super) call_at: Option<Moment>,
+    pub(super) call_answered: Option<Moment>,
+    pub(super) call_hung_up: Option<Moment>,
     pub(super) priority: u8,
     pub(super) escalated: bool,
     /// Assignment generation and times pre-empted.
     pub(super) gen: u8,
     pub(super) preempted: u16,
     /// When the crew on the way is due, and seconds lost at signals.
-    pub(super) eta: i64,
+    pub(super) eta: Option<Moment>,
     pub(super) signal_delay: i64,
     /// Seconds the crew waited for a road to reopen to a place cut off by closures.
     pub(super) cut_off: i64,
-    pub(super) grid: u32,
-    /// Index of the crew on the case (`u32::MAX`: none yet).
-    pub(super) crew: u32,
+    /// The grid it is in (none: outside every grid).
+    pub(super) grid: Option<GridIx>,
+    /// The crew on the case.
+    pub(super) crew: Option<CrewId>,
     pub(super) node: u32,
     pub(super) at: (f64, f64),
     pub(super) xy: (f64, f64),
     pub(super) occurred: i64,
-    pub(super) intake: i64,
-    pub(super) verified: i64,
-    pub(super) dispatched: i64,
-    pub(super) assigned: i64,
-    pub(super) arrived: i64,
-    pub(super) handled: i64,
-    pub(super) feedback: i64,
-    pub(super) checked: i64,
-    pub(super) closed: i64,
-    pub(super) deadline: i64,
+    pub(super) intake: Option<Moment>,
+    pub(super) verified: Option<Moment>,
+    pub(super) dispatched: Option<Moment>,
+    pub(super) assigned: Option<Moment>,
+    pub(super) arrived: Option<Moment>,
+    pub(super) handled: Option<Moment>,
+    pub(super) feedback: Option<Moment>,
+    pub(super) checked: Option<Moment>,
+    pub(super) closed: Option<Moment>,
+    pub(super) deadline: Option<Moment>,
     pub(super) queued_at: i64,
 }
 
@@ -90,28 +90,28 @@ impl crate::kpi::CaseTimes for SimCase {
         self.occurred
     }
     fn intake_at(&self) -> Option<i64> {
-        opt(self.intake)
+        secs(self.intake)
     }
     fn dispatched_at(&self) -> Option<i64> {
-        opt(self.dispatched)
+        secs(self.dispatched)
     }
     fn assigned_at(&self) -> Option<i64> {
-        opt(self.assigned)
+        secs(self.assigned)
     }
     fn arrived_at(&self) -> Option<i64> {
-        opt(self.arrived)
+        secs(self.arrived)
     }
     fn closed_at(&self) -> Option<i64> {
-        opt(self.closed)
+        secs(self.closed)
     }
     fn deadline(&self) -> Option<i64> {
-        opt(self.deadline)
+        secs(self.deadline)
     }
     fn escalated(&self) -> bool {
         self.escalated
     }
     fn closed_by_compliance(&self) -> bool {
-        self.complied != u8::MAX && self.closed != NONE
+        self.complied.is_some() && self.closed.is_some()
     }
     fn category(&self) -> &str {
         &self.category_text
@@ -126,13 +126,13 @@ impl crate::kpi::CaseTimes for SimCase {
         self.cut_off
     }
     fn verified_at(&self) -> Option<i64> {
-        opt(self.verified)
+        secs(self.verified)
     }
     fn handled_at(&self) -> Option<i64> {
-        opt(self.handled)
+        secs(self.handled)
     }
     fn checked_at(&self) -> Option<i64> {
-        opt(self.checked)
+        secs(self.checked)
     }
     fn not_registered(&self) -> bool {
         self.declined
@@ -144,19 +144,19 @@ impl crate::kpi::CaseTimes for SimCase {
         self.natural_time
     }
     fn amber_at(&self) -> Option<i64> {
-        opt(self.amber_at)
+        secs(self.amber_at)
     }
     fn verify_due(&self) -> Option<i64> {
-        opt(self.verify_due)
+        secs(self.verify_due)
     }
     fn dispatch_due(&self) -> Option<i64> {
-        opt(self.dispatch_due)
+        secs(self.dispatch_due)
     }
     fn handle_due(&self) -> Option<i64> {
-        opt(self.handle_due)
+        secs(self.handle_due)
     }
     fn check_due(&self) -> Option<i64> {
-        opt(self.check_due)
+        secs(self.check_due)
     }
     fn rework(&self) -> u32 {
         self.rework as u32
@@ -169,9 +169,9 @@ impl crate::kpi::CaseTimes for SimCase {
     }
     fn call(&self) -> Option<(i64, Option<i64>, Option<i64>)> {
         Some((
-            opt(self.call_at)?,
-            opt(self.call_answered),
-            opt(self.call_hung_up),
+            secs(self.call_at)?,
+            secs(self.call_answered),
+            secs(self.call_hung_up),
         ))
     }
     fn arrival_priority(&self) -> u8 {
@@ -181,7 +181,7 @@ impl crate::kpi::CaseTimes for SimCase {
         self.laddered
     }
     fn first_arrived_at(&self) -> Option<i64> {
-        opt(self.first_arrived)
+        secs(self.first_arrived)
     }
     fn passes(&self) -> Option<u32> {
         Some(self.passes as u32)
@@ -191,71 +191,75 @@ impl crate::kpi::CaseTimes for SimCase {
     }
 }
 
-/// A new case of an incident: (time, category, grid, lon/lat, priority).
-pub(super) fn new_case(
-    world: &World,
-    key: u64,
-    (t, category, grid, at, priority): (i64, usize, usize, (f64, f64), u8),
-    source: u8,
-) -> SimCase {
+/// A new case of an incident, found by `source`.
+pub(super) fn new_case(world: &World, a: &Arrival, source: IntakeSource) -> SimCase {
+    let Arrival {
+        t,
+        category,
+        grid,
+        at,
+        priority,
+        key,
+    } = *a;
     let node = world
         .network
         .as_ref()
         .and_then(|n| n.nearest(at.0, at.1))
         .unwrap_or(0);
+    let cat = &world.categories[category];
     SimCase {
         key,
-        category_text: world.categories[category].class_text.clone(),
+        category_text: cat.class_text.clone(),
         category: category as u16,
         source,
         ladder: 0,
-        complied: u8::MAX,
+        complied: None,
         declined: false,
         rework: 0,
         queue_wait: 0,
         forwarded: false,
         returns: 0,
         dispute: 0,
-        recurrence_of: u32::MAX,
+        recurrence_of: None,
         looked: 0,
-        first_arrived: NONE,
+        first_arrived: None,
         passes: 0,
-        laddered: !world.categories[category].ladder.is_empty(),
+        laddered: !cat.ladder.is_empty(),
         extended: false,
-        call_at: NONE,
-        call_answered: NONE,
-        call_hung_up: NONE,
+        call_at: None,
+        call_answered: None,
+        call_hung_up: None,
         arrival_priority: priority,
-        natural_time: world.categories[category].time_basis == gridtwin_core::TimeBasis::Natural,
-        department_text: world.texts.departments[world.categories[category].department].clone(),
-        amber_at: NONE,
-        verify_due: NONE,
-        dispatch_due: NONE,
-        handle_due: NONE,
-        check_due: NONE,
+        natural_time: cat.time_basis == gridtwin_core::TimeBasis::Natural,
+        department_text: world.texts.departments[cat.department].clone(),
+        amber_at: None,
+        verify_due: None,
+        dispatch_due: None,
+        handle_due: None,
+        check_due: None,
         priority,
         escalated: false,
         gen: 0,
         preempted: 0,
-        eta: NONE,
+        eta: None,
         signal_delay: 0,
         cut_off: 0,
-        grid: grid as u32,
-        crew: u32::MAX,
+        grid,
+        crew: None,
         node,
         at,
         xy: world.frame.to_local(at.0, at.1),
         occurred: t,
-        intake: NONE,
-        verified: NONE,
-        dispatched: NONE,
-        assigned: NONE,
-        arrived: NONE,
-        handled: NONE,
-        feedback: NONE,
-        checked: NONE,
-        closed: NONE,
-        deadline: NONE,
+        intake: None,
+        verified: None,
+        dispatched: None,
+        assigned: None,
+        arrived: None,
+        handled: None,
+        feedback: None,
+        checked: None,
+        closed: None,
+        deadline: None,
         queued_at: 0,
     }
 }

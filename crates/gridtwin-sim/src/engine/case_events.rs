@@ -4,7 +4,7 @@
 use super::*;
 
 impl Run<'_> {
-    pub(super) fn on_intake(&mut self, t: i64, id: u32) {
+    pub(super) fn on_intake(&mut self, t: i64, id: CaseId) {
         let Ctx { world, seed, rep } = self.ctx;
         let Run {
             queue,
@@ -15,40 +15,42 @@ impl Run<'_> {
         } = self;
         let sc = &world.scenario;
         let centre = sc.centre.as_ref();
-        let key = cases[id as usize].key;
-        let c = &mut cases[id as usize];
-        if c.intake != NONE {
+        let key = cases[id.ix()].key;
+        let c = &mut cases[id.ix()];
+        if c.intake.is_some() {
             return; // taken in already by another channel
         }
-        c.intake = t;
+        c.intake = at(t);
         let cat = &world.categories[c.category as usize];
         let deadline = world
             .calendar
             .add_hours(cat.time_basis, t, cat.time_limit_hours);
-        c.deadline = deadline;
-        c.amber_at =
-            world
-                .calendar
-                .add_hours(cat.time_basis, t, cat.time_limit_hours * sc.amber_fraction);
+        c.deadline = at(deadline);
+        c.amber_at = at(world.calendar.add_hours(
+            cat.time_basis,
+            t,
+            cat.time_limit_hours * sc.amber_fraction,
+        ));
         c.verify_due = world.due(cat, t, cat.stage_limits.verify_hours);
         queue.schedule_in_lane(1 + c.category as usize, deadline, Ev::Deadline(id));
         if centre.is_some() {
             // registered by an intake operator first (then verified)
-            if staff.station_free[0] > 0 {
-                staff.station_free[0] -= 1;
+            let st = Station::Registration;
+            if staff.station_free[st as usize] > 0 {
+                staff.station_free[st as usize] -= 1;
                 queue.schedule(
-                    t + station_time(world, (seed, rep), 0, c),
-                    Ev::StationDone(0, id),
+                    t + station_time(world, (seed, rep), st, c),
+                    Ev::StationDone(st, id),
                 );
             } else {
-                staff.station_queue[0].push_back(id);
+                staff.station_queue[st as usize].push_back(id);
             }
             return;
         }
         match worker_of(world, c) {
             // a report from the hotline or a camera: the grid's worker goes to
             // verify it on the spot
-            Some(w) if c.source != 0 => workers.tasks[w].push_back((id, false)),
+            Some(w) if c.source != IntakeSource::Patrol => workers.tasks[w].push_back((id, false)),
             _ => queue.schedule(
                 t + draw(&sc.steps.verify, uniform(seed, rep, key, P_VERIFY, 0)),
                 Ev::Verified(id),
@@ -56,7 +58,7 @@ impl Run<'_> {
         }
     }
 
-    pub(super) fn on_verified(&mut self, t: i64, id: u32) {
+    pub(super) fn on_verified(&mut self, t: i64, id: CaseId) {
         let Ctx { world, seed, rep } = self.ctx;
         let Run {
             queue,
@@ -65,15 +67,15 @@ impl Run<'_> {
             ..
         } = self;
         let sc = &world.scenario;
-        let key = cases[id as usize].key;
-        let c = &mut cases[id as usize];
-        c.verified = t;
+        let key = cases[id.ix()].key;
+        let c = &mut cases[id.ix()];
+        c.verified = at(t);
         let cat = &world.categories[c.category as usize];
         if sc.steps.not_registered > 0.0
             && uniform(seed, rep, key, P_REGISTER, 0) < sc.steps.not_registered
         {
             c.declined = true;
-            c.closed = t;
+            c.closed = at(t);
         } else if let Some(stage) = cat.ladder.first() {
             // (no dispatch limit on a ladder: its delays are the policy)
             queue.schedule(
@@ -95,7 +97,7 @@ impl Run<'_> {
         }
     }
 
-    pub(super) fn on_ladder(&mut self, t: i64, id: u32, i: u8) {
+    pub(super) fn on_ladder(&mut self, t: i64, id: CaseId, i: u8) {
         let Ctx { world, seed, rep } = self.ctx;
         let Run {
             queue,
@@ -105,13 +107,13 @@ impl Run<'_> {
             ..
         } = self;
         let sc = &world.scenario;
-        let key = cases[id as usize].key;
-        let c = &mut cases[id as usize];
+        let key = cases[id.ix()].key;
+        let c = &mut cases[id.ix()];
         let cat = &world.categories[c.category as usize];
         c.ladder = i + 1;
         if uniform(seed, rep, key, P_LADDER, 100 + i as u64) < cat.ladder[i as usize].compliance {
             // the party says it complied: a grid worker goes to check
-            c.complied = i;
+            c.complied = Some(i);
             match worker_of(world, c) {
                 Some(w) => workers.tasks[w].push_back((id, true)),
                 None => queue.schedule(
@@ -138,7 +140,7 @@ impl Run<'_> {
         }
     }
 
-    pub(super) fn on_dispatch(&mut self, t: i64, id: u32) {
+    pub(super) fn on_dispatch(&mut self, t: i64, id: CaseId) {
         let Ctx { world, seed, rep } = self.ctx;
         let Run {
             queue,
@@ -151,23 +153,25 @@ impl Run<'_> {
         } = self;
         let sc = &world.scenario;
         let n_crews = world.crews.len();
-        let c = &mut cases[id as usize];
+        let c = &mut cases[id.ix()];
         let cat = &world.categories[c.category as usize];
         let q = cat.department;
         // the first dispatch stands (a reworked case comes back here)
-        if c.dispatched == NONE {
-            c.dispatched = t;
+        if c.dispatched.is_none() {
+            c.dispatched = at(t);
             c.handle_due = world.due(cat, t, cat.stage_limits.handle_hours);
             // 延期: the department applies for more time, and is granted it
-            if sc.steps.extension > 0.0
-                && t < c.deadline
-                && uniform(seed, rep, c.key, P_EXTEND, 0) < sc.steps.extension
-            {
-                c.extended = true;
-                c.deadline =
-                    world
-                        .calendar
-                        .add_hours(cat.time_basis, c.deadline, sc.steps.extension_hours);
+            if let Some(deadline) = c.deadline.map(Moment::secs).filter(|&d| t < d) {
+                if sc.steps.extension > 0.0
+                    && uniform(seed, rep, c.key, P_EXTEND, 0) < sc.steps.extension
+                {
+                    c.extended = true;
+                    c.deadline = at(world.calendar.add_hours(
+                        cat.time_basis,
+                        deadline,
+                        sc.steps.extension_hours,
+                    ));
+                }
             }
         }
         c.queued_at = t;
@@ -179,9 +183,9 @@ impl Run<'_> {
         let pick = if cat.routing == Routing::Territory && !c.forwarded {
             // the free grid-level crew of the case's beat (the nearest of
             // them), then the department's other crews, then any grid crew
-            let own = world
-                .beat_crews
-                .get(c.grid as usize)
+            let own = c
+                .grid
+                .map(|g| &world.beat_crews[g.ix()])
                 .into_iter()
                 .flatten()
                 .filter(|&&k| terr.contains(k))
@@ -201,22 +205,24 @@ impl Run<'_> {
         // An emergency with no free crew takes the nearest crew of its
         // department on lower-priority work (ties: lowest crew index).
         let (c_priority, c_xy) = (c.priority, c.xy);
-        let pick = pick.map(|(k, _)| k as usize).or_else(|| {
-            let at = sc.dispatch.preempt_at_priority?;
-            if c_priority < at {
+        let pick = pick.map(|(k, _)| CrewId::new(k as usize)).or_else(|| {
+            let from = sc.dispatch.preempt_at_priority?;
+            if c_priority < from {
                 return None;
             }
             let mut best: Option<(f64, usize)> = None;
             for k in 0..n_crews {
-                let v = crew.case[k];
-                if world.crews[k].department != q || v == u32::MAX {
+                let Some(v) = crew.case[k] else {
+                    continue;
+                };
+                if world.crews[k].department != q {
                     continue;
                 }
-                let vc = &cases[v as usize];
-                if vc.priority >= c_priority || vc.handled != NONE {
+                let vc = &cases[v.ix()];
+                if vc.priority >= c_priority || vc.handled.is_some() {
                     continue;
                 }
-                let p = if vc.arrived != NONE {
+                let p = if vc.arrived.is_some() {
                     vc.xy
                 } else {
                     crew.at[k].xy
@@ -227,44 +233,45 @@ impl Run<'_> {
                 }
             }
             let (_, k) = best?;
+            let k = CrewId::new(k);
             // Take the crew off its case: that case waits again.
-            let v = crew.case[k] as usize;
-            let vc = &mut cases[v];
+            let v = crew.case[k.ix()].expect("a crew on a case");
+            let vc = &mut cases[v.ix()];
             add_busy(
                 world,
                 &mut crew.busy_secs,
                 &mut crew.shift_busy,
                 k,
-                vc.assigned,
+                vc.assigned.expect("a case with a crew was assigned").secs(),
                 t,
             );
-            if vc.arrived != NONE {
-                crew.at[k] = Place {
+            if vc.arrived.is_some() {
+                crew.at[k.ix()] = Place {
                     at: vc.at,
                     node: vc.node,
                     xy: vc.xy,
                 };
             }
             vc.gen = vc.gen.wrapping_add(1);
-            vc.eta = NONE;
+            vc.eta = None;
             vc.preempted = vc.preempted.saturating_add(1);
-            vc.assigned = NONE;
-            vc.arrived = NONE;
-            vc.crew = u32::MAX;
+            vc.assigned = None;
+            vc.arrived = None;
+            vc.crew = None;
             vc.queued_at = t;
             queues[q].insert(QueueKey {
                 neg_priority: -(vc.priority as i8),
                 since: t,
-                case: v as u32,
+                case: v,
             });
-            crew.busy[k] = false;
+            crew.busy[k.ix()] = false;
             Some(k)
         });
-        let c = &mut cases[id as usize];
+        let c = &mut cases[id.ix()];
         match pick {
             Some(k) => {
-                crew.free[q][slot(world, k)].remove(k as u32);
-                crew.busy[k] = true;
+                crew.free[q][slot(world, k)].remove(k.get());
+                crew.busy[k.ix()] = true;
                 set_off(
                     world,
                     (seed, rep),
@@ -273,7 +280,7 @@ impl Run<'_> {
                     requests,
                     contention,
                     &mut crew.case,
-                    (id, k, crew.at[k], t),
+                    (id, k, crew.at[k.ix()], t),
                 );
             }
             None => {
@@ -286,17 +293,17 @@ impl Run<'_> {
         }
     }
 
-    pub(super) fn on_arrive(&mut self, t: i64, id: u32, gen: u8) {
+    pub(super) fn on_arrive(&mut self, t: i64, id: CaseId, gen: u8) {
         let Ctx { world, seed, rep } = self.ctx;
         let Run { queue, cases, .. } = self;
-        let key = cases[id as usize].key;
-        let c = &mut cases[id as usize];
+        let key = cases[id.ix()].key;
+        let c = &mut cases[id.ix()];
         if c.gen != gen {
             return; // the crew was taken off this case on its way
         }
-        c.arrived = t;
-        if c.first_arrived == NONE {
-            c.first_arrived = t;
+        c.arrived = at(t);
+        if c.first_arrived.is_none() {
+            c.first_arrived = at(t);
         }
         let cat = &world.categories[c.category as usize];
         // (a pre-empted case's handling starts over, with a fresh draw)
@@ -315,30 +322,30 @@ impl Run<'_> {
         );
     }
 
-    pub(super) fn on_handled(&mut self, t: i64, id: u32, gen: u8) {
+    pub(super) fn on_handled(&mut self, t: i64, id: CaseId, gen: u8) {
         let Ctx { world, seed, rep } = self.ctx;
         let Run {
             queue, cases, crew, ..
         } = self;
         let sc = &world.scenario;
-        let key = cases[id as usize].key;
-        let c = &mut cases[id as usize];
+        let key = cases[id.ix()].key;
+        let c = &mut cases[id.ix()];
         if c.gen != gen {
             return; // taken off while handling
         }
-        c.handled = t;
-        let k = c.crew as usize;
-        crew.case[k] = u32::MAX;
-        crew.busy[k] = false;
+        c.handled = at(t);
+        let k = c.crew.expect("a case handled has a crew");
+        crew.case[k.ix()] = None;
+        crew.busy[k.ix()] = false;
         add_busy(
             world,
             &mut crew.busy_secs,
             &mut crew.shift_busy,
             k,
-            c.assigned,
+            c.assigned.expect("a case handled was assigned").secs(),
             t,
         );
-        crew.at[k] = Place {
+        crew.at[k.ix()] = Place {
             at: c.at,
             node: c.node,
             xy: c.xy,
@@ -348,7 +355,7 @@ impl Run<'_> {
             &sc.steps.feedback,
             uniform(seed, rep, key, P_FEEDBACK, pass),
         );
-        c.feedback = fb;
+        c.feedback = at(fb);
         let cat = &world.categories[c.category as usize];
         c.check_due = world.due(cat, fb, cat.stage_limits.check_hours);
         if worker_of(world, c).is_some() {
@@ -357,10 +364,10 @@ impl Run<'_> {
             let ck = fb + draw(&sc.steps.check, uniform(seed, rep, key, P_CHECK, pass));
             queue.schedule(ck, Ev::Checked(id));
         }
-        queue.schedule(t, Ev::CrewFree(k as u32));
+        queue.schedule(t, Ev::CrewFree(k));
     }
 
-    pub(super) fn on_checked(&mut self, t: i64, id: u32) {
+    pub(super) fn on_checked(&mut self, t: i64, id: CaseId) {
         let Ctx { world, seed, rep } = self.ctx;
         let Run {
             queue,
@@ -371,7 +378,7 @@ impl Run<'_> {
             ..
         } = self;
         let sc = &world.scenario;
-        let c = &mut cases[id as usize];
+        let c = &mut cases[id.ix()];
         let key = c.key;
         let r = world.categories[c.category as usize].check_failure;
         // the pass's own draw: rework k is decided by draw k
@@ -379,17 +386,16 @@ impl Run<'_> {
             // not solved (返工): back to the department's queue, deadline kept;
             // a compliance that did not hold sends a crew after all
             c.rework = c.rework.saturating_add(1);
-            let was_compliance = c.complied != u8::MAX;
-            c.complied = u8::MAX;
+            let was_compliance = c.complied.take().is_some();
             c.gen = c.gen.wrapping_add(1);
-            c.crew = u32::MAX;
-            c.eta = NONE;
-            c.assigned = NONE;
-            c.arrived = NONE;
-            c.handled = NONE;
-            c.feedback = NONE;
+            c.crew = None;
+            c.eta = None;
+            c.assigned = None;
+            c.arrived = None;
+            c.handled = None;
+            c.feedback = None;
             // (the next pass's check is due anew: no check time until it is made)
-            c.checked = NONE;
+            c.checked = None;
             if was_compliance {
                 // the party did not comply: the case is dispatched as at the end
                 // of the ladder (dispatchers, routing, hand-overs)
@@ -407,37 +413,36 @@ impl Run<'_> {
                 queue.schedule(t, Ev::Dispatch(id));
             }
         } else {
-            c.checked = t;
-            c.closed = t;
+            c.checked = at(t);
+            c.closed = at(t);
             // a compliance that did not last: the problem comes back
-            if let (Some(r), true) = (&sc.recurrence, c.complied != u8::MAX) {
+            if let (Some(r), true) = (&sc.recurrence, c.complied.is_some()) {
                 if uniform(seed, rep, key, P_RECUR, 0) < r.after_compliance {
-                    let at = t + draw(&r.delay, uniform(seed, rep, key, P_RECUR, 1));
-                    let new_key = incident_key(RECURRENCE_STREAM ^ key, 0);
-                    let (category, grid, place, priority) = (
-                        c.category as usize,
-                        c.grid as usize,
-                        c.at,
-                        c.arrival_priority,
-                    );
-                    let (intake, source, call_at) = discover(world, seed, rep, new_key, at, grid);
-                    let mut n = new_case(
-                        world,
-                        new_key,
-                        (at, category, grid, place, priority),
-                        source,
-                    );
-                    n.recurrence_of = id;
-                    let new_id = cases.len() as u32;
-                    if let Some(list) = workers.grid_pending.get_mut(grid) {
+                    let again = Arrival {
+                        t: t + draw(&r.delay, uniform(seed, rep, key, P_RECUR, 1)),
+                        category: c.category as usize,
+                        grid: c.grid,
+                        at: c.at,
+                        priority: c.arrival_priority,
+                        key: incident_key(RECURRENCE_STREAM ^ key, 0),
+                    };
+                    let (intake, source, call_at) =
+                        discover(world, (seed, rep), again.key, again.t, again.grid);
+                    let mut n = new_case(world, &again, source);
+                    n.recurrence_of = Some(id);
+                    let new_id = CaseId::new(cases.len());
+                    if let Some(list) = again
+                        .grid
+                        .and_then(|g| workers.grid_pending.get_mut(g.ix()))
+                    {
                         list.push(new_id); // (seen by a worker once it occurs)
                     }
                     (*recurrences) += 1;
                     if intake < world.end {
                         queue.schedule(intake, Ev::Intake(new_id));
                     }
-                    if call_at != NONE && call_at < world.end {
-                        n.call_at = call_at;
+                    if let Some(call_at) = call_at.filter(|&t| t < world.end) {
+                        n.call_at = at(call_at);
                         queue.schedule(call_at, Ev::Call(new_id));
                     }
                     cases.push(n);
@@ -446,7 +451,7 @@ impl Run<'_> {
         }
     }
 
-    pub(super) fn on_deadline(&mut self, t: i64, id: u32) {
+    pub(super) fn on_deadline(&mut self, t: i64, id: CaseId) {
         let Ctx { world, .. } = self.ctx;
         let Run {
             queue,
@@ -454,14 +459,14 @@ impl Run<'_> {
             queues,
             ..
         } = self;
-        let c = &mut cases[id as usize];
-        if c.deadline > t {
+        let c = &mut cases[id.ix()];
+        if let Some(later) = c.deadline.map(Moment::secs).filter(|&d| d > t) {
             // extended since: falls due later (outside the category's lane,
             // whose times only grow)
-            queue.schedule(c.deadline, Ev::Deadline(id));
+            queue.schedule(later, Ev::Deadline(id));
             return;
         }
-        if c.closed == NONE {
+        if c.closed.is_none() {
             c.escalated = true;
             let before = c.priority;
             c.priority = c.priority.max(1);
@@ -482,10 +487,10 @@ impl Run<'_> {
         }
     }
 
-    pub(super) fn on_feedback(&mut self, _t: i64, id: u32) {
+    pub(super) fn on_feedback(&mut self, _t: i64, id: CaseId) {
         let Ctx { world, .. } = self.ctx;
         let Run { cases, workers, .. } = self;
-        if let Some(w) = worker_of(world, &cases[id as usize]) {
+        if let Some(w) = worker_of(world, &cases[id.ix()]) {
             workers.tasks[w].push_back((id, true));
         }
     }

@@ -174,10 +174,13 @@ pub(super) fn arrival_sources(
         let loc = locator.get();
         let mut found = Vec::new();
         loc.locate_many(&points, &mut found);
-        let at: Vec<((f64, f64), usize)> = points
+        let at: Vec<Site> = points
             .into_iter()
             .zip(found)
-            .map(|(p, g)| (p, g.map_or(usize::MAX, |g| g as usize)))
+            .map(|(at, g)| Site {
+                at,
+                grid: g.map(|g| GridIx::new(g as usize)),
+            })
             .collect();
         let per_sec = at.len() as f64 * f.per_component_per_year / (365.0 * 86_400.0);
         sources.push(ArrivalSource {

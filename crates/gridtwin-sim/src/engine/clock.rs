@@ -5,9 +5,9 @@ use super::*;
 
 impl World {
     /// When a step whose clock starts at `from` is due, on the category's basis
-    /// (`NONE` where the category sets no limit for it).
-    pub(super) fn due(&self, cat: &SimCategory, from: i64, hours: Option<f64>) -> i64 {
-        hours.map_or(NONE, |h| self.calendar.add_hours(cat.time_basis, from, h))
+    /// (none where the category sets no limit for it).
+    pub(super) fn due(&self, cat: &SimCategory, from: i64, hours: Option<f64>) -> Option<Moment> {
+        hours.map(|h| Moment::at(self.calendar.add_hours(cat.time_basis, from, h)))
     }
 
     pub(super) fn local(&self, t: i64) -> (usize, usize, i64) {

@@ -85,19 +85,19 @@ pub(super) fn build_crews(
 pub(super) fn worker_beats(
     scenario: &Scenario,
     grids: &[GridInfo],
-) -> Result<(Vec<(Vec<u32>, (i64, i64))>, Vec<u32>), WorldError> {
+) -> Result<(Vec<(Vec<GridIx>, (i64, i64))>, Vec<Option<u32>>), WorldError> {
     let mut workers = Vec::new();
-    let mut worker_of_grid = vec![u32::MAX; grids.len()];
+    let mut worker_of_grid = vec![None; grids.len()];
     if let (Some(w), false) = (&scenario.discovery.grid_workers, grids.is_empty()) {
         let shift = crate::scenario::parse_shift(&w.shift).map_err(WorldError::BadValue)?;
         let n = grids.len();
         let count = (w.count as usize).min(n.max(1));
         for k in 0..count {
-            let route: Vec<u32> = ((k * n) / count..((k + 1) * n) / count)
-                .map(|g| g as u32)
+            let route: Vec<GridIx> = ((k * n) / count..((k + 1) * n) / count)
+                .map(GridIx::new)
                 .collect();
             for &g in &route {
-                worker_of_grid[g as usize] = k as u32;
+                worker_of_grid[g.ix()] = Some(k as u32);
             }
             workers.push((route, shift));
         }

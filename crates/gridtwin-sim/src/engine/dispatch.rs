@@ -53,24 +53,25 @@ impl World {
 pub(super) fn send_on(
     world: &World,
     c: &mut SimCase,
-    id: u32,
+    id: CaseId,
     t: i64,
     (seed, rep): (u64, u64),
     station_free: &mut [u32; 2],
-    station_queue: &mut [std::collections::VecDeque<u32>; 2],
+    station_queue: &mut [std::collections::VecDeque<CaseId>; 2],
     queue: &mut EventQueue<Ev>,
 ) {
     match &world.scenario.centre {
         Some(cs) => {
-            if station_free[1] > 0 {
-                station_free[1] -= 1;
+            let st = Station::Dispatching;
+            if station_free[st as usize] > 0 {
+                station_free[st as usize] -= 1;
                 let d = draw(
                     &cs.dispatching,
                     uniform(seed, rep, c.key, P_STATION, 1 + 2 * c.rework as u64),
                 );
-                queue.schedule(t + d, Ev::StationDone(1, id));
+                queue.schedule(t + d, Ev::StationDone(st, id));
             } else {
-                station_queue[1].push_back(id);
+                station_queue[st as usize].push_back(id);
             }
         }
         None => {

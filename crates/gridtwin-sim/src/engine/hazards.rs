@@ -5,11 +5,23 @@
 use super::*;
 
 /// Road closure states over time (`times[k]` on, `states[k]`) and the hazards'
-/// incidents (time, category, grid, lon/lat).
+/// incidents.
 pub(super) struct RoadHazards {
     pub(super) closure_times: Vec<i64>,
     pub(super) closure_states: Vec<Vec<bool>>,
-    pub(super) arrivals: Vec<(i64, usize, usize, (f64, f64))>,
+    pub(super) arrivals: Vec<HazardIncident>,
+}
+
+/// An incident a hazard raises: a flooded road's waterlogging, a fire's ignition.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct HazardIncident {
+    pub(super) t: i64,
+    /// Its category (index in the world's),
+    pub(super) category: usize,
+    /// the grid it falls in (none: outside every grid),
+    pub(super) grid: Option<GridIx>,
+    /// and where (lon/lat).
+    pub(super) at: (f64, f64),
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -78,14 +90,16 @@ pub(super) fn road_hazards(
                 changes.push((t, a.index, true));
                 let line = &city.roads[a.index].line;
                 let mid = line.0[line.0.len() / 2];
-                let grid = a
-                    .grid
-                    .and_then(|g| {
-                        // inventory numbers grids in code order, as `grids` here
-                        grids.get(g).map(|_| g)
-                    })
-                    .unwrap_or(usize::MAX);
-                hazard_arrivals.push((t, cat, grid, (mid.x, mid.y)));
+                let grid = a.grid.and_then(|g| {
+                    // inventory numbers grids in code order, as `grids` here
+                    grids.get(g).map(|_| GridIx::new(g))
+                });
+                hazard_arrivals.push(HazardIncident {
+                    t,
+                    category: cat,
+                    grid,
+                    at: (mid.x, mid.y),
+                });
             }
         }
     }
@@ -121,8 +135,13 @@ pub(super) fn road_hazards(
         }
         let loc = locator.get();
         for p in &f.ignitions {
-            let grid = loc.locate(p[0], p[1]).map_or(usize::MAX, |g| g as usize);
-            hazard_arrivals.push((t0, cat, grid, (p[0], p[1])));
+            let grid = loc.locate(p[0], p[1]).map(|g| GridIx::new(g as usize));
+            hazard_arrivals.push(HazardIncident {
+                t: t0,
+                category: cat,
+                grid,
+                at: (p[0], p[1]),
+            });
         }
     }
     changes.sort_by_key(|&(t, r, c)| (t, r, c));

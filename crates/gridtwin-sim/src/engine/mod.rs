@@ -26,7 +26,7 @@ use std::collections::BTreeSet;
 use gridtwin_core::frame::LocalFrame;
 use gridtwin_core::locate::{GridLocator, LocatorOptions};
 use gridtwin_core::prepared::PreparedPolygon;
-use gridtwin_core::{CategoryKind, CategoryTable, City, Level, Routing};
+use gridtwin_core::{CategoryKind, CategoryTable, City, IntakeSource, Level, Routing};
 
 use crate::calendar::WorkingCalendar;
 use crate::free_crews::FreeCrews;
@@ -46,6 +46,7 @@ mod dispatch;
 mod draw;
 mod grids;
 mod hazards;
+mod ids;
 mod people_events;
 mod replication;
 mod roads;
@@ -62,7 +63,7 @@ pub use world::{StartState, World, WorldError};
 #[allow(unused_imports)]
 use self::{
     arrivals::*, case::*, categories::*, clock::*, crews::*, dispatch::*, draw::*, grids::*,
-    hazards::*, replication::*, roads::*, run::*, signals::*, start::*, world::*,
+    hazards::*, ids::*, replication::*, roads::*, run::*, signals::*, start::*, world::*,
 };
 
 // Purposes of keyed random numbers.
@@ -101,38 +102,39 @@ const START_STREAM: u64 = 0x5354_4152_5453; // "STARTS"
 
 #[derive(Clone, Copy, Debug)]
 enum Ev {
-    Intake(u32),
-    Verified(u32),
-    Ladder(u32, u8),
-    Dispatch(u32),
+    Intake(CaseId),
+    Verified(CaseId),
+    Ladder(CaseId, u8),
+    Dispatch(CaseId),
     /// (case, its assignment generation: a pre-empted assignment's events are void)
-    Arrive(u32, u8),
-    Handled(u32, u8),
-    Checked(u32),
-    Deadline(u32),
+    Arrive(CaseId, u8),
+    Handled(CaseId, u8),
+    Checked(CaseId),
+    Deadline(CaseId),
     /// A citizen's hotline call reaches the call centre; an agent finishes it; the
     /// caller hangs up while waiting.
-    Call(u32),
-    CallDone(u32),
-    HangUp(u32),
+    Call(CaseId),
+    CallDone(CaseId),
+    HangUp(CaseId),
     /// A grid worker finishes what it was doing (a grid of its route, or a task).
     WorkerStep(u32),
     /// An intake found in the loop (a worker's patrol, an answered call) by this
     /// channel: the channel is the case's source only if it is first to take it in.
-    IntakeFrom(u32, u8),
-    /// A centre operator finishes a case: station 0 registration, 1 dispatching.
-    StationDone(u8, u32),
+    IntakeFrom(CaseId, IntakeSource),
+    /// A centre operator finishes a case at a station.
+    StationDone(Station, CaseId),
     /// The department reports a case handled: with grid workers, a check visit is due.
-    Feedback(u32),
-    CrewFree(u32),
+    Feedback(CaseId),
+    CrewFree(CrewId),
     /// A shift group comes on duty / goes off duty.
     ShiftStart(u32),
     ShiftEnd(u32),
 }
 
-/// No time yet (a step not reached).
-const NONE: i64 = i64::MIN;
-
-fn opt(t: i64) -> Option<i64> {
-    (t != NONE).then_some(t)
+/// The command centre's two stations: its operators register a case, then dispatch
+/// it (the index of each station's operators and queue).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Station {
+    Registration = 0,
+    Dispatching = 1,
 }

@@ -4,7 +4,7 @@
 use super::*;
 
 impl Run<'_> {
-    pub(super) fn on_call(&mut self, t: i64, id: u32) {
+    pub(super) fn on_call(&mut self, t: i64, id: CaseId) {
         let Ctx { world, seed, rep } = self.ctx;
         let Run {
             queue,
@@ -18,10 +18,10 @@ impl Run<'_> {
             .call_centre
             .as_ref()
             .expect("calls need a call centre");
-        let c = &mut cases[id as usize];
+        let c = &mut cases[id.ix()];
         if staff.agents_free > 0 {
             staff.agents_free -= 1;
-            c.call_answered = t;
+            c.call_answered = at(t);
             let d = draw(&cc.handle, uniform(seed, rep, c.key, P_CALL, 0));
             queue.schedule(t + d, Ev::CallDone(id));
         } else {
@@ -31,15 +31,15 @@ impl Run<'_> {
         }
     }
 
-    pub(super) fn on_hang_up(&mut self, t: i64, id: u32) {
+    pub(super) fn on_hang_up(&mut self, t: i64, id: CaseId) {
         let Run { cases, .. } = self;
-        let c = &mut cases[id as usize];
-        if c.call_answered == NONE && c.call_hung_up == NONE {
-            c.call_hung_up = t; // the report is lost
+        let c = &mut cases[id.ix()];
+        if c.call_answered.is_none() && c.call_hung_up.is_none() {
+            c.call_hung_up = at(t); // the report is lost
         }
     }
 
-    pub(super) fn on_call_done(&mut self, t: i64, id: u32) {
+    pub(super) fn on_call_done(&mut self, t: i64, id: CaseId) {
         let Ctx { world, seed, rep } = self.ctx;
         let Run {
             queue,
@@ -53,27 +53,27 @@ impl Run<'_> {
             .call_centre
             .as_ref()
             .expect("calls need a call centre");
-        let c = &mut cases[id as usize];
-        if c.intake == NONE {
+        let c = &mut cases[id.ix()];
+        if c.intake.is_none() {
             // registered from the call (a patrol may have been first: then the
             // call was a duplicate report, merged)
-            queue.schedule(t, Ev::IntakeFrom(id, 1));
+            queue.schedule(t, Ev::IntakeFrom(id, IntakeSource::Hotline));
         }
         staff.agents_free += 1;
         while let Some(next) = staff.callers.pop_front() {
-            let n = &mut cases[next as usize];
-            if n.call_hung_up != NONE {
+            let n = &mut cases[next.ix()];
+            if n.call_hung_up.is_some() {
                 continue;
             }
             staff.agents_free -= 1;
-            n.call_answered = t;
+            n.call_answered = at(t);
             let d = draw(&cc.handle, uniform(seed, rep, n.key, P_CALL, 0));
             queue.schedule(t + d, Ev::CallDone(next));
             break;
         }
     }
 
-    pub(super) fn on_station_done(&mut self, t: i64, st: u8, id: u32) {
+    pub(super) fn on_station_done(&mut self, t: i64, st: Station, id: CaseId) {
         let Ctx { world, seed, rep } = self.ctx;
         let Run {
             queue,
@@ -83,22 +83,25 @@ impl Run<'_> {
             ..
         } = self;
         let i = st as usize;
-        let c = &mut cases[id as usize];
-        if st == 0 {
+        let c = &mut cases[id.ix()];
+        match st {
             // registered: verified on the spot by the grid's worker (a hotline
             // or camera report), else now
-            match worker_of(world, c) {
-                Some(w) if c.source != 0 => workers.tasks[w].push_back((id, false)),
+            Station::Registration => match worker_of(world, c) {
+                Some(w) if c.source != IntakeSource::Patrol => {
+                    workers.tasks[w].push_back((id, false))
+                }
                 _ => queue.schedule(t, Ev::Verified(id)),
+            },
+            Station::Dispatching => {
+                let when = t + world.hand_over(c, seed, rep);
+                queue.schedule(when, Ev::Dispatch(id));
             }
-        } else {
-            let at = t + world.hand_over(c, seed, rep);
-            queue.schedule(at, Ev::Dispatch(id));
         }
         staff.station_free[i] += 1;
         if let Some(next) = staff.station_queue[i].pop_front() {
             staff.station_free[i] -= 1;
-            let d = station_time(world, (seed, rep), st, &cases[next as usize]);
+            let d = station_time(world, (seed, rep), st, &cases[next.ix()]);
             queue.schedule(t + d, Ev::StationDone(st, next));
         }
     }
@@ -118,12 +121,12 @@ impl Run<'_> {
         match workers.doing[wi] {
             Doing::Off => {}
             Doing::Visit(g) => {
-                workers.patrol_visits.push((g, t));
+                workers.patrol_visits.push((g.get(), t));
                 // the grid's incidents that have occurred, looked at as the
                 // worker leaves it
-                let gi = g as usize;
+                let gi = g.ix();
                 while let Some(&id) = workers.grid_cases[gi].get(workers.grid_next[gi]) {
-                    if cases[id as usize].occurred > t {
+                    if cases[id.ix()].occurred > t {
                         break;
                     }
                     workers.grid_pending[gi].push(id);
@@ -131,15 +134,15 @@ impl Run<'_> {
                 }
                 let p = sc.discovery.patrol_detect_probability;
                 workers.grid_pending[gi].retain(|&id| {
-                    let c = &mut cases[id as usize];
-                    if c.intake != NONE {
+                    let c = &mut cases[id.ix()];
+                    if c.intake.is_some() {
                         return false;
                     }
                     if c.occurred > t {
                         return true;
                     }
                     if uniform(seed, rep, c.key, P_PATROL, c.looked as u64) < p {
-                        queue.schedule(t, Ev::IntakeFrom(id, 0));
+                        queue.schedule(t, Ev::IntakeFrom(id, IntakeSource::Patrol));
                         false
                     } else {
                         c.looked = c.looked.saturating_add(1);
@@ -159,7 +162,7 @@ impl Run<'_> {
             queue.schedule(start, Ev::WorkerStep(w));
         } else if let Some((id, check)) = workers.tasks[wi].pop_front() {
             workers.doing[wi] = Doing::Task(id, check);
-            let c = &cases[id as usize];
+            let c = &cases[id.ix()];
             let (d, draw_ix) = if check {
                 (&gw.check_visit, 1 + 2 * c.rework as u64)
             } else {
@@ -175,7 +178,7 @@ impl Run<'_> {
         }
     }
 
-    pub(super) fn on_crew_free(&mut self, t: i64, k: u32) {
+    pub(super) fn on_crew_free(&mut self, t: i64, k: CrewId) {
         let Ctx { world, seed, rep } = self.ctx;
         let Run {
             queue,
@@ -186,16 +189,17 @@ impl Run<'_> {
             queues,
             ..
         } = self;
-        let k = k as usize;
-        let d = world.crews[k].department;
+        let d = world.crews[k.ix()].department;
         // Off shift, the crew stays idle until its shift group starts again.
-        if crew.busy[k] || crew.free[d][slot(world, k)].contains(k as u32) || !world.on_shift(k, t)
+        if crew.busy[k.ix()]
+            || crew.free[d][slot(world, k)].contains(k.get())
+            || !world.on_shift(k.ix(), t)
         {
             return;
         }
         // The most urgent case waiting in its department's queue.
         if let Some(key) = queues[d].pop_first() {
-            crew.busy[k] = true;
+            crew.busy[k.ix()] = true;
             set_off(
                 world,
                 (seed, rep),
@@ -204,10 +208,10 @@ impl Run<'_> {
                 requests,
                 contention,
                 &mut crew.case,
-                (key.case, k, crew.at[k], t),
+                (key.case, k, crew.at[k.ix()], t),
             );
         } else {
-            crew.free[d][slot(world, k)].insert(k as u32, crew.at[k].xy);
+            crew.free[d][slot(world, k)].insert(k.get(), crew.at[k.ix()].xy);
         }
     }
 
@@ -217,7 +221,7 @@ impl Run<'_> {
         let ((a, _), members) = &world.shift_groups[g as usize];
         for &k in members {
             if !crew.busy[k as usize] {
-                queue.schedule(t, Ev::CrewFree(k));
+                queue.schedule(t, Ev::CrewFree(CrewId::new(k as usize)));
             }
         }
         queue.schedule(world.next_time_of_day(*a, t), Ev::ShiftStart(g));
@@ -228,8 +232,8 @@ impl Run<'_> {
         let Run { queue, crew, .. } = self;
         let ((_, b), members) = &world.shift_groups[g as usize];
         for &k in members {
-            let k = k as usize;
-            crew.free[world.crews[k].department][slot(world, k)].remove(k as u32);
+            let k = CrewId::new(k as usize);
+            crew.free[world.crews[k.ix()].department][slot(world, k)].remove(k.get());
         }
         queue.schedule(world.next_time_of_day(*b, t), Ev::ShiftEnd(g));
     }

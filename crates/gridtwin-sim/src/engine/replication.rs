@@ -26,7 +26,7 @@ impl Replication<'_> {
         let c = &self.cases[i];
         let tx = &world.texts;
         let cat = &world.categories[c.category as usize];
-        let codes = world.grids.get(c.grid as usize).map(|g| &g.codes);
+        let codes = c.grid.map(|g| &world.grids[g.ix()].codes);
         let code = |i: usize| codes.map_or_else(|| tx.empty.clone(), |g| g[i].clone());
 
         CaseRecord {
@@ -41,52 +41,49 @@ impl Replication<'_> {
             lon: c.at.0,
             lat: c.at.1,
             occurred_at: c.occurred,
-            intake_at: opt(c.intake),
+            intake_at: secs(c.intake),
             source: tx.sources[c.source as usize].clone(),
-            verified_at: opt(c.verified),
+            verified_at: secs(c.verified),
             ladder: cat.ladder_text[c.ladder as usize].clone(),
-            dispatched_at: opt(c.dispatched),
-            crew: world
-                .crews
-                .get(c.crew as usize)
-                .map_or_else(|| tx.empty.clone(), |k| k.id.clone()),
-            assigned_at: opt(c.assigned),
-            arrived_at: opt(c.arrived),
-            handled_at: opt(c.handled),
-            feedback_at: opt(c.feedback),
-            checked_at: opt(c.checked),
-            closed_at: opt(c.closed),
+            dispatched_at: secs(c.dispatched),
+            crew: c
+                .crew
+                .map_or_else(|| tx.empty.clone(), |k| world.crews[k.ix()].id.clone()),
+            assigned_at: secs(c.assigned),
+            arrived_at: secs(c.arrived),
+            handled_at: secs(c.handled),
+            feedback_at: secs(c.feedback),
+            checked_at: secs(c.checked),
+            closed_at: secs(c.closed),
             closed_by: if c.declined {
                 tx.not_registered.clone()
-            } else if c.complied != u8::MAX && c.closed != NONE {
-                cat.compliance_text[c.complied as usize].clone()
-            } else if c.closed != NONE {
+            } else if let (Some(stage), Some(_)) = (c.complied, c.closed) {
+                cat.compliance_text[stage as usize].clone()
+            } else if c.closed.is_some() {
                 tx.crew_closed.clone()
             } else {
                 tx.empty.clone()
             },
-            deadline: opt(c.deadline),
+            deadline: secs(c.deadline),
             time_basis: tx.basis[(cat.time_basis == gridtwin_core::TimeBasis::Natural) as usize]
                 .clone(),
-            amber_at: opt(c.amber_at),
-            verify_due: opt(c.verify_due),
-            dispatch_due: opt(c.dispatch_due),
-            handle_due: opt(c.handle_due),
-            check_due: opt(c.check_due),
-            call_at: opt(c.call_at),
-            call_answered_at: opt(c.call_answered),
-            call_hung_up_at: opt(c.call_hung_up),
+            amber_at: secs(c.amber_at),
+            verify_due: secs(c.verify_due),
+            dispatch_due: secs(c.dispatch_due),
+            handle_due: secs(c.handle_due),
+            check_due: secs(c.check_due),
+            call_at: secs(c.call_at),
+            call_answered_at: secs(c.call_answered),
+            call_hung_up_at: secs(c.call_hung_up),
             extended: c.extended,
-            recurrence_of: if c.recurrence_of == u32::MAX {
-                String::new()
-            } else {
-                format!("C{:07}", c.recurrence_of + 1)
-            },
+            recurrence_of: c
+                .recurrence_of
+                .map_or_else(String::new, |r| format!("C{:07}", r.get() + 1)),
             forwarded: c.forwarded,
             returns: c.returns as u32,
             dispute_s: c.dispute,
             rework: c.rework as u32,
-            first_arrived_at: opt(c.first_arrived),
+            first_arrived_at: secs(c.first_arrived),
             passes: c.passes as u32,
             queue_wait_s: Some(c.queue_wait),
             priority: c.arrival_priority,

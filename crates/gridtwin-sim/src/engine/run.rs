@@ -7,7 +7,7 @@ pub(super) struct QueueKey {
     /// Higher priority first.
     pub(super) neg_priority: i8,
     pub(super) since: i64,
-    pub(super) case: u32,
+    pub(super) case: CaseId,
 }
 
 /// Where a crew is: lon/lat, road node, local metres.
@@ -23,16 +23,17 @@ pub(super) struct Place {
 /// trip that loses at one signal has its later requests moved by its wait.
 #[derive(Default)]
 pub(super) struct SignalBook {
-    pub(super) requests: std::collections::HashMap<u32, Vec<(i64, u8, i64, u32)>>,
-    pub(super) trips: std::collections::HashMap<u32, Vec<u32>>,
+    pub(super) requests: std::collections::HashMap<u32, Vec<(i64, u8, i64, CaseId)>>,
+    pub(super) trips: std::collections::HashMap<CaseId, Vec<u32>>,
 }
 
 /// What a grid worker is doing.
 #[derive(Clone, Copy)]
 pub(super) enum Doing {
     Off,
-    Visit(u32),
-    Task(u32, bool),
+    Visit(GridIx),
+    /// Verifying a case (`false`) or checking it (`true`).
+    Task(CaseId, bool),
 }
 
 /// Grid workers on their routes.
@@ -42,15 +43,15 @@ pub(super) struct Workers {
     /// where it is on its route,
     pub(super) pos: Vec<usize>,
     /// the tasks waiting for it (case, is a check);
-    pub(super) tasks: Vec<std::collections::VecDeque<(u32, bool)>>,
+    pub(super) tasks: Vec<std::collections::VecDeque<(CaseId, bool)>>,
     /// each visit (grid, time);
     pub(super) patrol_visits: Vec<(u32, i64)>,
     /// per grid, its incidents in order of occurrence,
-    pub(super) grid_cases: Vec<Vec<u32>>,
+    pub(super) grid_cases: Vec<Vec<CaseId>>,
     /// how many of them had occurred by the last visit,
     pub(super) grid_next: Vec<usize>,
     /// and those occurred and not found yet.
-    pub(super) grid_pending: Vec<Vec<u32>>,
+    pub(super) grid_pending: Vec<Vec<CaseId>>,
 }
 
 /// The centre's people: operators per station and the call centre's agents.
@@ -58,11 +59,11 @@ pub(super) struct Staff {
     /// Free operators per station (registration, dispatching),
     pub(super) station_free: [u32; 2],
     /// and the cases waiting, in arrival order;
-    pub(super) station_queue: [std::collections::VecDeque<u32>; 2],
+    pub(super) station_queue: [std::collections::VecDeque<CaseId>; 2],
     /// the call centre's free agents,
     pub(super) agents_free: u32,
     /// and the callers waiting (one who hung up is skipped).
-    pub(super) callers: std::collections::VecDeque<u32>,
+    pub(super) callers: std::collections::VecDeque<CaseId>,
 }
 
 /// The crews during a run.
@@ -75,8 +76,8 @@ pub(super) struct CrewState {
     pub(super) busy_secs: Vec<i64>,
     /// the part of it on shift,
     pub(super) shift_busy: Vec<i64>,
-    /// the case each is on (`u32::MAX`: none),
-    pub(super) case: Vec<u32>,
+    /// the case each is on,
+    pub(super) case: Vec<Option<CaseId>>,
     /// and the free ones on shift per department: [grid-level (territorial), other].
     pub(super) free: Vec<[FreeCrews; 2]>,
 }
@@ -147,27 +148,23 @@ impl<'w> Run<'w> {
 
         let n_arrivals = arrivals.len();
         let mut cases: Vec<SimCase> = Vec::with_capacity(n_arrivals);
-        let mut intakes: Vec<(i64, u32)> = Vec::with_capacity(n_arrivals);
-        // Patrol phase per grid (when in the interval its worker passes).
-        let mut calls: Vec<(i64, u32)> = Vec::new();
+        let mut intakes: Vec<(i64, CaseId)> = Vec::with_capacity(n_arrivals);
+        let mut calls: Vec<(i64, CaseId)> = Vec::new();
         let recurrences = 0usize;
-        for (id, (t, category, grid, at, priority, key)) in arrivals.into_iter().enumerate() {
-            let id = id as u32;
-            let (intake, source, call_at) = discover(world, seed, rep, key, t, grid);
-            cases.push(new_case(
-                world,
-                key,
-                (t, category, grid, at, priority),
-                source,
-            ));
+        for (id, a) in arrivals.iter().enumerate() {
+            let id = CaseId::new(id);
+            let (intake, source, call_at) = discover(world, (seed, rep), a.key, a.t, a.grid);
+            let mut c = new_case(world, a, source);
             if intake < world.end {
                 intakes.push((intake, id));
             }
-            if call_at != NONE && call_at < world.end {
-                cases.last_mut().expect("pushed").call_at = call_at;
+            if let Some(call_at) = call_at.filter(|&t| t < world.end) {
+                c.call_at = at(call_at);
                 calls.push((call_at, id));
             }
+            cases.push(c);
         }
+        drop(arrivals);
         enter_open_cases(world, seed, rep, &mut cases, &mut queue);
         // Intakes are scheduled first, in time then case order, into their own lane: at
         // equal times an intake comes before any other event.
@@ -189,19 +186,19 @@ impl<'w> Run<'w> {
         let n_workers = world.workers.len();
         let w_doing = vec![Doing::Off; n_workers];
         let w_pos = vec![0usize; n_workers];
-        let w_tasks: Vec<std::collections::VecDeque<(u32, bool)>> =
+        let w_tasks: Vec<std::collections::VecDeque<(CaseId, bool)>> =
             vec![Default::default(); n_workers];
         let patrol_visits: Vec<(u32, i64)> = Vec::new();
-        let mut grid_cases: Vec<Vec<u32>> = Vec::new();
+        let mut grid_cases: Vec<Vec<CaseId>> = Vec::new();
         let mut grid_next: Vec<usize> = Vec::new();
-        let mut grid_pending: Vec<Vec<u32>> = Vec::new();
+        let mut grid_pending: Vec<Vec<CaseId>> = Vec::new();
         if walking.is_some() {
             grid_cases = vec![Vec::new(); world.grids.len()];
             grid_next = vec![0; world.grids.len()];
             grid_pending = vec![Vec::new(); world.grids.len()];
             for (id, c) in cases.iter().enumerate() {
-                if let Some(list) = grid_cases.get_mut(c.grid as usize) {
-                    list.push(id as u32);
+                if let Some(g) = c.grid {
+                    grid_cases[g.ix()].push(CaseId::new(id));
                 }
             }
             for w in 0..n_workers {
@@ -213,11 +210,11 @@ impl<'w> Run<'w> {
         // the cases waiting in arrival order.
         let centre = sc.centre.as_ref();
         let station_free: [u32; 2] = centre.map_or([0, 0], |c| [c.intake_staff, c.dispatchers]);
-        let station_queue: [std::collections::VecDeque<u32>; 2] = Default::default();
+        let station_queue: [std::collections::VecDeque<CaseId>; 2] = Default::default();
         // The call centre: free agents and the callers waiting (in call order; one who
         // hung up is skipped when reached).
         let agents_free = sc.discovery.call_centre.as_ref().map_or(0, |c| c.agents);
-        let callers: std::collections::VecDeque<u32> = Default::default();
+        let callers: std::collections::VecDeque<CaseId> = Default::default();
 
         // --- Crews.
         let n_crews = world.crews.len();
@@ -237,8 +234,8 @@ impl<'w> Run<'w> {
             .collect();
         let crew_busy_secs = vec![0i64; n_crews];
         let crew_shift_busy = vec![0i64; n_crews];
-        // The case each crew is on (`u32::MAX`: none).
-        let crew_case = vec![u32::MAX; n_crews];
+        // The case each crew is on.
+        let crew_case = vec![None; n_crews];
         // Free crews on shift, per department: [grid-level (territorial), other].
         let mut free: Vec<[FreeCrews; 2]> = (0..world.departments.len())
             .map(|d| {
@@ -257,7 +254,8 @@ impl<'w> Run<'w> {
             .collect();
         for k in 0..n_crews {
             if world.on_shift(k, world.run_start) {
-                free[world.crews[k].department][slot(world, k)].insert(k as u32, crew_at[k].xy);
+                free[world.crews[k].department][slot(world, CrewId::new(k))]
+                    .insert(k as u32, crew_at[k].xy);
             }
         }
         for (g, ((a, b), _)) in world.shift_groups.iter().enumerate() {
@@ -317,8 +315,8 @@ impl<'w> Run<'w> {
     fn step(&mut self, t: i64, ev: Ev) {
         let ev = match ev {
             Ev::IntakeFrom(id, source) => {
-                let c = &mut self.cases[id as usize];
-                if c.intake == NONE {
+                let c = &mut self.cases[id.ix()];
+                if c.intake.is_none() {
                     c.source = source;
                 }
                 Ev::Intake(id)
@@ -362,13 +360,13 @@ impl<'w> Run<'w> {
         } = self;
         // Busy time still running at the end counts up to the end.
         for c in &cases {
-            if c.assigned != NONE && c.handled == NONE {
+            if let (Some(assigned), None, Some(k)) = (c.assigned, c.handled, c.crew) {
                 add_busy(
                     world,
                     &mut crew.busy_secs,
                     &mut crew.shift_busy,
-                    c.crew as usize,
-                    c.assigned,
+                    k,
+                    assigned.secs(),
                     world.end,
                 );
             }
@@ -407,21 +405,24 @@ pub(super) fn worker_on_shift(world: &World, w: usize, t: i64) -> bool {
 /// The grid worker of a case's grid, where grid workers are modelled.
 pub(super) fn worker_of(world: &World, c: &SimCase) -> Option<usize> {
     world.scenario.discovery.grid_workers.as_ref()?;
-    let w = *world.worker_of_grid.get(c.grid as usize)?;
-    (w != u32::MAX).then_some(w as usize)
+    world.worker_of_grid[c.grid?.ix()].map(|w| w as usize)
 }
 
-/// A centre operator's time on a case at station `st` (registration, dispatching).
-pub(super) fn station_time(world: &World, (seed, rep): (u64, u64), st: u8, c: &SimCase) -> i64 {
+/// A centre operator's time on a case at a station.
+pub(super) fn station_time(
+    world: &World,
+    (seed, rep): (u64, u64),
+    st: Station,
+    c: &SimCase,
+) -> i64 {
     let cs = world
         .scenario
         .centre
         .as_ref()
         .expect("stations need [centre]");
-    let d = if st == 0 {
-        &cs.registration
-    } else {
-        &cs.dispatching
+    let d = match st {
+        Station::Registration => &cs.registration,
+        Station::Dispatching => &cs.dispatching,
     };
     draw(
         d,
@@ -435,20 +436,20 @@ pub(super) fn add_busy(
     world: &World,
     busy_secs: &mut [i64],
     shift_busy: &mut [i64],
-    k: usize,
+    k: CrewId,
     a: i64,
     b: i64,
 ) {
     let (a, b) = (a.max(world.start), b.min(world.end));
     if b > a {
-        busy_secs[k] += b - a;
-        shift_busy[k] += world.shift_secs_between(k, a, b);
+        busy_secs[k.ix()] += b - a;
+        shift_busy[k.ix()] += world.shift_secs_between(k.ix(), a, b);
     }
 }
 
 /// A crew's slot among its department's free crews: 0 grid-level, 1 other.
-pub(super) fn slot(world: &World, k: usize) -> usize {
-    usize::from(!world.crews[k].territorial)
+pub(super) fn slot(world: &World, k: CrewId) -> usize {
+    usize::from(!world.crews[k.ix()].territorial)
 }
 
 /// Crew `k`, at `from`, takes case `id` at `t` and sets off: the trip (after any
@@ -462,13 +463,13 @@ pub(super) fn set_off(
     queue: &mut EventQueue<Ev>,
     book: &mut SignalBook,
     contention: &mut Vec<ContentionRecord>,
-    crew_case: &mut [u32],
-    (id, k, from, t): (u32, usize, Place, i64),
+    crew_case: &mut [Option<CaseId>],
+    (id, k, from, t): (CaseId, CrewId, Place, i64),
 ) {
-    crew_case[k] = id;
-    let c = &mut cases[id as usize];
-    c.crew = k as u32;
-    c.assigned = t;
+    crew_case[k.ix()] = Some(id);
+    let c = &mut cases[id.ix()];
+    c.crew = Some(k);
+    c.assigned = at(t);
     c.queue_wait += t - c.queued_at;
     c.passes = c.passes.saturating_add(1);
     let (cut_off, drive) = trip(world, (seed, rep), from, c, t);
@@ -477,8 +478,8 @@ pub(super) fn set_off(
     let t = t + cut_off;
     let arrive = t + drive;
     let own_delay = request_signals(world, cases, queue, book, contention, (id, from, t));
-    let c = &mut cases[id as usize];
-    c.eta = arrive + own_delay;
+    let c = &mut cases[id.ix()];
+    c.eta = at(arrive + own_delay);
     c.signal_delay += own_delay;
-    queue.schedule(c.eta, Ev::Arrive(id, c.gen));
+    queue.schedule(arrive + own_delay, Ev::Arrive(id, c.gen));
 }

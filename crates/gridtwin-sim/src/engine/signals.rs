@@ -39,11 +39,11 @@ pub(super) fn request_signals(
     queue: &mut EventQueue<Ev>,
     book: &mut SignalBook,
     contention: &mut Vec<ContentionRecord>,
-    (id, from, t): (u32, Place, i64),
+    (id, from, t): (CaseId, Place, i64),
 ) -> i64 {
     let signals = world.scenario.signals.as_ref();
     let mut own_delay = 0i64;
-    let c = &cases[id as usize];
+    let c = &cases[id.ix()];
     if let (Some(g), Some(_)) = (signals, &world.network) {
         if c.priority >= g.priority_from && !world.signal_at.is_empty() {
             let delay = g.delay_s.round() as i64;
@@ -51,7 +51,7 @@ pub(super) fn request_signals(
             let path = world.signal_times_from(t, (from.at, from.node), c.node);
             let me = (c.priority, t, id);
             let path_nodes: Vec<u32> = path.iter().map(|&(n, _)| n).collect();
-            let mut later_shifts: Vec<(u32, i64, i64)> = Vec::new();
+            let mut later_shifts: Vec<(CaseId, i64, i64)> = Vec::new();
             for (node, reach) in path {
                 let code = &world.signal_at[&node];
                 let at = reach + own_delay;
@@ -70,12 +70,13 @@ pub(super) fn request_signals(
                     if i_win {
                         // the other vehicle waits: its arrival moves if still due,
                         // and so do its requests at the signals after this one
-                        let o = &mut cases[oid as usize];
-                        if o.eta != NONE && o.eta > t && o.arrived == NONE {
+                        let o = &mut cases[oid.ix()];
+                        let due = o.eta.map(Moment::secs).filter(|&e| e > t);
+                        if let (Some(eta), None) = (due, o.arrived) {
                             o.gen = o.gen.wrapping_add(1);
-                            o.eta += delay;
+                            o.eta = Some(Moment::at(eta + delay));
                             o.signal_delay += delay;
-                            queue.schedule(o.eta, Ev::Arrive(oid, o.gen));
+                            queue.schedule(eta + delay, Ev::Arrive(oid, o.gen));
                             later_shifts.push((oid, ot, delay));
                         } else {
                             imposed = 0;
@@ -88,10 +89,10 @@ pub(super) fn request_signals(
                         at,
                         node,
                         signal: code.clone(),
-                        winner_case: format!("C{:07}", w.2 + 1),
+                        winner_case: format!("C{:07}", w.2.get() + 1),
                         winner_priority: w.0,
                         winner_departed: w.1,
-                        loser_case: format!("C{:07}", l.2 + 1),
+                        loser_case: format!("C{:07}", l.2.get() + 1),
                         loser_priority: l.0,
                         loser_departed: l.1,
                         delay_s: imposed,

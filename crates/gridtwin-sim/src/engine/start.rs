@@ -44,23 +44,23 @@ impl World {
                 leave("grid not in the city");
                 continue;
             };
-            let by = |t: Option<i64>| t.filter(|&t| t <= t0).unwrap_or(NONE);
+            let by = |t: Option<i64>| t.filter(|&t| t <= t0);
             let (verified, dispatched, handled) =
                 (by(c.verified_at), by(c.dispatched_at), by(c.handled_at));
             let feedback = by(c.feedback_at);
-            if handled != NONE {
+            if handled.is_some() {
                 state.awaiting_check += 1;
-            } else if dispatched != NONE {
+            } else if dispatched.is_some() {
                 state.with_department += 1;
-            } else if verified != NONE {
+            } else if verified.is_some() {
                 state.awaiting_dispatch += 1;
             } else {
                 state.awaiting_verification += 1;
             }
             let source = match &*c.source {
-                "patrol" => 0,
-                "hotline" => 1,
-                _ => 2,
+                "patrol" => IntakeSource::Patrol,
+                "hotline" => IntakeSource::Hotline,
+                _ => IntakeSource::Sensor,
             };
             let at = if c.lon.is_finite() && c.lat.is_finite() {
                 (c.lon, c.lat)
@@ -70,7 +70,7 @@ impl World {
             };
             open.push(OpenCase {
                 category,
-                grid,
+                grid: GridIx::new(grid),
                 at,
                 occurred: c.occurred_at.min(intake),
                 intake,
@@ -78,7 +78,7 @@ impl World {
                 dispatched,
                 handled,
                 feedback,
-                deadline: c.deadline.unwrap_or(NONE),
+                deadline: c.deadline,
                 source,
             });
         }
@@ -98,45 +98,43 @@ pub(super) fn enter_open_cases(
 ) {
     let sc = &world.scenario;
     for (i, o) in world.open_at_start.iter().enumerate() {
-        let id = cases.len() as u32;
+        let id = CaseId::new(cases.len());
         let key = incident_key(START_STREAM, i as u64);
-        let mut c = new_case(
-            world,
+        let arrival = Arrival {
+            t: o.occurred,
+            category: o.category,
+            grid: Some(o.grid),
+            at: o.at,
+            priority: 0,
             key,
-            (o.occurred, o.category, o.grid, o.at, 0),
-            o.source,
-        );
+        };
+        let mut c = new_case(world, &arrival, o.source);
         let cat = &world.categories[o.category];
-        c.intake = o.intake;
-        c.deadline = if o.deadline != NONE {
-            o.deadline
-        } else {
+        c.intake = at(o.intake);
+        let deadline = o.deadline.unwrap_or_else(|| {
             world
                 .calendar
                 .add_hours(cat.time_basis, o.intake, cat.time_limit_hours)
-        };
-        c.amber_at = world.calendar.add_hours(
+        });
+        c.deadline = at(deadline);
+        c.amber_at = at(world.calendar.add_hours(
             cat.time_basis,
             o.intake,
             cat.time_limit_hours * sc.amber_fraction,
-        );
-        c.verified = o.verified;
-        c.dispatched = o.dispatched;
-        c.handled = o.handled;
-        c.feedback = o.feedback;
+        ));
+        c.verified = o.verified.map(Moment::at);
+        c.dispatched = o.dispatched.map(Moment::at);
+        c.handled = o.handled.map(Moment::at);
+        c.feedback = o.feedback.map(Moment::at);
         let t0 = world.start;
         let u = |purpose: u64| uniform(seed, rep, key, purpose, 0);
-        let (at, ev) = if o.handled != NONE {
-            let from = if o.feedback != NONE {
-                o.feedback
-            } else {
-                o.handled
-            };
+        let (when, ev) = if let Some(handled) = o.handled {
+            let from = o.feedback.unwrap_or(handled);
             (
                 t0 + draw_after(&sc.steps.check, t0 - from, u(P_CHECK)),
                 Ev::Checked(id),
             )
-        } else if o.dispatched != NONE {
+        } else if o.dispatched.is_some() {
             (t0, Ev::Dispatch(id))
         } else if let Some((k, spent)) = ladder_stage(cat, o.verified, t0) {
             // on the escalation ladder at the start: a history records the stages a
@@ -148,7 +146,7 @@ pub(super) fn enter_open_cases(
                 t0 + draw_after(&cat.ladder[k as usize].delay, spent, u(P_LADDER)),
                 Ev::Ladder(id, k),
             )
-        } else if o.verified != NONE {
+        } else if let Some(verified) = o.verified {
             let d = match cat.routing {
                 Routing::Owner => &sc.dispatch.owner_delay,
                 Routing::Territory => &sc.dispatch.territory_delay,
@@ -156,7 +154,7 @@ pub(super) fn enter_open_cases(
                 Routing::Designated => &sc.dispatch.designated_delay,
             };
             (
-                t0 + draw_after(d, t0 - o.verified, u(P_DISPATCH)),
+                t0 + draw_after(d, t0 - verified, u(P_DISPATCH)),
                 Ev::Dispatch(id),
             )
         } else {
@@ -165,8 +163,8 @@ pub(super) fn enter_open_cases(
                 Ev::Verified(id),
             )
         };
-        queue.schedule(c.deadline.max(t0), Ev::Deadline(id));
-        queue.schedule(at, ev);
+        queue.schedule(deadline.max(t0), Ev::Deadline(id));
+        queue.schedule(when, ev);
         cases.push(c);
     }
 }
@@ -174,10 +172,8 @@ pub(super) fn enter_open_cases(
 /// The ladder stage a case verified at `verified` is in at `t0` (by the stages' mean
 /// delays; one slower than them all is in the last), and the seconds already spent
 /// in it; `None` for a category without a ladder or a case not verified.
-fn ladder_stage(cat: &SimCategory, verified: i64, t0: i64) -> Option<(u8, i64)> {
-    if verified == NONE || cat.ladder.is_empty() {
-        return None;
-    }
+fn ladder_stage(cat: &SimCategory, verified: Option<i64>, t0: i64) -> Option<(u8, i64)> {
+    let verified = verified.filter(|_| !cat.ladder.is_empty())?;
     let last = cat.ladder.len() - 1;
     let mut since = t0 - verified;
     for (k, stage) in cat.ladder.iter().enumerate() {

@@ -110,9 +110,16 @@ pub(super) struct ArrivalSource {
     pub(super) per_sec: f64,
     pub(super) hour: [f64; 24],
     pub(super) weekday: [f64; 7],
-    /// Component failures happen at components (with the grid holding each, or
-    /// `usize::MAX` outside every grid); events anywhere in the grids.
-    pub(super) at: Option<Vec<((f64, f64), usize)>>,
+    /// Component failures happen at components (with the grid holding each; none
+    /// outside every grid); events anywhere in the grids.
+    pub(super) at: Option<Vec<Site>>,
+}
+
+/// A component a failure can happen at: where it stands and the grid holding it.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Site {
+    pub(super) at: (f64, f64),
+    pub(super) grid: Option<GridIx>,
 }
 
 pub(super) struct CrewSpec {
@@ -152,15 +159,15 @@ pub struct World {
     pub(super) closure_times: Vec<i64>,
     pub(super) closure_states: Vec<Vec<bool>>,
     /// Incidents a hazard raises: (time, category, grid, lon/lat), emergency priority.
-    pub(super) hazard_arrivals: Vec<(i64, usize, usize, (f64, f64))>,
+    pub(super) hazard_arrivals: Vec<HazardIncident>,
     /// Road nodes with a traffic signal (for signal priority), and its component code.
     pub(super) signal_at: std::collections::HashMap<u32, String>,
     /// Per grid, the grid-level (territorial) crews whose beat holds it.
     pub(super) beat_crews: Vec<Vec<u32>>,
     /// Grid workers: each one's route (grids in walking order) and shift; and the
-    /// worker of each grid (`u32::MAX`: none).
-    pub(super) workers: Vec<(Vec<u32>, (i64, i64))>,
-    pub(super) worker_of_grid: Vec<u32>,
+    /// worker of each grid.
+    pub(super) workers: Vec<(Vec<GridIx>, (i64, i64))>,
+    pub(super) worker_of_grid: Vec<Option<u32>>,
     /// Cases open at the start (a warm start from a history, [`World::start_from`]).
     pub(super) open_at_start: Vec<OpenCase>,
 }
@@ -169,16 +176,17 @@ pub struct World {
 #[derive(Debug, Clone)]
 pub(super) struct OpenCase {
     pub(super) category: usize,
-    pub(super) grid: usize,
+    pub(super) grid: GridIx,
     pub(super) at: (f64, f64),
     pub(super) occurred: i64,
     pub(super) intake: i64,
-    pub(super) verified: i64,
-    pub(super) dispatched: i64,
-    pub(super) handled: i64,
-    pub(super) feedback: i64,
-    pub(super) deadline: i64,
-    pub(super) source: u8,
+    /// The steps it had reached by the start (none: not reached).
+    pub(super) verified: Option<i64>,
+    pub(super) dispatched: Option<i64>,
+    pub(super) handled: Option<i64>,
+    pub(super) feedback: Option<i64>,
+    pub(super) deadline: Option<i64>,
+    pub(super) source: IntakeSource,
 }
 
 /// How many open cases a warm start brought in, by the step they had reached, and
