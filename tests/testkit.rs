@@ -2,6 +2,7 @@
 //! binary in a folder. Included by each test crate (`#[path = "testkit.rs"] mod testkit;`).
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -63,4 +64,66 @@ pub fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 /// Runs gridtwin from the repository root, whatever its outcome.
 pub fn run(args: &[&str]) -> Output {
     run_in(&repo(), args)
+}
+
+/// Runs gridtwin from the repository root with `RAYON_NUM_THREADS` set to `threads`
+/// (if given), whatever its outcome.
+pub fn gridtwin_env(args: &[&str], threads: Option<&str>) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_gridtwin"));
+    c.args(args).current_dir(repo());
+    if let Some(t) = threads {
+        c.env("RAYON_NUM_THREADS", t);
+    }
+    c.output().expect("runs")
+}
+
+/// A path as an argument.
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// 2×2 unit grids of 0.01° in one community, codes NW=01, NE=02, SW=03, SE=04.
+pub fn two_by_two(dir: &Path) -> PathBuf {
+    let sq = |x: f64, y: f64| {
+        format!(
+            "\"POLYGON(({x} {y},{} {y},{} {},{x} {},{x} {y}))\"",
+            x + 0.01,
+            x + 0.01,
+            y + 0.01,
+            y + 0.01
+        )
+    };
+    let text = format!(
+        "code,wkt\n31010100100101,{}\n31010100100102,{}\n31010100100103,{}\n31010100100104,{}\n",
+        sq(121.0, 31.01),
+        sq(121.01, 31.01),
+        sq(121.0, 31.0),
+        sq(121.01, 31.0)
+    );
+    let p = dir.join("grids.csv");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// The records of a CSV file (header left out), as text fields.
+pub fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    r.records()
+        .map(|x| x.unwrap().iter().map(|f| f.to_string()).collect())
+        .collect()
+}
+
+/// The records of a CSV file as maps from column name to value.
+pub fn csv_maps(path: &Path) -> Vec<HashMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let h = r.headers().unwrap().clone();
+    r.records()
+        .map(|x| {
+            let x = x.unwrap();
+            h.iter()
+                .zip(x.iter())
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
 }

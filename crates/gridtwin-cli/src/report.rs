@@ -321,7 +321,7 @@ pub fn run(data: &Path, a: ReportArgs) -> Result<ExitCode> {
     h.push_str(&format!("<h2>Early warnings ({})</h2><table><tr><th>area</th><th>from (local)</th><th>indicator</th><th>value</th><th>threshold</th><th>severity</th></tr>", thousands(warns.len() as i64)));
     for w in warns.iter().take(100) {
         let d = table.describe(&w.indicator);
-        h.push_str(&format!("<tr><td>{}</td><td>{}</td><td title=\"{}\">{}</td><td>{}</td><td>{} {}</td><td class=\"{}\">{}</td></tr>", esc(&w.area), local(w.bucket), esc(&w.indicator), esc(&d.name), esc(&d.unit.format(w.value)), esc(&w.op.replace(">=", "≥").replace("<=", "≤")), esc(&d.unit.format(w.threshold)), esc(&w.severity), esc(&w.severity)));
+        h.push_str(&format!("<tr><td>{}</td><td>{}</td><td title=\"{}\">{}</td><td>{}</td><td>{} {}</td><td class=\"{}\">{}</td></tr>", esc(&w.area), local(w.bucket), esc(&w.indicator), esc(&d.name), esc(&d.unit.format(w.value)), esc(w.op.symbol()), esc(&d.unit.format(w.threshold)), esc(&w.severity), esc(&w.severity)));
     }
     h.push_str("</table><h2>Streets, per day</h2><table><tr><th>street</th><th>local day</th>");
     let columns: Vec<_> = INDICATORS.iter().map(|n| table.describe(n)).collect();

@@ -1,0 +1,178 @@
+//! Unit tests of the indicators: hand-computed timelines, quantiles by selection,
+//! repeats against a brute-force search, the composite and estimates.
+
+use super::*;
+use crate::timeline::CaseRecord;
+use gridtwin_core::coord::haversine_m;
+
+fn case(id: &str, occurred: i64, intake: i64, closed: Option<i64>, deadline: i64) -> CaseRecord {
+    CaseRecord {
+        case_id: id.into(),
+        category: "0501".into(),
+        occurred_at: occurred,
+        intake_at: Some(intake),
+        dispatched_at: Some(intake + 600),
+        assigned_at: Some(intake + 900),
+        arrived_at: Some(intake + 1200),
+        closed_at: closed,
+        deadline: Some(deadline),
+        lon: 24.94,
+        lat: 60.17,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn quantiles_by_selection_equal_quantiles_of_sorted_values() {
+    let mut s = 7u64;
+    for n in [0usize, 1, 2, 3, 10, 101, 1000] {
+        let v: Vec<f64> = (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1);
+                ((s >> 40) % 50) as f64 // many ties
+            })
+            .collect();
+        let mut sorted = v.clone();
+        sorted.sort_by(|a, b| a.total_cmp(b));
+        let qs = [0.1, 0.5, 0.5, 0.9, 1.0];
+        let want: Vec<f64> = qs.iter().map(|&q| quantile(&sorted, q)).collect();
+        let got = quantiles(&mut v.clone(), &qs);
+        assert_eq!(format!("{got:?}"), format!("{want:?}"), "n = {n}");
+    }
+}
+
+#[test]
+fn repeats_equal_a_brute_force_search() {
+    // Clustered cases at a high latitude (narrow lon cells), three categories, many
+    // equal times: the bucketed search counts exactly what an all-pairs one does.
+    let mut s = 99u64;
+    let mut rnd = || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let cases: Vec<CaseRecord> = (0..3000)
+        .map(|i| CaseRecord {
+            case_id: format!("C{i:05}"),
+            category: ["a", "b", "c"][(rnd() * 3.0) as usize].into(),
+            occurred_at: (rnd() * 200.0).floor() as i64 * 60,
+            lon: 24.94 + rnd() * 0.01,
+            lat: 60.17 + rnd() * 0.004,
+            ..Default::default()
+        })
+        .collect();
+    let (radius, window) = (60.0, 1800);
+    let mut order: Vec<&CaseRecord> = cases.iter().collect();
+    order.sort_by_key(|c| c.occurred_at);
+    let brute = (0..order.len())
+        .filter(|&i| {
+            let c = order[i];
+            order[..i].iter().any(|e| {
+                e.category == c.category
+                    && c.occurred_at - e.occurred_at <= window
+                    && haversine_m(e.lon, e.lat, c.lon, c.lat) <= radius
+            })
+        })
+        .count();
+    assert!(brute > 50, "the fixture should have repeats: {brute}");
+    assert_eq!(repeats(&cases, radius, window), brute);
+}
+
+#[test]
+fn hand_computed_timeline() {
+    // three cases over a 4-hour window; one closes late, one stays open
+    let s = KpiSettings {
+        start: 0,
+        end: 4 * 3600,
+        sample_secs: 3600,
+        repeat_radius_m: 50.0,
+        repeat_window_secs: 3600,
+    };
+    let cases = vec![
+        case("a", 0, 600, Some(3600), 7200),
+        case("b", 1800, 1800, Some(3 * 3600), 7200),
+        case("c", 7200, 7800, None, 9000),
+    ];
+    let crews = vec![CrewRecord {
+        crew: "x".into(),
+        department: "d".into(),
+        on_shift_secs: 4 * 3600,
+        busy_secs: 3600,
+        overtime_secs: 0,
+    }];
+    let k = compute(&cases, &crews, s);
+    let v = |n: &str| k.values[n];
+    assert_eq!(v("cases_taken_in"), 3.0);
+    assert_eq!(v("cases_closed"), 2.0);
+    // due basis (应结案): all three fell due inside the window; only a closed on
+    // time — b closed late, c is still open past its deadline and counts against
+    // the rate (on closed cases only it would read 1/2)
+    assert_eq!(v("cases_due"), 3.0);
+    assert_eq!(v("on_time_closure_rate"), 1.0 / 3.0);
+    assert_eq!(v("overdue"), 2.0); // b closed late, c open past its deadline
+    assert_eq!(v("open_overdue_at_end"), 1.0);
+    assert_eq!(v("cases_open_at_end"), 1.0);
+    assert_eq!(v("discovery_delay_mean_min"), (10.0 + 0.0 + 10.0) / 3.0);
+    assert_eq!(v("crew_wait_mean_min"), 5.0);
+    assert_eq!(v("response_p50_min"), 20.0);
+    assert_eq!(v("crew_utilisation"), 0.25);
+    // backlog at 0h: none (a taken at 600); 1h: b (a closed at 3600); 2h: b; 3h: c
+    assert_eq!(k.backlog, vec![(0, 0), (3600, 1), (7200, 1), (10800, 1)]);
+    // a and b: same category within 50 m; b occurred 1800 s after a → a repeat
+    assert_eq!(v("repeat_incidents"), 1.0);
+    // L = λW exactly on the integral: (3000 + 9000 + 6600) s / 4 h
+    let l = v("arrival_rate_per_h") * v("time_in_system_mean_h");
+    assert!((l - (3000.0 + 9000.0 + 6600.0) / 14400.0).abs() < 1e-12);
+}
+
+#[test]
+fn response_within_target_counts_the_unreached_as_misses() {
+    // target 30 min for priority 2; window 0–4 h
+    let mk = |id: &str, intake: i64, arrived: Option<i64>, ladder: &str| CaseRecord {
+        case_id: id.into(),
+        priority: 2,
+        intake_at: Some(intake),
+        arrived_at: arrived,
+        ladder: ladder.into(),
+        ..Default::default()
+    };
+    let cases = vec![
+        mk("a", 0, Some(1200), ""),    // in time
+        mk("b", 600, Some(3000), ""),  // late
+        mk("c", 3600, None, ""),       // never reached: a miss, due at 5400
+        mk("d", 3600, None, "notify"), // laddered: not a response
+        mk("e", 4 * 3600, None, ""),   // due after the window
+    ];
+    let t = BTreeMap::from([(2u8, 30.0), (0u8, 10.0)]);
+    let r = response_within_target(&cases, 0, 4 * 3600, &t);
+    assert!(r[0].1.is_nan()); // no priority-0 case
+    assert_eq!(r[1], (2, 1.0 / 3.0));
+}
+
+#[test]
+fn composite_by_hand() {
+    let v = BTreeMap::from([
+        ("on_time_closure_rate".to_string(), 0.8),
+        ("rework_rate".to_string(), 0.1),
+        ("check_on_time_rate".to_string(), f64::NAN),
+    ]);
+    let w = BTreeMap::from([
+        ("on_time_closure_rate".to_string(), 3.0),
+        ("rework_rate".to_string(), 1.0),
+        ("check_on_time_rate".to_string(), 5.0),
+    ]);
+    // (3 × 0.8 + 1 × (1 − 0.1)) / 4; the rate with nothing due drops out
+    assert!((composite(&v, &w) - 3.3 / 4.0).abs() < 1e-12);
+    assert!(composite(&v, &BTreeMap::new()).is_nan());
+}
+
+#[test]
+fn estimates() {
+    let e = Estimate::of(&[1.0, 2.0, 3.0, 4.0]);
+    assert_eq!(e.mean, 2.5);
+    // sd = 1.29099, t(3) = 3.182 → 3.182 × 1.29099 / 2
+    assert!((e.half_width - 3.182 * 1.290_994_448_7 / 2.0).abs() < 1e-9);
+    assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.5), 3.0);
+    assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.9), 5.0);
+}
