@@ -111,6 +111,8 @@ fn an_osm_city_plan_with_absurd_street_counts_is_refused_before_cutting() {
     .unwrap()
     .replace("streets = [2, 2]", "streets = [100000, 100000]");
     let p = write(dir.path(), "city.toml", &text);
-    let e = gridtwin_io::city_dir::OsmImportConfig::load(&p).unwrap_err();
+    let e = gridtwin_io::city_dir::OsmImportConfig::load(&p)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("`streets`") && e.contains("at most"), "{e}");
 }
