@@ -107,7 +107,7 @@ pub fn run(data: &Path, a: AggregateArgs) -> Result<ExitCode> {
             a.out.display()
         );
     }
-    let tables = DataTables::load(data).map_err(anyhow::Error::msg)?;
+    let tables = DataTables::load(data)?;
     let window = a.window.as_deref().map(window_seconds).transpose()?;
     let mut boundaries: std::collections::HashMap<String, geo::MultiPolygon<f64>> =
         Default::default();

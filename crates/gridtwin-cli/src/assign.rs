@@ -176,7 +176,7 @@ pub fn run(data: &Path, a: AssignArgs) -> Result<ExitCode> {
             bail!("--nearest-m must be a distance in metres, not {m}");
         }
     }
-    let tables = DataTables::load(data).map_err(anyhow::Error::msg)?;
+    let tables = DataTables::load(data)?;
     let t0 = Instant::now();
     let (areas, grid_quality) = load_grids_with(&a.grids, &tables, a.make_valid)?;
     let (_, _, bad_grids) = grid_quality.totals();

@@ -140,7 +140,7 @@ impl HistoryCity {
             .map_err(|e| anyhow::anyhow!("{}: {e}", self.history.display()))?;
         fitted.components_per_class = match counted {
             None => self.components_per_class.clone().unwrap_or_default(),
-            Some(Ok(counts)) => counts.map_err(anyhow::Error::msg)?.0,
+            Some(Ok(counts)) => counts?.0,
             Some(Err(_)) => bail!("counting the components failed"),
         };
         self.unreadable = unreadable;
@@ -149,7 +149,7 @@ impl HistoryCity {
 
     /// The city without the history's cases.
     pub fn open(data: &Path, city_dir: &Path, history: &Path) -> Result<Self> {
-        let (city, table, _) = load_city(city_dir).map_err(anyhow::Error::msg)?;
+        let (city, table, _) = load_city(city_dir)?;
         let mut per_class: BTreeMap<String, u64> = BTreeMap::new();
         for c in &city.components {
             *per_class
@@ -162,8 +162,7 @@ impl HistoryCity {
     /// The city's grids and tables, and its components counted by class from their
     /// codes alone: what fitting needs (a megacity's components are not built).
     pub fn open_areas(data: &Path, city_dir: &Path, history: &Path) -> Result<Self> {
-        let (city, table, _) =
-            gridtwin_io::city_dir::load_city_areas(city_dir).map_err(anyhow::Error::msg)?;
+        let (city, table, _) = gridtwin_io::city_dir::load_city_areas(city_dir)?;
         Self::with(data, city_dir, history, city, table, None)
     }
 

@@ -58,7 +58,7 @@ pub fn run(a: FireArgs) -> Result<ExitCode> {
     let scene = load(&a.scene)?;
     let res = h3o::Resolution::try_from(scene.resolution)
         .map_err(|e| anyhow::anyhow!("{}: `resolution`: {e}", a.scene.display()))?;
-    let (city, _, _) = load_city(&scene.city).map_err(anyhow::Error::msg)?;
+    let (city, _, _) = load_city(&scene.city)?;
     let cover = building_cover(&city.buildings, res);
     let mut starts = Vec::new();
     for (i, p) in scene.ignitions.iter().enumerate() {

@@ -69,7 +69,7 @@ pub fn run_dem(c: DemCommand) -> Result<ExitCode> {
             if !(a.cell_m.is_finite() && a.cell_m > 0.0) {
                 bail!("--cell-m must be positive");
             }
-            let (city, _, _) = load_city(&a.city).map_err(anyhow::Error::msg)?;
+            let (city, _, _) = load_city(&a.city)?;
             let e = city
                 .extent()
                 .with_context(|| format!("{}: the city has no extent", a.city.display()))?;
@@ -105,7 +105,7 @@ pub fn run_flood(a: FloodArgs) -> Result<ExitCode> {
     let placed = gridtwin_io::read_placed_dem(&a.dem, a.dem_crs.as_deref())?;
     let dem = &placed.dem;
     let (west, north) = dem.origin();
-    let (city, table, _) = load_city(&a.city).map_err(anyhow::Error::msg)?;
+    let (city, table, _) = load_city(&a.city)?;
     let area = placed.cell_area_m2;
     println!(
         "DEM {}: {} × {} cells in {}, {:.1} m² each{}",

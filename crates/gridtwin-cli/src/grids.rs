@@ -203,7 +203,7 @@ fn redraw(data: &Path, rule: &CodeRule, mut a: RedrawArgs) -> Result<ExitCode> {
 
 /// Loads the unit grids of a file or city directory, validated.
 fn grid_areas(data: &Path, path: &Path) -> Result<Vec<gridtwin_core::Area>> {
-    let tables = gridtwin_io::city_dir::DataTables::load(data).map_err(anyhow::Error::msg)?;
+    let tables = gridtwin_io::city_dir::DataTables::load(data)?;
     let (areas, q) = crate::assign::load_grids(path, &tables)?;
     if q.totals().2 > 0 {
         bail!(

@@ -91,7 +91,7 @@ pub fn run(data: &Path, a: ImportArgs) -> Result<ExitCode> {
     if a.rejected.is_some() && a.source.is_some() {
         bail!("--rejected lists the records of layer files; an OSM import reports its rejections in quality.json");
     }
-    let tables = DataTables::load(data).map_err(anyhow::Error::msg)?;
+    let tables = DataTables::load(data)?;
     let layers = !(a.areas.is_empty()
         && a.components.is_empty()
         && a.incidents.is_empty()
@@ -103,9 +103,9 @@ pub fn run(data: &Path, a: ImportArgs) -> Result<ExitCode> {
             if a.coords != LonLatSystem::Wgs84 {
                 bail!("--coords applies to layer files; OpenStreetMap is always WGS-84");
             }
-            let cfg = OsmImportConfig::load(src).map_err(anyhow::Error::msg)?;
+            let cfg = OsmImportConfig::load(src)?;
             let sp = spinner("reading OSM");
-            let (c, q, b) = import_osm_city(&cfg, &tables).map_err(anyhow::Error::msg)?;
+            let (c, q, b) = import_osm_city(&cfg, &tables)?;
             sp.finish_and_clear();
             basemap = b;
             (c, q, Vec::new())

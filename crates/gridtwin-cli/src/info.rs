@@ -18,7 +18,7 @@ pub struct InfoArgs {
 }
 
 pub fn run(a: InfoArgs) -> Result<ExitCode> {
-    let (city, table, quality) = load_city(&a.city).map_err(anyhow::Error::msg)?;
+    let (city, table, quality) = load_city(&a.city)?;
     let summary = city.summary(&table);
     println!("{summary}");
     // The import's own ledger, if the directory has one, then this read's.

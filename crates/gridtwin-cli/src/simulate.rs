@@ -114,7 +114,7 @@ pub fn run_simulate(a: SimulateArgs) -> Result<ExitCode> {
     };
     let loaded = Scenario::load_with(&a.scenario, policy)?;
     let sc = loaded.scenario.clone();
-    let (city, table, q) = load_city(&sc.city).map_err(anyhow::Error::msg)?;
+    let (city, table, q) = load_city(&sc.city)?;
     if q.totals().2 > 0 {
         eprintln!("{q}");
     }

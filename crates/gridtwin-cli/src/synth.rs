@@ -74,7 +74,7 @@ fn districts(
 }
 
 pub fn run(data: &Path, a: SynthArgs) -> Result<ExitCode> {
-    let tables = DataTables::load(data).map_err(anyhow::Error::msg)?;
+    let tables = DataTables::load(data)?;
     let mut params = SynthParams::shanghai(a.seed, a.grids, districts(data, &tables.rule)?);
     params.with_parent_boundaries = !a.grids_only;
     let sp = spinner("grids");

@@ -119,7 +119,7 @@ pub fn run(data: &Path, a: VitalsArgs) -> Result<ExitCode> {
     }
     let (city, rule) = match &a.city {
         Some(c) => {
-            let (city, _, _) = load_city(c).map_err(anyhow::Error::msg)?;
+            let (city, _, _) = load_city(c)?;
             let rule = city.rule;
             (Some(city), rule)
         }

@@ -25,6 +25,7 @@ use gridtwin_core::{CaseStep, CategoryTable, City, CodeRule, Level, QualityRepor
 use serde::{Deserialize, Serialize};
 
 use crate::atomic::write_bytes_atomic;
+pub use crate::error::CityDirError;
 use crate::error::IoError;
 use crate::format::{read_records, write_table};
 use crate::load::{format_time, Loader};
@@ -43,13 +44,12 @@ pub struct DataTables {
 impl DataTables {
     /// Loads `code_rule.toml`, `categories.csv`, `osm_components.csv` and
     /// `road_speeds.csv` from a data directory (the repository's `data/`).
-    pub fn load(data: &Path) -> Result<Self, String> {
-        let rule = CodeRule::load(&data.join("code_rule.toml")).map_err(|e| e.to_string())?;
+    pub fn load(data: &Path) -> Result<Self, CityDirError> {
+        let rule = CodeRule::load(&data.join("code_rule.toml"))?;
         let categories_path = data.join("categories.csv");
-        let table = CategoryTable::load(&categories_path, &rule).map_err(|e| e.to_string())?;
-        let tags =
-            OsmTagMap::load(&data.join("osm_components.csv"), &table).map_err(|e| e.to_string())?;
-        let speeds = RoadSpeeds::load(&data.join("road_speeds.csv")).map_err(|e| e.to_string())?;
+        let table = CategoryTable::load(&categories_path, &rule)?;
+        let tags = OsmTagMap::load(&data.join("osm_components.csv"), &table)?;
+        let speeds = RoadSpeeds::load(&data.join("road_speeds.csv"))?;
         Ok(DataTables {
             rule,
             table,
@@ -77,10 +77,16 @@ pub struct OsmImportConfig {
 }
 
 impl OsmImportConfig {
-    pub fn load(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    pub fn load(path: &Path) -> Result<Self, CityDirError> {
+        let text = std::fs::read_to_string(path).map_err(|source| CityDirError::ReadConfig {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let mut cfg: OsmImportConfig =
-            toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            toml::from_str(&text).map_err(|source| CityDirError::BadConfig {
+                path: path.to_path_buf(),
+                source,
+            })?;
         if let Some(dir) = path.parent() {
             cfg.osm = dir.join(&cfg.osm);
         }
@@ -91,30 +97,32 @@ impl OsmImportConfig {
             ("metres_per_level", cfg.metres_per_level),
         ];
         if let Some((k, v)) = positive.iter().find(|(_, v)| !(v.is_finite() && *v > 0.0)) {
-            return Err(format!(
-                "{}: `{k}` must be a positive number, not {v}",
-                path.display()
-            ));
+            return Err(CityDirError::NotPositive {
+                path: path.to_path_buf(),
+                key: k,
+                value: *v,
+            });
         }
         let (streets, communities) = (
             cfg.streets.0 as u64 * cfg.streets.1 as u64,
             cfg.communities.0 as u64 * cfg.communities.1 as u64,
         );
         if streets == 0 || communities == 0 {
-            return Err(format!(
-                "{}: `streets` and `communities` need at least 1×1",
-                path.display()
-            ));
+            return Err(CityDirError::EmptyPlan {
+                path: path.to_path_buf(),
+            });
         }
         // (checked before any area is cut: 100000 × 100000 streets made 10^10
         // rectangles; the code rule then refuses serials beyond its digits)
         const MOST: u64 = 1_000_000;
         for (key, n) in [("streets", streets), ("communities", communities)] {
             if n > MOST {
-                return Err(format!(
-                    "{}: `{key}` makes {n} areas under one parent: at most {MOST}",
-                    path.display()
-                ));
+                return Err(CityDirError::TooManyAreas {
+                    path: path.to_path_buf(),
+                    key,
+                    count: n,
+                    most: MOST,
+                });
             }
         }
         Ok(cfg)
@@ -126,26 +134,24 @@ impl OsmImportConfig {
 pub fn import_osm_city(
     cfg: &OsmImportConfig,
     data: &DataTables,
-) -> Result<(City, QualityReport, Vec<BasemapFeature>), String> {
+) -> Result<(City, QualityReport, Vec<BasemapFeature>), CityDirError> {
     let mut loader = Loader::new(&data.rule, &data.table);
     loader.default_height_m = cfg.default_height_m;
     loader.metres_per_level = cfg.metres_per_level;
-    let osm = read_osm(&cfg.osm, &data.tags, &data.speeds, &loader).map_err(|e| e.to_string())?;
+    let osm = read_osm(&cfg.osm, &data.tags, &data.speeds, &loader)?;
     let district = data
         .rule
         .parse_area(Level::District, &cfg.district_code)
-        .map_err(|e| format!("district_code: {e}"))?;
+        .map_err(CityDirError::DistrictCode)?;
     let mut city = City::new(cfg.name.clone(), data.rule);
     city.buildings = osm.buildings;
     city.roads = osm.roads;
-    city.components = code_components(&data.rule, &data.table, &district, &osm.components)
-        .map_err(|e| e.to_string())?;
+    city.components = code_components(&data.rule, &data.table, &district, &osm.components)?;
     let extent = {
         let mut c = City::new("", data.rule);
         c.buildings = city.buildings.clone();
         c.components = city.components.clone();
-        c.extent()
-            .ok_or("the extract has no buildings or components")?
+        c.extent().ok_or(CityDirError::EmptyExtract)?
     };
     // k / per_deg with integer k is correctly rounded: 24.935, not 24.935000000000002.
     let per_deg = (1.0 / cfg.extent_round_deg).round();
@@ -166,7 +172,7 @@ pub fn import_osm_city(
         communities: cfg.communities,
         target_grid_m2: cfg.target_grid_m2,
     };
-    city.areas = partition(&data.rule, &plan, extent).map_err(|e| e.to_string())?;
+    city.areas = partition(&data.rule, &plan, extent)?;
     Ok((city, osm.quality, osm.basemap))
 }
 
@@ -407,26 +413,38 @@ pub fn save_city(
     Ok(())
 }
 
+/// No `layer` in the city directory `dir`, in any of [`LAYER_FORMATS`].
+fn no_layer(dir: &Path, layer: &'static str) -> CityDirError {
+    CityDirError::NoLayer {
+        dir: dir.to_path_buf(),
+        layer,
+    }
+}
+
 /// A city directory's manifest, code rule and category table: an empty city named
 /// by its manifest, and the table its layers are read against.
-fn open_city_dir(dir: &Path) -> Result<(City, CategoryTable), String> {
+fn open_city_dir(dir: &Path) -> Result<(City, CategoryTable), CityDirError> {
     let manifest_path = dir.join("city.toml");
-    let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
-        format!(
-            "{}: {e} (is this a city directory?)",
-            manifest_path.display()
-        )
+    let text = match std::fs::read_to_string(&manifest_path) {
+        Ok(text) => text,
+        Err(error) => {
+            return Err(CityDirError::NoManifest {
+                path: manifest_path,
+                error,
+            })
+        }
+    };
+    let manifest: Manifest = toml::from_str(&text).map_err(|source| CityDirError::BadManifest {
+        path: manifest_path.clone(),
+        source,
     })?;
-    let manifest: Manifest =
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", manifest_path.display()))?;
-    let rule = CodeRule::load(&dir.join("code_rule.toml")).map_err(|e| e.to_string())?;
-    let table =
-        CategoryTable::load(&dir.join("categories.csv"), &rule).map_err(|e| e.to_string())?;
+    let rule = CodeRule::load(&dir.join("code_rule.toml"))?;
+    let table = CategoryTable::load(&dir.join("categories.csv"), &rule)?;
     Ok((City::new(manifest.name, rule), table))
 }
 
 /// Reads a city directory, validating every record again.
-pub fn load_city(dir: &Path) -> Result<(City, CategoryTable, QualityReport), String> {
+pub fn load_city(dir: &Path) -> Result<(City, CategoryTable, QualityReport), CityDirError> {
     let (mut city, table) = open_city_dir(dir)?;
     let rule = city.rule;
     let mut quality = QualityReport::new();
@@ -434,17 +452,9 @@ pub fn load_city(dir: &Path) -> Result<(City, CategoryTable, QualityReport), Str
         let mut loader = Loader::new(&rule, &table);
         loader.coords = LonLatSystem::Wgs84;
         // Each layer may be in any supported format: the first that exists is read.
-        let open = |layer: &str| -> Result<(String, crate::format::Records), String> {
-            let p = find_layer(dir, layer).ok_or_else(|| {
-                format!(
-                    "{}: no {layer} layer (.geojson, .fgb, .parquet or .csv)",
-                    dir.display()
-                )
-            })?;
-            Ok((
-                p.display().to_string(),
-                read_records(&p).map_err(|e| e.to_string())?,
-            ))
+        let open = |layer: &'static str| -> Result<(String, crate::format::Records), CityDirError> {
+            let p = find_layer(dir, layer).ok_or_else(|| no_layer(dir, layer))?;
+            Ok((p.display().to_string(), read_records(&p)?))
         };
         let (f, r) = open("areas")?;
         city.areas = loader.areas(&f, r, &mut quality);
@@ -464,19 +474,14 @@ pub fn load_city(dir: &Path) -> Result<(City, CategoryTable, QualityReport), Str
 /// and areas, without components, incidents, buildings or roads (what reading a
 /// case history against the city needs: a megacity's 12 M components would take
 /// most of the time and memory).
-pub fn load_city_areas(dir: &Path) -> Result<(City, CategoryTable, QualityReport), String> {
+pub fn load_city_areas(dir: &Path) -> Result<(City, CategoryTable, QualityReport), CityDirError> {
     let (mut city, table) = open_city_dir(dir)?;
     let rule = city.rule;
     let mut quality = QualityReport::new();
-    let p = find_layer(dir, "areas").ok_or_else(|| {
-        format!(
-            "{}: no areas layer (.geojson, .fgb, .parquet or .csv)",
-            dir.display()
-        )
-    })?;
+    let p = find_layer(dir, "areas").ok_or_else(|| no_layer(dir, "areas"))?;
     let mut loader = Loader::new(&rule, &table);
     loader.coords = LonLatSystem::Wgs84;
-    let records = read_records(&p).map_err(|e| e.to_string())?;
+    let records = read_records(&p)?;
     city.areas = loader.areas(&p.display().to_string(), records, &mut quality);
     Ok((city, table, quality))
 }
@@ -487,13 +492,8 @@ pub fn load_city_areas(dir: &Path) -> Result<(City, CategoryTable, QualityReport
 pub fn components_per_class(
     dir: &Path,
     rule: &CodeRule,
-) -> Result<(std::collections::BTreeMap<String, u64>, u64), String> {
-    let p = find_layer(dir, "components").ok_or_else(|| {
-        format!(
-            "{}: no components layer (.geojson, .fgb, .parquet or .csv)",
-            dir.display()
-        )
-    })?;
+) -> Result<(std::collections::BTreeMap<String, u64>, u64), CityDirError> {
+    let p = find_layer(dir, "components").ok_or_else(|| no_layer(dir, "components"))?;
     let mut counts = std::collections::BTreeMap::new();
     let mut bad = 0u64;
     let mut tally = |code: Option<&str>| match code.map(|c| rule.parse_component(c.trim())) {
@@ -504,9 +504,9 @@ pub fn components_per_class(
         crate::format::Format::from_path(&p),
         Ok(crate::format::Format::GeoParquet)
     ) {
-        crate::parquet_io::for_each_text(&p, "code", &mut tally).map_err(|e| e.to_string())?;
+        crate::parquet_io::for_each_text(&p, "code", &mut tally)?;
     } else {
-        for r in read_records(&p).map_err(|e| e.to_string())? {
+        for r in read_records(&p)? {
             match r {
                 Ok(rec) => {
                     let code = rec

@@ -109,8 +109,8 @@ pub struct ViewerModel {
 impl ViewerModel {
     /// Loads the scene file's city, builds its geometry and plays its simulation.
     pub fn load(file: &SceneFile) -> Result<ViewerModel> {
-        let (city, table, _) =
-            gridtwin_io::city_dir::load_city(&file.city).map_err(anyhow::Error::msg)?;
+        let (city, table, _) = gridtwin_io::city_dir::load_city(&file.city)
+            .map_err(|e| anyhow::Error::msg(e.with_causes()))?;
         let scene = build(&city, &file.style);
         let playback = match &file.playback {
             Some(spec) => Some(Playback::load(spec, &scene).map_err(anyhow::Error::msg)?),
