@@ -340,7 +340,9 @@ impl<'a> Loader<'a> {
                     })?;
                 let status = match r.text(&["status"]) {
                     None => ComponentStatus::InService,
-                    Some(s) => s.parse().map_err(|e: String| (RejectReason::BadValue, e))?,
+                    Some(s) => s.parse().map_err(|e: gridtwin_core::ParseEnumError| {
+                        (RejectReason::BadValue, e.to_string())
+                    })?,
                 };
                 let location = self.point(r)?;
                 uncoded.push(UncodedComponent {
@@ -381,7 +383,9 @@ impl<'a> Loader<'a> {
             })?;
             let status = match r.text(&["status"]) {
                 None => ComponentStatus::InService,
-                Some(s) => s.parse().map_err(|e: String| (RejectReason::BadValue, e))?,
+                Some(s) => s.parse().map_err(|e: gridtwin_core::ParseEnumError| {
+                    (RejectReason::BadValue, e.to_string())
+                })?,
             };
             let location = self.point(r)?;
             if !seen.insert(code.value()) {
@@ -508,9 +512,12 @@ impl<'a> Loader<'a> {
             ))?;
             let time =
                 parse_time(time_v).map_err(|e| (RejectReason::BadValue, format!("time: {e}")))?;
-            let source: IntakeSource = required(r, &["source"])?
-                .parse()
-                .map_err(|e: String| (RejectReason::BadValue, e))?;
+            let source: IntakeSource =
+                required(r, &["source"])?
+                    .parse()
+                    .map_err(|e: gridtwin_core::ParseEnumError| {
+                        (RejectReason::BadValue, e.to_string())
+                    })?;
             let mut timeline = CaseTimeline::default();
             let mut any = false;
             for step in CaseStep::ALL {

@@ -2,6 +2,8 @@
 
 use thiserror::Error;
 
+use super::Level;
+
 /// Why a code was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CodeError {
@@ -46,6 +48,24 @@ pub enum CodeError {
     UnknownLevel(String),
     #[error("code `{child}` does not extend its parent's code `{parent}`")]
     NotExtendingParent { child: String, parent: String },
+}
+
+/// Why the widths of a code rule were refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum InvalidCodeRule {
+    #[error("level `{0}` must add at least one digit")]
+    LevelAddsNothing(Level),
+    #[error("unit-grid codes would have {digits} digits; at most {max} are supported")]
+    GridCodeTooLong { digits: usize, max: usize },
+    #[error("component major, minor and serial widths must be at least 1")]
+    ComponentPartEmpty,
+    #[error("component codes would have {digits} digits; at most {max} are supported")]
+    ComponentCodeTooLong { digits: usize, max: usize },
+    #[error(
+        "component district width {component} differs from the district code width {area} \
+         (city + district)"
+    )]
+    DistrictWidth { component: u8, area: usize },
 }
 
 /// Why a code rule file was refused.

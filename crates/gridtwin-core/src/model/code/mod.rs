@@ -34,7 +34,7 @@ mod tests;
 
 pub use area_code::AreaCode;
 pub use component_code::ComponentCode;
-pub use error::{CodeError, CodeRuleError};
+pub use error::{CodeError, CodeRuleError, InvalidCodeRule};
 pub use rule::{CodeRule, ComponentLayout};
 
 /// A level of the area hierarchy, from the whole city down to the unit grid.

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{AreaCode, CodeError, CodeRuleError, ComponentCode, Level};
+use super::{AreaCode, CodeError, CodeRuleError, ComponentCode, InvalidCodeRule, Level};
 
 /// Digit widths of the component code: district + major class + minor class + serial.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -67,32 +67,33 @@ impl CodeRule {
     }
 
     /// Builds a rule from per-level widths (city first) and a component layout, checking it.
-    pub fn new(added: [u8; 5], component: ComponentLayout) -> Result<Self, String> {
+    pub fn new(added: [u8; 5], component: ComponentLayout) -> Result<Self, InvalidCodeRule> {
         if let Some(l) = Level::ALL.iter().find(|l| added[l.depth()] == 0) {
-            return Err(format!("level `{l}` must add at least one digit"));
+            return Err(InvalidCodeRule::LevelAddsNothing(*l));
         }
         let total: usize = added.iter().map(|&d| d as usize).sum();
         if total > MAX_DIGITS {
-            return Err(format!(
-                "unit-grid codes would have {total} digits; at most {MAX_DIGITS} are supported"
-            ));
+            return Err(InvalidCodeRule::GridCodeTooLong {
+                digits: total,
+                max: MAX_DIGITS,
+            });
         }
         let c = component;
         if c.major == 0 || c.minor == 0 || c.serial == 0 {
-            return Err("component major, minor and serial widths must be at least 1".into());
+            return Err(InvalidCodeRule::ComponentPartEmpty);
         }
         if c.width() > MAX_DIGITS {
-            return Err(format!(
-                "component codes would have {} digits; at most {MAX_DIGITS} are supported",
-                c.width()
-            ));
+            return Err(InvalidCodeRule::ComponentCodeTooLong {
+                digits: c.width(),
+                max: MAX_DIGITS,
+            });
         }
         let district_width = added[0] as usize + added[1] as usize;
         if c.district as usize != district_width {
-            return Err(format!(
-                "component district width {} differs from the district code width {district_width} (city + district)",
-                c.district
-            ));
+            return Err(InvalidCodeRule::DistrictWidth {
+                component: c.district,
+                area: district_width,
+            });
         }
         Ok(CodeRule { added, component })
     }
@@ -108,9 +109,9 @@ impl CodeRule {
             [a.city, a.district, a.street, a.community, a.grid],
             file.component,
         )
-        .map_err(|message| CodeRuleError::Invalid {
+        .map_err(|e| CodeRuleError::Invalid {
             file: source.to_string(),
-            message,
+            message: e.to_string(),
         })
     }
 
