@@ -25,7 +25,7 @@ pub mod spatial;
 // the folders group the crate by concern, the re-exports keep every caller working.
 pub use grids::{autocode, grid_check, grid_diff, grid_gen, partition, synth, validity};
 pub use hazard::{dem, fire, flood, flood_impact};
-pub use model::{area, building, category, city, code, component, incident, quality};
+pub use model::{area, building, category, city, code, component, incident, parse, quality};
 pub use spatial::{aggregate, assign, coord, frame, hexcell, int_hash, locate, prepared};
 
 pub use area::Area;
@@ -37,4 +37,5 @@ pub use city::City;
 pub use code::{AreaCode, CodeRule, ComponentCode, Level};
 pub use component::{Component, ComponentStatus};
 pub use incident::{CaseStep, CaseTimeline, Incident, IntakeSource};
+pub use parse::ParseEnumError;
 pub use quality::{QualityReport, RejectReason, Rejection};

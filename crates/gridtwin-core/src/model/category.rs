@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::code::CodeRule;
+use crate::parse::ParseEnumError;
 
 /// Whether a category is a fixed city object (component) or something that happens (event).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -33,14 +34,12 @@ impl CategoryKind {
 }
 
 impl FromStr for CategoryKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParseEnumError;
+    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
         match s.trim() {
             "component" => Ok(CategoryKind::Component),
             "event" => Ok(CategoryKind::Event),
-            other => Err(format!(
-                "unknown kind `{other}` (expected component or event)"
-            )),
+            other => Err(ParseEnumError::new("kind", other, "component or event")),
         }
     }
 }
@@ -60,15 +59,17 @@ pub enum Routing {
 }
 
 impl FromStr for Routing {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParseEnumError;
+    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
         match s.trim() {
             "owner" => Ok(Routing::Owner),
             "territory" => Ok(Routing::Territory),
             "negotiated" => Ok(Routing::Negotiated),
             "designated" => Ok(Routing::Designated),
-            other => Err(format!(
-                "unknown routing `{other}` (expected owner, territory, negotiated or designated)"
+            other => Err(ParseEnumError::new(
+                "routing",
+                other,
+                "owner, territory, negotiated or designated",
             )),
         }
     }
@@ -86,13 +87,15 @@ pub enum TimeBasis {
 }
 
 impl FromStr for TimeBasis {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParseEnumError;
+    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
         match s.trim() {
             "" | "working" => Ok(TimeBasis::Working),
             "natural" => Ok(TimeBasis::Natural),
-            other => Err(format!(
-                "unknown time basis `{other}` (expected working or natural)"
+            other => Err(ParseEnumError::new(
+                "time basis",
+                other,
+                "working or natural",
             )),
         }
     }
@@ -278,13 +281,16 @@ impl CategoryTable {
                     message,
                 })
             };
-            let kind = row.kind.parse::<CategoryKind>().map_err(|m| bad("kind", m));
+            let kind = row
+                .kind
+                .parse::<CategoryKind>()
+                .map_err(|m| bad("kind", m.into()));
             let major = parse_class(&row.major, layout.major as usize).map_err(|m| bad("major", m));
             let minor = parse_class(&row.minor, layout.minor as usize).map_err(|m| bad("minor", m));
             let routing = row
                 .routing
                 .parse::<Routing>()
-                .map_err(|m| bad("routing", m));
+                .map_err(|m| bad("routing", m.into()));
             let limit = match row.time_limit_hours.parse::<f64>() {
                 Ok(h) if h.is_finite() && h > 0.0 => Ok(h),
                 _ => {
@@ -301,7 +307,7 @@ impl CategoryTable {
             let time_basis = row
                 .time_basis
                 .parse::<TimeBasis>()
-                .map_err(|m| bad("time_basis", m));
+                .map_err(|m| bad("time_basis", m.into()));
             let mut stage = |column: &str, v: &str| -> Option<f64> {
                 if v.is_empty() {
                     return None;

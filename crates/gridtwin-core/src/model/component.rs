@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::category::{CategoryKey, CategoryKind};
 use crate::code::ComponentCode;
+use crate::parse::ParseEnumError;
 
 /// Condition of a component as surveyed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -31,15 +32,17 @@ impl ComponentStatus {
 }
 
 impl FromStr for ComponentStatus {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParseEnumError;
+    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
         match s.trim() {
             "" | "in_service" => Ok(ComponentStatus::InService),
             "damaged" => Ok(ComponentStatus::Damaged),
             "missing" => Ok(ComponentStatus::Missing),
             "removed" => Ok(ComponentStatus::Removed),
-            o => Err(format!(
-                "unknown status `{o}` (expected in_service, damaged, missing or removed)"
+            o => Err(ParseEnumError::new(
+                "status",
+                o,
+                "in_service, damaged, missing or removed",
             )),
         }
     }

@@ -7,6 +7,7 @@ use geo::Point;
 use serde::{Deserialize, Serialize};
 
 use crate::category::CategoryKey;
+use crate::parse::ParseEnumError;
 
 /// How an incident entered the system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -36,14 +37,16 @@ impl IntakeSource {
 }
 
 impl FromStr for IntakeSource {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParseEnumError;
+    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
         match s.trim() {
             "patrol" => Ok(IntakeSource::Patrol),
             "hotline" => Ok(IntakeSource::Hotline),
             "sensor" | "camera" => Ok(IntakeSource::Sensor),
-            o => Err(format!(
-                "unknown source `{o}` (expected patrol, hotline or sensor)"
+            o => Err(ParseEnumError::new(
+                "source",
+                o,
+                "patrol, hotline or sensor",
             )),
         }
     }

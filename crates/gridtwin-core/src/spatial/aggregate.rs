@@ -22,7 +22,9 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use crate::code::{AreaCode, CodeRule, Level};
+use thiserror::Error;
+
+use crate::code::{AreaCode, CodeError, CodeRule, Level};
 
 /// One part of a group key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,22 +35,51 @@ pub enum GroupBy {
     H3(h3o::Resolution),
 }
 
+/// Why a part of a group key did not parse.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum GroupByError {
+    /// `h3:` followed by no number 0–255.
+    #[error("`{0}` is not an H3 resolution 0..15")]
+    NotAResolution(String),
+    /// A number past H3's finest resolution, 15.
+    #[error(transparent)]
+    Resolution(#[from] h3o::error::InvalidResolution),
+    /// Neither `h3:RES` nor a level of the hierarchy.
+    #[error(transparent)]
+    Level(#[from] CodeError),
+}
+
 impl FromStr for GroupBy {
-    type Err = String;
+    type Err = GroupByError;
     /// `grid`, `community`, `street`, `district`, `city`, or `h3:RES`.
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, GroupByError> {
         if let Some(r) = s.strip_prefix("h3:") {
             let n: u8 = r
                 .parse()
-                .map_err(|_| format!("`{r}` is not an H3 resolution 0..15"))?;
-            return h3o::Resolution::try_from(n)
-                .map(GroupBy::H3)
-                .map_err(|e| e.to_string());
+                .map_err(|_| GroupByError::NotAResolution(r.to_string()))?;
+            return Ok(GroupBy::H3(h3o::Resolution::try_from(n)?));
         }
-        s.parse::<Level>()
-            .map(GroupBy::Level)
-            .map_err(|e| e.to_string())
+        Ok(GroupBy::Level(s.parse::<Level>()?))
     }
+}
+
+/// Callers that collect messages as `String`s keep using `?`.
+impl From<GroupByError> for String {
+    fn from(e: GroupByError) -> String {
+        e.to_string()
+    }
+}
+
+/// Why a row could not be counted.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum AggregateError {
+    /// H3 cannot index the point (not a finite lon/lat).
+    #[error("({lon}, {lat}): {reason}")]
+    Coordinate {
+        lon: f64,
+        lat: f64,
+        reason: h3o::error::InvalidLatLng,
+    },
 }
 
 impl GroupBy {
@@ -101,7 +132,7 @@ impl Aggregator {
         lon_lat: Option<(f64, f64)>,
         category: Option<&str>,
         time: Option<i64>,
-    ) -> Result<(), String> {
+    ) -> Result<(), AggregateError> {
         let mut key = Vec::with_capacity(self.by.len() + 2);
         for b in &self.by {
             key.push(match b {
@@ -112,7 +143,7 @@ impl Aggregator {
                 GroupBy::H3(r) => match lon_lat {
                     Some((lon, lat)) => {
                         let ll = h3o::LatLng::new(lat, lon)
-                            .map_err(|e| format!("({lon}, {lat}): {e}"))?;
+                            .map_err(|reason| AggregateError::Coordinate { lon, lat, reason })?;
                         ll.to_cell(*r).to_string()
                     }
                     None => String::new(),
@@ -181,5 +212,13 @@ mod tests {
         );
         assert!("h3:16".parse::<GroupBy>().is_err());
         assert!("block".parse::<GroupBy>().is_err());
+        assert_eq!(
+            "h3:x".parse::<GroupBy>().unwrap_err().to_string(),
+            "`x` is not an H3 resolution 0..15"
+        );
+        assert_eq!(
+            "block".parse::<GroupBy>().unwrap_err().to_string(),
+            "unknown level `block` (expected city, district, street, community or grid)"
+        );
     }
 }

@@ -19,6 +19,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::parse::ParseEnumError;
+
 /// The coordinate system an input file's lon/lat are given in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -30,14 +32,16 @@ pub enum LonLatSystem {
 }
 
 impl FromStr for LonLatSystem {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = ParseEnumError;
+    fn from_str(s: &str) -> Result<Self, ParseEnumError> {
         match s.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
             "wgs84" | "epsg4326" => Ok(LonLatSystem::Wgs84),
             "gcj02" => Ok(LonLatSystem::Gcj02),
             "bd09" => Ok(LonLatSystem::Bd09),
-            _ => Err(format!(
-                "unknown coordinate system `{s}` (expected wgs84, gcj02 or bd09)"
+            _ => Err(ParseEnumError::new(
+                "coordinate system",
+                s,
+                "wgs84, gcj02 or bd09",
             )),
         }
     }

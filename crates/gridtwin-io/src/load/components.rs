@@ -43,7 +43,9 @@ impl Loader<'_> {
                     })?;
                 let status = match r.text(&["status"]) {
                     None => ComponentStatus::InService,
-                    Some(s) => s.parse().map_err(|e: String| (RejectReason::BadValue, e))?,
+                    Some(s) => s.parse().map_err(|e: gridtwin_core::ParseEnumError| {
+                        (RejectReason::BadValue, e.to_string())
+                    })?,
                 };
                 let location = self.point(r)?;
                 uncoded.push(UncodedComponent {
@@ -84,7 +86,9 @@ impl Loader<'_> {
             })?;
             let status = match r.text(&["status"]) {
                 None => ComponentStatus::InService,
-                Some(s) => s.parse().map_err(|e: String| (RejectReason::BadValue, e))?,
+                Some(s) => s.parse().map_err(|e: gridtwin_core::ParseEnumError| {
+                    (RejectReason::BadValue, e.to_string())
+                })?,
             };
             let location = self.point(r)?;
             if !seen.insert(code.value()) {

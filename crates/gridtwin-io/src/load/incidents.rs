@@ -71,9 +71,12 @@ impl Loader<'_> {
             ))?;
             let time =
                 parse_time(time_v).map_err(|e| (RejectReason::BadValue, format!("time: {e}")))?;
-            let source: IntakeSource = required(r, &["source"])?
-                .parse()
-                .map_err(|e: String| (RejectReason::BadValue, e))?;
+            let source: IntakeSource =
+                required(r, &["source"])?
+                    .parse()
+                    .map_err(|e: gridtwin_core::ParseEnumError| {
+                        (RejectReason::BadValue, e.to_string())
+                    })?;
             let mut timeline = CaseTimeline::default();
             let mut any = false;
             for step in CaseStep::ALL {

@@ -37,7 +37,9 @@ pub(super) fn add_category(
             class: class.to_string(),
         })?;
     let routing = match by_category(&scenario.dispatch.routing, kind, class) {
-        Some(r) => r.parse().map_err(WorldError::BadValue)?,
+        Some(r) => r
+            .parse()
+            .map_err(|e: gridtwin_core::ParseEnumError| WorldError::BadValue(e.to_string()))?,
         None => c.routing,
     };
     let ladder: Vec<LadderStage> = by_category(&scenario.escalation, kind, class)

@@ -310,7 +310,7 @@ impl Scenario {
         }
         for (c, r) in &p.routing {
             r.parse::<gridtwin_core::Routing>()
-                .map_err(|m| (format!("dispatch.routing.{c}"), m))?;
+                .map_err(|m| (format!("dispatch.routing.{c}"), m.to_string()))?;
         }
         if self.crews.is_empty() {
             return Err((
