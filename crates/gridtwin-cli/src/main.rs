@@ -1,4 +1,11 @@
 //! `gridtwin`: the command line of the gridtwin city grid-management engine.
+//!
+//! One module per subcommand (`import`, `info`, `synth`, `assign`, `aggregate`,
+//! `grids`, `simulate`, `calibrate`, `backtest`, `vitals`, `report`, `flood`, `fire`,
+//! `view`); what several share: `tables` (data tables built into the binary),
+//! `history` (case histories read leniently), `charts` (plotters charts), `progress`.
+//! The work itself lives in the library crates; a module here parses arguments,
+//! calls them, and prints.
 
 mod aggregate;
 mod assign;

@@ -11,13 +11,13 @@ use gridtwin_core::CodeRule;
 use gridtwin_io::atomic::write_bytes_atomic;
 use gridtwin_sim::compare::{thousands, Better, Indicators};
 use gridtwin_sim::kpi::{compute, KpiSettings};
-use gridtwin_sim::timeline::{read_csv, CaseRecord, CrewRecord};
+use gridtwin_sim::timeline::{read_records, CaseRecord, CrewRecord};
 use gridtwin_sim::vitals::{load_thresholds, vitals, warnings, AreaLevel, INDICATORS};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::charts::{
-    count_label, count_ticks, day_label, offset_label, Ticked, TimeAxis, CAPTION, DESC, LABEL,
+    count_label, count_ticks, day_label, frame, offset_label, Ticked, TimeAxis, DESC, LABEL,
 };
 
 #[derive(Args)]
@@ -60,12 +60,7 @@ where
     let max = series.iter().map(|p| p.1).max().unwrap_or(1);
     // headroom, so the peak does not run along the frame
     let (top, yticks) = count_ticks(max as f64 * 1.05, 8);
-    let mut c = ChartBuilder::on(&root)
-        .caption("Open cases (backlog) over time", ("sans-serif", CAPTION))
-        .margin(12)
-        .margin_right(28)
-        .x_label_area_size(48)
-        .y_label_area_size(64)
+    let mut c = frame(&root, "Open cases (backlog) over time")
         .build_cartesian_2d(
             Ticked::new(axis.range(), axis.ticks(), axis.light()),
             Ticked::new(0.0..top, yticks, Vec::new()),
@@ -105,12 +100,7 @@ where
     // headroom for the count printed above the tallest bar
     let (top, yticks) = count_ticks(max as f64 * 1.08, 8);
     let n = days.len().max(1);
-    let mut c = ChartBuilder::on(&root)
-        .caption("Cases taken in per day", ("sans-serif", CAPTION))
-        .margin(12)
-        .margin_right(28)
-        .x_label_area_size(48)
-        .y_label_area_size(64)
+    let mut c = frame(&root, "Cases taken in per day")
         .build_cartesian_2d(
             Ticked::new(
                 0.0..n as f64,
@@ -157,13 +147,13 @@ where
 
 pub fn run(data: &Path, a: ReportArgs) -> Result<ExitCode> {
     crate::charts::register_font(data)?;
-    let cases: Vec<CaseRecord> = read_csv(&a.timeline).map_err(anyhow::Error::msg)?;
+    let cases: Vec<CaseRecord> = read_records(&a.timeline).map_err(anyhow::Error::msg)?;
     if cases.is_empty() {
         bail!("{}: no cases", a.timeline.display());
     }
     let crews_path = a.timeline.with_file_name("crews.csv");
     let crews: Vec<CrewRecord> = if crews_path.exists() {
-        read_csv(&crews_path).map_err(anyhow::Error::msg)?
+        read_records(&crews_path).map_err(anyhow::Error::msg)?
     } else {
         Vec::new()
     };

@@ -14,8 +14,10 @@
 //!   point-in-polygon with its boundary rule, the grid locator, assignment, aggregation;
 //! - [`grids`]: grid generation, validation (and OGC validity), redraw diffs,
 //!   autocoding a layer, the demo partition, the synthetic megacity;
-//! - [`hazard`]: DEMs, fill–spill–merge flooding and its inventory, fire spread.
+//! - [`hazard`]: DEMs, fill–spill–merge flooding and its inventory, fire spread;
+//! - [`causes`]: an error with its cause chain as one line.
 
+pub mod causes;
 pub mod grids;
 pub mod hazard;
 pub mod model;

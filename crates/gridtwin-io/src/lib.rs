@@ -5,6 +5,19 @@
 //! WGS-84. Readers yield format-neutral [`record::Record`]s; [`load::Loader`] turns
 //! them into model objects, rejecting bad ones with file, record number and reason.
 //! Every output is written atomically.
+//!
+//! The map:
+//! - formats, one module each: [`geojson_io`], [`fgb_io`], [`parquet_io`], [`csv_io`]
+//!   (with [`csvt`] column types), [`shp_io`], `gpkg_io` (or `gdal_io` in a GDAL
+//!   build), [`osm`] (PBF import: one `scan` of the file, multipolygons, tag tables);
+//!   [`format`] picks one by extension, [`record`] is what they all yield;
+//! - [`load`]: records → model (areas, components, incidents, buildings and roads),
+//!   every bad record rejected with its reason; [`city_dir`]: a whole city on disk;
+//! - [`batch`]: streamed file-to-file assignment (read chunks, parse rows, locate,
+//!   write), [`sink`] streamed output, [`atomic`] write-then-rename;
+//! - DEMs: [`read_dem`], [`dem_crs`] (a DEM in its own coordinate system);
+//! - guarding untrusted input: [`isolate`] (decoders under `catch_unwind`), [`limits`];
+//! - errors: [`error`] ([`IoError`] for a file, `CityDirError` for a city directory).
 
 pub mod atomic;
 pub mod batch;

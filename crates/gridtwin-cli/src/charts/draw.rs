@@ -8,7 +8,7 @@ use plotters::prelude::*;
 
 use super::runs::BacklogPoint;
 use super::{
-    count_label, count_ticks, draw_legend, legend_height, Ticked, TimeAxis, CAPTION, DESC, LABEL,
+    count_label, count_ticks, draw_legend, frame, legend_height, Ticked, TimeAxis, DESC, LABEL,
 };
 
 pub(super) const A: RGBColor = RGBColor(31, 119, 180);
@@ -40,20 +40,15 @@ where
     let axis = TimeAxis::new(start, end, offset_s);
     // headroom, so the peak does not run along the frame
     let (top, yticks) = count_ticks(all().map(|p| p.3).fold(1.0, f64::max) * 1.05, 8);
-    let mut chart = ChartBuilder::on(&plot)
-        .caption(
-            format!("Open cases over time, mean of {replications} replications"),
-            ("sans-serif", CAPTION),
-        )
-        .margin(12)
-        .margin_right(28)
-        .x_label_area_size(48)
-        .y_label_area_size(64)
-        .build_cartesian_2d(
-            Ticked::new(axis.range(), axis.ticks(), axis.light()),
-            Ticked::new(0.0..top, yticks, Vec::new()),
-        )
-        .map_err(e)?;
+    let mut chart = frame(
+        &plot,
+        &format!("Open cases over time, mean of {replications} replications"),
+    )
+    .build_cartesian_2d(
+        Ticked::new(axis.range(), axis.ticks(), axis.light()),
+        Ticked::new(0.0..top, yticks, Vec::new()),
+    )
+    .map_err(e)?;
     chart
         .configure_mesh()
         .x_desc(axis.desc())
@@ -124,24 +119,19 @@ where
     let (plot, strip) = root.split_vertically(h - legend_height(runs.len() + 1));
     let (top, xticks, beyond) = response_axis(runs);
     let total: usize = runs.iter().map(|r| r.data.len()).sum();
-    let mut chart = ChartBuilder::on(&plot)
-        .caption(
-            "Response time: share of cases reached within a given time",
-            ("sans-serif", CAPTION),
-        )
-        .margin(12)
-        .margin_right(28)
-        .x_label_area_size(48)
-        .y_label_area_size(64)
-        .build_cartesian_2d(
-            Ticked::new(0.0..top, xticks, Vec::new()),
-            Ticked::new(
-                0.0..1.0,
-                (0..=10).map(|i| i as f64 / 10.0).collect(),
-                Vec::new(),
-            ),
-        )
-        .map_err(e)?;
+    let mut chart = frame(
+        &plot,
+        "Response time: share of cases reached within a given time",
+    )
+    .build_cartesian_2d(
+        Ticked::new(0.0..top, xticks, Vec::new()),
+        Ticked::new(
+            0.0..1.0,
+            (0..=10).map(|i| i as f64 / 10.0).collect(),
+            Vec::new(),
+        ),
+    )
+    .map_err(e)?;
     chart
         .configure_mesh()
         .x_desc("response time (min), intake to crew on site")

@@ -1,5 +1,6 @@
-//! Font sizes for slides, and the legend strip below a chart so it never covers the
-//! data.
+//! The house look of a chart: font sizes for slides, the frame (caption, margins,
+//! label areas) every chart shares, and the legend strip below a chart so it never
+//! covers the data.
 
 use anyhow::{anyhow, Result};
 use plotters::coord::Shift;
@@ -9,6 +10,22 @@ use plotters::prelude::*;
 pub const CAPTION: u32 = 22;
 pub const LABEL: u32 = 15;
 pub const DESC: u32 = 16;
+
+/// A chart builder with the house frame: the caption at slide size, room on the
+/// right for the last tick label, and label areas wide enough for counts in thousands.
+pub fn frame<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    caption: &str,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .caption(caption, ("sans-serif", CAPTION))
+        .margin(12)
+        .margin_right(28)
+        .x_label_area_size(48)
+        .y_label_area_size(64);
+    builder
+}
 
 /// A legend strip below a chart: one line per series (colour, then name), then an
 /// optional note in grey.

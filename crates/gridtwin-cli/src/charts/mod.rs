@@ -22,7 +22,7 @@ use anyhow::{Context, Result};
 use plotters::prelude::*;
 
 pub use axes::{count_label, count_ticks, day_label, offset_label, Ticked, TimeAxis};
-pub use legend::{draw_legend, legend_height, CAPTION, DESC, LABEL};
+pub use legend::{draw_legend, frame, legend_height, DESC, LABEL};
 pub use runs::run_names;
 
 use draw::{draw_backlog, draw_cdf, Run, A, B};

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{anyhow, Context, Result};
 use gridtwin_sim::kpi::{CaseTimes, Estimate};
-use gridtwin_sim::timeline::{read_csv, CaseRecord};
+use gridtwin_sim::timeline::{read_records, timeline_in, CaseRecord};
 
 /// The name of a `simulate` run for people: its scenario's `name` (in the
 /// `scenario.toml` the run wrote), else the folder's own name.
@@ -69,13 +69,13 @@ pub(super) fn backlog_bands(dir: &Path) -> Result<(Vec<BacklogPoint>, usize)> {
 pub(super) fn responses(dir: &Path) -> Result<Vec<f64>> {
     let mut reps: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| dir.display().to_string())?
-        .filter_map(|e| e.ok().map(|e| e.path().join("timeline.csv")))
+        .filter_map(|e| e.ok().map(|e| timeline_in(&e.path())))
         .filter(|p| p.exists())
         .collect();
     reps.sort();
     let mut v = Vec::new();
     for p in reps {
-        let cases: Vec<CaseRecord> = read_csv(&p).map_err(anyhow::Error::msg)?;
+        let cases: Vec<CaseRecord> = read_records(&p).map_err(anyhow::Error::msg)?;
         v.extend(
             cases
                 .iter()

@@ -26,6 +26,22 @@ pub struct RawArea {
     pub boundary: MultiPolygon<f64>,
 }
 
+impl RawArea {
+    /// Areas already in memory (generated, redrawn) as a file would hold them: record
+    /// numbers from 1 in the order given, codes as text.
+    pub fn numbered<'a>(areas: impl IntoIterator<Item = &'a crate::area::Area>) -> Vec<RawArea> {
+        areas
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| RawArea {
+                record: i as u64 + 1,
+                code: a.code.to_string(),
+                boundary: a.boundary.clone(),
+            })
+            .collect()
+    }
+}
+
 /// What is wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -363,18 +379,7 @@ mod tests {
             target_grid_m2: 10_000.0,
         };
         let areas = partition(&rule, &plan, Rect::new((24.935, 60.164), (24.954, 60.180))).unwrap();
-        let raw = |l: Level| {
-            areas
-                .iter()
-                .filter(|a| a.level() == l)
-                .enumerate()
-                .map(|(i, a)| RawArea {
-                    record: i as u64 + 1,
-                    code: a.code.to_string(),
-                    boundary: a.boundary.clone(),
-                })
-                .collect::<Vec<_>>()
-        };
+        let raw = |l: Level| RawArea::numbered(areas.iter().filter(|a| a.level() == l));
         (rule, raw(Level::Grid), raw(Level::Community))
     }
 

@@ -17,6 +17,17 @@ pub struct Area {
 }
 
 impl Area {
+    /// A grid gridtwin made (generated, redrawn, synthesised): no source id, named
+    /// after its code.
+    pub fn made_grid(code: AreaCode, boundary: MultiPolygon<f64>) -> Area {
+        Area {
+            source_id: String::new(),
+            code,
+            name: format!("Grid {code}"),
+            boundary,
+        }
+    }
+
     pub fn level(&self) -> Level {
         self.code.level()
     }

@@ -28,7 +28,7 @@ use crate::error::IoError;
 use crate::format::Format;
 use crate::record::{FieldType, Table, Value};
 use crate::sink::TableSink;
-use parse::{find, parse_record, parse_row, Geo, RowResult};
+use parse::{find, Geo, RowParser, RowResult};
 use read::Chunk;
 use write::{csv_to_tmp, finish_csv, reject, CsvOut, Out};
 
@@ -123,6 +123,13 @@ pub fn assign_file(
     let width = header.len();
     let category = find(&header, &["category"]).and_then(|i| table.map(|t| (i, t)));
     let add_lonlat = !matches!(geo, Geo::LonLat(..)) && out_format == Format::Csv;
+    let parser = RowParser {
+        width,
+        geo,
+        category,
+        coords: opts.coords,
+        crs: opts.crs.as_deref(),
+    };
     // Output: earlier codes in the input renamed `prev_…` (see [`write::prev_names`]).
     let header: Vec<String> = write::prev_names(&header);
     let mut out_header: Vec<String> = header.clone();
@@ -192,17 +199,7 @@ pub fn assign_file(
                 first_number,
                 bytes_done,
             } => {
-                let parse_line = |fields: &[&[u8]]| {
-                    parse_row(
-                        fields,
-                        None,
-                        width,
-                        &geo,
-                        category,
-                        opts.coords,
-                        opts.crs.as_deref(),
-                    )
-                };
+                let parse_line = |fields: &[&[u8]]| parser.row(fields, None);
                 let parts = fast::locate_lines(
                     assigner,
                     opts.nearest_m,
@@ -259,17 +256,7 @@ pub fn assign_file(
                 .par_iter()
                 .zip(chunk.points.par_iter())
                 .with_min_len(4096)
-                .map(|((_, rec), pt)| {
-                    parse_record(
-                        rec,
-                        *pt,
-                        width,
-                        &geo,
-                        category,
-                        opts.coords,
-                        opts.crs.as_deref(),
-                    )
-                })
+                .map(|((_, rec), pt)| parser.record(rec, *pt))
                 .collect()
         };
         let coords: Vec<Option<(f64, f64)>> =

@@ -22,15 +22,38 @@ pub(super) fn find(header: &[String], names: &[&str]) -> Option<usize> {
 
 pub(super) type RowResult = Result<(f64, f64), (RejectReason, String)>;
 
-pub(super) fn parse_row(
-    rec: &[&[u8]],
-    pt: Option<Point<f64>>,
-    width: usize,
-    geo: &Geo,
-    category: Option<(usize, &CategoryTable)>,
-    coords: LonLatSystem,
-    crs: Option<&crate::dem_crs::Crs>,
-) -> RowResult {
+/// What every row of one input is read by: its width, where its coordinates are, the
+/// category column to check (with the table), and the coordinates' system and CRS.
+pub(super) struct RowParser<'a> {
+    pub(super) width: usize,
+    pub(super) geo: Geo,
+    pub(super) category: Option<(usize, &'a CategoryTable)>,
+    pub(super) coords: LonLatSystem,
+    pub(super) crs: Option<&'a crate::dem_crs::Crs>,
+}
+
+impl RowParser<'_> {
+    /// Parses a row from its fields (`pt`: the record's own point geometry, if any).
+    pub(super) fn row(&self, rec: &[&[u8]], pt: Option<Point<f64>>) -> RowResult {
+        parse_row(rec, pt, self)
+    }
+
+    /// Parses a row of a chunk of records: a row the reader already marked unreadable
+    /// (a single field starting with NUL) keeps the reader's reason.
+    pub(super) fn record(&self, rec: &csv::ByteRecord, pt: Option<Point<f64>>) -> RowResult {
+        parse_record(rec, pt, self)
+    }
+}
+
+fn parse_row(rec: &[&[u8]], pt: Option<Point<f64>>, p: &RowParser<'_>) -> RowResult {
+    let RowParser {
+        width,
+        geo,
+        category,
+        coords,
+        crs,
+    } = p;
+    let (width, category, coords, crs) = (*width, *category, *coords, *crs);
     if rec.len() != width {
         return Err((
             RejectReason::Unparsable,
@@ -108,17 +131,7 @@ pub(super) fn parse_row(
     Ok(coords.to_wgs84(x, y))
 }
 
-/// Parses a row of a chunk of records: a row the reader already marked unreadable (a
-/// single field starting with NUL) keeps the reader's reason.
-pub(super) fn parse_record(
-    rec: &csv::ByteRecord,
-    pt: Option<Point<f64>>,
-    width: usize,
-    geo: &Geo,
-    category: Option<(usize, &CategoryTable)>,
-    coords: LonLatSystem,
-    crs: Option<&crate::dem_crs::Crs>,
-) -> RowResult {
+fn parse_record(rec: &csv::ByteRecord, pt: Option<Point<f64>>, p: &RowParser<'_>) -> RowResult {
     if rec.len() == 1 && rec[0].first() == Some(&0) {
         let msg = String::from_utf8_lossy(&rec[0][1..]).to_string();
         // the reader's own reason (`reason: detail`) is kept
@@ -135,5 +148,5 @@ pub(super) fn parse_record(
         return Err((reason, msg));
     }
     let fields: Vec<&[u8]> = rec.iter().collect();
-    parse_row(&fields, pt, width, geo, category, coords, crs)
+    parse_row(&fields, pt, p)
 }

@@ -41,12 +41,7 @@ impl Loader<'_> {
                             format!("component category `{cat}` is not in the category table"),
                         )
                     })?;
-                let status = match r.text(&["status"]) {
-                    None => ComponentStatus::InService,
-                    Some(s) => s.parse().map_err(|e: gridtwin_core::ParseEnumError| {
-                        (RejectReason::BadValue, e.to_string())
-                    })?,
-                };
+                let status = status(r)?;
                 let location = self.point(r)?;
                 uncoded.push(UncodedComponent {
                     file: file.to_string(),
@@ -84,12 +79,7 @@ impl Loader<'_> {
                     ),
                 )
             })?;
-            let status = match r.text(&["status"]) {
-                None => ComponentStatus::InService,
-                Some(s) => s.parse().map_err(|e: gridtwin_core::ParseEnumError| {
-                    (RejectReason::BadValue, e.to_string())
-                })?,
-            };
+            let status = status(r)?;
             let location = self.point(r)?;
             if !seen.insert(code.value()) {
                 return Err((
@@ -183,5 +173,15 @@ impl Loader<'_> {
             }
         }
         out
+    }
+}
+
+/// A record's `status` (in service when the column is absent or empty).
+fn status(r: &Record) -> super::Check<ComponentStatus> {
+    match r.text(&["status"]) {
+        None => Ok(ComponentStatus::InService),
+        Some(s) => s
+            .parse()
+            .map_err(|e: gridtwin_core::ParseEnumError| (RejectReason::BadValue, e.to_string())),
     }
 }

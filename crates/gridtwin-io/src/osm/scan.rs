@@ -95,24 +95,10 @@ pub(super) fn scan(path: &Path, tags: &OsmTagMap) -> Result<Raw, IoError> {
     crate::isolate::isolate(|| {
         reader.for_each(|element| match element {
             Element::Node(n) => {
-                raw.nodes
-                    .insert(n.id(), lon_lat(n.nano_lon(), n.nano_lat()));
-                if let Some(c) = tags.category(n.tags()) {
-                    raw.component_nodes.push((n.id(), c));
-                }
-                if let Some(name) = place_name(n.tags()) {
-                    raw.places.push((n.id(), name));
-                }
+                raw.node(n.id(), lon_lat(n.nano_lon(), n.nano_lat()), n.tags(), tags)
             }
             Element::DenseNode(n) => {
-                raw.nodes
-                    .insert(n.id(), lon_lat(n.nano_lon(), n.nano_lat()));
-                if let Some(c) = tags.category(n.tags()) {
-                    raw.component_nodes.push((n.id(), c));
-                }
-                if let Some(name) = place_name(n.tags()) {
-                    raw.places.push((n.id(), name));
-                }
+                raw.node(n.id(), lon_lat(n.nano_lon(), n.nano_lat()), n.tags(), tags)
             }
             Element::Way(w) => {
                 let tag = |k: &str| {
@@ -188,6 +174,26 @@ pub(super) fn scan(path: &Path, tags: &OsmTagMap) -> Result<Raw, IoError> {
 
 /// Degrees from OSM's integer nanodegrees by one correctly rounded division, so
 /// `60.1651349` stays `60.1651349` (a multiplication by 1e-9 would print 60.165134900000005).
+impl Raw {
+    /// A node (plain or dense, as the file packs it): kept for the ways' geometry, and
+    /// as a component or a named place when its tags say so.
+    fn node<'t>(
+        &mut self,
+        id: i64,
+        at: Coord<f64>,
+        node_tags: impl Iterator<Item = (&'t str, &'t str)> + Clone,
+        tags: &OsmTagMap,
+    ) {
+        self.nodes.insert(id, at);
+        if let Some(c) = tags.category(node_tags.clone()) {
+            self.component_nodes.push((id, c));
+        }
+        if let Some(name) = place_name(node_tags) {
+            self.places.push((id, name));
+        }
+    }
+}
+
 fn lon_lat(nano_lon: i64, nano_lat: i64) -> Coord<f64> {
     Coord {
         x: nano_lon as f64 / 1e9,

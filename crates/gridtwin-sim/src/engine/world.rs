@@ -57,14 +57,7 @@ impl WorldError {
     /// The message with its causes, `: `-joined (as `anyhow` prints `{:#}`), for a
     /// caller that shows a plain string.
     pub fn with_causes(&self) -> String {
-        let mut out = self.to_string();
-        let mut cause = std::error::Error::source(self);
-        while let Some(c) = cause {
-            out.push_str(": ");
-            out.push_str(&c.to_string());
-            cause = c.source();
-        }
-        out
+        gridtwin_core::causes::with_causes(self)
     }
 }
 

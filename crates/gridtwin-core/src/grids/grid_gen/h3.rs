@@ -55,12 +55,7 @@ pub fn grids_for_h3(
     for (i, (_, _, piece)) in pieces.into_iter().enumerate() {
         let code = rule.child(community, i as u64 + 1)?;
         let boundary = frame.to_lon_lat_multipolygon(&piece);
-        out.push(Area {
-            source_id: String::new(),
-            code,
-            name: format!("Grid {code}"),
-            boundary,
-        });
+        out.push(Area::made_grid(code, boundary));
     }
     let cell_m2 = h3o::Resolution::area_m2(resolution);
     let merged = redraw::merge_under(rule, &out, 0.25 * cell_m2);

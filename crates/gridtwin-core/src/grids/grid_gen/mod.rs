@@ -127,12 +127,7 @@ pub fn grids_for(
             serial += 1;
             let code = rule.child(community, serial)?;
             let boundary = frame.to_lon_lat_multipolygon(&piece);
-            out.push(Area {
-                source_id: String::new(),
-                code,
-                name: format!("Grid {code}"),
-                boundary,
-            });
+            out.push(Area::made_grid(code, boundary));
         }
     }
     Ok(out)

@@ -67,12 +67,7 @@ pub fn split_over(rule: &CodeRule, grids: &[Area], max_m2: f64) -> Result<Vec<Ar
                 rule.child(&parent, *s)?
             };
             let boundary = f.to_lon_lat_multipolygon(&piece);
-            out.push(Area {
-                source_id: String::new(),
-                code,
-                name: format!("Grid {code}"),
-                boundary,
-            });
+            out.push(Area::made_grid(code, boundary));
         }
     }
     Ok(out)
@@ -193,12 +188,7 @@ pub fn renumber(rule: &CodeRule, grids: &[Area]) -> Result<Vec<Area>, CodeError>
         });
         for (i, k) in kids.into_iter().enumerate() {
             let code = rule.child(&parent, i as u64 + 1)?;
-            out.push(Area {
-                source_id: String::new(),
-                code,
-                name: format!("Grid {code}"),
-                boundary: k.boundary.clone(),
-            });
+            out.push(Area::made_grid(code, k.boundary.clone()));
         }
     }
     Ok(out)
@@ -244,25 +234,8 @@ mod tests {
             .iter()
             .filter(|a| a.level() == Level::Community)
             .collect();
-        let raw = |v: &[Area]| {
-            v.iter()
-                .enumerate()
-                .map(|(i, a)| RawArea {
-                    record: i as u64 + 1,
-                    code: a.code.to_string(),
-                    boundary: a.boundary.clone(),
-                })
-                .collect::<Vec<_>>()
-        };
-        let praw: Vec<RawArea> = parents
-            .iter()
-            .enumerate()
-            .map(|(i, a)| RawArea {
-                record: i as u64 + 1,
-                code: a.code.to_string(),
-                boundary: a.boundary.clone(),
-            })
-            .collect();
+        let raw = |v: &[Area]| RawArea::numbered(v);
+        let praw = RawArea::numbered(parents.iter().copied());
         let opts = CheckOptions {
             min_area_m2: 1.0,
             max_area_m2: 1e9,

@@ -50,16 +50,7 @@ fn irregular_communities_are_tiled_exactly_and_validate_clean() {
         assert!((sum - whole).abs() / whole < 1e-6, "{sum} vs {whole}");
         grids.extend(g);
     }
-    let raw = |v: &[&Area]| {
-        v.iter()
-            .enumerate()
-            .map(|(i, a)| RawArea {
-                record: i as u64 + 1,
-                code: a.code.to_string(),
-                boundary: a.boundary.clone(),
-            })
-            .collect::<Vec<_>>()
-    };
+    let raw = |v: &[&Area]| RawArea::numbered(v.iter().copied());
     let gr: Vec<&Area> = grids.iter().collect();
     let problems = check(
         &raw(&gr),
@@ -120,15 +111,7 @@ fn h3_grids_tile_a_community_exactly() {
         .sum();
     let whole = f.to_local_multipolygon(&b).unsigned_area();
     assert!((sum - whole).abs() / whole < 1e-6, "{sum} vs {whole}");
-    let raw: Vec<RawArea> = g
-        .iter()
-        .enumerate()
-        .map(|(i, a)| RawArea {
-            record: i as u64 + 1,
-            code: a.code.to_string(),
-            boundary: a.boundary.clone(),
-        })
-        .collect();
+    let raw = RawArea::numbered(&g);
     let parent = vec![RawArea {
         record: 1,
         code: c.to_string(),

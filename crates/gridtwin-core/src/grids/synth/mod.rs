@@ -126,12 +126,7 @@ impl MegaCity {
         let mut areas: Vec<Area> = cells
             .into_iter()
             .zip(&grid_codes)
-            .map(|(cell, code)| Area {
-                source_id: String::new(),
-                code: *code,
-                name: format!("Grid {code}"),
-                boundary: MultiPolygon(vec![cell]),
-            })
+            .map(|(cell, code)| Area::made_grid(*code, MultiPolygon(vec![cell])))
             .collect();
         if p.with_parent_boundaries {
             let names: HashMap<AreaCode, String> =
