@@ -6,7 +6,87 @@ use std::process::Command;
 
 #[path = "testkit.rs"]
 mod testkit;
-use testkit::{ok, repo};
+use testkit::{files, ok, repo};
+
+/// `simulate --timeline-format parquet` writes the same timeline as Parquet, and what
+/// reads timelines (`vitals`, `report`, `compare`) gives the same outputs from it.
+#[test]
+fn parquet_timelines_give_the_same_vitals_report_and_comparison_as_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    let sim = |format: &str, scene: &str| {
+        let out = tmp.path().join(format!("{format}_{scene}"));
+        ok(&[
+            "simulate",
+            &format!("scenes/{scene}.toml"),
+            "--replications",
+            "2",
+            "--seed",
+            "3",
+            "--timeline-format",
+            format,
+            "--out",
+            &s(&out),
+        ]);
+        out
+    };
+    let (csv_a, pq_a) = (sim("csv", "baseline"), sim("parquet", "baseline"));
+    let (csv_b, pq_b) = (
+        sim("csv", "whatif_double_patrol"),
+        sim("parquet", "whatif_double_patrol"),
+    );
+    assert!(pq_a.join("rep_001/timeline.parquet").exists());
+    assert!(!pq_a.join("rep_001/timeline.csv").exists());
+    // the other outputs of the run are the same files; the manifest names the
+    // Parquet timeline (with its own size and digest)
+    let but_manifest = |dir: &Path| {
+        let mut v = files(dir);
+        v.retain(|(name, _)| name != "manifest.json");
+        v
+    };
+    assert_eq!(but_manifest(&csv_a), but_manifest(&pq_a));
+    let manifest = std::fs::read_to_string(pq_a.join("manifest.json")).unwrap();
+    assert!(
+        manifest.contains("rep_001/timeline.parquet") && !manifest.contains("timeline.csv"),
+        "{manifest}"
+    );
+    for (tool, extra) in [
+        ("vitals", vec!["--city", "data/helsinki/city"]),
+        ("report", vec![]),
+    ] {
+        let out = |run: &Path, name: &str| {
+            let file = if run == csv_a.as_path() {
+                "rep_000/timeline.csv"
+            } else {
+                "rep_000/timeline.parquet"
+            };
+            let out = tmp.path().join(format!("{tool}_{name}"));
+            let mut args = vec![tool.to_string(), s(&run.join(file))];
+            args.extend(extra.iter().map(|a| a.to_string()));
+            args.extend(["--out".to_string(), s(&out)]);
+            ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+            // (the report names its input: the one difference allowed)
+            let named = s(&run.join(file));
+            files(&out)
+                .into_iter()
+                .map(|(name, bytes)| match String::from_utf8(bytes) {
+                    Ok(text) => (name, text.replace(&named, "TIMELINE").into_bytes()),
+                    Err(e) => (name, e.into_bytes()),
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(out(&csv_a, "csv"), out(&pq_a, "parquet"), "{tool}");
+    }
+    let compare = |a: &Path, b: &Path, name: &str| {
+        let out = tmp.path().join(name);
+        ok(&["compare", &s(a), &s(b), "--out", &s(&out)]);
+        files(&out)
+    };
+    assert_eq!(
+        compare(&csv_a, &csv_b, "cmp_csv"),
+        compare(&pq_a, &pq_b, "cmp_parquet")
+    );
+}
 
 #[test]
 fn vitals_find_the_planted_hotspots_and_warn() {

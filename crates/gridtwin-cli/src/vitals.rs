@@ -13,7 +13,7 @@ use gridtwin_io::atomic::write_bytes_atomic;
 use gridtwin_io::city_dir::load_city;
 use gridtwin_io::record::{FieldType, Table, Value};
 use gridtwin_io::write_table;
-use gridtwin_sim::timeline::{read_csv, CaseRecord};
+use gridtwin_sim::timeline::{read_records, CaseRecord};
 use gridtwin_sim::vitals::{load_thresholds, vitals, warnings, AreaLevel, INDICATORS};
 
 #[derive(Args)]
@@ -113,7 +113,7 @@ pub fn run(data: &Path, a: VitalsArgs) -> Result<ExitCode> {
         );
     }
     let weights = hotspot_weights(&a.hotspot_weights)?;
-    let cases: Vec<CaseRecord> = read_csv(&a.timeline).map_err(anyhow::Error::msg)?;
+    let cases: Vec<CaseRecord> = read_records(&a.timeline).map_err(anyhow::Error::msg)?;
     if cases.is_empty() {
         bail!("{}: no cases", a.timeline.display());
     }

@@ -58,6 +58,32 @@ fn same_timeline_bytes_at_one_and_two_threads_and_a_no_op_overlay_changes_nothin
 }
 
 #[test]
+fn a_parquet_timeline_reads_back_equal_to_the_csv_and_to_the_run() {
+    use gridtwin_sim::timeline::{read_records, CaseRecord};
+    let (world, _) = demo();
+    let r = run(&world, 1, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("timeline.csv");
+    let parquet = dir.path().join("timeline.parquet");
+    std::fs::write(&csv, r.timeline_csv().unwrap()).unwrap();
+    std::fs::write(&parquet, r.timeline_parquet().unwrap()).unwrap();
+    let from_csv: Vec<CaseRecord> = read_records(&csv).unwrap();
+    let from_parquet: Vec<CaseRecord> = read_records(&parquet).unwrap();
+    assert!(from_csv.len() > 100, "{} cases", from_csv.len());
+    assert_eq!(from_parquet, from_csv);
+    assert_eq!(from_parquet, r.records());
+    // the same bytes at one and two threads
+    let at = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| r.timeline_parquet().unwrap())
+    };
+    assert_eq!(at(1), at(2));
+}
+
+#[test]
 fn straight_line_travel_and_shift_starts_by_hand() {
     // One crew on 08:00-12:00 UTC, straight-line travel at 10 m/s with detour 1.5.
     let text = mmc_text(1.0, 20.0, 1, 3.0)

@@ -106,12 +106,12 @@ pub struct Playback {
 
 impl Playback {
     /// Loads the timeline the spec names: simulates its scenario (replication 0 with
-    /// the spec's seed, cut to `days` if given) or reads a timeline CSV.
+    /// the spec's seed, cut to `days` if given) or reads a timeline file (CSV or Parquet).
     pub fn load(spec: &PlaybackSpec, scene: &CityScene) -> Result<Self, String> {
         let (cases, start, end) = if let Some(path) = &spec.scenario {
             simulate(path, spec.seed, spec.days)?
         } else if let Some(path) = &spec.timeline {
-            let cases: Vec<CaseRecord> = gridtwin_sim::timeline::read_csv(path)?;
+            let cases: Vec<CaseRecord> = gridtwin_sim::timeline::read_records(path)?;
             let first = cases.iter().filter_map(|c| c.intake_at).min().unwrap_or(0);
             let last = cases
                 .iter()

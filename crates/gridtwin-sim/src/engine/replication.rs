@@ -133,4 +133,35 @@ impl Replication<'_> {
             .collect::<Result<_, csv::Error>>()?;
         Ok(blocks.concat())
     }
+
+    /// The timeline as Parquet bytes (the records of [`Replication::records`], a row
+    /// group per block of [`crate::timeline::PARQUET_ROWS`]); blocks are turned into
+    /// Arrow batches in parallel, a few at a time, so the whole timeline never sits in
+    /// memory twice.
+    pub fn timeline_parquet(&self) -> Result<Vec<u8>, String> {
+        use crate::timeline::{arrow_fields, record_batch, write_parquet_batches, PARQUET_ROWS};
+        use rayon::prelude::*;
+        let fields = arrow_fields::<CaseRecord>()?;
+        let n = self.cases.len();
+        let blocks = n.div_ceil(PARQUET_ROWS);
+        // two blocks per thread at a time: parallel formatting, bounded memory
+        let wave = rayon::current_num_threads().max(1) * 2;
+        // (lazy: each wave is made when the writer asks for it)
+        let batches = (0..blocks).step_by(wave).flat_map(|first| {
+            (first..(first + wave).min(blocks))
+                .into_par_iter()
+                .map(|b| {
+                    let rows: Vec<CaseRecord> = (b * PARQUET_ROWS..((b + 1) * PARQUET_ROWS).min(n))
+                        .map(|i| self.record(i))
+                        .collect();
+                    crate::local_time::with_offset(self.world.utc_offset_s, || {
+                        record_batch(&fields, &rows)
+                    })
+                })
+                .collect::<Vec<_>>()
+        });
+        let mut out = Vec::new();
+        write_parquet_batches(&fields, batches, &mut out)?;
+        Ok(out)
+    }
 }
