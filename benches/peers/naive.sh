@@ -13,9 +13,9 @@ N="${N:-10000000}"; RUNS="${RUNS:-3}"; WORK="${WORK:-target/peers}"
 mkdir -p "$WORK"
 cargo build --release -q -p gridtwin-cli
 NAIVE=$(cargo bench -p gridtwin-io --bench naive_assign --no-run 2>&1 \
-  | grep -o 'target/[^ )]*/naive_assign-[0-9a-f]*' | tail -1)
+  | grep -o '[^ (]*/naive_assign-[0-9a-f]*' | tail -1)
 [ -x "$NAIVE" ] || { echo "naive_assign binary not found" >&2; exit 1; }
-GT=target/release/gridtwin
+GT="${CARGO_TARGET_DIR:-target}/release/gridtwin"
 [ -f "$WORK/city/areas.fgb" ] || "$GT" synth --grids 40000 --components 0 --incidents 0 \
   --grids-only --seed 1 --out "$WORK/city"
 POINTS="$WORK/points_$N.csv"
