@@ -490,6 +490,19 @@ pub(crate) fn batch(
     RecordBatch::try_new(schema.clone(), arrays).map_err(|e| e.to_string())
 }
 
+/// A table as Arrow record batches of the GeoParquet writer's columns (one per field,
+/// then the WKB `geometry`), for an Arrow consumer in the same process (the Python
+/// package hands them over through the C stream interface).
+pub fn record_batches(table: &Table) -> Result<(Arc<Schema>, Vec<RecordBatch>), String> {
+    let schema = arrow_schema(table);
+    let batches = table
+        .rows
+        .chunks(BATCH)
+        .map(|chunk| batch(table, &schema, chunk))
+        .collect::<Result<_, _>>()?;
+    Ok((schema, batches))
+}
+
 /// Writes a table as GeoParquet 1.1 (WKB `geometry` column, CRS OGC:CRS84, snappy).
 pub fn write<W: Write + Send>(table: &Table, w: W) -> Result<(), String> {
     let schema = arrow_schema(table);

@@ -87,6 +87,9 @@ pub struct AssignReport {
     pub boundary_rule: String,
 }
 
+/// Which grid a point on a boundary goes to, as every report states it.
+pub const BOUNDARY_RULE: &str = "half-open: a point on an edge shared by two grids goes to the grid east of a north-south edge and north of an east-west edge; a point on the outer boundary of the grid set goes to the lowest-coded grid whose boundary holds it";
+
 /// Columns added to every output row.
 pub const ADDED: [&str; 6] = [
     "grid_code",
@@ -169,7 +172,7 @@ pub fn assign_file(
         output: output.display().to_string(),
         rejected_file: rej_name.clone(),
         grids: assigner.grids(),
-        boundary_rule: "half-open: a point on an edge shared by two grids goes to the grid east of a north-south edge and north of an east-west edge; a point on the outer boundary of the grid set goes to the lowest-coded grid whose boundary holds it".into(),
+        boundary_rule: BOUNDARY_RULE.into(),
         ..Default::default()
     };
     let unassigned_why = match opts.nearest_m {
