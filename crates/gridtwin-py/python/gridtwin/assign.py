@@ -85,9 +85,12 @@ def _geometry_columns(gdf) -> pa.Table:
         geoms = geoms.to_crs(4326)
     arr = np.asarray(geoms.values)  # the frame's own geometry objects, not copies
     type_id = shapely.get_type_id(arr)  # -1 for a missing geometry, 0 for a point
-    missing = (type_id == -1) | ((type_id == 0) & shapely.is_empty(arr))
+    missing = type_id == -1
+    missing[type_id == 0] = shapely.is_empty(arr[type_id == 0])
     not_point = type_id > 0
-    x, y = shapely.get_x(arr), shapely.get_y(arr)  # NaN where not a point
+    ok = ~(missing | not_point)
+    x, y = np.full(len(arr), np.nan), np.full(len(arr), np.nan)
+    x[ok], y[ok] = shapely.get_x(arr[ok]), shapely.get_y(arr[ok])
     reject = np.full(len(arr), None, dtype=object)
     reject[missing] = "missing_coordinate"
     reject[not_point] = "wrong_geometry_type"
@@ -175,13 +178,12 @@ def assign(
         names = [str(c) for c in points.columns]
         lon_name = _pick(names, lon, _LON_NAMES, "lon")
         lat_name = _pick(names, lat, _LAT_NAMES, "lat")
+        (xs, x_bad), (ys, y_bad) = _numbers(points[lon_name]), _numbers(points[lat_name])
+        bad = np.where(x_bad == None, y_bad, x_bad)  # noqa: E711 (elementwise)
         coords_table = pa.table(
-            {
-                lon_name: _numbers(points[lon_name], lon_name),
-                lat_name: _numbers(points[lat_name], lat_name),
-            }
+            {lon_name: xs, lat_name: ys, _REJECT: pa.array(bad, type=pa.string())}
         )
-        reject = None
+        reject = _REJECT
         kind = "pandas"
     elif hasattr(points, "__arrow_c_stream__"):
         table = points if isinstance(points, pa.Table) else pa.table(points)
@@ -221,15 +223,24 @@ def assign(
     return base.replace_schema_metadata(meta)
 
 
-def _numbers(series, name: str) -> pa.Array:
-    """A pandas column as an Arrow number array (nulls kept; text is refused)."""
-    arr = pa.array(series, from_pandas=True)
-    if not (pa.types.is_floating(arr.type) or pa.types.is_integer(arr.type)):
-        try:
-            arr = arr.cast(pa.float64())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
-            raise ValueError(f"column `{name}` holds {arr.type}, not numbers: {e}") from None
-    return arr
+def _numbers(series) -> tuple[pa.Array, np.ndarray]:
+    """A pandas column as Arrow numbers, and per row the reason it cannot be one, as
+    the CSV reader judges a field: missing (null, empty text) or not a number (other
+    text). NaN and infinities stay numbers and are rejected by the assignment as
+    ``bad_coordinate``, as in a file."""
+    import pandas as pd
+
+    n = len(series)
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        return pa.array(series, from_pandas=False), np.full(n, None, dtype=object)
+    text = series.astype("string").str.strip()
+    missing = (series.isna() | (text == "")).to_numpy(dtype=bool, na_value=True)
+    number = pd.to_numeric(text.where(~missing), errors="coerce").astype("float64")
+    not_number = (~missing) & number.isna().to_numpy()
+    reason = np.full(n, None, dtype=object)
+    reason[missing] = "missing_coordinate"
+    reason[not_number] = "bad_coordinate"
+    return pa.array(number.to_numpy(), mask=missing | not_number), reason
 
 
 def report(result) -> dict:
