@@ -90,7 +90,12 @@ impl Grids {
     /// instead of rejected.
     #[staticmethod]
     #[pyo3(signature = (path, data=None, make_valid=false))]
-    fn load(py: Python<'_>, path: String, data: Option<String>, make_valid: bool) -> PyResult<Self> {
+    fn load(
+        py: Python<'_>,
+        path: String,
+        data: Option<String>,
+        make_valid: bool,
+    ) -> PyResult<Self> {
         py.detach(move || {
             let data = match data {
                 Some(d) => PathBuf::from(d),
@@ -173,11 +178,7 @@ fn rejections(column: &ArrayRef) -> Result<Vec<Option<RejectReason>>, String> {
 }
 
 /// One row's point, or why it is rejected (the CSV reader's rules).
-fn point(
-    x: Option<f64>,
-    y: Option<f64>,
-    coords: LonLatSystem,
-) -> Result<(f64, f64), RejectReason> {
+fn point(x: Option<f64>, y: Option<f64>, coords: LonLatSystem) -> Result<(f64, f64), RejectReason> {
     let (Some(x), Some(y)) = (x, y) else {
         return Err(RejectReason::MissingCoordinate);
     };
@@ -205,18 +206,35 @@ fn output_schema() -> Arc<Schema> {
     ]))
 }
 
-/// Assigns one batch's points; counts go into `report`.
+/// How rows are judged, the same for every batch of a call.
+struct Rules<'a> {
+    nearest_m: Option<f64>,
+    coords: LonLatSystem,
+    unassigned_why: &'a str,
+}
+
+/// One batch's coordinates, and reasons the caller already found to reject rows
+/// (`pre`, empty when none).
+struct Rows<'a> {
+    lon: &'a [Option<f64>],
+    lat: &'a [Option<f64>],
+    pre: &'a [Option<RejectReason>],
+}
+
+/// Assigns one batch's points (`pre`: reasons the caller already found to reject
+/// rows, or empty); counts go into `report`.
 fn assign_batch(
     grids: &Grids,
     schema: &Arc<Schema>,
-    lon: &[Option<f64>],
-    lat: &[Option<f64>],
-    pre: &[Option<RejectReason>],
-    nearest_m: Option<f64>,
-    coords: LonLatSystem,
-    unassigned_why: &str,
+    Rows { lon, lat, pre }: Rows<'_>,
+    rules: &Rules<'_>,
     report: &mut AssignReport,
 ) -> Result<RecordBatch, String> {
+    let Rules {
+        nearest_m,
+        coords,
+        unassigned_why,
+    } = *rules;
     let mut parsed: Vec<Result<(f64, f64), RejectReason>> = lon
         .par_iter()
         .zip(lat.par_iter())
@@ -301,6 +319,8 @@ fn assign_batch(
 /// unassigned row; `distance_m` to a nearest grid) as an Arrow stream, and the report
 /// as JSON (the command line's `assign` report). The GIL is released while it runs.
 #[pyfunction]
+// the Python keyword signature, one argument per keyword
+#[allow(clippy::too_many_arguments)]
 #[pyo3(signature = (grids, points, lon="lon", lat="lat", nearest_m=None, coords="wgs84", reject=None))]
 pub fn assign_arrow(
     py: Python<'_>,
@@ -324,7 +344,11 @@ pub fn assign_arrow(
     let (in_schema, batches) = crate::stream::import(points)?;
     let column = |name: &str| {
         in_schema.index_of(name).map_err(|_| {
-            let names: Vec<&str> = in_schema.fields().iter().map(|f| f.name().as_str()).collect();
+            let names: Vec<&str> = in_schema
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect();
             crate::error(format!(
                 "the points have no `{name}` column (columns: {})",
                 names.join(", ")
@@ -355,15 +379,20 @@ pub fn assign_arrow(
                 Some(i) => rejections(batch.column(i))?,
                 None => Vec::new(),
             };
+            let rules = Rules {
+                nearest_m,
+                coords,
+                unassigned_why: &unassigned_why,
+            };
             out.push(assign_batch(
                 grids,
                 &schema,
-                &xs,
-                &ys,
-                &pre,
-                nearest_m,
-                coords,
-                &unassigned_why,
+                Rows {
+                    lon: &xs,
+                    lat: &ys,
+                    pre: &pre,
+                },
+                &rules,
                 &mut report,
             )?);
         }
