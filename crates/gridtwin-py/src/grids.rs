@@ -13,6 +13,7 @@ use arrow_array::{
     Array, ArrayRef, DictionaryArray, Float32Array, Float64Array, Int32Array, Int64Array,
     Int8Array, RecordBatch, StringArray,
 };
+use arrow_buffer::{NullBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Schema};
 use gridtwin_core::assign::Assigner;
 use gridtwin_core::causes::with_causes;
@@ -221,94 +222,157 @@ struct Rows<'a> {
     pre: &'a [Option<RejectReason>],
 }
 
-/// Assigns one batch's points (`pre`: reasons the caller already found to reject
-/// rows, or empty); counts go into `report`.
+/// What became of one row: its grid (`NO_GRID` when none), outcome, the reason it
+/// was rejected, and its distance to a nearest grid (NaN when not `nearest`).
+#[derive(Clone, Copy)]
+struct Fate {
+    grid: u32,
+    outcome: i8,
+    rejected: Option<RejectReason>,
+    distance: f64,
+}
+
+const NO_GRID: u32 = u32::MAX;
+
+/// The fates of rows `range` of a batch: points checked, then located together (cell
+/// look-ups batched), so a task is one pass over its rows.
+fn fates(
+    grids: &Grids,
+    rows: &Rows<'_>,
+    rules: &Rules<'_>,
+    range: std::ops::Range<usize>,
+) -> Vec<Fate> {
+    let mut out: Vec<Fate> = Vec::with_capacity(range.len());
+    let mut valid: Vec<(f64, f64)> = Vec::with_capacity(range.len());
+    for i in range {
+        let pre = rows.pre.get(i).copied().flatten();
+        let p = match pre {
+            Some(why) => Err(why),
+            None => point(rows.lon[i], rows.lat[i], rules.coords),
+        };
+        out.push(match p {
+            Ok(p) => {
+                valid.push(p);
+                Fate {
+                    grid: NO_GRID,
+                    outcome: ASSIGNED,
+                    rejected: None,
+                    distance: f64::NAN,
+                }
+            }
+            Err(why) => Fate {
+                grid: NO_GRID,
+                outcome: REJECTED,
+                rejected: Some(why),
+                distance: f64::NAN,
+            },
+        });
+    }
+    let mut located = grids
+        .assigner
+        .assign_many(&valid, rules.nearest_m)
+        .into_iter();
+    for f in out.iter_mut().filter(|f| f.outcome != REJECTED) {
+        match located.next().unwrap_or(Location::Outside) {
+            Location::Inside(g) => f.grid = g,
+            Location::Nearest(g, d) => {
+                f.grid = g;
+                f.outcome = NEAREST;
+                f.distance = d;
+            }
+            Location::Outside => f.outcome = UNASSIGNED,
+        }
+    }
+    out
+}
+
+/// Assigns one batch's points; counts go into `report`.
 fn assign_batch(
     grids: &Grids,
     schema: &Arc<Schema>,
-    Rows { lon, lat, pre }: Rows<'_>,
+    rows: Rows<'_>,
     rules: &Rules<'_>,
     report: &mut AssignReport,
 ) -> Result<RecordBatch, String> {
-    let Rules {
-        nearest_m,
-        coords,
-        unassigned_why,
-    } = *rules;
-    let mut parsed: Vec<Result<(f64, f64), RejectReason>> = lon
-        .par_iter()
-        .zip(lat.par_iter())
-        .with_min_len(4096)
-        .map(|(&x, &y)| point(x, y, coords))
+    let n = rows.lon.len();
+    let tasks: Vec<std::ops::Range<usize>> = (0..n)
+        .step_by(TASK_POINTS)
+        .map(|a| a..(a + TASK_POINTS).min(n))
         .collect();
-    for (p, why) in parsed.iter_mut().zip(pre) {
-        if let Some(why) = why {
-            *p = Err(*why);
+    let fate: Vec<Fate> = tasks
+        .into_par_iter()
+        .flat_map_iter(|r| fates(grids, &rows, rules, r))
+        .collect();
+
+    // the report, row by row accounted
+    let mut by_outcome = [0u64; 4];
+    let mut by_reason: std::collections::BTreeMap<&'static str, u64> = Default::default();
+    for f in &fate {
+        by_outcome[f.outcome as usize] += 1;
+        if let Some(why) = f.rejected {
+            *by_reason.entry(why.name()).or_default() += 1;
         }
     }
-    let valid: Vec<(f64, f64)> = parsed.iter().filter_map(|p| p.ok()).collect();
-    let located: Vec<Location> = valid
-        .par_chunks(TASK_POINTS)
-        .flat_map_iter(|chunk| grids.assigner.assign_many(chunk, nearest_m))
-        .collect();
-    let n = parsed.len();
-    let mut grid_ix: Vec<Option<u32>> = Vec::with_capacity(n);
-    let mut outcome: Vec<i8> = Vec::with_capacity(n);
-    let mut reason: Vec<Option<&str>> = Vec::with_capacity(n);
-    let mut distance: Vec<Option<f64>> = Vec::with_capacity(n);
-    let mut located = located.into_iter();
-    for p in &parsed {
-        report.rows += 1;
-        let (g, o, r, d) = match p {
-            Err(why) => {
-                report.rejected += 1;
-                *report
-                    .rejected_by_reason
-                    .entry(why.name().to_string())
-                    .or_default() += 1;
-                (None, REJECTED, Some(why.name()), None)
-            }
-            Ok(_) => match located.next().ok_or("fewer locations than points")? {
-                Location::Inside(g) => {
-                    report.assigned += 1;
-                    (Some(g), ASSIGNED, None, None)
-                }
-                Location::Nearest(g, d) => {
-                    report.nearest += 1;
-                    (Some(g), NEAREST, None, Some(d))
-                }
-                Location::Outside => {
-                    report.unassigned += 1;
-                    *report
-                        .unassigned_by_reason
-                        .entry(unassigned_why.to_string())
-                        .or_default() += 1;
-                    (None, UNASSIGNED, Some(unassigned_why), None)
-                }
-            },
-        };
-        grid_ix.push(g);
-        outcome.push(o);
-        reason.push(r);
-        distance.push(d);
+    report.rows += n as u64;
+    report.assigned += by_outcome[ASSIGNED as usize];
+    report.nearest += by_outcome[NEAREST as usize];
+    report.unassigned += by_outcome[UNASSIGNED as usize];
+    report.rejected += by_outcome[REJECTED as usize];
+    for (why, count) in by_reason {
+        *report
+            .rejected_by_reason
+            .entry(why.to_string())
+            .or_default() += count;
     }
+    if by_outcome[UNASSIGNED as usize] > 0 {
+        *report
+            .unassigned_by_reason
+            .entry(rules.unassigned_why.to_string())
+            .or_default() += by_outcome[UNASSIGNED as usize];
+    }
+
+    // the columns: one validity bitmap for the four code levels
+    let has_grid = NullBuffer::from(
+        fate.iter()
+            .map(|f| f.grid != NO_GRID)
+            .collect::<Vec<bool>>(),
+    );
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(7);
     for (values, keys_of_grid) in &grids.levels {
-        let keys: Int32Array = grid_ix
-            .iter()
-            .map(|g| g.map(|g| keys_of_grid[g as usize]))
+        let keys: Vec<i32> = fate
+            .par_iter()
+            .with_min_len(4096)
+            .map(|f| keys_of_grid.get(f.grid as usize).copied().unwrap_or(0))
             .collect();
+        let keys = Int32Array::new(ScalarBuffer::from(keys), Some(has_grid.clone()));
         let dict = DictionaryArray::<Int32Type>::try_new(keys, values.clone())
             .map_err(|e| e.to_string())?;
         columns.push(Arc::new(dict));
     }
     let outcomes: ArrayRef = Arc::new(StringArray::from(OUTCOMES.to_vec()));
+    let outcome = Int8Array::from(fate.iter().map(|f| f.outcome).collect::<Vec<i8>>());
     columns.push(Arc::new(
-        DictionaryArray::<Int8Type>::try_new(Int8Array::from(outcome), outcomes)
-            .map_err(|e| e.to_string())?,
+        DictionaryArray::<Int8Type>::try_new(outcome, outcomes).map_err(|e| e.to_string())?,
     ));
-    columns.push(Arc::new(StringArray::from(reason)));
-    columns.push(Arc::new(Float64Array::from(distance)));
+    let reason: StringArray = fate
+        .iter()
+        .map(|f| match (f.rejected, f.outcome) {
+            (Some(why), _) => Some(why.name()),
+            (None, UNASSIGNED) => Some(rules.unassigned_why),
+            _ => None,
+        })
+        .collect();
+    columns.push(Arc::new(reason));
+    let near = NullBuffer::from(
+        fate.iter()
+            .map(|f| f.outcome == NEAREST)
+            .collect::<Vec<bool>>(),
+    );
+    let distance: Vec<f64> = fate.iter().map(|f| f.distance).collect();
+    columns.push(Arc::new(Float64Array::new(
+        ScalarBuffer::from(distance),
+        Some(near),
+    )));
     RecordBatch::try_new(schema.clone(), columns).map_err(|e| e.to_string())
 }
 
