@@ -3,6 +3,7 @@
 //! rejections (missing, non-finite or out-of-range coordinates), the same nearest
 //! search and the same report, every input row accounted for.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -142,20 +143,47 @@ impl Grids {
     }
 }
 
-/// The number columns of a batch as optional f64 (nulls kept as `None`).
-fn floats(column: &ArrayRef, name: &str) -> Result<Vec<Option<f64>>, String> {
+/// A number column as f64 values and its validity: a `Float64` column is borrowed as
+/// it is (no copy, whatever its length); other number types are widened.
+struct Numbers<'a> {
+    values: Cow<'a, [f64]>,
+    nulls: Option<NullBuffer>,
+}
+
+impl Numbers<'_> {
+    fn get(&self, i: usize) -> Option<f64> {
+        match &self.nulls {
+            Some(n) if n.is_null(i) => None,
+            _ => Some(self.values[i]),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.values.len()
+    }
+}
+
+fn floats<'a>(column: &'a ArrayRef, name: &str) -> Result<Numbers<'a>, String> {
     let any = column.as_any();
-    macro_rules! take {
+    if let Some(a) = any.downcast_ref::<Float64Array>() {
+        return Ok(Numbers {
+            values: Cow::Borrowed(a.values()),
+            nulls: a.nulls().cloned(),
+        });
+    }
+    macro_rules! widen {
         ($t:ty) => {
             if let Some(a) = any.downcast_ref::<$t>() {
-                return Ok(a.iter().map(|v| v.map(|v| v as f64)).collect());
+                return Ok(Numbers {
+                    values: Cow::Owned(a.values().iter().map(|&v| v as f64).collect()),
+                    nulls: a.nulls().cloned(),
+                });
             }
         };
     }
-    take!(Float64Array);
-    take!(Float32Array);
-    take!(Int64Array);
-    take!(Int32Array);
+    widen!(Float32Array);
+    widen!(Int64Array);
+    widen!(Int32Array);
     Err(format!(
         "column `{name}` holds {}, not numbers",
         column.data_type()
@@ -217,8 +245,8 @@ struct Rules<'a> {
 /// One batch's coordinates, and reasons the caller already found to reject rows
 /// (`pre`, empty when none).
 struct Rows<'a> {
-    lon: &'a [Option<f64>],
-    lat: &'a [Option<f64>],
+    lon: &'a Numbers<'a>,
+    lat: &'a Numbers<'a>,
     pre: &'a [Option<RejectReason>],
 }
 
@@ -248,7 +276,7 @@ fn fates(
         let pre = rows.pre.get(i).copied().flatten();
         let p = match pre {
             Some(why) => Err(why),
-            None => point(rows.lon[i], rows.lat[i], rules.coords),
+            None => point(rows.lon.get(i), rows.lat.get(i), rules.coords),
         };
         out.push(match p {
             Ok(p) => {

@@ -253,3 +253,19 @@ def test_errors_name_the_file_as_the_command_line_does(tmp_path, gridtwin_bin):
     with pytest.raises(gridtwin.GridtwinError) as usage:
         gridtwin.run("assign", "--no-such-flag")
     assert usage.value.exit_code == 2
+
+
+def test_any_number_type_and_nulls_in_arrow_columns():
+    # a float64 column with nulls is read in place; float32 and integers are widened
+    lon = pa.array([X0 + 0.5 * D, None, X0 + 1.5 * D, 500.0], pa.float64())
+    lat = pa.array([Y0 + 0.5 * D, Y0, None, Y0], pa.float64())
+    out = gridtwin.assign(pa.table({"lon": lon, "lat": lat}), quad_grids())
+    assert out.column("outcome").to_pylist() == ["assigned", "rejected", "rejected", "rejected"]
+    assert out.column("reason").to_pylist() == [None, "missing_coordinate", "missing_coordinate", "out_of_range"]
+    f32 = pa.table({"lon": pa.array([X0 + 0.5 * D], pa.float32()), "lat": pa.array([Y0 + 0.5 * D], pa.float32())})
+    assert gridtwin.assign(f32, quad_grids()).column("grid_code").to_pylist() == [CODES[0]]
+    ints = pa.table({"lon": pa.array([25, None], pa.int64()), "lat": pa.array([60, 61], pa.int32())})
+    got = gridtwin.assign(ints, quad_grids())
+    assert got.column("outcome").to_pylist() == ["unassigned", "rejected"]
+    with pytest.raises(gridtwin.GridtwinError, match="column `lon` holds"):
+        gridtwin.assign(pa.table({"lon": ["a"], "lat": [1.0]}), quad_grids())

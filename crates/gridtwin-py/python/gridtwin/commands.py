@@ -228,15 +228,17 @@ def aggregate(
     *,
     category: bool = False,
     window: str | None = None,
+    geometry: bool = False,
     data: str | None = None,
 ) -> pd.DataFrame:
     """Count points per grid, community, street, district, city or H3 cell
     (``by="h3:9"``, any resolution 0–15), optionally per category and time window, as
     ``gridtwin aggregate``. ``points`` is a path, a (Geo)DataFrame or an Arrow table;
     with ``grids`` raw points are assigned first (by level), else an assigned
-    table's codes are read.
+    table's codes are read. With ``geometry=True`` the counts come back as a
+    GeoDataFrame with each group's polygon (the H3 cell or the area), ready to plot.
 
-    >>> gridtwin.aggregate(components, by="h3:9")   # doctest: +SKIP
+    >>> gridtwin.aggregate(components, by="h3:9", geometry=True).plot(column="count")  # doctest: +SKIP
     """
     from .assign import as_grids  # noqa: F401  (grids accepted as for assign)
 
@@ -250,8 +252,12 @@ def aggregate(
             args.append("--category")
         if window:
             args += ["--window", window]
-        out = os.path.join(tmp, "counts.csv")
+        out = os.path.join(tmp, "counts.geojson" if geometry else "counts.csv")
         run(*args, "--out", out, data=data)
+        if geometry:
+            import geopandas
+
+            return geopandas.read_file(out)
         return pd.read_csv(out, dtype={"code": str, "grid_code": str, "h3": str})
 
 
