@@ -442,3 +442,65 @@ fn an_export_with_local_times_and_category_names_fits_the_same() {
         );
     }
 }
+
+/// A Parquet timeline (`simulate --timeline-format parquet`) fits exactly as the same
+/// run's CSV timeline: the same scenario, the same fit report, only the name differs.
+#[test]
+fn a_parquet_timeline_fits_as_its_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let scene = repo().join("scenes/baseline.toml");
+    let city = repo().join("data/helsinki/city");
+    let (scene, city) = (scene.to_str().unwrap(), city.to_str().unwrap());
+    for (out, format) in [("csv", "csv"), ("pq", "parquet")] {
+        gridtwin(
+            d,
+            &[
+                "simulate",
+                scene,
+                "--replications",
+                "1",
+                "--seed",
+                "3",
+                "--out",
+                out,
+                "--timeline-format",
+                format,
+            ],
+        );
+    }
+    gridtwin(
+        d,
+        &[
+            "calibrate",
+            "csv/rep_000/timeline.csv",
+            "--city",
+            city,
+            "--out",
+            "a/fitted.toml",
+            "--report",
+            "a/fit",
+        ],
+    );
+    gridtwin(
+        d,
+        &[
+            "calibrate",
+            "pq/rep_000/timeline.parquet",
+            "--city",
+            city,
+            "--out",
+            "b/fitted.toml",
+            "--report",
+            "b/fit",
+        ],
+    );
+    let read = |p: &str| std::fs::read_to_string(d.join(p)).unwrap();
+    assert_eq!(
+        read("a/fitted.toml").replace("timeline.csv", "timeline.X"),
+        read("b/fitted.toml").replace("timeline.parquet", "timeline.X")
+    );
+    let (fa, fb) = (read("a/fit/fits.csv"), read("b/fit/fits.csv"));
+    assert!(fa.lines().count() > 5);
+    assert_eq!(fa, fb);
+}

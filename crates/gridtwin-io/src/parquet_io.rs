@@ -95,6 +95,18 @@ fn cell(array: &ArrayRef, row: usize) -> Result<Value, String> {
     try_as!(LargeStringArray, |s: &str| Value::Text(s.to_string()));
     try_as!(Int64Array, Value::Int);
     try_as!(Int32Array, |x: i32| Value::Int(x as i64));
+    // (narrower and unsigned integers: what other writers use for counts and flags,
+    // and what gridtwin's own timelines hold)
+    try_as!(arrow_array::Int16Array, |x: i16| Value::Int(x as i64));
+    try_as!(arrow_array::Int8Array, |x: i8| Value::Int(x as i64));
+    try_as!(arrow_array::UInt32Array, |x: u32| Value::Int(x as i64));
+    try_as!(arrow_array::UInt16Array, |x: u16| Value::Int(x as i64));
+    try_as!(arrow_array::UInt8Array, |x: u8| Value::Int(x as i64));
+    if let Some(x) = a.downcast_ref::<arrow_array::UInt64Array>() {
+        // beyond i64 a count is no count: text keeps it exact
+        let v = x.value(row);
+        return Ok(i64::try_from(v).map_or_else(|_| Value::Text(v.to_string()), Value::Int));
+    }
     try_as!(Float64Array, Value::Float);
     try_as!(Float32Array, |x: f32| Value::Float(x as f64));
     try_as!(BooleanArray, Value::Bool);
@@ -160,6 +172,12 @@ pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
                 | DataType::LargeUtf8
                 | DataType::Int64
                 | DataType::Int32
+                | DataType::Int16
+                | DataType::Int8
+                | DataType::UInt64
+                | DataType::UInt32
+                | DataType::UInt16
+                | DataType::UInt8
                 | DataType::Float64
                 | DataType::Float32
                 | DataType::Boolean
