@@ -328,3 +328,91 @@ fn compare_refuses_a_malformed_indicator_table_naming_file_and_line() {
     let table_out = ok(&["compare", &s(&run), &s(&run), "--out", &s(&out)]);
     assert!(!table_out.contains("B better") && !table_out.contains("B worse"));
 }
+
+/// A study run as slices (`--only-replications`, as `gridtwin.dask.simulate` spreads
+/// it over machines) and gathered (`--gather`) is byte for byte the one-run study,
+/// manifest included; a gather with a slice missing names what is missing.
+#[test]
+fn a_study_run_in_slices_and_gathered_is_the_one_run_study() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (whole, parts) = (tmp.path().join("whole"), tmp.path().join("parts"));
+    let scene = "scenes/baseline.toml";
+    let study = [
+        "--replications",
+        "3",
+        "--seed",
+        "5",
+        "--timeline-format",
+        "parquet",
+    ];
+    let mut args = vec!["simulate", scene, "--out", testkit::s(&whole)];
+    args.extend(study);
+    ok(&args);
+    for slice in ["2..3", "0..2"] {
+        let mut args = vec![
+            "simulate",
+            scene,
+            "--out",
+            testkit::s(&parts),
+            "--only-replications",
+            slice,
+        ];
+        args.extend(study);
+        ok(&args);
+    }
+    assert!(!parts.join("manifest.json").exists());
+    let mut gather = vec!["simulate", scene, "--out", testkit::s(&parts), "--gather"];
+    gather.extend(study);
+    // a slice missing: refused, naming it
+    let kept = std::fs::read(parts.join("part_000002_000003.json")).unwrap();
+    std::fs::remove_file(parts.join("part_000002_000003.json")).unwrap();
+    let o = testkit::run(&gather);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("replications 2 have no part file"));
+    std::fs::write(parts.join("part_000002_000003.json"), kept).unwrap();
+    ok(&gather);
+    let all = |d: &Path| {
+        let mut v: Vec<(String, Vec<u8>)> = Vec::new();
+        for e in walk(d) {
+            v.push((
+                e.strip_prefix(d).unwrap().display().to_string(),
+                std::fs::read(&e).unwrap(),
+            ));
+        }
+        v.sort();
+        v
+    };
+    let (a, b) = (all(&whole), all(&parts));
+    assert_eq!(
+        a.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        b.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    assert!(a.iter().any(|f| f.0 == "rep_002/timeline.parquet"));
+    for (x, y) in a.iter().zip(&b) {
+        assert!(x.1 == y.1, "{} differs", x.0);
+    }
+    // a slice beyond the study is refused, as a flag's value (exit 2)
+    let mut bad = vec![
+        "simulate",
+        scene,
+        "--out",
+        testkit::s(&parts),
+        "--only-replications",
+        "2..4",
+    ];
+    bad.extend(study);
+    assert_eq!(testkit::run(&bad).status.code(), Some(2));
+}
+
+fn walk(d: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(d).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

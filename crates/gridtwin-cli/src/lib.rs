@@ -23,6 +23,7 @@ mod info;
 mod progress;
 mod report;
 mod simulate;
+mod study_parts;
 mod synth;
 pub mod tables;
 mod view;

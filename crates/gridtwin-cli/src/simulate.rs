@@ -61,6 +61,15 @@ pub struct SimulateArgs {
     /// `vitals`, `report`, `compare` and the viewer read both.
     #[arg(long, value_enum, default_value_t = TimelineFormat::Csv)]
     timeline_format: TimelineFormat,
+    /// Run only replications FIRST..END of the study (END excluded) and write their
+    /// folders and a part file, to spread one study over machines
+    /// (`gridtwin.dask.simulate`); `--gather` then writes the study's tables.
+    #[arg(long, value_name = "FIRST..END", value_parser = crate::study_parts::parse_range, conflicts_with = "gather")]
+    only_replications: Option<std::ops::Range<u64>>,
+    /// Write the study's tables (kpis, summary, backlog, welch, manifest) from the part
+    /// files runs with --only-replications left in OUT, byte for byte as one run would.
+    #[arg(long)]
+    gather: bool,
 }
 
 /// The file format of the case timelines `simulate` writes.
@@ -126,6 +135,26 @@ pub fn run_simulate(a: SimulateArgs) -> Result<ExitCode> {
     };
     let loaded = Scenario::load_with(&a.scenario, policy)?;
     let sc = loaded.scenario.clone();
+    if a.gather {
+        let (kpis, parts) = crate::study_parts::gather(&a.out, a.seed, a.replications)?;
+        remove_stale_outputs(&a.out, a.replications)?;
+        write_tables(&a, &loaded, &kpis)?;
+        for p in parts {
+            std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
+        }
+        write_manifest(&a.out, &loaded.files, a.seed, a.replications)?;
+        println!("wrote {}", a.out.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let reps = a.only_replications.clone().unwrap_or(0..a.replications);
+    if reps.end > a.replications {
+        bail!(
+            "--only-replications {}..{}: the study has replications 0..{}",
+            reps.start,
+            reps.end,
+            a.replications
+        );
+    }
     let (city, table, q) = load_city(&sc.city)?;
     if q.totals().2 > 0 {
         eprintln!("{q}");
@@ -176,8 +205,18 @@ pub fn run_simulate(a: SimulateArgs) -> Result<ExitCode> {
     // The outputs are one set: the manifest, written last, says the run finished and
     // lists its files; it goes first, with replications a larger earlier run left, so
     // a killed re-run never looks complete beside old files.
-    remove_stale_outputs(&a.out, a.replications)?;
-    let pb = bar(a.replications, "replications");
+    if a.only_replications.is_some() {
+        // a slice: the study is not complete here until it is gathered
+        match std::fs::remove_file(a.out.join(MANIFEST)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| a.out.join(MANIFEST).display().to_string())
+            }
+            _ => {}
+        }
+    } else {
+        remove_stale_outputs(&a.out, a.replications)?;
+    }
+    let pb = bar(reps.end - reps.start, "replications");
     let done = AtomicU64::new(0);
     let mut took = 0.0;
     let mut events = 0u64;
@@ -185,9 +224,9 @@ pub fn run_simulate(a: SimulateArgs) -> Result<ExitCode> {
     // written and dropped before the next (a megacity timeline is gigabytes).
     let batch = rayon::current_num_threads().max(1) as u64;
     let mut kpis: Vec<Kpis> = Vec::new();
-    let mut from = 0;
-    while from < a.replications {
-        let to = (from + batch).min(a.replications);
+    let mut from = reps.start;
+    while from < reps.end {
+        let to = (from + batch).min(reps.end);
         let t0 = std::time::Instant::now();
         let results = replicate_range(&world, a.seed, from..to, &|| {
             pb.set_position(done.fetch_add(1, Ordering::Relaxed) + 1);
@@ -214,7 +253,35 @@ pub fn run_simulate(a: SimulateArgs) -> Result<ExitCode> {
         from = to;
     }
     pb.finish_and_clear();
+    if a.only_replications.is_some() {
+        crate::study_parts::write_part(&a.out, a.seed, a.replications, &reps, &kpis)?;
+        println!(
+            "wrote replications {}..{} of {} to {}",
+            reps.start,
+            reps.end,
+            a.replications,
+            a.out.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    write_tables(&a, &loaded, &kpis)?;
+    write_manifest(&a.out, &loaded.files, a.seed, a.replications)?;
+    println!("wrote {}", a.out.display());
+    eprintln!(
+        "{events} events in {took:.2} s of simulation and indicators ({:.2} M events/s over all replications; writing timelines not counted)",
+        events as f64 / took / 1e6
+    );
+    Ok(ExitCode::SUCCESS)
+}
 
+/// The study's tables from every replication's indicators (in replication order):
+/// the resolved scenario, kpis.csv, backlog.csv, welch.csv and summary.csv.
+fn write_tables(
+    a: &SimulateArgs,
+    loaded: &gridtwin_sim::scenario::LoadedScenario,
+    kpis: &[Kpis],
+) -> Result<()> {
+    let sc = &loaded.scenario;
     let merged = toml::to_string(&loaded.merged)?;
     let header = format!(
         "# Resolved scenario: {}\n# seed {}, {} replications\n",
@@ -317,13 +384,7 @@ pub fn run_simulate(a: SimulateArgs) -> Result<ExitCode> {
         let _ = i;
     }
     write_bytes_atomic(&a.out.join("summary.csv"), summary.as_bytes())?;
-    write_manifest(&a.out, &loaded.files, a.seed, a.replications)?;
-    println!("wrote {}", a.out.display());
-    eprintln!(
-        "{events} events in {took:.2} s of simulation and indicators ({:.2} M events/s over all replications; writing timelines not counted)",
-        events as f64 / took / 1e6
-    );
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// The file that says a `simulate` output is complete.

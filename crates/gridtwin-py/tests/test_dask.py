@@ -69,3 +69,14 @@ def test_dask_assign_without_a_client_and_from_a_geodataframe_grid_set(synth_gri
     got = gdask.assign(ddf, areas, nearest_m=200).compute(scheduler="synchronous")
     want = plain(gridtwin.assign(frame, str(synth_grids), nearest_m=200))
     pd.testing.assert_frame_equal(got.sort_index(), want, check_dtype=False)
+
+
+def test_dask_simulate_on_two_worker_processes_equals_one_process(client, root, tmp_path):
+    from test_commands import same_files
+
+    scene = str(root / "scenes/baseline.toml")
+    one = gridtwin.simulate(scene, replications=3, seed=9, out=tmp_path / "one")
+    spread = gdask.simulate(scene, replications=3, seed=9, client=client, out=tmp_path / "spread")
+    files = same_files(tmp_path / "one", tmp_path / "spread", skip=())
+    assert len(files) > 8 and not any(str(f).startswith("part_") for f in files)
+    pd.testing.assert_frame_equal(one.kpis, spread.kpis)

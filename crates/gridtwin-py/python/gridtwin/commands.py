@@ -133,12 +133,17 @@ def simulate(
         elif v not in (None, False):
             args += [_flag(k), os.fspath(v) if isinstance(v, os.PathLike) else str(v)]
     run(*args, data=data)
+    return read_simulation(out, int(replications))
+
+
+def read_simulation(out: str, replications: int) -> Simulation:
+    """A finished ``simulate`` folder's tables."""
     return Simulation(
         path=out,
         kpis=_read_csv(os.path.join(out, "kpis.csv")),
         summary=_read_csv(os.path.join(out, "summary.csv")),
         backlog=_read_csv(os.path.join(out, "backlog.csv")),
-        replications=int(replications),
+        replications=replications,
     )
 
 

@@ -1,5 +1,9 @@
 """gridtwin past one machine, on Dask.
 
+``simulate(scenario, replications, seed, client)`` spreads a study's replications over
+the workers (each runs ``gridtwin simulate --only-replications r..r+1``); the driver
+gathers them (``--gather``) into the files one process would write, byte for byte.
+
 ``assign(ddf, grids)`` assigns a dask (or dask-geopandas) DataFrame partition by
 partition. The grid layer travels to each worker once, as the bytes of one file
 (no shared file system needed), is loaded there once per process and kept; each
@@ -14,7 +18,13 @@ On a real cluster::
     out = gridtwin.dask.assign(ddf, "grids.fgb", client=client)
     out.to_parquet("s3://bucket/assigned/")
 
-Every worker needs the ``gridtwin`` package (the same version); nothing else.
+    sim = gridtwin.dask.simulate("/shared/scenes/baseline.toml", 200, seed=1, client=client)
+
+Every worker needs the ``gridtwin`` package (the same version). ``assign`` needs
+nothing else; ``simulate`` needs the scenario and the files it names (city, calendar,
+DEM) at the same path on every worker (a shared or copied folder). A replication's
+files travel back to the driver through Dask, so a megacity study (gigabytes of
+timeline per replication) wants ``timeline_format="parquet"``.
 """
 
 from __future__ import annotations
@@ -147,3 +157,70 @@ def assign_report(result) -> dict:
     out["rows"] = int(len(result))
     out["rejected_by_reason"] = {str(k): int(v) for k, v in reasons.items()}
     return out
+
+
+def _simulate_slice(scenario, first, end, replications, seed, timeline_format, data):
+    """Runs replications first..end of the study on this worker, in a temporary folder,
+    and returns its files (path relative to the folder, bytes)."""
+    import shutil
+
+    from .commands import run
+
+    folder = tempfile.mkdtemp(prefix="gridtwin-slice-")
+    try:
+        run(
+            "simulate", scenario, "--replications", replications, "--seed", seed,
+            "--out", folder, "--only-replications", f"{first}..{end}",
+            "--timeline-format", timeline_format, data=data,
+        )
+        files = {}
+        for dirpath, _, names in os.walk(folder):
+            for name in names:
+                path = os.path.join(dirpath, name)
+                with open(path, "rb") as f:
+                    files[os.path.relpath(path, folder)] = f.read()
+        return files
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def simulate(
+    scenario,
+    replications: int = 10,
+    seed: int = 1,
+    client=None,
+    out=None,
+    *,
+    per_task: int = 1,
+    timeline_format: str = "csv",
+    data: str | None = None,
+):
+    """:func:`gridtwin.simulate` with the replications spread over Dask workers,
+    ``per_task`` replications to a task; returns the same :class:`Simulation`, its
+    folder byte-identical to the one-process run's (same scenario path, replications
+    and seed). Without a ``client`` the default Dask scheduler runs the tasks."""
+    import dask
+
+    from .commands import _out_dir, read_simulation, run
+
+    replications, per_task = int(replications), max(1, int(per_task))
+    scenario = os.fspath(scenario)
+    tasks = [
+        dask.delayed(_simulate_slice, pure=True)(
+            scenario, first, min(first + per_task, replications), replications, seed,
+            timeline_format, data,
+        )
+        for first in range(0, replications, per_task)
+    ]
+    results = client.compute(tasks, sync=True) if client is not None else dask.compute(*tasks)
+    out = _out_dir(out, "sim")
+    os.makedirs(out, exist_ok=True)
+    for files in results:
+        for rel, content in files.items():
+            path = os.path.join(out, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(content)
+    run("simulate", scenario, "--replications", replications, "--seed", seed, "--out", out,
+        "--gather", "--timeline-format", timeline_format, data=data)
+    return read_simulation(out, replications)
