@@ -269,3 +269,38 @@ def test_any_number_type_and_nulls_in_arrow_columns():
     assert got.column("outcome").to_pylist() == ["unassigned", "rejected"]
     with pytest.raises(gridtwin.GridtwinError, match="column `lon` holds"):
         gridtwin.assign(pa.table({"lon": ["a"], "lat": [1.0]}), quad_grids())
+
+
+def test_geoarrow_points_separated_interleaved_and_wkb():
+    lon = [X0 + 0.5 * D, None, X0 + 1.5 * D]
+    lat = [Y0 + 0.5 * D, None, Y0 + 1.5 * D]
+    want_codes = [CODES[0], None, CODES[3]]
+    want_outcome = ["assigned", "rejected", "assigned"]
+    # separated (struct<x, y>), as geoarrow.point tags it
+    struct = pa.StructArray.from_arrays(
+        [pa.array([v or 0.0 for v in lon]), pa.array([v or 0.0 for v in lat])], names=["x", "y"],
+        mask=pa.array([False, True, False]),
+    )
+    field = pa.field("geom", struct.type, metadata={"ARROW:extension:name": "geoarrow.point"})
+    t = pa.Table.from_arrays([pa.array([1, 2, 3]), struct], schema=pa.schema([("id", pa.int64()), field]))
+    out = gridtwin.assign(t, quad_grids())
+    assert out.column("grid_code").to_pylist() == want_codes
+    assert out.column("outcome").to_pylist() == want_outcome
+    assert out.column("reason").to_pylist()[1] == "missing_coordinate"
+    # interleaved (fixed-size list of 2), in a column named geometry
+    inter = pa.FixedSizeListArray.from_arrays(
+        pa.array([lon[0], lat[0], 0.0, 0.0, lon[2], lat[2]]), 2, mask=pa.array([False, True, False])
+    )
+    out = gridtwin.assign(pa.table({"geometry": inter}), quad_grids())
+    assert out.column("grid_code").to_pylist() == want_codes
+    # WKB, with a line among the points
+    wkb = shapely.to_wkb(np.array([Point(lon[0], lat[0]), None, LineString([(0, 0), (1, 1)])], dtype=object))
+    out = gridtwin.assign(pa.table({"geometry": pa.array(list(wkb), pa.binary())}), quad_grids())
+    assert out.column("reason").to_pylist() == [None, "missing_coordinate", "wrong_geometry_type"]
+    assert out.column("grid_code").to_pylist()[0] == CODES[0]
+    # a GeoDataFrame's own Arrow export (geopandas to_arrow, WKB) reads the same
+    gdf = gpd.GeoDataFrame(geometry=gpd.points_from_xy([lon[0], lon[2]], [lat[0], lat[2]]), crs=4326)
+    table = pa.table(gdf.to_arrow())
+    assert gridtwin.assign(table, quad_grids()).column("grid_code").to_pylist() == [CODES[0], CODES[3]]
+    # grids.validate lives under gridtwin.grids as well
+    assert gridtwin.grids.validate is gridtwin.grids_validate

@@ -16,7 +16,7 @@ City.load(path)             a city directory's layers as GeoDataFrames
 Grids.load(path)            unit grids read, validated and indexed once
 assign(points, grids)       every point to its grid, community, street and district
 aggregate(points, by=...)   counts per grid, level or H3 cell
-grids_validate(grids)       the problems of a grid layer, as a GeoDataFrame
+grids.validate(grids)       the problems of a grid layer, as a GeoDataFrame
 simulate(scenario, ...)     seeded replications of a twin scenario
 compare(a, b)               paired comparison of two simulate runs
 vitals(timeline, city)      city vital signs from a case timeline
@@ -25,6 +25,7 @@ gridtwin.dask               the same assignment over a Dask cluster
 
 from ._gridtwin import GridtwinError, Grids, __version__
 from .assign import assign, report
+from . import grids
 from .city import City
 from .commands import (
     Simulation,
@@ -45,6 +46,7 @@ __all__ = [
     "aggregate",
     "assign",
     "compare",
+    "grids",
     "grids_validate",
     "report",
     "run",

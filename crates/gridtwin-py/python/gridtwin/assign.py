@@ -103,6 +103,68 @@ def _geometry_columns(gdf) -> pa.Table:
     )
 
 
+def _geoarrow_column(table: pa.Table) -> str | None:
+    """The GeoArrow geometry column of a table without lon/lat columns: one tagged
+    ``geoarrow.point`` or ``geoarrow.wkb``, else one named ``geometry``."""
+    names = [n.lower() for n in table.column_names]
+    if any(n in names for n in _LON_NAMES) and any(n in names for n in _LAT_NAMES):
+        return None
+    for field in table.schema:
+        ext = (field.metadata or {}).get(b"ARROW:extension:name", b"").decode()
+        ext = ext or getattr(field.type, "extension_name", "") or ""
+        if ext in ("geoarrow.point", "geoarrow.wkb"):
+            return field.name
+    return "geometry" if "geometry" in table.column_names else None
+
+
+def _geoarrow_points(column) -> pa.Table:
+    """lon/lat of a GeoArrow column: separated points (struct x, y[, z]) and
+    interleaved ones (fixed-size list) are read without a copy per row; WKB is decoded
+    by shapely (vectorised). Null rows are ``missing_coordinate``; in WKB, a line or
+    polygon is ``wrong_geometry_type``."""
+    import pyarrow.compute as pc
+
+    arr = column.combine_chunks()
+    if isinstance(arr, pa.ExtensionArray):
+        arr = arr.storage
+    n = len(arr)
+    none = np.full(n, None, dtype=object)
+    if pa.types.is_struct(arr.type):
+        x, y = pc.struct_field(arr, [0]), pc.struct_field(arr, [1])
+        missing = np.asarray(arr.is_null())
+        none[missing] = "missing_coordinate"
+        return pa.table({"lon": x, "lat": y, _REJECT: pa.array(none, type=pa.string())})
+    if pa.types.is_fixed_size_list(arr.type):
+        width = arr.type.list_size
+        flat = arr.flatten() if arr.null_count == 0 else pc.list_flatten(arr.fill_null([np.nan] * width))
+        values = np.asarray(flat).reshape(n, width)
+        missing = np.asarray(arr.is_null())
+        none[missing] = "missing_coordinate"
+        return pa.table({
+            "lon": pa.array(values[:, 0], mask=missing),
+            "lat": pa.array(values[:, 1], mask=missing),
+            _REJECT: pa.array(none, type=pa.string()),
+        })
+    if pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type):
+        import shapely
+
+        geoms = shapely.from_wkb(arr.to_numpy(zero_copy_only=False), on_invalid="ignore")
+        type_id = shapely.get_type_id(geoms)
+        missing = type_id == -1
+        missing[type_id == 0] = shapely.is_empty(geoms[type_id == 0])
+        not_point = type_id > 0
+        ok = ~(missing | not_point)
+        x, y = np.full(n, np.nan), np.full(n, np.nan)
+        x[ok], y[ok] = shapely.get_x(geoms[ok]), shapely.get_y(geoms[ok])
+        none[missing] = "missing_coordinate"
+        none[not_point] = "wrong_geometry_type"
+        return pa.table({
+            "lon": pa.array(x, mask=~ok), "lat": pa.array(y, mask=~ok),
+            _REJECT: pa.array(none, type=pa.string()),
+        })
+    raise TypeError(f"geometry column of type {arr.type}: expected GeoArrow points or WKB")
+
+
 def _added_names(existing: list[str]) -> dict[str, str]:
     """Input columns an earlier assignment left are kept as ``prev_…`` (as the CLI)."""
     return {c: f"prev_{c}" for c in existing if c in ADDED}
@@ -187,9 +249,14 @@ def assign(
         kind = "pandas"
     elif hasattr(points, "__arrow_c_stream__"):
         table = points if isinstance(points, pa.Table) else pa.table(points)
-        lon_name = _pick(table.column_names, lon, _LON_NAMES, "lon")
-        lat_name = _pick(table.column_names, lat, _LAT_NAMES, "lat")
-        coords_table, reject = table.select([lon_name, lat_name]), None
+        geometry = None if (lon or lat) else _geoarrow_column(table)
+        if geometry is not None:
+            coords_table = _geoarrow_points(table.column(geometry))
+            lon_name, lat_name, reject = "lon", "lat", _REJECT
+        else:
+            lon_name = _pick(table.column_names, lon, _LON_NAMES, "lon")
+            lat_name = _pick(table.column_names, lat, _LAT_NAMES, "lat")
+            coords_table, reject = table.select([lon_name, lat_name]), None
     else:
         raise TypeError(
             "points must be a GeoDataFrame, a DataFrame, an Arrow table or a (lon, lat) "
