@@ -142,11 +142,36 @@ fn cell(array: &ArrayRef, row: usize) -> Result<Value, String> {
     ))
 }
 
-/// Reads every row of a (Geo)Parquet file.
+/// Reads every row of a (Geo)Parquet file (its declared row count checked against
+/// the in-memory limit first).
 pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
+    let mut stream = open(path)?;
+    crate::limits::check_rows(&stream.file, stream.rows)?;
+    let mut out = Vec::new();
+    while let Some(batch) = stream.next_batch()? {
+        out.extend(batch);
+    }
+    Ok(out)
+}
+
+/// A (Geo)Parquet file read a record batch at a time: memory is bounded by a batch
+/// (65,536 rows), whatever the file's size.
+pub struct ParquetRecords {
+    file: String,
+    /// Rows the file declares.
+    pub rows: u64,
+    schema: Arc<Schema>,
+    geom_col: Option<String>,
+    reader: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+    number: u64,
+}
+
+/// Opens a (Geo)Parquet file for [`ParquetRecords::next_batch`]: its metadata read
+/// (isolated: the decoder panics on some corrupt footers), every column's type
+/// checked, the geometry column found from the `geo` metadata.
+pub fn open(path: &Path) -> Result<ParquetRecords, IoError> {
     let file = path.display().to_string();
     let f = File::open(path).map_err(|e| IoError::read(&file, e))?;
-    // (the metadata decoder panics on some corrupt footers: isolated)
     let builder = isolate(|| ParquetRecordBatchReaderBuilder::try_new(f))
         .map_err(|e| IoError::read(&file, format!("corrupt metadata: {e}")))?
         .map_err(|e| IoError::read(&file, e))?;
@@ -159,10 +184,7 @@ pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
                 .find(|k| k.key == "geo")
                 .and_then(|k| k.value.clone())
         });
-    crate::limits::check_rows(
-        &file,
-        builder.metadata().file_metadata().num_rows().max(0) as u64,
-    )?;
+    let rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
     let geom_col = geometry_column(&file, geo_meta.as_deref())?;
     let schema = builder.schema().clone();
     for f in schema.fields() {
@@ -199,16 +221,48 @@ pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
         .with_batch_size(BATCH)
         .build()
         .map_err(|e| IoError::read(&file, e))?;
-    let mut out = Vec::new();
-    let mut number = 0u64;
-    let mut reader = reader;
-    while let Some(batch) = isolate(|| reader.next())
-        .map_err(|e| IoError::read(&file, format!("after record {number}: {e}")))?
-    {
+    Ok(ParquetRecords {
+        file,
+        rows,
+        schema,
+        geom_col,
+        reader,
+        number: 0,
+    })
+}
+
+impl ParquetRecords {
+    /// The names of the columns other than the geometry, in file order.
+    pub fn field_names(&self) -> Vec<String> {
+        self.schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .filter(|n| Some(n) != self.geom_col.as_ref())
+            .collect()
+    }
+
+    /// Whether the file has a geometry column.
+    pub fn has_geometry(&self) -> bool {
+        self.geom_col.is_some()
+    }
+
+    /// The next batch's records (a bad row as its rejection), `None` at the end; a
+    /// file that ends early is an error naming the last record read.
+    pub fn next_batch(&mut self) -> Result<Option<Vec<Result<Record, Rejection>>>, IoError> {
+        let (file, number) = (&self.file, self.number);
+        let Some(batch) = isolate(|| self.reader.next())
+            .map_err(|e| IoError::read(file, format!("after record {number}: {e}")))?
+        else {
+            return Ok(None);
+        };
         let batch: RecordBatch =
-            batch.map_err(|e| IoError::read(&file, format!("after record {number}: {e}")))?;
+            batch.map_err(|e| IoError::read(file, format!("after record {number}: {e}")))?;
+        let (schema, geom_col) = (&self.schema, &self.geom_col);
+        let mut out = Vec::with_capacity(batch.num_rows());
         for row in 0..batch.num_rows() {
-            number += 1;
+            self.number += 1;
+            let number = self.number;
             let mut geometry = None;
             let mut fields = Vec::with_capacity(batch.num_columns());
             let mut problem = None;
@@ -245,7 +299,7 @@ pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
                 }
             }
             out.push(match problem {
-                Some((reason, detail)) => Err(Rejection::new(&file, number, reason, detail)),
+                Some((reason, detail)) => Err(Rejection::new(file, number, reason, detail)),
                 None => Ok(Record {
                     number,
                     geometry,
@@ -253,8 +307,8 @@ pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
                 }),
             });
         }
+        Ok(Some(out))
     }
-    Ok(out)
 }
 
 /// Reads one text column of a Parquet file and nothing else (a projection: a 12 M-row

@@ -1,7 +1,7 @@
 //! Input of a batch assignment: the header, where the coordinates are, and the rows in
 //! chunks sent by a reader thread. CSV is streamed (quote-free blocks of whole lines
-//! passed on byte for byte, the csv crate from the first quote on); other formats are
-//! read whole and converted, so both go through the same path.
+//! passed on byte for byte, the csv crate from the first quote on); GeoParquet a record
+//! batch at a time; other formats are read whole; all are converted to the same chunks.
 
 use std::fs::File;
 use std::path::Path;
@@ -280,6 +280,32 @@ pub(super) fn open(
             }
         }));
         receiver = rx;
+    } else if format == Format::GeoParquet {
+        // Streamed a record batch at a time: memory stays bounded by a few batches
+        // whatever the file's size (no in-memory row limit applies).
+        let mut stream = crate::parquet_io::open(input)?;
+        let names = stream.field_names();
+        header = names.clone();
+        geo = match (find(&names, &LON_NAMES), find(&names, &LAT_NAMES)) {
+            (Some(i), Some(j)) if !stream.has_geometry() => Geo::LonLat(i, j),
+            _ => Geo::Point,
+        };
+        let (tx, rx) = sync_channel::<Result<Chunk, IoError>>(2);
+        reader_thread = Some(std::thread::spawn(move || loop {
+            match stream.next_batch() {
+                Ok(Some(records)) => {
+                    if !send_records(records, &names, chunk_rows, &tx) {
+                        return;
+                    }
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        }));
+        receiver = rx;
     } else {
         let records = read_records(input)?;
         let all: Vec<_> = records.collect();
@@ -303,7 +329,7 @@ pub(super) fn open(
         };
         let (tx, rx) = sync_channel::<Result<Chunk, IoError>>(2);
         reader_thread = Some(std::thread::spawn(move || {
-            send_records(all, &names, chunk_rows, tx)
+            send_records(all, &names, chunk_rows, &tx);
         }));
         receiver = rx;
     }
@@ -316,13 +342,14 @@ pub(super) fn open(
 }
 
 /// Sends the records of a geometry format as chunks: their fields become text
-/// columns (named `names`), their point geometry travels beside them.
+/// columns (named `names`), their point geometry travels beside them. False when the
+/// receiver has gone (the run stopped).
 fn send_records(
     all: Vec<Result<Record, Rejection>>,
     names: &[String],
     chunk_rows: usize,
-    tx: SyncSender<Result<Chunk, IoError>>,
-) {
+    tx: &SyncSender<Result<Chunk, IoError>>,
+) -> bool {
     let mut it = all.into_iter().enumerate().peekable();
     while it.peek().is_some() {
         let mut rows = Vec::with_capacity(chunk_rows);
@@ -370,7 +397,8 @@ fn send_records(
             }))
             .is_err()
         {
-            break;
+            return false;
         }
     }
+    true
 }
