@@ -21,8 +21,8 @@ pub struct AssignArgs {
     /// Unit grids: a file in any supported format (code + polygon), or a city directory.
     #[arg(long)]
     grids: PathBuf,
-    /// Points (components or incidents): CSV or GeoParquet (both streamed), GeoJSON or
-    /// FlatGeobuf.
+    /// Points (components or incidents): CSV, GeoParquet or FlatGeobuf (streamed), or
+    /// GeoJSON.
     #[arg(long)]
     points: PathBuf,
     /// Output FILE (its format by extension): input columns plus grid, community, street

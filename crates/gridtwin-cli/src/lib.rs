@@ -55,9 +55,9 @@ pub struct Cli {
     /// tables built into this binary.
     #[arg(long, global = true)]
     data: Option<PathBuf>,
-    /// The most rows a reader holds in memory (inputs read whole: GeoJSON, FlatGeobuf,
-    /// and Parquet except as `assign --points`, which streams it; their declared row
-    /// count is checked first).
+    /// The most rows a reader holds in memory (inputs read whole: GeoJSON, and
+    /// FlatGeobuf and Parquet except as `assign --points`, which streams them; their
+    /// declared row count is checked first).
     #[arg(long, global = true, default_value_t = gridtwin_io::limits::DEFAULT_MAX_ROWS)]
     max_rows_in_memory: u64,
     #[command(subcommand)]

@@ -130,15 +130,38 @@ fn check_structure(path: &Path, file: &str) -> Result<u64, IoError> {
     Ok(found)
 }
 
-/// Reads every feature of a FlatGeobuf file. The structure is checked first (see
-/// `check_structure`); the decoder then runs isolated, so a corrupt feature is a
-/// rejection with its record number, not a crash.
+/// Reads every feature of a FlatGeobuf file (its feature count checked against the
+/// in-memory limit first). See [`open`].
 pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
+    let mut stream = open(path)?;
+    crate::limits::check_rows(&stream.file, stream.count)?;
+    let mut out = Vec::with_capacity(stream.count.min(1 << 20) as usize);
+    while let Some(record) = stream.next_record()? {
+        out.push(record);
+    }
+    Ok(out)
+}
+
+/// A FlatGeobuf file read feature by feature: memory is bounded by one feature,
+/// whatever the file's size.
+pub struct FgbRecords {
+    file: String,
+    /// Features the file holds (its structure walked).
+    pub count: u64,
+    names: Vec<String>,
+    features: flatgeobuf::FeatureIter<BufReader<File>, flatgeobuf::Seekable>,
+    number: u64,
+}
+
+/// Opens a FlatGeobuf file for [`FgbRecords::next_record`]. The structure is checked
+/// first (see `check_structure`: every feature's size fits in the file, the count
+/// agrees with the header); the decoder then runs isolated, so a corrupt feature is a
+/// rejection with its record number, not a crash. A CRS other than WGS-84 is refused.
+pub fn open(path: &Path) -> Result<FgbRecords, IoError> {
     let file = path.display().to_string();
     let count = check_structure(path, &file)?;
-    crate::limits::check_rows(&file, count)?;
-    let mut reader = BufReader::new(File::open(path).map_err(|e| IoError::read(&file, e))?);
-    let fgb = isolate(|| FgbReader::open(&mut reader))
+    let reader = BufReader::new(File::open(path).map_err(|e| IoError::read(&file, e))?);
+    let fgb = isolate(|| FgbReader::open(reader))
         .map_err(|e| IoError::read(&file, e))?
         .map_err(|e| IoError::read(&file, e))?;
     if let Some(crs) = fgb.header().crs() {
@@ -151,35 +174,57 @@ pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
             });
         }
     }
-    let mut features = fgb.select_all().map_err(|e| IoError::read(&file, e))?;
-    let mut out = Vec::with_capacity(count.min(1 << 20) as usize);
-    let mut number = 0u64;
-    loop {
+    let names = fgb
+        .header()
+        .columns()
+        .map(|cols| cols.iter().map(|c| c.name().to_string()).collect())
+        .unwrap_or_default();
+    let features = fgb.select_all().map_err(|e| IoError::read(&file, e))?;
+    Ok(FgbRecords {
+        file,
+        count,
+        names,
+        features,
+        number: 0,
+    })
+}
+
+impl FgbRecords {
+    /// The property columns the header declares, in its order.
+    pub fn field_names(&self) -> Vec<String> {
+        self.names.clone()
+    }
+
+    /// The next feature as a record (a corrupt one as its rejection), `None` at the end.
+    pub fn next_record(&mut self) -> Result<Option<Result<Record, Rejection>>, IoError> {
+        let (file, number) = (&self.file, self.number);
+        let features = &mut self.features;
         let feature = match isolate(|| features.next().map(|f| f.is_some())) {
             Ok(Ok(true)) => features.get().expect("a feature was read"),
-            Ok(Ok(false)) => break,
-            Ok(Err(e)) => return Err(IoError::read(&file, format!("after record {number}: {e}"))),
-            Err(e) => return Err(IoError::read(&file, format!("after record {number}: {e}"))),
+            Ok(Ok(false)) => return Ok(None),
+            Ok(Err(e)) => return Err(IoError::read(file, format!("after record {number}: {e}"))),
+            Err(e) => return Err(IoError::read(file, format!("after record {number}: {e}"))),
         };
-        number += 1;
+        self.number += 1;
+        let number = self.number;
         let geometry = match isolate(|| feature.to_geo()) {
             Ok(g) => g.map_err(|e| e.to_string()),
             Err(e) => Err(e),
         }
-        .map_err(|e| Rejection::new(&file, number, RejectReason::InvalidGeometry, e));
+        .map_err(|e| Rejection::new(file, number, RejectReason::InvalidGeometry, e));
         let mut props = Props(Vec::new());
         let record = geometry.and_then(|g| {
             match isolate(|| feature.process_properties(&mut props)) {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => {
                     return Err(Rejection::new(
-                        &file,
+                        file,
                         number,
                         RejectReason::Unparsable,
                         e.to_string(),
                     ))
                 }
-                Err(e) => return Err(Rejection::new(&file, number, RejectReason::Unparsable, e)),
+                Err(e) => return Err(Rejection::new(file, number, RejectReason::Unparsable, e)),
             }
             Ok(Record {
                 number,
@@ -187,9 +232,23 @@ pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
                 fields: std::mem::take(&mut props.0),
             })
         });
-        out.push(record);
+        Ok(Some(record))
     }
-    Ok(out)
+
+    /// Up to `n` next records, `None` at the end.
+    pub fn next_batch(
+        &mut self,
+        n: usize,
+    ) -> Result<Option<Vec<Result<Record, Rejection>>>, IoError> {
+        let mut out = Vec::with_capacity(n.min(1 << 16));
+        while out.len() < n {
+            match self.next_record()? {
+                Some(r) => out.push(r),
+                None => break,
+            }
+        }
+        Ok((!out.is_empty()).then_some(out))
+    }
 }
 
 /// Writes a table as FlatGeobuf (EPSG:4326, rows in table order).

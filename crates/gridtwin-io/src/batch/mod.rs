@@ -4,8 +4,8 @@
 //! CSV input is streamed: a reader thread parses chunks of rows while the previous
 //! chunk is located in parallel and written, so memory stays bounded by a few chunks
 //! whatever the file size. Coordinates are parsed straight from the row's bytes; no
-//! geometry object is built per point. GeoParquet is streamed too, a record batch at a
-//! time; GeoJSON and FlatGeobuf are read whole; all go through the same path. Output rows keep the input's columns and order and add
+//! geometry object is built per point. GeoParquet and FlatGeobuf are streamed too, a
+//! record batch at a time; GeoJSON is read whole; all go through the same path. Output rows keep the input's columns and order and add
 //! `grid_code, community_code, street_code, district_code, outcome, distance_m`.
 
 mod fast;

@@ -1,7 +1,8 @@
 //! Input of a batch assignment: the header, where the coordinates are, and the rows in
 //! chunks sent by a reader thread. CSV is streamed (quote-free blocks of whole lines
 //! passed on byte for byte, the csv crate from the first quote on); GeoParquet a record
-//! batch at a time; other formats are read whole; all are converted to the same chunks.
+//! batch at a time, FlatGeobuf a chunk of features at a time; GeoJSON is read whole; all
+//! are converted to the same chunks.
 
 use std::fs::File;
 use std::path::Path;
@@ -202,6 +203,12 @@ fn read_csv_records(
     }
 }
 
+/// A point layer read in batches.
+enum Streamed {
+    Parquet(crate::parquet_io::ParquetRecords),
+    Fgb(crate::fgb_io::FgbRecords),
+}
+
 /// The input opened: its header, where its coordinates are, and the chunks its reader
 /// thread sends.
 pub(super) struct Input {
@@ -280,19 +287,29 @@ pub(super) fn open(
             }
         }));
         receiver = rx;
-    } else if format == Format::GeoParquet {
+    } else if matches!(format, Format::GeoParquet | Format::FlatGeobuf) {
         // Streamed a record batch at a time: memory stays bounded by a few batches
         // whatever the file's size (no in-memory row limit applies).
-        let mut stream = crate::parquet_io::open(input)?;
-        let names = stream.field_names();
+        let mut stream = match format {
+            Format::GeoParquet => Streamed::Parquet(crate::parquet_io::open(input)?),
+            _ => Streamed::Fgb(crate::fgb_io::open(input)?),
+        };
+        let (names, has_geometry) = match &stream {
+            Streamed::Parquet(p) => (p.field_names(), p.has_geometry()),
+            Streamed::Fgb(f) => (f.field_names(), true),
+        };
         header = names.clone();
         geo = match (find(&names, &LON_NAMES), find(&names, &LAT_NAMES)) {
-            (Some(i), Some(j)) if !stream.has_geometry() => Geo::LonLat(i, j),
+            (Some(i), Some(j)) if !has_geometry => Geo::LonLat(i, j),
             _ => Geo::Point,
         };
         let (tx, rx) = sync_channel::<Result<Chunk, IoError>>(2);
         reader_thread = Some(std::thread::spawn(move || loop {
-            match stream.next_batch() {
+            let next = match &mut stream {
+                Streamed::Parquet(p) => p.next_batch(),
+                Streamed::Fgb(f) => f.next_batch(chunk_rows),
+            };
+            match next {
                 Ok(Some(records)) => {
                     if !send_records(records, &names, chunk_rows, &tx) {
                         return;
