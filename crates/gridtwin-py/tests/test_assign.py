@@ -212,7 +212,9 @@ def test_arrow_and_numpy_inputs_give_arrow_with_the_report():
                       "t": pa.array([1, 2], pa.timestamp("ms"))})
     out = gridtwin.assign(table, quad_grids())
     assert isinstance(out, pa.Table)
-    assert out.column_names == ["x", "y", "tags", "t", *gridtwin.assign.__globals__["ADDED"]]
+    from gridtwin.assign import ADDED
+
+    assert out.column_names == ["x", "y", "tags", "t", *ADDED]
     assert out.column("tags").equals(table.column("tags"))
     assert pa.types.is_dictionary(out.schema.field("grid_code").type)
     assert out.column("grid_code").to_pylist() == [CODES[0], None]
@@ -225,8 +227,9 @@ def test_arrow_and_numpy_inputs_give_arrow_with_the_report():
 
 
 def test_one_grids_index_serves_many_tables_and_results_do_not_depend_on_batches():
-    grids = gridtwin.Grids.load.__func__ if False else None  # noqa: F841 (readability)
-    index = gridtwin.assign.__globals__["as_grids"](quad_grids())
+    from gridtwin.assign import as_grids
+
+    index = as_grids(quad_grids())
     rng = np.random.default_rng(5)
     lon = rng.uniform(X0 - 0.002, X0 + 2 * D + 0.002, 50_000)
     lat = rng.uniform(Y0 - 0.002, Y0 + 2 * D + 0.002, 50_000)

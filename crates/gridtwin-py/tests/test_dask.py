@@ -34,7 +34,9 @@ def points(n: int, seed: int, bounds) -> pd.DataFrame:
 
 def plain(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
-    for c in gridtwin.assign.__globals__["ADDED"]:
+    from gridtwin.assign import ADDED
+
+    for c in ADDED:
         if isinstance(out[c].dtype, pd.CategoricalDtype):
             out[c] = out[c].astype(object).where(out[c].notna(), None)
     return out

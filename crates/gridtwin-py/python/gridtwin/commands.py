@@ -245,8 +245,6 @@ def aggregate(
 
     >>> gridtwin.aggregate(components, by="h3:9", geometry=True).plot(column="count")  # doctest: +SKIP
     """
-    from .assign import as_grids  # noqa: F401  (grids accepted as for assign)
-
     with tempfile.TemporaryDirectory(prefix="gridtwin-agg-") as tmp:
         args = ["aggregate", "--points", _points_file(points, tmp)]
         for b in [by] if isinstance(by, str) else by:
