@@ -354,17 +354,9 @@ fn geoparquet_and_flatgeobuf_inputs_are_streamed_past_the_in_memory_limit() {
     ]);
     // the same rows, ids and grids (the layer holds the earlier codes as prev_…)
     let rows = |p: &std::path::Path| {
-        let mut r = csv::Reader::from_path(p).unwrap();
-        let h = r.headers().unwrap().clone();
-        let (id, g) = (
-            h.iter().position(|c| c == "id").unwrap(),
-            h.iter().position(|c| c == "grid_code").unwrap(),
-        );
-        r.records()
-            .map(|x| {
-                let x = x.unwrap();
-                (x[id].to_string(), x[g].to_string())
-            })
+        testkit::csv_maps(p)
+            .into_iter()
+            .map(|r| (r["id"].clone(), r["grid_code"].clone()))
             .collect::<Vec<_>>()
     };
     let a = rows(&from_csv);
