@@ -79,7 +79,7 @@ fn geometry_column(file: &str, meta: Option<&str>) -> Result<Option<String>, IoE
     Ok(Some(primary))
 }
 
-fn cell(array: &ArrayRef, row: usize) -> Result<Value, String> {
+pub(crate) fn cell(array: &ArrayRef, row: usize) -> Result<Value, String> {
     if array.is_null(row) {
         return Ok(Value::Null);
     }
@@ -247,9 +247,10 @@ impl ParquetRecords {
         self.geom_col.is_some()
     }
 
-    /// The next batch's records (a bad row as its rejection), `None` at the end; a
-    /// file that ends early is an error naming the last record read.
-    pub fn next_batch(&mut self) -> Result<Option<Vec<Result<Record, Rejection>>>, IoError> {
+    /// The next record batch as decoded, with the number of its first record, `None`
+    /// at the end; a file that ends early is an error naming the last record read.
+    /// (Columnar readers take this; [`ParquetRecords::next_batch`] makes records.)
+    pub fn next_record_batch(&mut self) -> Result<Option<(RecordBatch, u64)>, IoError> {
         let (file, number) = (&self.file, self.number);
         let Some(batch) = isolate(|| self.reader.next())
             .map_err(|e| IoError::read(file, format!("after record {number}: {e}")))?
@@ -258,11 +259,27 @@ impl ParquetRecords {
         };
         let batch: RecordBatch =
             batch.map_err(|e| IoError::read(file, format!("after record {number}: {e}")))?;
+        self.number += batch.num_rows() as u64;
+        Ok(Some((batch, number + 1)))
+    }
+
+    /// The index of the geometry column in a record batch, if there is one.
+    pub fn geometry_index(&self) -> Option<usize> {
+        let g = self.geom_col.as_ref()?;
+        self.schema.fields().iter().position(|f| f.name() == g)
+    }
+
+    /// The next batch's records (a bad row as its rejection), `None` at the end; a
+    /// file that ends early is an error naming the last record read.
+    pub fn next_batch(&mut self) -> Result<Option<Vec<Result<Record, Rejection>>>, IoError> {
+        let Some((batch, first)) = self.next_record_batch()? else {
+            return Ok(None);
+        };
+        let file = &self.file;
         let (schema, geom_col) = (&self.schema, &self.geom_col);
         let mut out = Vec::with_capacity(batch.num_rows());
         for row in 0..batch.num_rows() {
-            self.number += 1;
-            let number = self.number;
+            let number = first + row as u64;
             let mut geometry = None;
             let mut fields = Vec::with_capacity(batch.num_columns());
             let mut problem = None;
@@ -280,9 +297,12 @@ impl ParquetRecords {
                     };
                     // the declared counts must fit in the bytes (the decoder reserves
                     // what a count claims), and the decoder runs isolated
-                    let decoded = wkb_fits(bytes)
-                        .and_then(|()| isolate(|| Wkb(bytes).to_geo()))
-                        .and_then(|g| g.map_err(|e| e.to_string()));
+                    let decoded = match plain_point(bytes) {
+                        Some(p) => Ok(geo::Geometry::Point(p)),
+                        None => wkb_fits(bytes)
+                            .and_then(|()| isolate(|| Wkb(bytes).to_geo()))
+                            .and_then(|g| g.map_err(|e| e.to_string())),
+                    };
                     match decoded {
                         Ok(g) => geometry = Some(g),
                         Err(e) => {
@@ -364,6 +384,43 @@ pub fn for_each_text(
         number += batch.num_rows() as u64;
     }
     Ok(number)
+}
+
+/// A finite point in the common WKB encodings, read in place (the decoder is slow and
+/// does not read big-endian EWKB with Z): byte order, type 1 (2-D), 1001 or
+/// 0x8000_0001 (with Z, ignored), then the coordinates.
+pub(crate) fn plain_point(b: &[u8]) -> Option<geo::Point<f64>> {
+    let little = match b.first()? {
+        0 => false,
+        1 => true,
+        _ => return None,
+    };
+    let u32_at = |i: usize| -> Option<u32> {
+        let w: [u8; 4] = b.get(i..i + 4)?.try_into().ok()?;
+        Some(if little {
+            u32::from_le_bytes(w)
+        } else {
+            u32::from_be_bytes(w)
+        })
+    };
+    let f64_at = |i: usize| -> Option<f64> {
+        let w: [u8; 8] = b.get(i..i + 8)?.try_into().ok()?;
+        Some(if little {
+            f64::from_le_bytes(w)
+        } else {
+            f64::from_be_bytes(w)
+        })
+    };
+    let len = match u32_at(1)? {
+        1 => 21,
+        1001 | 0x8000_0001 => 29,
+        _ => return None,
+    };
+    if b.len() != len {
+        return None;
+    }
+    let (x, y) = (f64_at(5)?, f64_at(13)?);
+    (x.is_finite() && y.is_finite()).then(|| geo::Point::new(x, y))
 }
 
 /// Whether a WKB (ISO or EWKB) geometry's declared counts fit in its bytes: a point

@@ -147,3 +147,379 @@ fn foreign_crs_in_flatgeobuf_and_geoparquet_is_a_clear_error() {
         "{e}"
     );
 }
+
+mod columnar_assign {
+    //! Issue 19: a GeoParquet input assigned to CSV takes the columnar path
+    //! (batch/columns.rs); any other output takes the record path. The record path is
+    //! the oracle: over thousands of seeded random rows (text with commas, quotes,
+    //! blanks and nulls, every column type the reader takes, points in every WKB
+    //! encoding, broken and wrong geometries, points outside every grid and out of
+    //! range, known and unknown categories) both give the same rows, values and
+    //! rejections.
+
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use arrow_array::{
+        ArrayRef, BinaryArray, BooleanArray, Float64Array, Int16Array, Int64Array, RecordBatch,
+        StringArray, TimestampMillisecondArray,
+    };
+    use arrow_schema::{DataType, Field, Schema, TimeUnit};
+    use geo::{polygon, MultiPolygon};
+    use gridtwin_core::assign::Assigner;
+    use gridtwin_core::locate::LocatorOptions;
+    use gridtwin_core::{Area, Level};
+    use gridtwin_io::batch::{assign_file, AssignOptions, AssignReport};
+    use gridtwin_io::read_records;
+    use gridtwin_io::record::Value;
+
+    use super::common::data;
+
+    /// splitmix64: a seeded stream without a dependency.
+    struct Draw(u64);
+    impl Draw {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+        fn unit(&mut self) -> f64 {
+            (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    fn wkb(little: bool, kind: u32, extra: &[u8], coords: &[f64]) -> Vec<u8> {
+        let mut b = vec![little as u8];
+        let put32 = |b: &mut Vec<u8>, v: u32| {
+            b.extend(if little {
+                v.to_le_bytes()
+            } else {
+                v.to_be_bytes()
+            })
+        };
+        put32(&mut b, kind);
+        b.extend(extra);
+        for c in coords {
+            b.extend(if little {
+                c.to_le_bytes()
+            } else {
+                c.to_be_bytes()
+            });
+        }
+        b
+    }
+
+    /// A geometry cell: mostly points near the 2×2 grids, and every kind of trouble.
+    fn geometry(d: &mut Draw) -> Option<Vec<u8>> {
+        let (x, y) = (120.995 + d.unit() * 0.03, 30.995 + d.unit() * 0.03);
+        let little = d.below(2) == 0;
+        Some(match d.below(16) {
+            0 => return None,
+            1 => wkb(little, 1001, &[], &[x, y, 4.0]),
+            2 => wkb(little, 0x8000_0001, &[], &[x, y, 4.0]),
+            3 => wkb(little, 0x2000_0001, &4326u32.to_le_bytes(), &[x, y]),
+            4 => {
+                let mut b = wkb(little, 4, &[], &[]);
+                let n = 1 + d.below(2) as u32;
+                b.extend(if little {
+                    n.to_le_bytes()
+                } else {
+                    n.to_be_bytes()
+                });
+                for _ in 0..n {
+                    b.extend(wkb(little, 1, &[], &[x, y]));
+                }
+                b
+            }
+            5 => {
+                let mut b = wkb(little, 2, &[], &[]);
+                b.extend(if little {
+                    2u32.to_le_bytes()
+                } else {
+                    2u32.to_be_bytes()
+                });
+                for c in [x, y, x + 0.001, y] {
+                    b.extend(if little {
+                        c.to_le_bytes()
+                    } else {
+                        c.to_be_bytes()
+                    });
+                }
+                b
+            }
+            6 => wkb(little, 1, &[], &[x])[..=d.below(13) as usize].to_vec(),
+            7 => wkb(little, 1, &[], &[f64::NAN, f64::NAN]),
+            8 => wkb(little, 1, &[], &[500.0, y]),
+            9 => vec![7, 1, 2],
+            _ => wkb(little, 1, &[], &[x, y]),
+        })
+    }
+
+    fn text(d: &mut Draw) -> Option<String> {
+        const TEXT: [&str; 9] = [
+            "a",
+            " b ",
+            "c,d",
+            "e\"f",
+            "",
+            "  ",
+            "line\nbreak",
+            "名",
+            "0.5",
+        ];
+        match d.below(10) {
+            9 => None,
+            i => Some(TEXT[i as usize].to_string()),
+        }
+    }
+
+    fn category(d: &mut Draw) -> Option<String> {
+        const CATEGORY: [&str; 5] = [
+            "Water supply manhole cover",
+            "0101",
+            " 0102 ",
+            "no such thing",
+            "",
+        ];
+        match d.below(12) {
+            11 => None,
+            i => Some(CATEGORY[(i % 5) as usize].to_string()),
+        }
+    }
+
+    /// A GeoParquet file of `rows` random rows, the geometry column at a random place;
+    /// `lonlat`: no geometry, Float64 lon/lat columns instead.
+    fn random_file(path: &Path, seed: u64, rows: usize, lonlat: bool) {
+        let mut d = Draw(seed);
+        let mut cols: Vec<(Field, ArrayRef)> = vec![
+            (
+                Field::new("id", DataType::Utf8, true),
+                Arc::new((0..rows).map(|_| text(&mut d)).collect::<StringArray>()),
+            ),
+            (
+                Field::new("category", DataType::Utf8, true),
+                Arc::new((0..rows).map(|_| category(&mut d)).collect::<StringArray>()),
+            ),
+            (
+                Field::new("n", DataType::Int64, true),
+                Arc::new(
+                    (0..rows)
+                        .map(|_| (d.below(8) > 0).then(|| d.next() as i64))
+                        .collect::<Int64Array>(),
+                ),
+            ),
+            (
+                Field::new("v", DataType::Float64, true),
+                Arc::new(
+                    (0..rows)
+                        .map(|_| match d.below(8) {
+                            0 => None,
+                            1 => Some(f64::NAN),
+                            2 => Some(-0.0),
+                            3 => Some(1e21),
+                            4 => Some(f64::INFINITY),
+                            _ => Some(d.unit() * 1000.0 - 500.0),
+                        })
+                        .collect::<Float64Array>(),
+                ),
+            ),
+            (
+                Field::new("flag", DataType::Boolean, true),
+                Arc::new(
+                    (0..rows)
+                        .map(|_| (d.below(5) > 0).then(|| d.below(2) == 0))
+                        .collect::<BooleanArray>(),
+                ),
+            ),
+            (
+                Field::new("small", DataType::Int16, true),
+                Arc::new(
+                    (0..rows)
+                        .map(|_| (d.below(5) > 0).then(|| d.next() as i16))
+                        .collect::<Int16Array>(),
+                ),
+            ),
+            (
+                Field::new("t", DataType::Timestamp(TimeUnit::Millisecond, None), true),
+                Arc::new(
+                    (0..rows)
+                        .map(|_| (d.below(5) > 0).then(|| d.below(4_000_000_000_000) as i64))
+                        .collect::<TimestampMillisecondArray>(),
+                ),
+            ),
+        ];
+        let mut meta_geo = None;
+        if lonlat {
+            for name in ["lon", "lat"] {
+                let base = if name == "lon" { 120.995 } else { 30.995 };
+                let values: Float64Array = (0..rows)
+                    .map(|_| match d.below(20) {
+                        0 => None,
+                        1 => Some(f64::NAN),
+                        2 => Some(-500.0),
+                        _ => Some(base + d.unit() * 0.03),
+                    })
+                    .collect();
+                let at = d.below(cols.len() as u64 + 1) as usize;
+                cols.insert(
+                    at,
+                    (Field::new(name, DataType::Float64, true), Arc::new(values)),
+                );
+            }
+        } else {
+            let values: Vec<Option<Vec<u8>>> = (0..rows).map(|_| geometry(&mut d)).collect();
+            let array: BinaryArray = values.iter().map(|v| v.as_deref()).collect();
+            let at = d.below(cols.len() as u64 + 1) as usize;
+            cols.insert(
+                at,
+                (
+                    Field::new("geometry", DataType::Binary, true),
+                    Arc::new(array),
+                ),
+            );
+            meta_geo = Some(
+                r#"{"version":"1.1.0","primary_column":"geometry","columns":{"geometry":{"encoding":"WKB","geometry_types":[]}}}"#.to_string(),
+            );
+        }
+        let schema = Arc::new(Schema::new(
+            cols.iter().map(|(f, _)| f.clone()).collect::<Vec<_>>(),
+        ));
+        let batch =
+            RecordBatch::try_new(schema.clone(), cols.into_iter().map(|(_, a)| a).collect())
+                .unwrap();
+        let f = std::fs::File::create(path).unwrap();
+        let mut w = parquet::arrow::ArrowWriter::try_new(f, schema, None).unwrap();
+        if let Some(geo) = meta_geo {
+            w.append_key_value_metadata(parquet::file::metadata::KeyValue::new(
+                "geo".to_string(),
+                geo,
+            ));
+        }
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+    }
+
+    fn assigner() -> Assigner {
+        let t = data();
+        let sq = |x: f64, y: f64| {
+            MultiPolygon(vec![
+                polygon![(x: x, y: y), (x: x + 0.01, y: y), (x: x + 0.01, y: y + 0.01), (x: x, y: y + 0.01)],
+            ])
+        };
+        let areas: Vec<Area> = [
+            ("31010100100101", 121.0, 31.01),
+            ("31010100100102", 121.01, 31.01),
+            ("31010100100103", 121.0, 31.0),
+            ("31010100100104", 121.01, 31.0),
+        ]
+        .iter()
+        .map(|&(code, x, y)| {
+            Area::made_grid(t.rule.parse_area(Level::Grid, code).unwrap(), sq(x, y))
+        })
+        .collect();
+        Assigner::new(&areas, &t.rule, LocatorOptions::default())
+    }
+
+    fn run(a: &Assigner, input: &Path, out: &Path) -> (AssignReport, Vec<u8>) {
+        let t = data();
+        let rejected = out.with_extension("rejected.csv");
+        let opts = AssignOptions {
+            nearest_m: Some(300.0),
+            ..AssignOptions::default()
+        };
+        let r = assign_file(a, Some(&t.table), input, out, &rejected, &opts, &|_| {}).unwrap();
+        (r, std::fs::read(rejected).unwrap())
+    }
+
+    /// The rows of the columnar CSV output and of the record path's GeoJSON output as
+    /// (fields as text, point); distances compared to the millimetre.
+    fn same_rows(csv: &Path, geojson: &Path) {
+        let mut r = csv::Reader::from_path(csv).unwrap();
+        let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+        let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+        let features: Vec<_> = read_records(geojson).unwrap().map(|x| x.unwrap()).collect();
+        assert_eq!(rows.len(), features.len());
+        for (row, f) in rows.iter().zip(&features) {
+            let p = match f.geometry {
+                Some(geo::Geometry::Point(p)) => p,
+                ref g => panic!("{g:?}"),
+            };
+            for (name, cell) in header.iter().zip(row.iter()) {
+                match name.as_str() {
+                    "lon" => assert_eq!(cell.parse::<f64>().unwrap(), p.x()),
+                    "lat" => assert_eq!(cell.parse::<f64>().unwrap(), p.y()),
+                    _ => {
+                        let value = f
+                            .fields
+                            .iter()
+                            .find(|(k, _)| k == name)
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or(Value::Null);
+                        if name == "distance_m" {
+                            let (a, b) = (cell.parse::<f64>().ok(), value.as_f64().unwrap());
+                            assert!(
+                                a.zip(b).map_or(a == b, |(a, b)| (a - b).abs() < 1.5e-3),
+                                "{a:?} {b:?}"
+                            );
+                        } else {
+                            assert_eq!(cell, value.as_text().unwrap_or_default(), "{name}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The two rejected-row files, line for line (the first difference shown).
+    fn same_lines(fast: &[u8], slow: &[u8], seed: u64) {
+        let (a, b) = (String::from_utf8_lossy(fast), String::from_utf8_lossy(slow));
+        for (x, y) in a.lines().zip(b.lines()) {
+            assert_eq!(x, y, "seed {seed}");
+        }
+        assert_eq!(a.lines().count(), b.lines().count(), "seed {seed}");
+    }
+
+    #[test]
+    fn the_columnar_path_gives_the_record_paths_rows_and_rejections() {
+        let a = assigner();
+        let dir = tempfile::tempdir().unwrap();
+        let mut rejected = 0;
+        for seed in 0..120u64 {
+            let input = dir.path().join("p.parquet");
+            random_file(&input, seed, 60, seed % 4 == 3);
+            let (fast, fast_rej) = run(&a, &input, &dir.path().join("o.csv"));
+            let (slow, slow_rej) = run(&a, &input, &dir.path().join("o.geojson"));
+            same_lines(&fast_rej, &slow_rej, seed);
+            let strip = |r: AssignReport| AssignReport {
+                output: String::new(),
+                rejected_file: String::new(),
+                ..r
+            };
+            rejected += fast.rejected;
+            assert_eq!(strip(fast), strip(slow), "seed {seed}");
+            same_rows(&dir.path().join("o.csv"), &dir.path().join("o.geojson"));
+        }
+        // the draws reach every kind of row
+        assert!(rejected > 1000, "{rejected}");
+    }
+
+    #[test]
+    fn many_batches_and_slices_keep_their_order_and_numbers() {
+        // 70,000 rows: two record batches (65,536) and several slices of 8,192
+        let a = assigner();
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("p.parquet");
+        random_file(&input, 7, 70_000, false);
+        let (fast, fast_rej) = run(&a, &input, &dir.path().join("o.csv"));
+        let (slow, slow_rej) = run(&a, &input, &dir.path().join("o.geojson"));
+        same_lines(&fast_rej, &slow_rej, 7);
+        assert_eq!(fast.rows, 70_000);
+        assert_eq!(fast.assigned, slow.assigned);
+        same_rows(&dir.path().join("o.csv"), &dir.path().join("o.geojson"));
+    }
+}

@@ -8,6 +8,7 @@
 //! record batch at a time; GeoJSON is read whole; all go through the same path. Output rows keep the input's columns and order and add
 //! `grid_code, community_code, street_code, district_code, outcome, distance_m`.
 
+mod columns;
 mod fast;
 mod parse;
 mod read;
@@ -212,43 +213,40 @@ pub fn assign_file(
                     &lines,
                     first_number,
                 );
-                let Out::Csv(w) = &mut out else {
-                    unreachable!("the fast path writes CSV")
+                let mut counted = Counted {
+                    report: &mut report,
+                    rejected: &mut rej_w,
+                    input: &in_name,
+                    rejected_file: &rej_name,
+                    unassigned_why: &unassigned_why,
                 };
-                w.flush_records()?;
-                let mut counted = Vec::with_capacity(parts.len());
-                for mut part in parts {
-                    w.send(std::mem::take(&mut part.out))?;
-                    counted.push(part);
-                }
-                let parts = counted;
-                for part in parts {
-                    report.assigned += part.assigned;
-                    report.nearest += part.nearest;
-                    report.unassigned += part.unassigned;
-                    report.rows += part.assigned
-                        + part.nearest
-                        + part.unassigned
-                        + part.rejections.len() as u64;
-                    if part.unassigned > 0 {
-                        *report
-                            .unassigned_by_reason
-                            .entry(unassigned_why.clone())
-                            .or_default() += part.unassigned;
-                    }
-                    for (number, reason, detail) in part.rejections {
-                        reject(
-                            &mut report,
-                            &mut rej_w,
-                            &in_name,
-                            &rej_name,
-                            number,
-                            reason,
-                            &detail,
-                        )?;
-                    }
-                }
+                counted.write(parts, &mut out)?;
                 progress(bytes_done);
+                continue;
+            }
+            Chunk::Batch {
+                batch,
+                geometry,
+                first_number,
+            } => {
+                let parts = columns::locate_batch(
+                    assigner,
+                    opts.nearest_m,
+                    &parser,
+                    &batch,
+                    geometry,
+                    add_lonlat,
+                    first_number,
+                );
+                let mut counted = Counted {
+                    report: &mut report,
+                    rejected: &mut rej_w,
+                    input: &in_name,
+                    rejected_file: &rej_name,
+                    unassigned_why: &unassigned_why,
+                };
+                counted.write(parts, &mut out)?;
+                progress(first_number + batch.num_rows() as u64 - 1);
                 continue;
             }
         };
@@ -382,4 +380,51 @@ pub fn assign_file(
     }
     finish_csv(rej_w, rej_tmp, rejected)?;
     Ok(report)
+}
+
+/// Where the parts of a parallel path are counted and their rejections written.
+struct Counted<'a> {
+    report: &'a mut AssignReport,
+    rejected: &'a mut csv::Writer<std::io::BufWriter<std::fs::File>>,
+    input: &'a str,
+    rejected_file: &'a str,
+    unassigned_why: &'a str,
+}
+
+impl Counted<'_> {
+    /// Sends the parts' CSV lines to `out` in order, counts their rows and writes
+    /// their rejections.
+    fn write(&mut self, parts: Vec<fast::Part>, out: &mut Out) -> Result<(), IoError> {
+        let Out::Csv(w) = out else {
+            unreachable!("the parallel paths write CSV")
+        };
+        w.flush_records()?;
+        for mut part in parts {
+            w.send(std::mem::take(&mut part.out))?;
+            let report = &mut *self.report;
+            report.assigned += part.assigned;
+            report.nearest += part.nearest;
+            report.unassigned += part.unassigned;
+            report.rows +=
+                part.assigned + part.nearest + part.unassigned + part.rejections.len() as u64;
+            if part.unassigned > 0 {
+                *report
+                    .unassigned_by_reason
+                    .entry(self.unassigned_why.to_string())
+                    .or_default() += part.unassigned;
+            }
+            for (number, reason, detail) in part.rejections {
+                reject(
+                    report,
+                    self.rejected,
+                    self.input,
+                    self.rejected_file,
+                    number,
+                    reason,
+                    &detail,
+                )?;
+            }
+        }
+        Ok(())
+    }
 }

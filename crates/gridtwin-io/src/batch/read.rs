@@ -29,6 +29,13 @@ pub(super) enum Chunk {
         points: Vec<Option<Point<f64>>>,
         bytes_done: u64,
     },
+    /// Columnar path: a GeoParquet record batch as decoded, for a CSV output.
+    Batch {
+        batch: arrow_array::RecordBatch,
+        /// The WKB geometry column's index, if the file has one.
+        geometry: Option<usize>,
+        first_number: u64,
+    },
     /// Fast path: a block of whole, quote-free CSV lines, passed through byte for byte.
     Lines {
         block: Vec<u8>,
@@ -290,7 +297,7 @@ pub(super) fn open(
     } else if matches!(format, Format::GeoParquet | Format::FlatGeobuf) {
         // Streamed a record batch at a time: memory stays bounded by a few batches
         // whatever the file's size (no in-memory row limit applies).
-        let mut stream = match format {
+        let stream = match format {
             Format::GeoParquet => Streamed::Parquet(crate::parquet_io::open(input)?),
             _ => Streamed::Fgb(crate::fgb_io::open(input)?),
         };
@@ -304,6 +311,37 @@ pub(super) fn open(
             _ => Geo::Point,
         };
         let (tx, rx) = sync_channel::<Result<Chunk, IoError>>(2);
+        // A GeoParquet file to CSV takes the columnar path (batch/columns.rs): the
+        // record batch as decoded, located and formatted in parallel.
+        let mut stream = match stream {
+            Streamed::Parquet(mut p) if out_format == Format::Csv => {
+                let geometry = p.geometry_index();
+                let reader = std::thread::spawn(move || loop {
+                    let sent = match p.next_record_batch() {
+                        Ok(Some((batch, first_number))) => tx.send(Ok(Chunk::Batch {
+                            batch,
+                            geometry,
+                            first_number,
+                        })),
+                        Ok(None) => return,
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    if sent.is_err() {
+                        return;
+                    }
+                });
+                return Ok(Input {
+                    header,
+                    geo,
+                    receiver: rx,
+                    reader_thread: Some(reader),
+                });
+            }
+            other => other,
+        };
         reader_thread = Some(std::thread::spawn(move || loop {
             let next = match &mut stream {
                 Streamed::Parquet(p) => p.next_batch(),
