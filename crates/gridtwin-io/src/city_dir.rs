@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::atomic::write_bytes_atomic;
 pub use crate::error::CityDirError;
 use crate::error::IoError;
-use crate::format::{read_records, write_table};
+use crate::format::{read_records, write_table, Format};
 use crate::load::{format_time, Loader};
 use crate::osm::{code_components, read_osm, BasemapFeature, OsmTagMap, RoadSpeeds};
 use crate::record::{FieldType, Table, Value};
@@ -458,8 +458,14 @@ pub fn load_city(dir: &Path) -> Result<(City, CategoryTable, QualityReport), Cit
         };
         let (f, r) = open("areas")?;
         city.areas = loader.areas(&f, r, &mut quality);
-        let (f, r) = open("components")?;
-        city.components = loader.components(&f, r, &mut quality);
+        // A Parquet component layer (a megacity's 12 M) is read columnar.
+        let p = find_layer(dir, "components").ok_or_else(|| no_layer(dir, "components"))?;
+        city.components = if Format::from_path(&p)? == Format::GeoParquet {
+            loader.components_parquet(&p, &mut quality)?
+        } else {
+            let (f, r) = open("components")?;
+            loader.components(&f, r, &mut quality)
+        };
         let (f, r) = open("incidents")?;
         city.incidents = loader.incidents(&f, r, &mut quality);
         let (f, r) = open("buildings")?;

@@ -275,59 +275,66 @@ impl ParquetRecords {
         let Some((batch, first)) = self.next_record_batch()? else {
             return Ok(None);
         };
+        let out = (0..batch.num_rows())
+            .map(|row| self.record_of(&batch, row, first + row as u64))
+            .collect();
+        Ok(Some(out))
+    }
+
+    /// Row `row` of `batch` (record `number`) as a record, or its rejection: the
+    /// record path of every reader of a Parquet layer.
+    pub fn record_of(
+        &self,
+        batch: &RecordBatch,
+        row: usize,
+        number: u64,
+    ) -> Result<Record, Rejection> {
         let file = &self.file;
         let (schema, geom_col) = (&self.schema, &self.geom_col);
-        let mut out = Vec::with_capacity(batch.num_rows());
-        for row in 0..batch.num_rows() {
-            let number = first + row as u64;
-            let mut geometry = None;
-            let mut fields = Vec::with_capacity(batch.num_columns());
-            let mut problem = None;
-            for (f, col) in schema.fields().iter().zip(batch.columns()) {
-                if Some(f.name()) == geom_col.as_ref() {
-                    if col.is_null(row) {
-                        continue;
-                    }
-                    let bytes: &[u8] = if let Some(b) = col.as_any().downcast_ref::<BinaryArray>() {
-                        b.value(row)
-                    } else if let Some(b) = col.as_any().downcast_ref::<LargeBinaryArray>() {
-                        b.value(row)
-                    } else {
-                        &[]
-                    };
-                    // the declared counts must fit in the bytes (the decoder reserves
-                    // what a count claims), and the decoder runs isolated
-                    let decoded = match plain_point(bytes) {
-                        Some(p) => Ok(geo::Geometry::Point(p)),
-                        None => wkb_fits(bytes)
-                            .and_then(|()| isolate(|| Wkb(bytes).to_geo()))
-                            .and_then(|g| g.map_err(|e| e.to_string())),
-                    };
-                    match decoded {
-                        Ok(g) => geometry = Some(g),
-                        Err(e) => {
-                            problem = Some((RejectReason::InvalidGeometry, format!("WKB: {e}")))
-                        }
-                    }
+        let mut geometry = None;
+        let mut fields = Vec::with_capacity(batch.num_columns());
+        let mut problem = None;
+        for (f, col) in schema.fields().iter().zip(batch.columns()) {
+            if Some(f.name()) == geom_col.as_ref() {
+                if col.is_null(row) {
+                    continue;
+                }
+                let bytes: &[u8] = if let Some(b) = col.as_any().downcast_ref::<BinaryArray>() {
+                    b.value(row)
+                } else if let Some(b) = col.as_any().downcast_ref::<LargeBinaryArray>() {
+                    b.value(row)
                 } else {
-                    match cell(col, row) {
-                        Ok(v) => fields.push((f.name().clone(), v)),
-                        Err(e) => {
-                            problem = Some((RejectReason::BadValue, format!("{}: {e}", f.name())))
-                        }
+                    &[]
+                };
+                // the declared counts must fit in the bytes (the decoder reserves
+                // what a count claims), and the decoder runs isolated
+                let decoded = match plain_point(bytes) {
+                    Some(p) => Ok(geo::Geometry::Point(p)),
+                    None => wkb_fits(bytes)
+                        .and_then(|()| isolate(|| Wkb(bytes).to_geo()))
+                        .and_then(|g| g.map_err(|e| e.to_string())),
+                };
+                match decoded {
+                    Ok(g) => geometry = Some(g),
+                    Err(e) => problem = Some((RejectReason::InvalidGeometry, format!("WKB: {e}"))),
+                }
+            } else {
+                match cell(col, row) {
+                    Ok(v) => fields.push((f.name().clone(), v)),
+                    Err(e) => {
+                        problem = Some((RejectReason::BadValue, format!("{}: {e}", f.name())))
                     }
                 }
             }
-            out.push(match problem {
-                Some((reason, detail)) => Err(Rejection::new(file, number, reason, detail)),
-                None => Ok(Record {
-                    number,
-                    geometry,
-                    fields,
-                }),
-            });
         }
-        Ok(Some(out))
+        match problem {
+            Some((reason, detail)) => Err(Rejection::new(file, number, reason, detail)),
+            None => Ok(Record {
+                number,
+                geometry,
+                fields,
+            }),
+        }
     }
 }
 

@@ -176,16 +176,16 @@ mod columnar_assign {
     use super::common::data;
 
     /// splitmix64: a seeded stream without a dependency.
-    struct Draw(u64);
+    pub(super) struct Draw(pub(super) u64);
     impl Draw {
-        fn next(&mut self) -> u64 {
+        pub(super) fn next(&mut self) -> u64 {
             self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
             let mut z = self.0;
             z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^ (z >> 31)
         }
-        fn below(&mut self, n: u64) -> u64 {
+        pub(super) fn below(&mut self, n: u64) -> u64 {
             self.next() % n
         }
         fn unit(&mut self) -> f64 {
@@ -215,7 +215,7 @@ mod columnar_assign {
     }
 
     /// A geometry cell: mostly points near the 2×2 grids, and every kind of trouble.
-    fn geometry(d: &mut Draw) -> Option<Vec<u8>> {
+    pub(super) fn geometry(d: &mut Draw) -> Option<Vec<u8>> {
         let (x, y) = (120.995 + d.unit() * 0.03, 30.995 + d.unit() * 0.03);
         let little = d.below(2) == 0;
         Some(match d.below(16) {
@@ -521,5 +521,293 @@ mod columnar_assign {
         assert_eq!(fast.rows, 70_000);
         assert_eq!(fast.assigned, slow.assigned);
         same_rows(&dir.path().join("o.csv"), &dir.path().join("o.geojson"));
+    }
+}
+
+mod columnar_components {
+    //! Issue 19: a GeoParquet component layer loads columnar
+    //! (`Loader::components_parquet`). The record path (`Loader::components` on the
+    //! file's records) is the oracle: over seeded random layers with duplicate,
+    //! malformed and missing codes, unknown classes, bad statuses, broken geometries,
+    //! `department`/`owner`/`Code` columns present or not and a code column of numbers,
+    //! both give the same components and the same quality report, example for example.
+
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, BinaryArray, Int64Array, RecordBatch, StringArray};
+    use arrow_schema::{Field, Schema};
+    use gridtwin_core::{Component, QualityReport, RejectReason};
+    use gridtwin_io::{read_records, Loader};
+
+    use super::columnar_assign::{geometry, Draw};
+    use super::common::data;
+
+    const GEO: &str = r#"{"version":"1.1.0","primary_column":"geometry","columns":{"geometry":{"encoding":"WKB","geometry_types":[]}}}"#;
+
+    fn write(path: &Path, cols: Vec<(&str, ArrayRef)>) {
+        let schema = Arc::new(Schema::new(
+            cols.iter()
+                .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
+                .collect::<Vec<_>>(),
+        ));
+        let batch =
+            RecordBatch::try_new(schema.clone(), cols.into_iter().map(|(_, a)| a).collect())
+                .unwrap();
+        let f = std::fs::File::create(path).unwrap();
+        let mut w = parquet::arrow::ArrowWriter::try_new(f, schema, None).unwrap();
+        w.append_key_value_metadata(parquet::file::metadata::KeyValue::new(
+            "geo".to_string(),
+            GEO.to_string(),
+        ));
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+    }
+
+    fn random_layer(path: &Path, seed: u64, rows: usize) {
+        let t = data();
+        let mut d = Draw(seed);
+        let district = t
+            .rule
+            .parse_area(gridtwin_core::Level::District, "310101")
+            .unwrap();
+        let classes = [(1, 1), (1, 7), (4, 1), (99, 99)];
+        let code = |d: &mut Draw| -> Option<String> {
+            match d.below(14) {
+                0 => None,
+                1 => Some(" ".into()),
+                2 => Some("31010x".into()),
+                _ => {
+                    let (maj, min) = classes[d.below(4) as usize];
+                    let serial = 1 + d.below(40);
+                    t.rule
+                        .component_code(&district, maj, min, serial)
+                        .ok()
+                        .map(|c| format!(" {} ", c.value()))
+                }
+            }
+        };
+        let pick = |d: &mut Draw, of: &[&str]| -> Option<String> {
+            let i = d.below(of.len() as u64 + 1) as usize;
+            of.get(i).map(|s| s.to_string())
+        };
+        let codes: Vec<Option<String>> = (0..rows).map(|_| code(&mut d)).collect();
+        let mut cols: Vec<(&str, ArrayRef)> = Vec::new();
+        let name = if seed % 5 == 1 { "Code" } else { "code" };
+        if seed % 7 == 3 {
+            // a code column of numbers: the record path's text of them
+            let n: Int64Array = codes
+                .iter()
+                .map(|c| c.as_ref().and_then(|c| c.trim().parse::<i64>().ok()))
+                .collect();
+            cols.push((name, Arc::new(n)));
+        } else {
+            cols.push((
+                name,
+                Arc::new(codes.iter().cloned().collect::<StringArray>()),
+            ));
+        }
+        let category: StringArray = (0..rows)
+            .map(|_| pick(&mut d, &["0101", "Water supply manhole cover", "nope", ""]))
+            .collect();
+        cols.push(("category", Arc::new(category)));
+        if !seed.is_multiple_of(3) {
+            let dept: StringArray = (0..rows)
+                .map(|_| pick(&mut d, &["Dept A", " Dept B ", ""]))
+                .collect();
+            cols.push(("department", Arc::new(dept)));
+        }
+        if seed.is_multiple_of(4) {
+            let owner: StringArray = (0..rows).map(|_| pick(&mut d, &["Owner X", ""])).collect();
+            cols.push(("owner", Arc::new(owner)));
+        }
+        let status: StringArray = (0..rows)
+            .map(|_| {
+                pick(
+                    &mut d,
+                    &["in_service", "damaged", "broken", "", "in_service"],
+                )
+            })
+            .collect();
+        cols.push(("status", Arc::new(status)));
+        if seed.is_multiple_of(2) {
+            let ids: StringArray = (0..rows)
+                .map(|i| (i % 9 != 0).then(|| format!("s{i}")))
+                .collect();
+            cols.push(("source_id", Arc::new(ids)));
+        }
+        let g: Vec<Option<Vec<u8>>> = (0..rows).map(|_| geometry(&mut d)).collect();
+        let at = d.below(cols.len() as u64 + 1) as usize;
+        cols.insert(
+            at,
+            (
+                "geometry",
+                Arc::new(g.iter().map(|v| v.as_deref()).collect::<BinaryArray>()),
+            ),
+        );
+        write(path, cols);
+    }
+
+    fn both(
+        path: &Path,
+    ) -> (
+        (Vec<Component>, QualityReport),
+        (Vec<Component>, QualityReport),
+    ) {
+        let t = data();
+        let file = path.display().to_string();
+        let fast = {
+            let loader = Loader::new(&t.rule, &t.table);
+            let mut q = QualityReport::new();
+            let mut c = loader.components_parquet(path, &mut q).unwrap();
+            c.extend(loader.code_uncoded(&[], &c, &mut q));
+            (c, q)
+        };
+        let slow = {
+            let loader = Loader::new(&t.rule, &t.table);
+            let mut q = QualityReport::new();
+            let mut c = loader.components(&file, read_records(path).unwrap(), &mut q);
+            c.extend(loader.code_uncoded(&[], &c, &mut q));
+            (c, q)
+        };
+        (fast, slow)
+    }
+
+    #[test]
+    fn the_columnar_load_gives_the_record_paths_components_and_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut loaded, mut rejected) = (0, 0);
+        for seed in 0..150u64 {
+            let path = dir.path().join("components.parquet");
+            random_layer(&path, seed, 80);
+            let (fast, slow) = both(&path);
+            assert_eq!(fast.0, slow.0, "seed {seed}");
+            assert_eq!(fast.1, slow.1, "seed {seed}");
+            loaded += fast.0.len();
+            rejected += fast.1.files.values().map(|f| f.rejected).sum::<u64>();
+        }
+        // the draws reach both sides
+        assert!(loaded > 2000 && rejected > 4000, "{loaded} {rejected}");
+    }
+
+    #[test]
+    fn bad_rows_planted_in_a_parquet_city_are_each_reported() {
+        // the Helsinki demo city with its components as GeoParquet, five bad rows
+        // planted among them: the city loads the good ones, the report names the rest
+        let t = data();
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/helsinki/city");
+        let dir = tempfile::tempdir().unwrap();
+        for e in std::fs::read_dir(&src).unwrap() {
+            let p = e.unwrap().path();
+            if p.file_name().unwrap() != "components.csv" {
+                std::fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
+            }
+        }
+        let (good, _) = super::common::load_components(
+            &t,
+            &src.join("components.csv"),
+            gridtwin_core::coord::LonLatSystem::Wgs84,
+        );
+        assert!(good.len() > 1000);
+        let point = |x: f64, y: f64| {
+            let mut b = vec![1u8];
+            b.extend(1u32.to_le_bytes());
+            b.extend(x.to_le_bytes());
+            b.extend(y.to_le_bytes());
+            b
+        };
+        let mut rows: Vec<(String, String, Option<Vec<u8>>)> = good
+            .iter()
+            .map(|c| {
+                (
+                    c.code.value().to_string(),
+                    c.status.name().to_string(),
+                    Some(point(c.location.x(), c.location.y())),
+                )
+            })
+            .collect();
+        let c0 = rows[0].clone();
+        // unused codes of a known class
+        let fresh = |k: u64| {
+            let c = good[0].code;
+            t.rule
+                .component_code(&c.district(&t.rule), c.major(), c.minor(), 9_000 + k)
+                .unwrap()
+                .value()
+                .to_string()
+        };
+        let planted = [
+            (
+                10,
+                (c0.0.clone(), "in_service".into(), c0.2.clone()),
+                RejectReason::DuplicateId,
+            ),
+            (
+                20,
+                ("31x".into(), "in_service".into(), c0.2.clone()),
+                RejectReason::MalformedCode,
+            ),
+            (
+                30,
+                (fresh(1), "in_service".into(), None),
+                RejectReason::MissingCoordinate,
+            ),
+            (
+                40,
+                (fresh(2), "in_service".into(), Some(point(500.0, 60.0))),
+                RejectReason::OutOfRange,
+            ),
+            (
+                50,
+                (fresh(3), "melted".into(), c0.2.clone()),
+                RejectReason::BadValue,
+            ),
+        ];
+        for (at, row, _) in &planted {
+            rows.insert(*at, row.clone());
+        }
+        write(
+            &dir.path().join("components.parquet"),
+            vec![
+                (
+                    "code",
+                    Arc::new(
+                        rows.iter()
+                            .map(|r| Some(r.0.clone()))
+                            .collect::<StringArray>(),
+                    ),
+                ),
+                (
+                    "status",
+                    Arc::new(
+                        rows.iter()
+                            .map(|r| Some(r.1.clone()))
+                            .collect::<StringArray>(),
+                    ),
+                ),
+                (
+                    "geometry",
+                    Arc::new(rows.iter().map(|r| r.2.as_deref()).collect::<BinaryArray>()),
+                ),
+            ],
+        );
+        let (city, _, q) = gridtwin_io::city_dir::load_city(dir.path()).unwrap();
+        assert_eq!(city.components.len(), good.len());
+        for c in &good {
+            assert!(city
+                .components
+                .iter()
+                .any(|d| d.code == c.code && d.location == c.location));
+        }
+        let file = q.files.values().find(|f| f.layer == "components").unwrap();
+        assert_eq!(file.rejected, 5);
+        assert_eq!(file.read, rows.len() as u64);
+        let got = super::common::rejections(&q);
+        let mut want: Vec<(u64, RejectReason)> = planted
+            .iter()
+            .map(|(at, _, reason)| (*at as u64 + 1, *reason))
+            .collect();
+        want.sort();
+        assert_eq!(got, want);
     }
 }

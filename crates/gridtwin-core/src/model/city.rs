@@ -117,14 +117,21 @@ impl City {
                 None => format!("{code} (not in category table)"),
             }
         };
-        let mut components: BTreeMap<String, usize> = BTreeMap::new();
-        for c in &self.components {
-            *components.entry(name(&c.category())).or_default() += 1;
-        }
-        let mut incidents: BTreeMap<String, usize> = BTreeMap::new();
-        for i in &self.incidents {
-            *incidents.entry(name(&i.category)).or_default() += 1;
-        }
+        // counted by class first, each class named once (a megacity has 12 M
+        // components and a few dozen classes)
+        let by_name = |keys: &mut dyn Iterator<Item = CategoryKey>| {
+            let mut by_key: BTreeMap<CategoryKey, usize> = BTreeMap::new();
+            for k in keys {
+                *by_key.entry(k).or_default() += 1;
+            }
+            let mut named: BTreeMap<String, usize> = BTreeMap::new();
+            for (k, n) in by_key {
+                *named.entry(name(&k)).or_default() += n;
+            }
+            named
+        };
+        let components = by_name(&mut self.components.iter().map(|c| c.category()));
+        let incidents = by_name(&mut self.incidents.iter().map(|i| i.category));
         let grid_area_m2: f64 = self.areas_at(Level::Grid).map(|a| a.area_m2()).sum();
         let grids = self.areas_at(Level::Grid).count();
         CitySummary {

@@ -190,7 +190,15 @@ impl QualityReport {
         q.loaded += 1;
     }
 
-    /// Records one rejected record.
+    /// Records `n` loaded records at once (a columnar reader counts a batch).
+    pub fn loaded_many(&mut self, file: &str, layer: &str, n: u64) {
+        if n > 0 {
+            let q = self.file(file, layer);
+            q.read += n;
+            q.loaded += n;
+        }
+    }
+
     /// Takes back a record counted as loaded that a later step rejects (a component
     /// coded after all the areas are read), so it is not counted twice.
     pub fn retract_loaded(&mut self, file: &str, layer: &str) {
@@ -199,6 +207,7 @@ impl QualityReport {
         q.loaded = q.loaded.saturating_sub(1);
     }
 
+    /// Records one rejected record.
     pub fn rejected(&mut self, layer: &str, rejection: Rejection) {
         let q = self.file(&rejection.file, layer);
         q.read += 1;

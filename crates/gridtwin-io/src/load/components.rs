@@ -22,6 +22,21 @@ impl Loader<'_> {
         let seen = &mut guard.components;
         let mut uncoded = self.uncoded.borrow_mut();
         let rows = self.run("components", file, records, quality, |r| {
+            self.component(file, r, seen, &mut uncoded)
+        });
+        rows.into_iter().flatten().collect()
+    }
+
+    /// One component record checked: the component, or `None` when it has no code and
+    /// waits in `uncoded` to be coded by its place; `seen` holds the codes so far.
+    pub(super) fn component(
+        &self,
+        file: &str,
+        r: &Record,
+        seen: &mut rustc_hash::FxHashSet<u64>,
+        uncoded: &mut Vec<UncodedComponent>,
+    ) -> super::Check<Option<Component>> {
+        {
             let Some(text) = r.text(&["code"]) else {
                 // No code: coded later, as the OSM import codes its own, once the
                 // district of its place is known (`code_uncoded`).
@@ -95,8 +110,7 @@ impl Loader<'_> {
                 status,
                 ..component
             }))
-        });
-        rows.into_iter().flatten().collect()
+        }
     }
 
     /// Codes the components read without a code (see [`Loader::components`]) as the

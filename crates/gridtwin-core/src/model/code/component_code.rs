@@ -15,19 +15,28 @@ pub struct ComponentCode {
 }
 
 impl ComponentCode {
-    fn split(&self) -> (u64, u32, u32, u64) {
-        let l = self.layout;
-        let serial = self.value % 10u64.pow(l.serial as u32);
-        let rest = self.value / 10u64.pow(l.serial as u32);
-        let minor = (rest % 10u64.pow(l.minor as u32)) as u32;
-        let rest = rest / 10u64.pow(l.minor as u32);
-        let major = (rest % 10u64.pow(l.major as u32)) as u32;
-        let district = rest / 10u64.pow(l.major as u32);
-        (district, major, minor, serial)
+    /// The code's digits from the `skip`-th last, `take` of them (powers of ten from a
+    /// table: a megacity reads 12 M codes' classes several times over).
+    fn digits(&self, skip: u8, take: u8) -> u64 {
+        const POW10: [u64; 20] = {
+            let mut t = [1u64; 20];
+            let mut i = 1;
+            while i < 20 {
+                t[i] = t[i - 1] * 10;
+                i += 1;
+            }
+            t
+        };
+        let rest = POW10.get(skip as usize).map_or(0, |p| self.value / p);
+        match POW10.get(take as usize) {
+            Some(p) => rest % p,
+            None => rest,
+        }
     }
 
     pub(super) fn district_value(&self) -> u64 {
-        self.split().0
+        let l = self.layout;
+        self.digits(l.serial + l.minor + l.major, u8::MAX)
     }
 
     /// The district code this component belongs to.
@@ -41,17 +50,19 @@ impl ComponentCode {
 
     /// Major class number.
     pub fn major(&self) -> u32 {
-        self.split().1
+        let l = self.layout;
+        self.digits(l.serial + l.minor, l.major) as u32
     }
 
     /// Minor class number.
     pub fn minor(&self) -> u32 {
-        self.split().2
+        let l = self.layout;
+        self.digits(l.serial, l.minor) as u32
     }
 
     /// Serial within district and class.
     pub fn serial(&self) -> u64 {
-        self.split().3
+        self.digits(0, self.layout.serial)
     }
 
     /// The code as an integer.
@@ -69,5 +80,38 @@ impl fmt::Display for ComponentCode {
 impl Serialize for ComponentCode {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_and_serial_are_the_codes_digit_fields() {
+        // oracle: the zero-padded code cut into its fields as text
+        let mut z = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            z ^= z << 13;
+            z ^= z >> 7;
+            z ^= z << 17;
+            let layout = ComponentLayout {
+                district: 1 + (z % 7) as u8,
+                major: 1 + (z >> 8) as u8 % 3,
+                minor: 1 + (z >> 16) as u8 % 3,
+                serial: 1 + (z >> 24) as u8 % 6,
+            };
+            let width = layout.width();
+            let value = (z >> 3) % 10u64.pow(width as u32);
+            let code = ComponentCode { value, layout };
+            let text = format!("{value:0width$}");
+            let (d, rest) = text.split_at(layout.district as usize);
+            let (ma, rest) = rest.split_at(layout.major as usize);
+            let (mi, se) = rest.split_at(layout.minor as usize);
+            assert_eq!(code.district_value(), d.parse::<u64>().unwrap(), "{text}");
+            assert_eq!(code.major(), ma.parse::<u32>().unwrap(), "{text}");
+            assert_eq!(code.minor(), mi.parse::<u32>().unwrap(), "{text}");
+            assert_eq!(code.serial(), se.parse::<u64>().unwrap(), "{text}");
+        }
     }
 }

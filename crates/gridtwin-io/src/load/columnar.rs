@@ -1,0 +1,208 @@
+//! Loading a GeoParquet component layer a record batch at a time (issue 19: a
+//! megacity's 12 M components). Rows are checked in parallel straight from the Arrow
+//! arrays — code, category, status, point read in place from its WKB — with no record,
+//! field name or geometry object per row; the duplicate check and the counting then
+//! run in file order. A row the fast check does not take (no code, a bad code or
+//! status, an unknown class, a geometry that is not a plain valid point, a field that
+//! is not text) is made a record and goes through [`Loader::component`], the path
+//! every other format takes, so every rejection and its reason are the same.
+
+use std::path::Path;
+
+use arrow_array::{
+    Array, BinaryArray, LargeBinaryArray, LargeStringArray, RecordBatch, StringArray,
+};
+use gridtwin_core::coord::{check_lon_lat, LonLatSystem};
+use gridtwin_core::{Component, ComponentStatus, QualityReport, RejectReason, Rejection};
+
+use super::Loader;
+use crate::error::IoError;
+use crate::parquet_io::plain_point;
+
+/// A text column of a batch.
+enum Text<'a> {
+    Utf8(&'a StringArray),
+    Large(&'a LargeStringArray),
+}
+
+impl Text<'_> {
+    /// The trimmed text of `row`, `None` when null or blank (as `Value::as_text`).
+    fn get(&self, row: usize) -> Option<&str> {
+        let s = match self {
+            Text::Utf8(a) => (!a.is_null(row)).then(|| a.value(row)),
+            Text::Large(a) => (!a.is_null(row)).then(|| a.value(row)),
+        }?;
+        let s = s.trim();
+        (!s.is_empty()).then_some(s)
+    }
+}
+
+/// The columns a component is read from, found as [`crate::record::Record::text`]
+/// finds them: for each name in turn, the first column of that name (any case).
+struct Columns<'a> {
+    code: Option<Text<'a>>,
+    /// `department`, then `owner`.
+    department: [Option<Text<'a>>; 2],
+    status: Option<Text<'a>>,
+    source_id: Option<Text<'a>>,
+    wkb: Option<&'a dyn Array>,
+}
+
+impl<'a> Columns<'a> {
+    /// `None` when a column the fast check reads is not text (the record path turns
+    /// numbers into text; this one does not try).
+    fn find(batch: &'a RecordBatch, geometry: Option<usize>) -> Option<Self> {
+        let schema = batch.schema_ref();
+        let text = |name: &str| -> Result<Option<Text<'a>>, ()> {
+            let Some(i) = (0..batch.num_columns()).find(|&i| {
+                Some(i) != geometry && schema.field(i).name().eq_ignore_ascii_case(name)
+            }) else {
+                return Ok(None);
+            };
+            let any = batch.column(i).as_any();
+            if let Some(a) = any.downcast_ref::<StringArray>() {
+                Ok(Some(Text::Utf8(a)))
+            } else if let Some(a) = any.downcast_ref::<LargeStringArray>() {
+                Ok(Some(Text::Large(a)))
+            } else {
+                Err(())
+            }
+        };
+        Some(Columns {
+            code: text("code").ok()?,
+            department: [text("department").ok()?, text("owner").ok()?],
+            status: text("status").ok()?,
+            source_id: text("source_id").ok()?,
+            wkb: geometry.map(|g| batch.column(g).as_ref()),
+        })
+    }
+
+    fn wkb(&self, row: usize) -> Option<&[u8]> {
+        let c = self.wkb?;
+        if c.is_null(row) {
+            return None;
+        }
+        let any = c.as_any();
+        if let Some(b) = any.downcast_ref::<BinaryArray>() {
+            Some(b.value(row))
+        } else {
+            any.downcast_ref::<LargeBinaryArray>().map(|b| b.value(row))
+        }
+    }
+}
+
+impl Loader<'_> {
+    /// Loads the components of a (Geo)Parquet layer (see the module comment);
+    /// the result, rejections and counts are those of [`Loader::components`] on the
+    /// file's records.
+    pub fn components_parquet(
+        &self,
+        path: &Path,
+        quality: &mut QualityReport,
+    ) -> Result<Vec<Component>, IoError> {
+        use rayon::prelude::*;
+        let file = path.display().to_string();
+        let mut stream = crate::parquet_io::open(path)?;
+        crate::limits::check_rows(&file, stream.rows)?;
+        let geometry = stream.geometry_index();
+        // The fast check reads WGS-84 lon/lat points; a layer to reproject or convert
+        // takes the record path whole.
+        let plain_coords = self.coords == LonLatSystem::Wgs84
+            && self.source_crs.as_deref().is_none_or(|c| c.is_lon_lat());
+        let (rule, table) = (self.rule, self.table);
+        let mut out: Vec<Component> = Vec::new();
+        // (the declared count is within the in-memory limit checked above)
+        let _ = out.try_reserve_exact(stream.rows as usize);
+        let mut guard = self.seen.borrow_mut();
+        let seen = &mut guard.components;
+        seen.reserve(stream.rows as usize);
+        let mut uncoded = self.uncoded.borrow_mut();
+        while let Some((batch, first)) = stream.next_record_batch()? {
+            let columns = Columns::find(&batch, geometry).filter(|_| plain_coords);
+            let fast: Vec<Option<Component>> = match &columns {
+                None => Vec::new(),
+                Some(c) => (0..batch.num_rows())
+                    .into_par_iter()
+                    .with_min_len(4096)
+                    .map(|row| {
+                        let code = rule.parse_component(c.code.as_ref()?.get(row)?).ok()?;
+                        let category = table.get(&code_key(&code))?;
+                        let status = match c.status.as_ref().and_then(|s| s.get(row)) {
+                            None => ComponentStatus::InService,
+                            Some(s) => s.parse().ok()?,
+                        };
+                        let location = plain_point(c.wkb(row)?)?;
+                        check_lon_lat(location.x(), location.y()).ok()?;
+                        let department = c
+                            .department
+                            .iter()
+                            .find_map(|d| d.as_ref().and_then(|d| d.get(row)))
+                            .map_or_else(|| category.department.clone(), str::to_string);
+                        Some(Component {
+                            code,
+                            location,
+                            department,
+                            status,
+                            source_id: c
+                                .source_id
+                                .as_ref()
+                                .and_then(|s| s.get(row))
+                                .map(str::to_string)
+                                .unwrap_or_default(),
+                        })
+                    })
+                    .collect(),
+            };
+            let mut fast = fast.into_iter();
+            let mut loaded = 0u64;
+            for row in 0..batch.num_rows() {
+                let number = first + row as u64;
+                let checked = match fast.next().flatten() {
+                    Some(component) => {
+                        if seen.insert(component.code.value()) {
+                            loaded += 1;
+                            out.push(component);
+                            continue;
+                        }
+                        let text = columns
+                            .as_ref()
+                            .and_then(|c| c.code.as_ref()?.get(row))
+                            .unwrap_or_default();
+                        Err((
+                            RejectReason::DuplicateId,
+                            format!(
+                                "code `{text}` appeared earlier (in this file or an earlier one)"
+                            ),
+                        ))
+                    }
+                    None => match stream.record_of(&batch, row, number) {
+                        Err(rejection) => {
+                            quality.rejected("components", rejection);
+                            continue;
+                        }
+                        Ok(r) => self.component(&file, &r, seen, &mut uncoded),
+                    },
+                };
+                match checked {
+                    Ok(Some(component)) => {
+                        loaded += 1;
+                        out.push(component);
+                    }
+                    Ok(None) => loaded += 1,
+                    Err((reason, detail)) => quality
+                        .rejected("components", Rejection::new(&file, number, reason, detail)),
+                }
+            }
+            quality.loaded_many(&file, "components", loaded);
+        }
+        Ok(out)
+    }
+}
+
+fn code_key(code: &gridtwin_core::ComponentCode) -> gridtwin_core::CategoryKey {
+    gridtwin_core::CategoryKey {
+        kind: gridtwin_core::CategoryKind::Component,
+        major: code.major(),
+        minor: code.minor(),
+    }
+}
