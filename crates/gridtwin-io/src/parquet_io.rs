@@ -275,12 +275,34 @@ impl ParquetRecords {
         let Some((batch, first)) = self.next_record_batch()? else {
             return Ok(None);
         };
+        let rows = self.row_reader();
         let out = (0..batch.num_rows())
-            .map(|row| self.record_of(&batch, row, first + row as u64))
+            .map(|row| rows.record_of(&batch, row, first + row as u64))
             .collect();
         Ok(Some(out))
     }
 
+    /// What turns a batch's rows into records, apart from the file's reader (so one
+    /// thread can decode batches while another reads their rows).
+    pub fn row_reader(&self) -> RowReader {
+        RowReader {
+            file: self.file.clone(),
+            schema: self.schema.clone(),
+            geom_col: self.geom_col.clone(),
+        }
+    }
+}
+
+/// Turns rows of a Parquet layer's record batches into records (see
+/// [`ParquetRecords::row_reader`]).
+#[derive(Clone)]
+pub struct RowReader {
+    file: String,
+    schema: Arc<Schema>,
+    geom_col: Option<String>,
+}
+
+impl RowReader {
     /// Row `row` of `batch` (record `number`) as a record, or its rejection: the
     /// record path of every reader of a Parquet layer.
     pub fn record_of(

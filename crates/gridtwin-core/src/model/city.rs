@@ -83,22 +83,42 @@ impl City {
 
     /// Bounding box of everything in the city.
     pub fn extent(&self) -> Option<Rect<f64>> {
-        let mut rects: Vec<Rect<f64>> = Vec::new();
-        rects.extend(self.areas.iter().filter_map(|a| a.bbox()));
-        rects.extend(
-            self.buildings
-                .iter()
-                .filter_map(|b| b.footprint.bounding_rect()),
-        );
-        rects.extend(self.roads.iter().filter_map(|r| r.line.bounding_rect()));
-        rects.extend(self.components.iter().map(|c| c.location.bounding_rect()));
-        rects.extend(self.incidents.iter().map(|c| c.location.bounding_rect()));
-        rects.into_iter().reduce(|a, b| {
+        use rayon::prelude::*;
+        let union = |a: Rect<f64>, b: Rect<f64>| {
             Rect::new(
                 (a.min().x.min(b.min().x), a.min().y.min(b.min().y)),
                 (a.max().x.max(b.max().x), a.max().y.max(b.max().y)),
             )
-        })
+        };
+        let join = |a: Option<Rect<f64>>, b: Option<Rect<f64>>| match (a, b) {
+            (Some(a), Some(b)) => Some(union(a, b)),
+            (a, b) => a.or(b),
+        };
+        // (folded, not gathered: a megacity has 12 M component points)
+        let points = |p: geo::Point<f64>| Some(Rect::new(p.0, p.0));
+        let shapes = self
+            .areas
+            .iter()
+            .filter_map(|a| a.bbox())
+            .chain(
+                self.buildings
+                    .iter()
+                    .filter_map(|b| b.footprint.bounding_rect()),
+            )
+            .chain(self.roads.iter().filter_map(|r| r.line.bounding_rect()))
+            .map(Some)
+            .fold(None, join);
+        let components = self
+            .components
+            .par_iter()
+            .map(|c| points(c.location))
+            .reduce(|| None, join);
+        let incidents = self
+            .incidents
+            .par_iter()
+            .map(|i| points(i.location))
+            .reduce(|| None, join);
+        join(join(shapes, components), incidents)
     }
 
     /// Counts for `gridtwin info`.
@@ -119,19 +139,15 @@ impl City {
         };
         // counted by class first, each class named once (a megacity has 12 M
         // components and a few dozen classes)
-        let by_name = |keys: &mut dyn Iterator<Item = CategoryKey>| {
-            let mut by_key: BTreeMap<CategoryKey, usize> = BTreeMap::new();
-            for k in keys {
-                *by_key.entry(k).or_default() += 1;
-            }
+        let by_name = |by_key: BTreeMap<CategoryKey, usize>| {
             let mut named: BTreeMap<String, usize> = BTreeMap::new();
             for (k, n) in by_key {
                 *named.entry(name(&k)).or_default() += n;
             }
             named
         };
-        let components = by_name(&mut self.components.iter().map(|c| c.category()));
-        let incidents = by_name(&mut self.incidents.iter().map(|i| i.category));
+        let components = by_name(count_in_parallel(&self.components, |c| c.category()));
+        let incidents = by_name(count_in_parallel(&self.incidents, |i| i.category));
         let grid_area_m2: f64 = self.areas_at(Level::Grid).map(|a| a.area_m2()).sum();
         let grids = self.areas_at(Level::Grid).count();
         CitySummary {
@@ -164,6 +180,26 @@ impl City {
                 / 1000.0,
         }
     }
+}
+
+/// How many of `items` have each key (counted on all threads, merged in key order).
+fn count_in_parallel<T: Sync, K: Ord + Send>(
+    items: &[T],
+    key: impl Fn(&T) -> K + Sync,
+) -> BTreeMap<K, usize> {
+    use rayon::prelude::*;
+    items
+        .par_iter()
+        .fold(BTreeMap::new, |mut m, t| {
+            *m.entry(key(t)).or_default() += 1;
+            m
+        })
+        .reduce(BTreeMap::new, |mut a, b| {
+            for (k, n) in b {
+                *a.entry(k).or_default() += n;
+            }
+            a
+        })
 }
 
 fn count_by<'a>(it: impl Iterator<Item = &'a str>) -> BTreeMap<String, usize> {

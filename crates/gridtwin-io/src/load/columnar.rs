@@ -117,7 +117,19 @@ impl Loader<'_> {
         let seen = &mut guard.components;
         seen.reserve(stream.rows as usize);
         let mut uncoded = self.uncoded.borrow_mut();
-        while let Some((batch, first)) = stream.next_record_batch()? {
+        // Batches are decoded on a thread of their own while the previous one is
+        // checked.
+        let rows = stream.row_reader();
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let reader = std::thread::spawn(move || loop {
+            let next = stream.next_record_batch();
+            let end = !matches!(next, Ok(Some(_)));
+            if tx.send(next).is_err() || end {
+                return;
+            }
+        });
+        for next in rx {
+            let Some((batch, first)) = next? else { break };
             let columns = Columns::find(&batch, geometry).filter(|_| plain_coords);
             let fast: Vec<Option<Component>> = match &columns {
                 None => Vec::new(),
@@ -175,7 +187,7 @@ impl Loader<'_> {
                             ),
                         ))
                     }
-                    None => match stream.record_of(&batch, row, number) {
+                    None => match rows.record_of(&batch, row, number) {
                         Err(rejection) => {
                             quality.rejected("components", rejection);
                             continue;
@@ -195,6 +207,7 @@ impl Loader<'_> {
             }
             quality.loaded_many(&file, "components", loaded);
         }
+        let _ = reader.join();
         Ok(out)
     }
 }
