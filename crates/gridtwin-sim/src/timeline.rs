@@ -282,10 +282,21 @@ pub fn write_parquet_batches<W: Write + Send>(
     use parquet::basic::Compression;
     use parquet::file::properties::WriterProperties;
     let schema = Arc::new(arrow_schema::Schema::new(fields.to_vec()));
-    let props = WriterProperties::builder()
+    let mut props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
-        .set_max_row_group_row_count(Some(PARQUET_ROWS))
-        .build();
+        .set_max_row_group_row_count(Some(PARQUET_ROWS));
+    // Codes, categories, departments, crews are dictionary-encoded (the default);
+    // times and ids are unique per row, where a dictionary is only built to be dropped.
+    for f in fields {
+        let n = f.name();
+        if n.ends_with("_at") || n.ends_with("_due") || n == "case_id" || n == "recurrence_of" {
+            props = props.set_column_dictionary_enabled(
+                parquet::schema::types::ColumnPath::from(n.as_str()),
+                false,
+            );
+        }
+    }
+    let props = props.build();
     let mut out = ArrowWriter::try_new(w, schema, Some(props)).map_err(|e| e.to_string())?;
     for batch in batches {
         out.write(&batch?).map_err(|e| e.to_string())?;

@@ -160,8 +160,20 @@ impl Replication<'_> {
                 })
                 .collect::<Vec<_>>()
         });
+        // The batches are made on another thread while this one encodes and
+        // compresses the previous ones (the writer is sequential).
         let mut out = Vec::new();
-        write_parquet_batches(&fields, batches, &mut out)?;
+        std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::sync_channel(wave);
+            s.spawn(move || {
+                for b in batches {
+                    if tx.send(b).is_err() {
+                        return;
+                    }
+                }
+            });
+            write_parquet_batches(&fields, rx, &mut out)
+        })?;
         Ok(out)
     }
 }
