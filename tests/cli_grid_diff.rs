@@ -252,3 +252,51 @@ fn grids_redraw_gives_a_valid_file_and_its_delta() {
         std::fs::read(full.join("moves.csv")).unwrap()
     );
 }
+
+#[test]
+fn a_parquet_component_layer_is_streamed_to_the_same_delta_as_its_csv() {
+    // issue 19: a GeoParquet component layer is read a batch at a time and its rows
+    // re-tested in parallel; the delta is the CSV layer's, byte for byte
+    let tmp = tempfile::tempdir().unwrap();
+    let p = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    ok(&[
+        "grids",
+        "redraw",
+        "--grids",
+        "data/helsinki/city",
+        "--split-over-m2",
+        "8000",
+        "--out",
+        &p("new.fgb"),
+    ]);
+    for ext in ["csv", "parquet"] {
+        ok(&[
+            "assign",
+            "--grids",
+            "data/helsinki/city",
+            "--points",
+            "data/helsinki/city/components.csv",
+            "--out",
+            &p(&format!("old.{ext}")),
+        ]);
+        ok(&[
+            "grids",
+            "diff",
+            "data/helsinki/city",
+            &p("new.fgb"),
+            "--components",
+            &p(&format!("old.{ext}")),
+            "--out",
+            &p(&format!("delta_{ext}")),
+        ]);
+    }
+    let moves = std::fs::read_to_string(tmp.path().join("delta_csv/moves.csv")).unwrap();
+    assert!(moves.lines().count() > 10, "the redraw moves components");
+    for f in ["moves.csv", "diff.json"] {
+        assert_eq!(
+            std::fs::read_to_string(tmp.path().join("delta_parquet").join(f)).unwrap(),
+            std::fs::read_to_string(tmp.path().join("delta_csv").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}

@@ -360,6 +360,119 @@ impl RowReader {
     }
 }
 
+/// A record batch of a point layer, as [`for_each_point_batch`] hands it on: each
+/// row's point read in place, the text of the named columns, and the row as a record
+/// for anything else.
+pub struct PointBatch<'a> {
+    /// The number of the batch's first record.
+    pub first: u64,
+    batch: &'a RecordBatch,
+    rows: &'a RowReader,
+    wkb: Option<&'a dyn Array>,
+    lonlat: Option<(&'a Float64Array, &'a Float64Array)>,
+    texts: Vec<Option<&'a dyn Array>>,
+}
+
+impl PointBatch<'_> {
+    pub fn len(&self) -> usize {
+        self.batch.num_rows()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.batch.num_rows() == 0
+    }
+
+    /// The row's point when it is a plain valid point (a WKB point, or Float64
+    /// `lon`/`lat` columns where the layer has no geometry); `None` otherwise: read
+    /// the row with [`PointBatch::record`].
+    pub fn point(&self, row: usize) -> Option<(f64, f64)> {
+        if let Some(c) = self.wkb {
+            if c.is_null(row) {
+                return None;
+            }
+            let any = c.as_any();
+            let bytes = match any.downcast_ref::<BinaryArray>() {
+                Some(b) => b.value(row),
+                None => any.downcast_ref::<LargeBinaryArray>()?.value(row),
+            };
+            return plain_point(bytes).map(|p| (p.x(), p.y()));
+        }
+        let (x, y) = self.lonlat?;
+        (!x.is_null(row) && !y.is_null(row)).then(|| (x.value(row), y.value(row)))
+    }
+
+    /// The trimmed text of the `k`-th named column (`Some(None)` when null, blank or
+    /// absent); `None` when that column is not text (read the row as a record).
+    pub fn text(&self, k: usize, row: usize) -> Option<Option<&str>> {
+        let Some(c) = self.texts.get(k).copied().flatten() else {
+            return Some(None);
+        };
+        let any = c.as_any();
+        let s = if let Some(a) = any.downcast_ref::<StringArray>() {
+            (!a.is_null(row)).then(|| a.value(row))
+        } else if let Some(a) = any.downcast_ref::<LargeStringArray>() {
+            (!a.is_null(row)).then(|| a.value(row))
+        } else {
+            return None;
+        };
+        Some(s.map(str::trim).filter(|s| !s.is_empty()))
+    }
+
+    /// The row as a record (or its rejection), as every other reader makes it.
+    pub fn record(&self, row: usize) -> Result<Record, Rejection> {
+        self.rows
+            .record_of(self.batch, row, self.first + row as u64)
+    }
+}
+
+/// Streams a (Geo)Parquet point layer a record batch at a time (decoded on a thread
+/// of its own), handing `each` a [`PointBatch`] with the text of the columns `names`
+/// (found as [`Record::get`] finds a field: the first column of that name, any case).
+/// Memory is bounded by a few batches, whatever the file's size.
+pub fn for_each_point_batch(
+    path: &Path,
+    names: &[&str],
+    mut each: impl FnMut(&PointBatch) -> Result<(), IoError>,
+) -> Result<(), IoError> {
+    let mut stream = open(path)?;
+    let geometry = stream.geometry_index();
+    let rows = stream.row_reader();
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    let reader = std::thread::spawn(move || loop {
+        let next = stream.next_record_batch();
+        let end = !matches!(next, Ok(Some(_)));
+        if tx.send(next).is_err() || end {
+            return;
+        }
+    });
+    for next in rx {
+        let Some((batch, first)) = next? else { break };
+        let schema = batch.schema();
+        let column = |name: &str| {
+            (0..batch.num_columns())
+                .find(|&i| Some(i) != geometry && schema.field(i).name().eq_ignore_ascii_case(name))
+                .map(|i| batch.column(i).as_ref())
+        };
+        let float =
+            |name: &str| column(name).and_then(|c| c.as_any().downcast_ref::<Float64Array>());
+        let lonlat = match geometry {
+            Some(_) => None,
+            None => float("lon").zip(float("lat")),
+        };
+        let points = PointBatch {
+            first,
+            batch: &batch,
+            rows: &rows,
+            wkb: geometry.map(|g| batch.column(g).as_ref()),
+            lonlat,
+            texts: names.iter().map(|n| column(n)).collect(),
+        };
+        each(&points)?;
+    }
+    let _ = reader.join();
+    Ok(())
+}
+
 /// Reads one text column of a Parquet file and nothing else (a projection: a 12 M-row
 /// component layer's codes without its geometries), handing each value in row order
 /// to `take` (`None` for a null). Returns the rows read; a file without the column is
