@@ -242,8 +242,10 @@ fn write_delta(
     // and its id; re-tested where it may have moved.
     type Move = (u64, String, String, String);
     let one = |number: u64, (x, y): (f64, f64), grid: Option<&str>, id: Option<&str>| {
-        let before = grid.map_or_else(|| d.old_grid(x, y), str::to_string);
+        // (the old grid is looked up only where the new one was: a place outside the
+        // changed region keeps its grid, whatever it is)
         let after = d.retest(x, y)?;
+        let before = grid.map_or_else(|| d.old_grid(x, y), str::to_string);
         Some((after != before).then(|| {
             let id = id.map_or_else(|| number.to_string(), str::to_string);
             (number, id, before, after)

@@ -170,6 +170,12 @@ pub struct ParquetRecords {
 /// (isolated: the decoder panics on some corrupt footers), every column's type
 /// checked, the geometry column found from the `geo` metadata.
 pub fn open(path: &Path) -> Result<ParquetRecords, IoError> {
+    open_columns(path, |_| true)
+}
+
+/// [`open`], reading only the columns whose names `keep` takes (and the geometry):
+/// the records and batches then hold those alone.
+pub fn open_columns(path: &Path, keep: impl Fn(&str) -> bool) -> Result<ParquetRecords, IoError> {
     let file = path.display().to_string();
     let f = File::open(path).map_err(|e| IoError::read(&file, e))?;
     let builder = isolate(|| ParquetRecordBatchReaderBuilder::try_new(f))
@@ -217,6 +223,20 @@ pub fn open(path: &Path) -> Result<ParquetRecords, IoError> {
             ));
         }
     }
+    let kept: Vec<usize> = (0..schema.fields().len())
+        .filter(|&i| {
+            let name = schema.field(i).name();
+            Some(name) == geom_col.as_ref() || keep(name)
+        })
+        .collect();
+    let (builder, schema) = if kept.len() == schema.fields().len() {
+        (builder, schema)
+    } else {
+        let mask =
+            parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), kept.iter().copied());
+        let projected = Arc::new(schema.project(&kept).map_err(|e| IoError::read(&file, e))?);
+        (builder.with_projection(mask), projected)
+    };
     let reader = builder
         .with_batch_size(BATCH)
         .build()
@@ -426,7 +446,8 @@ impl PointBatch<'_> {
 }
 
 /// Streams a (Geo)Parquet point layer a record batch at a time (decoded on a thread
-/// of its own), handing `each` a [`PointBatch`] with the text of the columns `names`
+/// of its own; only its point, `lon`/`lat` and `names` columns, so a row read as a
+/// record holds those alone), handing `each` a [`PointBatch`] with the text of the columns `names`
 /// (found as [`Record::get`] finds a field: the first column of that name, any case).
 /// Memory is bounded by a few batches, whatever the file's size.
 pub fn for_each_point_batch(
@@ -434,7 +455,13 @@ pub fn for_each_point_batch(
     names: &[&str],
     mut each: impl FnMut(&PointBatch) -> Result<(), IoError>,
 ) -> Result<(), IoError> {
-    let mut stream = open(path)?;
+    // only the point and the named columns are decoded
+    let mut stream = open_columns(path, |c| {
+        ["lon", "lat"]
+            .iter()
+            .chain(names)
+            .any(|n| c.eq_ignore_ascii_case(n))
+    })?;
     let geometry = stream.geometry_index();
     let rows = stream.row_reader();
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
