@@ -262,6 +262,13 @@ impl ParquetRecords {
             .collect()
     }
 
+    /// Whether every column has its own name (a columnar reader picks columns by
+    /// position, the record path by name: they agree only then).
+    pub fn distinct_names(&self) -> bool {
+        let mut seen = std::collections::HashSet::new();
+        self.schema.fields().iter().all(|f| seen.insert(f.name()))
+    }
+
     /// Whether the file has a geometry column.
     pub fn has_geometry(&self) -> bool {
         self.geom_col.is_some()
@@ -472,8 +479,12 @@ pub fn for_each_point_batch(
             return;
         }
     });
+    let mut ended = false;
     for next in rx {
-        let Some((batch, first)) = next? else { break };
+        let Some((batch, first)) = next? else {
+            ended = true;
+            break;
+        };
         let schema = batch.schema();
         let column = |name: &str| {
             (0..batch.num_columns())
@@ -496,7 +507,12 @@ pub fn for_each_point_batch(
         };
         each(&points)?;
     }
-    let _ = reader.join();
+    if reader.join().is_err() || !ended {
+        return Err(IoError::read(
+            &path.display().to_string(),
+            "the reader stopped before the end of the file",
+        ));
+    }
     Ok(())
 }
 

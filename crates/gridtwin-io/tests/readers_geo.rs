@@ -691,6 +691,17 @@ mod columnar_components {
     }
 
     #[test]
+    fn record_numbers_and_duplicates_hold_across_batches() {
+        // 70,000 rows: two record batches of 65,536, duplicates across them
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("components.parquet");
+        random_layer(&path, 11, 70_000);
+        let (fast, slow) = both(&path);
+        assert_eq!(fast.0, slow.0);
+        assert_eq!(fast.1, slow.1);
+    }
+
+    #[test]
     fn bad_rows_planted_in_a_parquet_city_are_each_reported() {
         // the Helsinki demo city with its components as GeoParquet, five bad rows
         // planted among them: the city loads the good ones, the report names the rest

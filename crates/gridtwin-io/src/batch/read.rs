@@ -312,9 +312,10 @@ pub(super) fn open(
         };
         let (tx, rx) = sync_channel::<Result<Chunk, IoError>>(2);
         // A GeoParquet file to CSV takes the columnar path (batch/columns.rs): the
-        // record batch as decoded, located and formatted in parallel.
+        // record batch as decoded, located and formatted in parallel (unless two
+        // columns share a name: the record path's fields are by name).
         let mut stream = match stream {
-            Streamed::Parquet(mut p) if out_format == Format::Csv => {
+            Streamed::Parquet(mut p) if out_format == Format::Csv && p.distinct_names() => {
                 let geometry = p.geometry_index();
                 let reader = std::thread::spawn(move || loop {
                     let sent = match p.next_record_batch() {

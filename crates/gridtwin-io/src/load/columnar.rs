@@ -115,7 +115,8 @@ impl Loader<'_> {
         let _ = out.try_reserve_exact(stream.rows as usize);
         let mut guard = self.seen.borrow_mut();
         let seen = &mut guard.components;
-        seen.reserve(stream.rows as usize);
+        // (a reservation only: a footer may claim more rows than the file holds)
+        let _ = seen.try_reserve(stream.rows as usize);
         let mut uncoded = self.uncoded.borrow_mut();
         // Batches are decoded on a thread of their own while the previous one is
         // checked.
@@ -128,8 +129,12 @@ impl Loader<'_> {
                 return;
             }
         });
+        let mut ended = false;
         for next in rx {
-            let Some((batch, first)) = next? else { break };
+            let Some((batch, first)) = next? else {
+                ended = true;
+                break;
+            };
             let columns = Columns::find(&batch, geometry).filter(|_| plain_coords);
             let fast: Vec<Option<Component>> = match &columns {
                 None => Vec::new(),
@@ -207,7 +212,12 @@ impl Loader<'_> {
             }
             quality.loaded_many(&file, "components", loaded);
         }
-        let _ = reader.join();
+        if reader.join().is_err() || !ended {
+            return Err(IoError::read(
+                &file,
+                "the reader stopped before the end of the file",
+            ));
+        }
         Ok(out)
     }
 }

@@ -160,19 +160,24 @@ impl Replication<'_> {
                 })
                 .collect::<Vec<_>>()
         });
-        // The batches are made on another thread while this one encodes and
-        // compresses the previous ones (the writer is sequential).
+        // The batches are made on this thread (in the caller's rayon pool) while
+        // another encodes and compresses the previous ones (the writer is sequential
+        // and needs no pool).
         let mut out = Vec::new();
         std::thread::scope(|s| {
-            let (tx, rx) = std::sync::mpsc::sync_channel(wave);
-            s.spawn(move || {
-                for b in batches {
-                    if tx.send(b).is_err() {
-                        return;
-                    }
+            let (tx, rx) = std::sync::mpsc::sync_channel(2);
+            let fields = &fields;
+            let out = &mut out;
+            let writer = s.spawn(move || write_parquet_batches(fields, rx, out));
+            for b in batches {
+                if tx.send(b).is_err() {
+                    break; // the writer stopped: its error is below
                 }
-            });
-            write_parquet_batches(&fields, rx, &mut out)
+            }
+            drop(tx);
+            writer
+                .join()
+                .unwrap_or_else(|_| Err("the timeline writer failed".to_string()))
         })?;
         Ok(out)
     }
