@@ -387,6 +387,56 @@ impl RowReader {
     }
 }
 
+/// A Parquet layer's record batches decoded on a thread of their own while the caller
+/// works on the previous one (see [`ParquetRecords::decode_on_thread`]). A reader that
+/// stops before the end of the file is an error, never a short layer.
+pub struct DecodedBatches {
+    file: String,
+    rx: std::sync::mpsc::Receiver<Result<Option<(RecordBatch, u64)>, IoError>>,
+    done: bool,
+}
+
+impl Iterator for DecodedBatches {
+    type Item = Result<(RecordBatch, u64), IoError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let next = match self.rx.recv() {
+            Ok(Ok(Some(batch))) => return Some(Ok(batch)),
+            Ok(Ok(None)) => None,
+            Ok(Err(e)) => Some(Err(e)),
+            Err(_) => Some(Err(IoError::read(
+                &self.file,
+                "the reader stopped before the end of the file",
+            ))),
+        };
+        self.done = true;
+        next
+    }
+}
+
+impl ParquetRecords {
+    /// The remaining batches, decoded on a thread of their own (one batch ahead).
+    pub fn decode_on_thread(mut self) -> DecodedBatches {
+        let file = self.file.clone();
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        std::thread::spawn(move || loop {
+            let next = self.next_record_batch();
+            let end = !matches!(next, Ok(Some(_)));
+            if tx.send(next).is_err() || end {
+                return;
+            }
+        });
+        DecodedBatches {
+            file,
+            rx,
+            done: false,
+        }
+    }
+}
+
 /// A record batch of a point layer, as [`for_each_point_batch`] hands it on: each
 /// row's point read in place, the text of the named columns, and the row as a record
 /// for anything else.
@@ -463,7 +513,7 @@ pub fn for_each_point_batch(
     mut each: impl FnMut(&PointBatch) -> Result<(), IoError>,
 ) -> Result<(), IoError> {
     // only the point and the named columns are decoded
-    let mut stream = open_columns(path, |c| {
+    let stream = open_columns(path, |c| {
         ["lon", "lat"]
             .iter()
             .chain(names)
@@ -471,20 +521,8 @@ pub fn for_each_point_batch(
     })?;
     let geometry = stream.geometry_index();
     let rows = stream.row_reader();
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    let reader = std::thread::spawn(move || loop {
-        let next = stream.next_record_batch();
-        let end = !matches!(next, Ok(Some(_)));
-        if tx.send(next).is_err() || end {
-            return;
-        }
-    });
-    let mut ended = false;
-    for next in rx {
-        let Some((batch, first)) = next? else {
-            ended = true;
-            break;
-        };
+    for next in stream.decode_on_thread() {
+        let (batch, first) = next?;
         let schema = batch.schema();
         let column = |name: &str| {
             (0..batch.num_columns())
@@ -506,12 +544,6 @@ pub fn for_each_point_batch(
             texts: names.iter().map(|n| column(n)).collect(),
         };
         each(&points)?;
-    }
-    if reader.join().is_err() || !ended {
-        return Err(IoError::read(
-            &path.display().to_string(),
-            "the reader stopped before the end of the file",
-        ));
     }
     Ok(())
 }

@@ -197,22 +197,45 @@ pub fn assign_file(
                 points,
                 bytes_done,
             },
-            Chunk::Lines {
-                block,
-                lines,
-                first_number,
-                bytes_done,
-            } => {
-                let parse_line = |fields: &[&[u8]]| parser.row(fields, None);
-                let parts = fast::locate_lines(
-                    assigner,
-                    opts.nearest_m,
-                    parse_line,
-                    width,
-                    &block,
-                    &lines,
-                    first_number,
-                );
+            // The parallel paths (CSV lines, GeoParquet batches) come back as parts.
+            parallel => {
+                let (parts, done) = match parallel {
+                    Chunk::Lines {
+                        block,
+                        lines,
+                        first_number,
+                        bytes_done,
+                    } => {
+                        let parse_line = |fields: &[&[u8]]| parser.row(fields, None);
+                        let parts = fast::locate_lines(
+                            assigner,
+                            opts.nearest_m,
+                            parse_line,
+                            width,
+                            &block,
+                            &lines,
+                            first_number,
+                        );
+                        (parts, bytes_done)
+                    }
+                    Chunk::Batch {
+                        batch,
+                        geometry,
+                        first_number,
+                    } => {
+                        let parts = columns::locate_batch(
+                            assigner,
+                            opts.nearest_m,
+                            &parser,
+                            &batch,
+                            geometry,
+                            add_lonlat,
+                            first_number,
+                        );
+                        (parts, first_number + batch.num_rows() as u64 - 1)
+                    }
+                    Chunk::Records { .. } => unreachable!("matched above"),
+                };
                 let mut counted = Counted {
                     report: &mut report,
                     rejected: &mut rej_w,
@@ -221,32 +244,7 @@ pub fn assign_file(
                     unassigned_why: &unassigned_why,
                 };
                 counted.write(parts, &mut out)?;
-                progress(bytes_done);
-                continue;
-            }
-            Chunk::Batch {
-                batch,
-                geometry,
-                first_number,
-            } => {
-                let parts = columns::locate_batch(
-                    assigner,
-                    opts.nearest_m,
-                    &parser,
-                    &batch,
-                    geometry,
-                    add_lonlat,
-                    first_number,
-                );
-                let mut counted = Counted {
-                    report: &mut report,
-                    rejected: &mut rej_w,
-                    input: &in_name,
-                    rejected_file: &rej_name,
-                    unassigned_why: &unassigned_why,
-                };
-                counted.write(parts, &mut out)?;
-                progress(first_number + batch.num_rows() as u64 - 1);
+                progress(done);
                 continue;
             }
         };

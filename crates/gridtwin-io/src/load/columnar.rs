@@ -102,7 +102,7 @@ impl Loader<'_> {
     ) -> Result<Vec<Component>, IoError> {
         use rayon::prelude::*;
         let file = path.display().to_string();
-        let mut stream = crate::parquet_io::open(path)?;
+        let stream = crate::parquet_io::open(path)?;
         crate::limits::check_rows(&file, stream.rows)?;
         let geometry = stream.geometry_index();
         // The fast check reads WGS-84 lon/lat points; a layer to reproject or convert
@@ -121,20 +121,8 @@ impl Loader<'_> {
         // Batches are decoded on a thread of their own while the previous one is
         // checked.
         let rows = stream.row_reader();
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        let reader = std::thread::spawn(move || loop {
-            let next = stream.next_record_batch();
-            let end = !matches!(next, Ok(Some(_)));
-            if tx.send(next).is_err() || end {
-                return;
-            }
-        });
-        let mut ended = false;
-        for next in rx {
-            let Some((batch, first)) = next? else {
-                ended = true;
-                break;
-            };
+        for next in stream.decode_on_thread() {
+            let (batch, first) = next?;
             let columns = Columns::find(&batch, geometry).filter(|_| plain_coords);
             let fast: Vec<Option<Component>> = match &columns {
                 None => Vec::new(),
@@ -211,12 +199,6 @@ impl Loader<'_> {
                 }
             }
             quality.loaded_many(&file, "components", loaded);
-        }
-        if reader.join().is_err() || !ended {
-            return Err(IoError::read(
-                &file,
-                "the reader stopped before the end of the file",
-            ));
         }
         Ok(out)
     }
