@@ -51,7 +51,7 @@ mkdir -p "$OUT" "$WORK"
 gridtwin simulate scenes/baseline.toml --replications 10 --seed 1 --out "$WORK/sim/baseline" >/dev/null
 gridtwin simulate scenes/whatif_people.toml --replications 10 --seed 1 --out "$WORK/sim/people" >/dev/null
 gridtwin compare "$WORK/sim/baseline" "$WORK/sim/people" --out "$WORK/compare" >/dev/null
-gridtwin report "$WORK/sim/baseline/rep_000/timeline.csv" --out "$WORK/report" >/dev/null
+gridtwin report "$WORK/sim/baseline/rep_000/timeline.parquet" --out "$WORK/report" >/dev/null
 
 cp "$WORK/compare/backlog.png" "$OUT/compare_backlog.png"
 cp "$WORK/compare/response.png" "$OUT/compare_response.png"

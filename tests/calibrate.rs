@@ -104,7 +104,7 @@ fn eight_weeks_of_a_known_scenario_are_recovered() {
         dir,
         &[
             "calibrate",
-            "sim/rep_000/timeline.csv",
+            "sim/rep_000/timeline.parquet",
             "--city",
             city.to_str().unwrap(),
             "--out",

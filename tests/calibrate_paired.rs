@@ -82,6 +82,8 @@ fn fitted_scenarios_match_their_histories_in_a_paired_comparison() {
             "21",
             "--out",
             "src",
+            "--format",
+            "csv",
         ],
     );
     let histories = kpis(&dir.join("src/kpis.csv"));
@@ -116,6 +118,8 @@ fn fitted_scenarios_match_their_histories_in_a_paired_comparison() {
                 &(100 + i).to_string(),
                 "--out",
                 &format!("{fit}/run"),
+                "--format",
+                "csv",
             ],
         );
         let k = kpis(&dir.join(&fit).join("run/kpis.csv"));

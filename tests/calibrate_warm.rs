@@ -31,6 +31,8 @@ fn history(dir: &Path, name: &str, days: u32, overlay: &str) -> PathBuf {
             "5",
             "--out",
             name,
+            "--format",
+            "csv",
         ],
     );
     dir.join(name).join("rep_000/timeline.csv")
@@ -95,6 +97,8 @@ fn a_warm_start_brings_in_the_history_s_open_cases_step_by_step() {
             "3",
             "--out",
             "next",
+            "--format",
+            "csv",
         ],
     );
     let line = format!(
@@ -207,6 +211,8 @@ fn a_case_on_the_escalation_ladder_at_the_start_stays_on_it() {
             "1",
             "--out",
             "next",
+            "--format",
+            "csv",
         ],
     );
     let sim = rows(&dir.join("next/rep_000/timeline.csv"));

@@ -225,13 +225,13 @@ fn the_quickstart_runs_from_any_folder_with_the_built_in_tables() {
     assert!(work.join("out/sim/b/backlog.png").is_file());
     run(&[
         "vitals",
-        "out/sim/a/rep_000/timeline.csv",
+        "out/sim/a/rep_000/timeline.parquet",
         "--out",
         "out/vitals",
     ]);
     run(&[
         "report",
-        "out/sim/a/rep_000/timeline.csv",
+        "out/sim/a/rep_000/timeline.parquet",
         "--out",
         "out/report",
     ]);
@@ -327,6 +327,8 @@ fn timelines_and_vitals_are_in_the_citys_local_time() {
         "3",
         "--out",
         sim.to_str().unwrap(),
+        "--format",
+        "csv",
     ]);
     let timeline = sim.join("rep_000/timeline.csv");
     let mut rdr = csv::Reader::from_path(&timeline).unwrap();

@@ -48,10 +48,10 @@ fn simulate_baseline_and_what_if_then_compare() {
         &s(&again),
     ]);
     for f in [
-        "kpis.csv",
+        "kpis.parquet",
         "summary.csv",
-        "backlog.csv",
-        "rep_002/timeline.csv",
+        "backlog.parquet",
+        "rep_002/timeline.parquet",
         "rep_000/crews.csv",
     ] {
         assert_eq!(
@@ -60,7 +60,43 @@ fn simulate_baseline_and_what_if_then_compare() {
             "{f}"
         );
     }
+    // the same run as CSV (`--format csv`): the same values, and `compare` reads either
+    let base_csv = tmp.path().join("base_csv");
+    ok(&[
+        "simulate",
+        "scenes/baseline.toml",
+        "--replications",
+        "3",
+        "--seed",
+        "4",
+        "--out",
+        &s(&base_csv),
+        "--format",
+        "csv",
+    ]);
+    for t in ["kpis", "backlog"] {
+        assert!(!base_csv.join(format!("{t}.parquet")).exists(), "{t}");
+        assert!(!base.join(format!("{t}.csv")).exists(), "{t}");
+    }
+    use gridtwin_sim::study_tables::{read_backlog, KpiTable};
+    let kpis = KpiTable::read(&base.join("kpis.parquet")).unwrap();
+    assert_eq!(kpis, KpiTable::read(&base_csv.join("kpis.csv")).unwrap());
+    assert_eq!(kpis.rows.len(), 3);
+    assert!(kpis.names.iter().any(|n| n == "on_time_closure_rate"));
+    let backlog = read_backlog(&base.join("backlog.parquet")).unwrap();
+    assert_eq!(
+        backlog,
+        read_backlog(&base_csv.join("backlog.csv")).unwrap()
+    );
+    assert!(backlog.len() > 3);
+    let mixed = tmp.path().join("mixed");
+    ok(&["compare", &s(&base_csv), &s(&what), "--out", &s(&mixed)]);
     let table = ok(&["compare", &s(&base), &s(&what)]);
+    assert_eq!(
+        std::fs::read(mixed.join("compare.csv")).unwrap(),
+        std::fs::read(what.join("compare.csv")).unwrap(),
+        "compare reads a CSV run as it reads a Parquet one"
+    );
     // patrolling twice as often must cut the mean discovery delay, significantly
     let line = table
         .lines()
@@ -171,7 +207,7 @@ fn compare_refuses_a_run_that_did_not_finish_or_mixes_runs() {
         .map(|f| f["path"].as_str().unwrap())
         .collect();
     assert!(
-        files.contains(&"kpis.csv") && files.contains(&"rep_002/timeline.csv"),
+        files.contains(&"kpis.parquet") && files.contains(&"rep_002/timeline.parquet"),
         "{files:?}"
     );
     // a re-run with fewer replications leaves none of the earlier run's behind
@@ -194,7 +230,7 @@ fn compare_refuses_a_run_that_did_not_finish_or_mixes_runs() {
         &s(&tmp.path().join("c1")),
     ]);
     // a file changed after the run, or the manifest gone (a killed run): refused
-    std::fs::write(a.join("kpis.csv"), "rep,seed\n").unwrap();
+    std::fs::write(a.join("kpis.parquet"), "rep,seed\n").unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_gridtwin"))
         .current_dir(repo())
         .args([

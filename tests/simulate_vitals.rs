@@ -8,8 +8,10 @@ use std::process::Command;
 mod testkit;
 use testkit::{files, ok, repo};
 
-/// `simulate --timeline-format parquet` writes the same timeline as Parquet, and what
-/// reads timelines (`vitals`, `report`, `compare`) gives the same outputs from it.
+/// `simulate` writes its timelines, kpis and backlog as Parquet by default and as CSV
+/// with `--format csv` (`--timeline-format`, its older name, still works): the same
+/// values, and what reads them (`vitals`, `report`, `compare`) gives the same outputs
+/// from either.
 #[test]
 fn parquet_timelines_give_the_same_vitals_report_and_comparison_as_csv() {
     let tmp = tempfile::tempdir().unwrap();
@@ -23,7 +25,11 @@ fn parquet_timelines_give_the_same_vitals_report_and_comparison_as_csv() {
             "2",
             "--seed",
             "3",
-            "--timeline-format",
+            if format == "csv" {
+                "--format"
+            } else {
+                "--timeline-format"
+            },
             format,
             "--out",
             &s(&out),
@@ -39,12 +45,35 @@ fn parquet_timelines_give_the_same_vitals_report_and_comparison_as_csv() {
     assert!(!pq_a.join("rep_001/timeline.csv").exists());
     // the other outputs of the run are the same files; the manifest names the
     // Parquet timeline (with its own size and digest)
-    let but_manifest = |dir: &Path| {
+    let but_tables = |dir: &Path| {
         let mut v = files(dir);
-        v.retain(|(name, _)| name != "manifest.json");
+        v.retain(|(name, _)| {
+            name != "manifest.json"
+                && !["timeline.", "kpis.", "backlog."]
+                    .iter()
+                    .any(|t| name.rsplit('/').next().unwrap().starts_with(t))
+        });
         v
     };
-    assert_eq!(but_manifest(&csv_a), but_manifest(&pq_a));
+    assert_eq!(but_tables(&csv_a), but_tables(&pq_a));
+    use gridtwin_sim::study_tables::{read_backlog, KpiTable};
+    use gridtwin_sim::timeline::{read_records, CaseRecord};
+    assert_eq!(
+        KpiTable::read(&csv_a.join("kpis.csv")).unwrap(),
+        KpiTable::read(&pq_a.join("kpis.parquet")).unwrap()
+    );
+    assert_eq!(
+        read_backlog(&csv_a.join("backlog.csv")).unwrap(),
+        read_backlog(&pq_a.join("backlog.parquet")).unwrap()
+    );
+    for rep in ["rep_000", "rep_001"] {
+        let from_csv: Vec<CaseRecord> =
+            read_records(&csv_a.join(rep).join("timeline.csv")).unwrap();
+        let from_parquet: Vec<CaseRecord> =
+            read_records(&pq_a.join(rep).join("timeline.parquet")).unwrap();
+        assert!(from_csv.len() > 100);
+        assert!(from_csv == from_parquet, "{rep}: the timelines differ");
+    }
     let manifest = std::fs::read_to_string(pq_a.join("manifest.json")).unwrap();
     assert!(
         manifest.contains("rep_001/timeline.parquet") && !manifest.contains("timeline.csv"),
@@ -106,7 +135,7 @@ fn vitals_find_the_planted_hotspots_and_warn() {
     let out = tmp.path().join("vitals");
     let stdout = ok(&[
         "vitals",
-        &s(&sim.join("rep_000/timeline.csv")),
+        &s(&sim.join("rep_000/timeline.parquet")),
         "--city",
         "data/helsinki/city",
         "--out",
@@ -143,7 +172,7 @@ fn vitals_find_the_planted_hotspots_and_warn() {
     let h3out = tmp.path().join("vitals_h3");
     let stdout = ok(&[
         "vitals",
-        &s(&sim.join("rep_000/timeline.csv")),
+        &s(&sim.join("rep_000/timeline.parquet")),
         "--city",
         "data/helsinki/city",
         "--level",
@@ -171,7 +200,7 @@ fn vitals_find_the_planted_hotspots_and_warn() {
         .current_dir(repo())
         .args([
             "vitals",
-            &s(&sim.join("rep_000/timeline.csv")),
+            &s(&sim.join("rep_000/timeline.parquet")),
             "--level",
             "h3:9",
             "--hotspot-weights",
@@ -189,7 +218,7 @@ fn vitals_find_the_planted_hotspots_and_warn() {
             .current_dir(repo())
             .args([
                 "vitals",
-                &s(&sim.join("rep_000/timeline.csv")),
+                &s(&sim.join("rep_000/timeline.parquet")),
                 "--city",
                 "data/helsinki/city",
                 "--out",
@@ -209,7 +238,7 @@ fn vitals_find_the_planted_hotspots_and_warn() {
         .current_dir(repo())
         .args([
             "vitals",
-            &s(&sim.join("rep_000/timeline.csv")),
+            &s(&sim.join("rep_000/timeline.parquet")),
             "--city",
             "data/helsinki/city",
             "--out",
@@ -230,7 +259,7 @@ fn vitals_find_the_planted_hotspots_and_warn() {
     let rep = tmp.path().join("report");
     ok(&[
         "report",
-        &s(&sim.join("rep_000/timeline.csv")),
+        &s(&sim.join("rep_000/timeline.parquet")),
         "--out",
         &s(&rep),
     ]);
@@ -299,6 +328,8 @@ fn vitals_account_for_every_case_and_withhold_small_satisfaction_groups() {
         "5",
         "--out",
         &s(&sim),
+        "--format",
+        "csv",
     ]);
     let mut r = csv::Reader::from_path(sim.join("rep_000/timeline.csv")).unwrap();
     let header = r.headers().unwrap().clone();

@@ -105,7 +105,7 @@ enum Command {
     /// Fit a scenario to a city's case history: arrival rates and profiles, hotspots,
     /// step-duration families (AIC, KS), shares, crews; runnable by `simulate`.
     #[command(
-        after_help = "Example:\n  gridtwin calibrate out/sim/baseline/rep_000/timeline.csv --city data/helsinki/city --out out/fitted.toml --report out/fit"
+        after_help = "Example:\n  gridtwin calibrate out/sim/baseline/rep_000/timeline.parquet --city data/helsinki/city --out out/fitted.toml --report out/fit"
     )]
     Calibrate(calibrate::CalibrateArgs),
     /// Score a forecast: fit on the history before T, start from its state at T,
@@ -116,12 +116,12 @@ enum Command {
     Backtest(backtest::BacktestArgs),
     /// City vital signs from a case timeline: indicators, warnings, Gi* hotspots.
     #[command(
-        after_help = "Example:\n  gridtwin vitals out/sim/baseline/rep_000/timeline.csv --city data/helsinki/city --out out/vitals"
+        after_help = "Example:\n  gridtwin vitals out/sim/baseline/rep_000/timeline.parquet --city data/helsinki/city --out out/vitals"
     )]
     Vitals(vitals::VitalsArgs),
     /// A self-contained HTML report (tables, SVG charts) and PNG charts from a case timeline.
     #[command(
-        after_help = "Example:\n  gridtwin report out/sim/baseline/rep_000/timeline.csv --out out/report"
+        after_help = "Example:\n  gridtwin report out/sim/baseline/rep_000/timeline.parquet --out out/report"
     )]
     Report(report::ReportArgs),
     /// Write a synthetic megacity (grids, components, incidents), deterministic by seed.

@@ -22,7 +22,7 @@ use crate::charts::{
 
 #[derive(Args)]
 pub struct ReportArgs {
-    /// A case timeline (`rep_NNN/timeline.csv` of `simulate`, or a history file).
+    /// A case timeline (`rep_NNN/timeline.parquet` or `.csv` of `simulate`, or a history file).
     timeline: PathBuf,
     /// Output directory (DIR: report.html, backlog.png, inflow.png).
     #[arg(long, value_name = "DIR")]

@@ -8,15 +8,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use gridtwin_io::atomic::{write_atomic, write_bytes_atomic};
+use gridtwin_io::atomic::write_bytes_atomic;
 use gridtwin_io::city_dir::load_city;
-use gridtwin_io::IoError;
 use gridtwin_sim::compare::{compare, Verdict};
 use gridtwin_sim::engine::World;
 use gridtwin_sim::kpi::Estimate;
 use gridtwin_sim::kpi::Kpis;
 use gridtwin_sim::scenario::Scenario;
 use gridtwin_sim::study::replicate_range;
+use gridtwin_sim::study_tables::{
+    backlog_csv, backlog_parquet, table_in, BacklogRow, KpiRow, KpiTable,
+};
 use gridtwin_sim::timeline::write_csv;
 use gridtwin_sim::WorkingCalendar;
 
@@ -56,11 +58,13 @@ pub struct SimulateArgs {
     /// The most crews a scenario may field.
     #[arg(long, default_value_t = gridtwin_sim::scenario::limits::DEFAULT.crews)]
     max_crews: u64,
-    /// Each replication's case timeline as `timeline.csv` or `timeline.parquet` (the
-    /// same columns and values; Parquet is a fifth of the size and quicker to write).
-    /// `vitals`, `report`, `compare` and the viewer read both.
-    #[arg(long, value_enum, default_value_t = TimelineFormat::Csv)]
-    timeline_format: TimelineFormat,
+    /// The format of each replication's case timeline and of the study's `kpis` and
+    /// `backlog` tables: Parquet (the default; codes and categories
+    /// dictionary-encoded, a fifth of the CSV's size and quicker to write) or CSV (the
+    /// same columns and values). `vitals`, `report`, `compare`, `calibrate` and the
+    /// viewer read both.
+    #[arg(long, value_enum, default_value_t = TableFormat::Parquet, alias = "timeline-format")]
+    format: TableFormat,
     /// Run only replications FIRST..END of the study (END excluded) and write their
     /// folders and a part file, to spread one study over machines
     /// (`gridtwin.dask.simulate`); `--gather` then writes the study's tables.
@@ -72,9 +76,9 @@ pub struct SimulateArgs {
     gather: bool,
 }
 
-/// The file format of the case timelines `simulate` writes.
+/// The file format of the timelines and tables `simulate` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum TimelineFormat {
+pub enum TableFormat {
     Csv,
     Parquet,
 }
@@ -234,11 +238,12 @@ pub fn run_simulate(a: SimulateArgs) -> Result<ExitCode> {
         took += t0.elapsed().as_secs_f64();
         for (i, (r, k)) in results.into_iter().enumerate() {
             let dir = a.out.join(format!("rep_{:03}", from as usize + i));
-            match a.timeline_format {
-                TimelineFormat::Csv => {
+            remove_other_format(&dir, "timeline", a.format)?;
+            match a.format {
+                TableFormat::Csv => {
                     write_bytes_atomic(&dir.join("timeline.csv"), &r.timeline_csv()?)?
                 }
-                TimelineFormat::Parquet => write_bytes_atomic(
+                TableFormat::Parquet => write_bytes_atomic(
                     &dir.join("timeline.parquet"),
                     &r.timeline_parquet().map_err(anyhow::Error::msg)?,
                 )?,
@@ -295,7 +300,6 @@ fn write_tables(
         a.replications
     );
     write_bytes_atomic(&a.out.join("scenario.toml"), (header + &merged).as_bytes())?;
-    let mut kpi_rows: Vec<Vec<String>> = Vec::new();
     // every indicator any replication has (a department with no case due in one
     // replication has no on-time rate there: an empty cell)
     let names: Vec<String> = kpis
@@ -305,27 +309,47 @@ fn write_tables(
         .into_iter()
         .collect();
     let value = |k: &gridtwin_sim::kpi::Kpis, n: &str| k.values.get(n).copied().unwrap_or(f64::NAN);
-    let mut backlog = String::from("rep,time,open\n");
-    for (rep, k) in kpis.iter().enumerate() {
-        let mut row = vec![rep.to_string(), a.seed.to_string()];
-        row.extend(names.iter().map(|n| fmt(value(k, n))));
-        kpi_rows.push(row);
-        for (t, n) in &k.backlog {
-            backlog.push_str(&format!("{rep},{t},{n}\n"));
+    let table = KpiTable {
+        names: names.clone(),
+        rows: kpis
+            .iter()
+            .enumerate()
+            .map(|(rep, k)| KpiRow {
+                rep: rep as u64,
+                seed: a.seed,
+                values: names.iter().map(|n| k.values.get(n).copied()).collect(),
+            })
+            .collect(),
+    };
+    let backlog: Vec<BacklogRow> = kpis
+        .iter()
+        .enumerate()
+        .flat_map(|(rep, k)| {
+            k.backlog.iter().map(move |&(time, open)| BacklogRow {
+                rep: rep as u64,
+                time,
+                open,
+            })
+        })
+        .collect();
+    remove_other_format(&a.out, "kpis", a.format)?;
+    remove_other_format(&a.out, "backlog", a.format)?;
+    match a.format {
+        TableFormat::Csv => {
+            write_bytes_atomic(&a.out.join("kpis.csv"), &table.to_csv()?)?;
+            write_bytes_atomic(&a.out.join("backlog.csv"), &backlog_csv(&backlog))?;
+        }
+        TableFormat::Parquet => {
+            write_bytes_atomic(
+                &a.out.join("kpis.parquet"),
+                &table.to_parquet().map_err(anyhow::Error::msg)?,
+            )?;
+            write_bytes_atomic(
+                &a.out.join("backlog.parquet"),
+                &backlog_parquet(&backlog).map_err(anyhow::Error::msg)?,
+            )?;
         }
     }
-    let name = a.out.join("kpis.csv").display().to_string();
-    write_atomic(&a.out.join("kpis.csv"), |w| {
-        let mut out = csv::Writer::from_writer(w);
-        let mut h = vec!["rep".to_string(), "seed".to_string()];
-        h.extend(names.iter().cloned());
-        out.write_record(&h).map_err(|e| IoError::write(&name, e))?;
-        for r in &kpi_rows {
-            out.write_record(r).map_err(|e| IoError::write(&name, e))?;
-        }
-        out.flush().map_err(|e| IoError::write(&name, e))
-    })?;
-    write_bytes_atomic(&a.out.join("backlog.csv"), backlog.as_bytes())?;
     // Welch's plot for choosing the warm-up: open cases from the simulation's start
     // (the warm-up included), averaged over replications and smoothed over a day.
     let series: Vec<Vec<u32>> = kpis
@@ -413,6 +437,22 @@ fn remove_stale_outputs(out: &Path, replications: u64) -> Result<()> {
     Ok(())
 }
 
+/// Removes table `name` in the format this run does not write, which an earlier run
+/// may have left (readers take Parquet over CSV: a stale one would be read instead).
+fn remove_other_format(dir: &Path, name: &str, format: TableFormat) -> Result<()> {
+    let other = match format {
+        TableFormat::Csv => "parquet",
+        TableFormat::Parquet => "csv",
+    };
+    let path = dir.join(format!("{name}.{other}"));
+    match std::fs::remove_file(&path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("removing the earlier run's {}", path.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Every file of the run with its size, written last.
 fn write_manifest(
     out: &Path,
@@ -482,32 +522,27 @@ fn check_complete(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn read_kpis(dir: &Path) -> Result<BTreeMap<u64, BTreeMap<String, f64>>> {
+fn read_kpis(dir: &Path) -> Result<(BTreeMap<u64, BTreeMap<String, f64>>, Option<u64>)> {
     check_complete(dir)?;
-    let path = dir.join("kpis.csv");
-    let mut r = csv::Reader::from_path(&path)
-        .with_context(|| format!("{} (is this a `simulate` output?)", path.display()))?;
-    let h = r.headers()?.clone();
-    let mut out = BTreeMap::new();
-    for (i, rec) in r.records().enumerate() {
-        let rec = rec.with_context(|| format!("{}: record {}", path.display(), i + 1))?;
-        let rep: u64 = rec[0]
-            .parse()
-            .with_context(|| format!("{}: record {}: rep", path.display(), i + 1))?;
-        let m = h
-            .iter()
-            .zip(rec.iter())
-            .skip(2)
-            .map(|(k, v)| (k.to_string(), v.parse().unwrap_or(f64::NAN)))
-            .collect();
-        out.insert(rep, m);
-    }
-    Ok(out)
-}
-
-fn seed_of(dir: &Path) -> Option<String> {
-    let mut r = csv::Reader::from_path(dir.join("kpis.csv")).ok()?;
-    r.records().next()?.ok().map(|x| x[1].to_string())
+    let path = table_in(dir, "kpis");
+    let t = KpiTable::read(&path)
+        .map_err(anyhow::Error::msg)
+        .with_context(|| format!("{} (is this a `simulate` output?)", dir.display()))?;
+    let seed = t.rows.first().map(|r| r.seed);
+    let out = t
+        .rows
+        .into_iter()
+        .map(|r| {
+            let m = t
+                .names
+                .iter()
+                .zip(r.values)
+                .map(|(k, v)| (k.clone(), v.unwrap_or(f64::NAN)))
+                .collect();
+            (r.rep, m)
+        })
+        .collect();
+    Ok((out, seed))
 }
 
 /// The indicator table of `data`: names, units and which way is better.
@@ -517,8 +552,8 @@ fn indicator_table(data: &Path) -> Result<gridtwin_sim::compare::Indicators> {
 }
 
 pub fn run_compare(data: &Path, a: CompareArgs) -> Result<ExitCode> {
-    let (ka, kb) = (read_kpis(&a.a)?, read_kpis(&a.b)?);
-    if seed_of(&a.a) != seed_of(&a.b) {
+    let ((ka, seed_a), (kb, seed_b)) = (read_kpis(&a.a)?, read_kpis(&a.b)?);
+    if seed_a != seed_b {
         bail!(
             "{} and {} were run with different seeds: a paired comparison needs the same seed",
             a.a.display(),

@@ -18,7 +18,7 @@ use gridtwin_sim::vitals::{load_thresholds, vitals, warnings, AreaLevel, INDICAT
 
 #[derive(Args)]
 pub struct VitalsArgs {
-    /// A case timeline: `rep_NNN/timeline.csv` of `simulate`, or a history file with the same columns.
+    /// A case timeline: `rep_NNN/timeline.parquet` (or `.csv`) of `simulate`, or a history file with the same columns.
     timeline: PathBuf,
     /// Output directory (DIR).
     #[arg(long, value_name = "DIR")]

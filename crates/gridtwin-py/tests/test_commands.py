@@ -69,14 +69,14 @@ def test_simulate_compare_and_vitals_equal_the_command_line(root, tmp_path, grid
                        "--seed", 7, "--out", tmp_path / f"cli_{scene}")
         assert done.returncode == 0, done.stderr
         files = same_files(Path(sim.path), tmp_path / f"cli_{scene}")
-        assert Path("rep_001/timeline.csv") in files
+        assert Path("rep_001/timeline.parquet") in files
         runs[scene] = sim
     sim = runs["baseline"]
     assert len(sim.kpis) == 2 and len(sim.summary) > 0
-    cli_kpis = pd.read_csv(tmp_path / "cli_baseline/kpis.csv")
+    cli_kpis = pd.read_parquet(tmp_path / "cli_baseline/kpis.parquet")
     pd.testing.assert_frame_equal(sim.kpis, cli_kpis)
     timeline = sim.timeline(1)
-    assert len(timeline) == len(pd.read_csv(tmp_path / "cli_baseline/rep_001/timeline.csv"))
+    assert len(timeline) == len(pd.read_parquet(tmp_path / "cli_baseline/rep_001/timeline.parquet"))
 
     table = gridtwin.compare(runs["baseline"], runs["whatif_double_patrol"], out=tmp_path / "py_cmp")
     done = run_bin(gridtwin_bin, "compare", tmp_path / "cli_baseline", tmp_path / "cli_whatif_double_patrol",
@@ -85,7 +85,7 @@ def test_simulate_compare_and_vitals_equal_the_command_line(root, tmp_path, grid
     same_files(tmp_path / "py_cmp", tmp_path / "cli_cmp")
     pd.testing.assert_frame_equal(table, pd.read_csv(tmp_path / "cli_cmp/compare.csv"))
 
-    tl = tmp_path / "cli_baseline/rep_000/timeline.csv"
+    tl = tmp_path / "cli_baseline/rep_000/timeline.parquet"
     v = gridtwin.vitals(tl, city="data/helsinki/city", out=tmp_path / "py_vitals")
     done = run_bin(gridtwin_bin, "vitals", tl, "--city", "data/helsinki/city", "--out", tmp_path / "cli_vitals")
     assert done.returncode == 0, done.stderr
@@ -94,10 +94,12 @@ def test_simulate_compare_and_vitals_equal_the_command_line(root, tmp_path, grid
 
 
 def test_a_parquet_timeline_reads_as_the_csv_one(root, tmp_path):
-    a = gridtwin.simulate(root / "scenes/baseline.toml", replications=1, seed=3, out=tmp_path / "csv")
-    b = gridtwin.simulate(root / "scenes/baseline.toml", replications=1, seed=3, out=tmp_path / "pq",
-                          timeline_format="parquet")
+    a = gridtwin.simulate(root / "scenes/baseline.toml", replications=1, seed=3, out=tmp_path / "csv",
+                          format="csv")
+    b = gridtwin.simulate(root / "scenes/baseline.toml", replications=1, seed=3, out=tmp_path / "pq")
+    assert (tmp_path / "csv/kpis.csv").exists() and (tmp_path / "pq/kpis.parquet").exists()
     pd.testing.assert_frame_equal(a.kpis, b.kpis)
+    pd.testing.assert_frame_equal(a.backlog, b.backlog)
     ta, tb = a.timeline(0), b.timeline(0)
     assert list(ta.columns) == list(tb.columns) and len(ta) == len(tb)
 

@@ -33,6 +33,7 @@ pub mod queue;
 pub mod rng;
 pub mod scenario;
 pub mod study;
+pub mod study_tables;
 pub mod timeline;
 pub mod vitals;
 

@@ -29,21 +29,13 @@ pub(super) type BacklogPoint = (i64, f64, f64, f64);
 
 /// Backlog per sample time across replications, and the number of replications.
 pub(super) fn backlog_bands(dir: &Path) -> Result<(Vec<BacklogPoint>, usize)> {
-    let path = dir.join("backlog.csv");
-    let mut r = csv::Reader::from_path(&path).with_context(|| path.display().to_string())?;
+    let path = gridtwin_sim::study_tables::table_in(dir, "backlog");
+    let rows = gridtwin_sim::study_tables::read_backlog(&path).map_err(|e| anyhow!(e))?;
     let mut by_time: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
     let mut reps = std::collections::BTreeSet::new();
-    for (i, rec) in r.records().enumerate() {
-        let rec = rec.with_context(|| format!("{}: record {}", path.display(), i + 1))?;
-        let field = |k: usize| rec.get(k).unwrap_or("");
-        // times in Unix seconds or local ISO 8601
-        let t = gridtwin_sim::local_time::parse(field(1))
-            .map_err(|e| anyhow!("{}: record {}: time {e}", path.display(), i + 1))?;
-        let n: f64 = field(2)
-            .parse()
-            .with_context(|| format!("{}: record {}: open", path.display(), i + 1))?;
-        reps.insert(field(0).to_string());
-        by_time.entry(t).or_default().push(n);
+    for r in rows {
+        reps.insert(r.rep);
+        by_time.entry(r.time).or_default().push(r.open as f64);
     }
     if by_time.is_empty() {
         anyhow::bail!("{}: empty", path.display());

@@ -56,7 +56,8 @@ class Simulation:
     Attributes
     ----------
     path : str
-        The output folder (kpis.csv, summary.csv, backlog.csv, welch.csv, rep_NNN/).
+        The output folder (kpis, backlog and rep_NNN/timeline as .parquet or .csv;
+        summary.csv, welch.csv).
     kpis : DataFrame
         One row per replication.
     summary : DataFrame
@@ -94,13 +95,23 @@ def _read_csv(path: str) -> pd.DataFrame:
     return pd.read_csv(path) if os.path.exists(path) else pd.DataFrame()
 
 
+def _read_table(out: str, name: str) -> pd.DataFrame:
+    """Table ``name`` of a ``simulate`` folder, ``NAME.parquet`` or ``NAME.csv``
+    (Parquet when both are there, as the command line reads them)."""
+    path = os.path.join(out, f"{name}.parquet")
+    if os.path.exists(path):
+        return pq.read_table(path).to_pandas()
+    return _read_csv(os.path.join(out, f"{name}.csv"))
+
+
 def simulate(
     scenario: str | os.PathLike,
     replications: int = 10,
     seed: int = 1,
     out: str | os.PathLike | None = None,
     *,
-    timeline_format: str = "csv",
+    format: str = "parquet",
+    timeline_format: str | None = None,
     data: str | None = None,
     **options: Any,
 ) -> Simulation:
@@ -109,7 +120,9 @@ def simulate(
 
     The same scenario, replications and seed give byte-identical files to the command
     line's. Further command-line options go as keywords (``start_from=...``,
-    ``max_days=...``). ``out`` defaults to a new temporary folder.
+    ``max_days=...``). ``out`` defaults to a new temporary folder. ``format`` is the
+    timelines', kpis' and backlog's: ``"parquet"`` (the default) or ``"csv"``
+    (``timeline_format`` is its older name).
 
     >>> sim = gridtwin.simulate("scenes/baseline.toml", replications=4, seed=1)  # doctest: +SKIP
     >>> sim.summary                                                              # doctest: +SKIP
@@ -124,8 +137,8 @@ def simulate(
         str(int(seed)),
         "--out",
         out,
-        "--timeline-format",
-        timeline_format,
+        "--format",
+        timeline_format or format,
     ]
     for k, v in options.items():
         if v is True:
@@ -140,9 +153,9 @@ def read_simulation(out: str, replications: int) -> Simulation:
     """A finished ``simulate`` folder's tables."""
     return Simulation(
         path=out,
-        kpis=_read_csv(os.path.join(out, "kpis.csv")),
+        kpis=_read_table(out, "kpis"),
         summary=_read_csv(os.path.join(out, "summary.csv")),
-        backlog=_read_csv(os.path.join(out, "backlog.csv")),
+        backlog=_read_table(out, "backlog"),
         replications=replications,
     )
 

@@ -8,13 +8,14 @@ use serde::Deserialize;
 use super::Style;
 
 /// What to play: a scenario simulated in-process (deterministic by seed), or the
-/// timeline CSV of a `gridtwin simulate` replication.
+/// timeline (Parquet or CSV) of a `gridtwin simulate` replication.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlaybackSpec {
     /// Scenario file (relative to the scene file), simulated when the viewer starts.
     pub scenario: Option<PathBuf>,
-    /// Or a replication's `timeline.csv` (relative to the scene file).
+    /// Or a replication's `timeline.parquet` or `timeline.csv` (relative to the scene
+    /// file).
     pub timeline: Option<PathBuf>,
     #[serde(default = "default_seed")]
     pub seed: u64,
