@@ -139,7 +139,7 @@ impl Replication<'_> {
     /// Arrow batches in parallel, a few at a time, so the whole timeline never sits in
     /// memory twice.
     pub fn timeline_parquet(&self) -> Result<Vec<u8>, String> {
-        use crate::timeline::{arrow_fields, record_batch, write_parquet_batches, PARQUET_ROWS};
+        use crate::timeline::{arrow_fields, case_batch, write_parquet_batches, PARQUET_ROWS};
         use rayon::prelude::*;
         let fields = arrow_fields::<CaseRecord>()?;
         let n = self.cases.len();
@@ -154,9 +154,7 @@ impl Replication<'_> {
                     let rows: Vec<CaseRecord> = (b * PARQUET_ROWS..((b + 1) * PARQUET_ROWS).min(n))
                         .map(|i| self.record(i))
                         .collect();
-                    crate::local_time::with_offset(self.world.utc_offset_s, || {
-                        record_batch(&fields, &rows)
-                    })
+                    case_batch(&fields, &rows, self.world.utc_offset_s)
                 })
                 .collect::<Vec<_>>()
         });
