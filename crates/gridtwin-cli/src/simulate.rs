@@ -205,6 +205,9 @@ pub fn run_simulate(a: SimulateArgs) -> Result<ExitCode> {
             println!("  left out: {n} rows, {why}");
         }
     }
+    // the world holds what it needs of the city: its components (12 M in a megacity,
+    // gigabytes) go before the replications' cases are made
+    drop(city);
     std::fs::create_dir_all(&a.out)?;
     // The outputs are one set: the manifest, written last, says the run finished and
     // lists its files; it goes first, with replications a larger earlier run left, so
@@ -243,10 +246,14 @@ pub fn run_simulate(a: SimulateArgs) -> Result<ExitCode> {
                 TableFormat::Csv => {
                     write_bytes_atomic(&dir.join("timeline.csv"), &r.timeline_csv()?)?
                 }
-                TableFormat::Parquet => write_bytes_atomic(
-                    &dir.join("timeline.parquet"),
-                    &r.timeline_parquet().map_err(anyhow::Error::msg)?,
-                )?,
+                TableFormat::Parquet => {
+                    let path = dir.join("timeline.parquet");
+                    let name = path.display().to_string();
+                    gridtwin_io::atomic::write_atomic(&path, |w| {
+                        r.write_timeline_parquet(w)
+                            .map_err(|e| gridtwin_io::IoError::write(&name, e))
+                    })?
+                }
             }
             write_bytes_atomic(&dir.join("crews.csv"), &csv_bytes(&r.crews)?)?;
             if world.scenario.signals.is_some() {

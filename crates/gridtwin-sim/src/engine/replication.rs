@@ -139,6 +139,14 @@ impl Replication<'_> {
     /// Arrow batches in parallel, a few at a time, so the whole timeline never sits in
     /// memory twice.
     pub fn timeline_parquet(&self) -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        self.write_timeline_parquet(&mut out)?;
+        Ok(out)
+    }
+
+    /// [`Replication::timeline_parquet`] written to `w` as it is encoded (a megacity
+    /// timeline is hundreds of megabytes: not held in memory whole).
+    pub fn write_timeline_parquet<W: std::io::Write + Send>(&self, w: W) -> Result<(), String> {
         use crate::timeline::{arrow_fields, case_batch, write_parquet_batches, PARQUET_ROWS};
         use rayon::prelude::*;
         let fields = arrow_fields::<CaseRecord>()?;
@@ -161,12 +169,10 @@ impl Replication<'_> {
         // The batches are made on this thread (in the caller's rayon pool) while
         // another encodes and compresses the previous ones (the writer is sequential
         // and needs no pool).
-        let mut out = Vec::new();
         std::thread::scope(|s| {
             let (tx, rx) = std::sync::mpsc::sync_channel(2);
             let fields = &fields;
-            let out = &mut out;
-            let writer = s.spawn(move || write_parquet_batches(fields, rx, out));
+            let writer = s.spawn(move || write_parquet_batches(fields, rx, w));
             for b in batches {
                 if tx.send(b).is_err() {
                     break; // the writer stopped: its error is below
@@ -176,7 +182,6 @@ impl Replication<'_> {
             writer
                 .join()
                 .unwrap_or_else(|_| Err("the timeline writer failed".to_string()))
-        })?;
-        Ok(out)
+        })
     }
 }
