@@ -16,7 +16,7 @@
 
 use std::cell::Cell;
 
-use serde::{Deserialize, Deserializer, Serializer};
+use serde::{Deserializer, Serializer};
 
 thread_local! {
     static OFFSET: Cell<i64> = const { Cell::new(0) };
@@ -223,8 +223,55 @@ pub mod required {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-        let text = String::deserialize(d)?;
-        parse(&text).map_err(serde::de::Error::custom)
+        d.deserialize_any(TimeVisitor)?
+            .ok_or_else(|| serde::de::Error::custom("a time is required here"))
+    }
+}
+
+/// A time as text (ISO 8601 or Unix seconds) or as an integer of Unix seconds (a
+/// Parquet file's integer or timestamp column); empty text is none.
+struct TimeVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TimeVisitor {
+    type Value = Option<i64>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a time (ISO 8601 with an offset, or Unix seconds)")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        match v.trim() {
+            "" => Ok(None),
+            t => parse(t).map(Some).map_err(E::custom),
+        }
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        i64::try_from(v)
+            .map(Some)
+            .map_err(|_| E::custom(format!("{v} is not a time")))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Err(E::custom(format!(
+            "{v} is not a time (ISO 8601 with an offset, or whole Unix seconds)"
+        )))
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(TimeVisitor)
     }
 }
 
@@ -240,11 +287,7 @@ pub mod optional {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-        let text: Option<String> = Option::deserialize(d)?;
-        match text.as_deref().map(str::trim) {
-            None | Some("") => Ok(None),
-            Some(t) => parse(t).map(Some).map_err(serde::de::Error::custom),
-        }
+        d.deserialize_option(TimeVisitor)
     }
 }
 

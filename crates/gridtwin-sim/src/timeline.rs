@@ -490,13 +490,72 @@ pub fn read_parquet<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>,
         .map_err(|e| format!("{name}: {e}"))?;
     let mut rows = Vec::new();
     for batch in reader {
-        let batch = batch.map_err(|e| format!("{name}: {e}"))?;
+        let batch = seconds_for_timestamps(batch.map_err(|e| format!("{name}: {e}"))?)
+            .map_err(|e| format!("{name}: {e}"))?;
         let first = rows.len() + 1;
         let block: Vec<T> = serde_arrow::from_record_batch(&batch)
             .map_err(|e| format!("{name}: records from {first}: {e}"))?;
         rows.extend(block);
     }
     Ok(rows)
+}
+
+/// Timestamp columns (a file written by pandas, DuckDB or Spark, in any unit and time
+/// zone) as integer Unix seconds, which the time fields read.
+fn seconds_for_timestamps(
+    batch: arrow_array::RecordBatch,
+) -> Result<arrow_array::RecordBatch, String> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::*;
+    use arrow_array::{Array, ArrayRef, Int64Array};
+    use arrow_schema::{DataType, Field, TimeUnit};
+    if !batch
+        .schema()
+        .fields()
+        .iter()
+        .any(|f| matches!(f.data_type(), DataType::Timestamp(..)))
+    {
+        return Ok(batch);
+    }
+    let mut fields = Vec::new();
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    for (f, col) in batch.schema().fields().iter().zip(batch.columns()) {
+        let DataType::Timestamp(unit, _) = f.data_type() else {
+            fields.push(f.clone());
+            columns.push(col.clone());
+            continue;
+        };
+        let per_second: i64 = match unit {
+            TimeUnit::Second => 1,
+            TimeUnit::Millisecond => 1_000,
+            TimeUnit::Microsecond => 1_000_000,
+            TimeUnit::Nanosecond => 1_000_000_000,
+        };
+        let raw: Vec<Option<i64>> = match unit {
+            TimeUnit::Second => col.as_primitive::<TimestampSecondType>().iter().collect(),
+            TimeUnit::Millisecond => col
+                .as_primitive::<TimestampMillisecondType>()
+                .iter()
+                .collect(),
+            TimeUnit::Microsecond => col
+                .as_primitive::<TimestampMicrosecondType>()
+                .iter()
+                .collect(),
+            TimeUnit::Nanosecond => col
+                .as_primitive::<TimestampNanosecondType>()
+                .iter()
+                .collect(),
+        };
+        let secs: Int64Array = raw
+            .into_iter()
+            .map(|t| t.map(|t| t.div_euclid(per_second)))
+            .collect();
+        debug_assert_eq!(secs.len(), col.len());
+        fields.push(Arc::new(Field::new(f.name(), DataType::Int64, true)));
+        columns.push(Arc::new(secs));
+    }
+    arrow_array::RecordBatch::try_new(Arc::new(arrow_schema::Schema::new(fields)), columns)
+        .map_err(|e| e.to_string())
 }
 
 /// Reads a timeline (or crews) file in either format: Parquet by its `.parquet`
@@ -682,6 +741,137 @@ mod tests {
             .unwrap();
             assert!(ours == reference, "{threads} threads");
         }
+    }
+
+    /// A Parquet timeline not written by gridtwin — times as timestamps (pandas'
+    /// nanoseconds with the city's zone, milliseconds in UTC) or integer seconds,
+    /// texts as plain or dictionary strings, some columns missing — reads as the same
+    /// cases.
+    #[test]
+    fn a_timeline_written_by_another_tool_reads_back() {
+        use arrow_array::types::Int32Type;
+        use arrow_array::{
+            ArrayRef, DictionaryArray, Float64Array, Int64Array, StringArray,
+            TimestampMillisecondArray, TimestampNanosecondArray,
+        };
+        let t0 = 1_748_827_800i64;
+        let cols: Vec<(&str, ArrayRef)> = vec![
+            ("case_id", Arc::new(StringArray::from(vec!["a", "b", "c"]))),
+            ("kind", Arc::new(StringArray::from(vec!["event"; 3]))),
+            (
+                "category",
+                Arc::new(
+                    vec!["0501", "0501", "0202"]
+                        .into_iter()
+                        .collect::<DictionaryArray<Int32Type>>(),
+                ),
+            ),
+            (
+                "grid_code",
+                Arc::new(StringArray::from(vec!["g1", "g2", ""])),
+            ),
+            ("community_code", Arc::new(StringArray::from(vec![""; 3]))),
+            ("street_code", Arc::new(StringArray::from(vec![""; 3]))),
+            ("district_code", Arc::new(StringArray::from(vec![""; 3]))),
+            (
+                "lon",
+                Arc::new(Float64Array::from(vec![121.4, 121.5, 121.6])),
+            ),
+            ("lat", Arc::new(Float64Array::from(vec![31.2, 31.3, 31.1]))),
+            (
+                "occurred_at",
+                Arc::new(
+                    TimestampNanosecondArray::from(vec![
+                        t0 * 1_000_000_000,
+                        (t0 + 60) * 1_000_000_000 + 999,
+                        t0 * 1_000_000_000 - 1,
+                    ])
+                    .with_timezone("+08:00"),
+                ),
+            ),
+            (
+                "intake_at",
+                Arc::new(
+                    TimestampMillisecondArray::from(vec![Some(t0 * 1000 + 500), None, Some(0)])
+                        .with_timezone("UTC"),
+                ),
+            ),
+            ("source", Arc::new(StringArray::from(vec!["hotline"; 3]))),
+            ("ladder", Arc::new(StringArray::from(vec![""; 3]))),
+            ("crew", Arc::new(StringArray::from(vec!["c1", "", "c2"]))),
+            (
+                "closed_at",
+                Arc::new(Int64Array::from(vec![Some(t0 + 7200), None, None])),
+            ),
+            (
+                "deadline",
+                Arc::new(StringArray::from(vec![
+                    Some("2025-06-02T10:30:00+08:00"),
+                    None,
+                    Some(""),
+                ])),
+            ),
+            (
+                "closed_by",
+                Arc::new(StringArray::from(vec!["crew", "", ""])),
+            ),
+            (
+                "escalated",
+                Arc::new(arrow_array::BooleanArray::from(vec![false, true, false])),
+            ),
+        ];
+        // the step times a file must have (a pandas export of a timeline), empty here
+        let mut cols = cols;
+        for step in [
+            "verified_at",
+            "dispatched_at",
+            "assigned_at",
+            "arrived_at",
+            "handled_at",
+            "feedback_at",
+            "checked_at",
+        ] {
+            let none: Vec<Option<i64>> = vec![None; 3];
+            cols.push((
+                step,
+                Arc::new(arrow_array::TimestampSecondArray::from(none).with_timezone("+08:00")),
+            ));
+        }
+        let (names, arrays): (Vec<_>, Vec<_>) = cols.into_iter().unzip();
+        let fields: Vec<_> = names
+            .iter()
+            .zip(&arrays)
+            .map(|(n, a)| arrow_schema::Field::new(*n, a.data_type().clone(), true))
+            .collect();
+        let batch =
+            arrow_array::RecordBatch::try_new(Arc::new(arrow_schema::Schema::new(fields)), arrays)
+                .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.parquet");
+        let mut w = parquet::arrow::ArrowWriter::try_new(
+            std::fs::File::create(&path).unwrap(),
+            batch.schema(),
+            None,
+        )
+        .unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let cases: Vec<CaseRecord> = read_records(&path).unwrap();
+        assert_eq!(cases.len(), 3);
+        assert_eq!(
+            cases.iter().map(|c| c.occurred_at).collect::<Vec<_>>(),
+            vec![t0, t0 + 60, t0 - 1]
+        );
+        assert_eq!(
+            cases.iter().map(|c| c.intake_at).collect::<Vec<_>>(),
+            vec![Some(t0), None, Some(0)]
+        );
+        assert_eq!(cases[0].closed_at, Some(t0 + 7200));
+        assert_eq!(cases[0].deadline, Some(t0 + 3600));
+        assert_eq!((cases[1].deadline, cases[2].deadline), (None, None));
+        assert_eq!(&*cases[2].category, "0202");
+        assert_eq!(&*cases[0].crew, "c1");
+        assert!(cases[1].escalated && cases[0].verified_at.is_none());
     }
 
     /// Records over several row groups, with empty and present optional fields, read
