@@ -209,7 +209,7 @@ pub fn run_flood(a: FloodArgs) -> Result<ExitCode> {
                 Value::Text("component".into()),
                 Value::Text(c.code.to_string()),
                 Value::Text(cat),
-                Value::Text(c.department.clone()),
+                Value::Text(c.department.to_string()),
                 Value::Float(r3(x.depth_m)),
                 Value::Text(grid_code(x.grid)),
             ],

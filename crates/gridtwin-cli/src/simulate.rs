@@ -529,7 +529,11 @@ fn check_complete(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn read_kpis(dir: &Path) -> Result<(BTreeMap<u64, BTreeMap<String, f64>>, Option<u64>)> {
+/// Each replication's indicators: rep → indicator → value.
+type RepKpis = BTreeMap<u64, BTreeMap<String, f64>>;
+
+/// A finished run's indicators and its seed.
+fn read_kpis(dir: &Path) -> Result<(RepKpis, Option<u64>)> {
     check_complete(dir)?;
     let path = table_in(dir, "kpis");
     let t = KpiTable::read(&path)

@@ -37,7 +37,7 @@ pub use category::{
 };
 pub use city::City;
 pub use code::{AreaCode, CodeRule, ComponentCode, Level};
-pub use component::{Component, ComponentStatus};
+pub use component::{Component, ComponentStatus, SmolStr};
 pub use incident::{CaseStep, CaseTimeline, Incident, IntakeSource};
 pub use parse::ParseEnumError;
 pub use quality::{QualityReport, RejectReason, Rejection};

@@ -306,9 +306,9 @@ pub fn component_table(city: &City) -> Table {
             vec![
                 Value::Text(c.code.to_string()),
                 Value::Text(c.category().class_code(&city.rule)),
-                Value::Text(c.department.clone()),
+                Value::Text(c.department.to_string()),
                 Value::Text(c.status.name().into()),
-                Value::Text(c.source_id.clone()),
+                Value::Text(c.source_id.to_string()),
             ],
         );
     }

@@ -385,6 +385,6 @@ mod tests {
         assert!(lines[0].contains(&city.components[0].code.to_string()));
         assert!(lines
             .iter()
-            .any(|l| l.contains(&city.components[0].department)));
+            .any(|l| l.contains(&*city.components[0].department)));
     }
 }

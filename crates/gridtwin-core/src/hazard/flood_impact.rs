@@ -289,7 +289,7 @@ mod tests {
             location: Point::new(lon, lat),
             department: "Street Lighting Office".into(),
             status: ComponentStatus::InService,
-            source_id: String::new(),
+            source_id: Default::default(),
         };
         city.components = vec![
             comp(24.0045, 60.0055, "0001"), // in the hollow

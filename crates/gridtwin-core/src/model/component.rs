@@ -1,9 +1,11 @@
 //! City components: fixed objects (manhole covers, lamps, hydrants…), coded and owned.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use geo::Point;
 use serde::{Deserialize, Serialize};
+pub use smol_str::SmolStr;
 
 use crate::category::{CategoryKey, CategoryKind};
 use crate::code::ComponentCode;
@@ -54,11 +56,13 @@ pub struct Component {
     pub code: ComponentCode,
     /// WGS-84 lon/lat.
     pub location: Point<f64>,
-    /// Owning department (defaults to the category's department).
-    pub department: String,
+    /// Owning department (defaults to the category's department): shared text, as a
+    /// city has a few dozen departments and millions of components.
+    pub department: Arc<str>,
     pub status: ComponentStatus,
-    /// Identifier in the source data (e.g. `osm:node/123`), for tracing back.
-    pub source_id: String,
+    /// Identifier in the source data (e.g. `osm:node/123`), for tracing back: inline
+    /// up to 23 bytes, so a component carries no heap string of its own.
+    pub source_id: SmolStr,
 }
 
 impl Component {

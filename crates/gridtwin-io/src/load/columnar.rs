@@ -13,7 +13,7 @@ use arrow_array::{
     Array, BinaryArray, LargeBinaryArray, LargeStringArray, RecordBatch, StringArray,
 };
 use gridtwin_core::coord::{check_lon_lat, LonLatSystem};
-use gridtwin_core::{Component, ComponentStatus, QualityReport, RejectReason, Rejection};
+use gridtwin_core::{Component, ComponentStatus, QualityReport, RejectReason, Rejection, SmolStr};
 
 use super::Loader;
 use crate::error::IoError;
@@ -118,13 +118,18 @@ impl Loader<'_> {
         // (a reservation only: a footer may claim more rows than the file holds)
         let _ = seen.try_reserve(stream.rows as usize);
         let mut uncoded = self.uncoded.borrow_mut();
+        let departments: rustc_hash::FxHashMap<gridtwin_core::CategoryKey, std::sync::Arc<str>> =
+            table
+                .iter()
+                .map(|c| (c.key, self.department(&c.department)))
+                .collect();
         // Batches are decoded on a thread of their own while the previous one is
         // checked.
         let rows = stream.row_reader();
         for next in stream.decode_on_thread() {
             let (batch, first) = next?;
             let columns = Columns::find(&batch, geometry).filter(|_| plain_coords);
-            let fast: Vec<Option<Component>> = match &columns {
+            let fast: Vec<Option<(Component, bool)>> = match &columns {
                 None => Vec::new(),
                 Some(c) => (0..batch.num_rows())
                     .into_par_iter()
@@ -138,23 +143,27 @@ impl Loader<'_> {
                         };
                         let location = plain_point(c.wkb(row)?)?;
                         check_lon_lat(location.x(), location.y()).ok()?;
-                        let department = c
+                        // the category's own department, shared (the usual case); a
+                        // row naming another is interned in the ordered pass below
+                        let own = departments.get(&category.key)?;
+                        let other = c
                             .department
                             .iter()
                             .find_map(|d| d.as_ref().and_then(|d| d.get(row)))
-                            .map_or_else(|| category.department.clone(), str::to_string);
-                        Some(Component {
+                            .is_some_and(|d| d != &**own);
+                        let component = Component {
                             code,
                             location,
-                            department,
+                            department: own.clone(),
                             status,
                             source_id: c
                                 .source_id
                                 .as_ref()
                                 .and_then(|s| s.get(row))
-                                .map(str::to_string)
+                                .map(SmolStr::new)
                                 .unwrap_or_default(),
-                        })
+                        };
+                        Some((component, other))
                     })
                     .collect(),
             };
@@ -163,7 +172,18 @@ impl Loader<'_> {
             for row in 0..batch.num_rows() {
                 let number = first + row as u64;
                 let checked = match fast.next().flatten() {
-                    Some(component) => {
+                    Some((mut component, other_department)) => {
+                        if other_department {
+                            let name = columns
+                                .as_ref()
+                                .and_then(|c| {
+                                    c.department
+                                        .iter()
+                                        .find_map(|d| d.as_ref().and_then(|d| d.get(row)))
+                                })
+                                .unwrap_or_default();
+                            component.department = self.department(name);
+                        }
                         if seen.insert(component.code.value()) {
                             loaded += 1;
                             out.push(component);

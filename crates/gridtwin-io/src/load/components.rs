@@ -63,13 +63,15 @@ impl Loader<'_> {
                     record: r.number,
                     key: category.key,
                     location,
-                    department: r
-                        .text(&["department", "owner"])
-                        .unwrap_or_else(|| category.department.clone()),
+                    department: self.department(
+                        &r.text(&["department", "owner"])
+                            .unwrap_or_else(|| category.department.clone()),
+                    ),
                     status,
                     source_id: r
                         .text(&["source_id", "id"])
-                        .unwrap_or_else(|| format!("{file}:{}", r.number)),
+                        .unwrap_or_else(|| format!("{file}:{}", r.number))
+                        .into(),
                 });
                 return Ok(None);
             };
@@ -80,9 +82,9 @@ impl Loader<'_> {
             let component = Component {
                 code,
                 location: Point::new(0.0, 0.0),
-                department: String::new(),
+                department: self.department(""),
                 status: ComponentStatus::InService,
-                source_id: r.text(&["source_id"]).unwrap_or_default(),
+                source_id: r.text(&["source_id"]).unwrap_or_default().into(),
             };
             let category = self.table.get(&component.category()).ok_or_else(|| {
                 (
@@ -104,9 +106,10 @@ impl Loader<'_> {
             }
             Ok(Some(Component {
                 location,
-                department: r
-                    .text(&["department", "owner"])
-                    .unwrap_or_else(|| category.department.clone()),
+                department: self.department(
+                    &r.text(&["department", "owner"])
+                        .unwrap_or_else(|| category.department.clone()),
+                ),
                 status,
                 ..component
             }))

@@ -51,6 +51,8 @@ pub struct Loader<'a> {
     seen: RefCell<Seen>,
     /// Components read without a code, coded once the areas are known.
     uncoded: RefCell<Vec<UncodedComponent>>,
+    /// Department names read so far, each stored once and shared by its components.
+    departments: RefCell<rustc_hash::FxHashMap<Box<str>, std::sync::Arc<str>>>,
 }
 
 /// A component read without a code: its class and place, coded later.
@@ -59,9 +61,9 @@ struct UncodedComponent {
     record: u64,
     key: gridtwin_core::CategoryKey,
     location: Point<f64>,
-    department: String,
+    department: std::sync::Arc<str>,
     status: ComponentStatus,
-    source_id: String,
+    source_id: gridtwin_core::SmolStr,
 }
 
 #[derive(Default)]
@@ -110,7 +112,20 @@ impl<'a> Loader<'a> {
             pending_repair: RefCell::default(),
             seen: RefCell::default(),
             uncoded: RefCell::default(),
+            departments: RefCell::default(),
         }
+    }
+
+    /// The shared text of department `name` (one allocation per department, not per
+    /// component).
+    pub(crate) fn department(&self, name: &str) -> std::sync::Arc<str> {
+        let mut known = self.departments.borrow_mut();
+        if let Some(d) = known.get(name) {
+            return d.clone();
+        }
+        let d: std::sync::Arc<str> = name.into();
+        known.insert(name.into(), d.clone());
+        d
     }
 
     fn run<T>(

@@ -289,10 +289,10 @@ pub fn code_components(
                 location: *p,
                 department: table
                     .get(key)
-                    .map(|c| c.department.clone())
-                    .unwrap_or_default(),
+                    .map(|c| c.department.as_str().into())
+                    .unwrap_or_else(|| "".into()),
                 status: ComponentStatus::InService,
-                source_id: format!("osm:node/{id}"),
+                source_id: format!("osm:node/{id}").into(),
             })
         })
         .collect()

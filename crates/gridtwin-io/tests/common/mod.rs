@@ -27,9 +27,9 @@ pub fn sample_city(t: &DataTables) -> City {
                 .component_code(&district, maj, min, i as u64 + 1)
                 .unwrap(),
             location: Point::new(121.4 + i as f64 * 0.001, 31.2 + i as f64 * 0.0005),
-            department: format!("Dept {i}"),
+            department: format!("Dept {i}").into(),
             status: gridtwin_core::ComponentStatus::InService,
-            source_id: format!("s{i}"),
+            source_id: format!("s{i}").into(),
         });
     }
     city

@@ -23,10 +23,10 @@ impl MegaCity {
         n: usize,
         seed: u64,
     ) -> Result<impl Iterator<Item = Component> + 'a, SynthError> {
-        let cats: Vec<(CategoryKey, String)> = table
+        let cats: Vec<(CategoryKey, std::sync::Arc<str>)> = table
             .iter()
             .filter(|c| c.key.kind == CategoryKind::Component)
-            .map(|c| (c.key, c.department.clone()))
+            .map(|c| (c.key, c.department.as_str().into()))
             .collect();
         if cats.is_empty() {
             return Err(SynthError::NoCategories("component"));
@@ -60,7 +60,7 @@ impl MegaCity {
                 } else {
                     ComponentStatus::InService
                 },
-                source_id: format!("synth:{i}"),
+                source_id: crate::component::SmolStr::from(format!("synth:{i}")),
             })
         }))
     }
