@@ -115,8 +115,6 @@ impl Loader<'_> {
         let _ = out.try_reserve_exact(stream.rows as usize);
         let mut guard = self.seen.borrow_mut();
         let seen = &mut guard.components;
-        // (a reservation only: a footer may claim more rows than the file holds)
-        let _ = seen.try_reserve(stream.rows as usize);
         let mut uncoded = self.uncoded.borrow_mut();
         let departments: rustc_hash::FxHashMap<gridtwin_core::CategoryKey, std::sync::Arc<str>> =
             table

@@ -33,7 +33,7 @@ impl Loader<'_> {
         &self,
         file: &str,
         r: &Record,
-        seen: &mut rustc_hash::FxHashSet<u64>,
+        seen: &mut super::code_set::CodeSet,
         uncoded: &mut Vec<UncodedComponent>,
     ) -> super::Check<Option<Component>> {
         {

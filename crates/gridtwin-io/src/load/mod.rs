@@ -3,6 +3,7 @@
 
 mod areas;
 mod built;
+mod code_set;
 mod columnar;
 mod components;
 mod geometry;
@@ -68,8 +69,9 @@ struct UncodedComponent {
 
 #[derive(Default)]
 struct Seen {
-    /// (Fx: 12 M codes hashed with SipHash took a tenth of a megacity's load)
-    components: rustc_hash::FxHashSet<u64>,
+    /// (bitmaps of code runs: 12 M codes in a hash set were most of the ordered pass
+    /// of a megacity's load)
+    components: code_set::CodeSet,
     incidents: HashSet<String>,
     areas: HashSet<gridtwin_core::AreaCode>,
 }
