@@ -18,7 +18,10 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-GRIDTWIN = REPO / "target" / "release" / "gridtwin"
+# the binary run.sh built (where CARGO_TARGET_DIR puts it, if set)
+GRIDTWIN = Path(os.environ.get("CARGO_TARGET_DIR") or REPO / "target") / "release" / "gridtwin"
+if not GRIDTWIN.is_absolute():
+    GRIDTWIN = REPO / GRIDTWIN
 BOX = (121.2, 31.0, 121.7, 31.4)
 
 
