@@ -110,13 +110,7 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-fn fmt(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x:.6}")
-    } else {
-        String::new()
-    }
-}
+use gridtwin_sim::study_tables::six_decimals as fmt;
 
 pub fn run_simulate(a: SimulateArgs) -> Result<ExitCode> {
     if a.replications == 0 || a.replications > a.max_replications {

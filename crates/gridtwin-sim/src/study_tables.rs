@@ -38,8 +38,8 @@ pub struct BacklogRow {
     pub open: u32,
 }
 
-/// A number as the CSV writes it: six decimals, empty when not finite.
-fn six_decimals(x: f64) -> String {
+/// A number as the study's CSV tables write it: six decimals, empty when not finite.
+pub fn six_decimals(x: f64) -> String {
     if x.is_finite() {
         format!("{x:.6}")
     } else {

@@ -371,18 +371,13 @@ pub fn case_batch(
         .map_err(|e| format!("timeline to Arrow: {e}"))
 }
 
-/// Writes Arrow batches as one Parquet file (Snappy), a row group per batch.
-pub fn write_parquet_batches<W: Write + Send>(
+/// The Parquet properties of gridtwin's tables: Snappy, a row group per
+/// [`PARQUET_ROWS`], and no dictionary for columns unique per row.
+pub fn writer_properties(
     fields: &[arrow_schema::FieldRef],
-    batches: impl IntoIterator<Item = Result<arrow_array::RecordBatch, String>>,
-    w: W,
-) -> Result<(), String> {
-    use parquet::arrow::arrow_writer::compute_leaves;
-    use parquet::arrow::ArrowWriter;
+) -> parquet::file::properties::WriterProperties {
     use parquet::basic::Compression;
-    use parquet::errors::ParquetError;
     use parquet::file::properties::WriterProperties;
-    let schema = Arc::new(arrow_schema::Schema::new(fields.to_vec()));
     let mut props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(PARQUET_ROWS));
@@ -397,7 +392,20 @@ pub fn write_parquet_batches<W: Write + Send>(
             );
         }
     }
-    let props = props.build();
+    props.build()
+}
+
+/// Writes Arrow batches as one Parquet file (Snappy), a row group per batch.
+pub fn write_parquet_batches<W: Write + Send>(
+    fields: &[arrow_schema::FieldRef],
+    batches: impl IntoIterator<Item = Result<arrow_array::RecordBatch, String>>,
+    w: W,
+) -> Result<(), String> {
+    use parquet::arrow::arrow_writer::compute_leaves;
+    use parquet::arrow::ArrowWriter;
+    use parquet::errors::ParquetError;
+    let schema = Arc::new(arrow_schema::Schema::new(fields.to_vec()));
+    let props = writer_properties(fields);
     // The row groups are encoded as `ArrowWriter::write` encodes them, but a row
     // group's columns are encoded on several threads at once (each column on its own:
     // the same bytes at any thread count; a megacity timeline has 49 columns of 5 M
@@ -710,20 +718,9 @@ mod tests {
         let schema = Arc::new(arrow_schema::Schema::new(fields.clone()));
         // the reference: ArrowWriter itself with the properties write_parquet_batches
         // sets, a row group per batch
-        let mut props = parquet::file::properties::WriterProperties::builder()
-            .set_compression(parquet::basic::Compression::SNAPPY)
-            .set_max_row_group_row_count(Some(PARQUET_ROWS));
-        for f in &fields {
-            let n = f.name();
-            if n.ends_with("_at") || n.ends_with("_due") || n == "case_id" || n == "recurrence_of" {
-                props = props.set_column_dictionary_enabled(
-                    parquet::schema::types::ColumnPath::from(n.as_str()),
-                    false,
-                );
-            }
-        }
         let mut reference = Vec::new();
-        let mut w = ArrowWriter::try_new(&mut reference, schema, Some(props.build())).unwrap();
+        let mut w =
+            ArrowWriter::try_new(&mut reference, schema, Some(writer_properties(&fields))).unwrap();
         for b in &batches {
             w.write(b).unwrap();
             w.flush().unwrap();
