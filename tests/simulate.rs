@@ -8,45 +8,36 @@ use std::process::Command;
 mod testkit;
 use testkit::{ok, repo};
 
+/// `gridtwin simulate SCENE --replications REPS --seed SEED --out OUT EXTRA...` from the
+/// repository root; its standard output.
+fn simulate(scene: &str, reps: &str, seed: &str, out: &Path, extra: &[&str]) -> String {
+    let out = out.to_str().unwrap();
+    let mut args = vec![
+        "simulate",
+        scene,
+        "--replications",
+        reps,
+        "--seed",
+        seed,
+        "--out",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    ok(&args)
+}
+
 #[test]
 fn simulate_baseline_and_what_if_then_compare() {
     let tmp = tempfile::tempdir().unwrap();
     let base = tmp.path().join("base");
     let what = tmp.path().join("patrol");
     let s = |p: &Path| p.to_str().unwrap().to_string();
-    let out = ok(&[
-        "simulate",
-        "scenes/baseline.toml",
-        "--replications",
-        "3",
-        "--seed",
-        "4",
-        "--out",
-        &s(&base),
-    ]);
+    let out = simulate("scenes/baseline.toml", "3", "4", &base, &[]);
     assert!(out.contains("on_time_closure_rate"), "{out}");
-    ok(&[
-        "simulate",
-        "scenes/whatif_double_patrol.toml",
-        "--replications",
-        "3",
-        "--seed",
-        "4",
-        "--out",
-        &s(&what),
-    ]);
+    simulate("scenes/whatif_double_patrol.toml", "3", "4", &what, &[]);
     // same seed, same scenario: same bytes
     let again = tmp.path().join("again");
-    ok(&[
-        "simulate",
-        "scenes/baseline.toml",
-        "--replications",
-        "3",
-        "--seed",
-        "4",
-        "--out",
-        &s(&again),
-    ]);
+    simulate("scenes/baseline.toml", "3", "4", &again, &[]);
     for f in [
         "kpis.parquet",
         "summary.csv",
@@ -62,18 +53,13 @@ fn simulate_baseline_and_what_if_then_compare() {
     }
     // the same run as CSV (`--format csv`): the same values, and `compare` reads either
     let base_csv = tmp.path().join("base_csv");
-    ok(&[
-        "simulate",
+    simulate(
         "scenes/baseline.toml",
-        "--replications",
         "3",
-        "--seed",
         "4",
-        "--out",
-        &s(&base_csv),
-        "--format",
-        "csv",
-    ]);
+        &base_csv,
+        &["--format", "csv"],
+    );
     for t in ["kpis", "backlog"] {
         assert!(!base_csv.join(format!("{t}.parquet")).exists(), "{t}");
         assert!(!base.join(format!("{t}.csv")).exists(), "{t}");
@@ -161,16 +147,7 @@ fn simulate_baseline_and_what_if_then_compare() {
         .starts_with(b"\x89PNG"));
     // a different seed is refused for a paired comparison
     let other = tmp.path().join("other");
-    ok(&[
-        "simulate",
-        "scenes/baseline.toml",
-        "--replications",
-        "2",
-        "--seed",
-        "5",
-        "--out",
-        &s(&other),
-    ]);
+    simulate("scenes/baseline.toml", "2", "5", &other, &[]);
     let o = Command::new(env!("CARGO_BIN_EXE_gridtwin"))
         .args(["compare", &s(&base), &s(&other)])
         .current_dir(repo())
@@ -186,16 +163,7 @@ fn compare_refuses_a_run_that_did_not_finish_or_mixes_runs() {
     let s = |p: &Path| p.to_str().unwrap().to_string();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     for (dir, reps) in [(&a, "3"), (&b, "2")] {
-        ok(&[
-            "simulate",
-            "scenes/baseline.toml",
-            "--replications",
-            reps,
-            "--seed",
-            "1",
-            "--out",
-            &s(dir),
-        ]);
+        simulate("scenes/baseline.toml", reps, "1", dir, &[]);
     }
     // the manifest lists every file with its size, written last
     let m: serde_json::Value =
@@ -211,16 +179,7 @@ fn compare_refuses_a_run_that_did_not_finish_or_mixes_runs() {
         "{files:?}"
     );
     // a re-run with fewer replications leaves none of the earlier run's behind
-    ok(&[
-        "simulate",
-        "scenes/baseline.toml",
-        "--replications",
-        "2",
-        "--seed",
-        "1",
-        "--out",
-        &s(&a),
-    ]);
+    simulate("scenes/baseline.toml", "2", "1", &a, &[]);
     assert!(!a.join("rep_002").exists());
     ok(&[
         "compare",
@@ -314,16 +273,7 @@ fn compare_refuses_a_malformed_indicator_table_naming_file_and_line() {
     let tmp = tempfile::tempdir().unwrap();
     let s = |p: &Path| p.to_str().unwrap().to_string();
     let run = tmp.path().join("run");
-    ok(&[
-        "simulate",
-        "scenes/baseline.toml",
-        "--replications",
-        "2",
-        "--seed",
-        "3",
-        "--out",
-        &s(&run),
-    ]);
+    simulate("scenes/baseline.toml", "2", "3", &run, &[]);
     // a data folder of the repository's tables with one bad direction
     let data = tmp.path().join("data");
     std::fs::create_dir_all(data.join("fonts")).unwrap();

@@ -79,7 +79,10 @@ fn geometry_column(file: &str, meta: Option<&str>) -> Result<Option<String>, IoE
     Ok(Some(primary))
 }
 
-pub(crate) fn cell(array: &ArrayRef, row: usize) -> Result<Value, String> {
+/// Row `row` of an Arrow column as a [`Value`]: text, any integer width (an unsigned
+/// one beyond `i64` as its exact text), floats, booleans, and timestamps of any unit
+/// and zone as Unix seconds; null as [`Value::Null`].
+pub fn cell(array: &ArrayRef, row: usize) -> Result<Value, String> {
     if array.is_null(row) {
         return Ok(Value::Null);
     }

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, Float64Array, Int64Array, RecordBatch, UInt64Array};
+use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, UInt64Array};
 use arrow_schema::{DataType, Field, Schema};
 
 /// Per-replication indicators: the columns' names after `rep` and `seed`, and a row per
@@ -311,40 +311,24 @@ fn read_parquet_columns(path: &Path) -> Result<Columns, String> {
         rows.extend((0..batch.num_rows()).map(|_| Vec::with_capacity(names.len())));
         for (c, col) in batch.columns().iter().enumerate() {
             for (i, row) in rows[first..].iter_mut().enumerate() {
-                row.push(
-                    cell(col.as_ref(), i)
-                        .map_err(|e| format!("{name}: column {}: {e}", names[c]))?,
-                );
+                row.push(cell(col, i).map_err(|e| format!("{name}: column {}: {e}", names[c]))?);
             }
         }
     }
     Ok((names, rows))
 }
 
-/// Row `i` of an Arrow column of any plain numeric or text type.
-fn cell(col: &dyn Array, i: usize) -> Result<Cell, String> {
-    use arrow_array::cast::AsArray;
-    use arrow_array::types::*;
-    if col.is_null(i) {
-        return Ok(Cell::Empty);
-    }
-    Ok(match col.data_type() {
-        DataType::Int8 => Cell::Int(col.as_primitive::<Int8Type>().value(i) as i64),
-        DataType::Int16 => Cell::Int(col.as_primitive::<Int16Type>().value(i) as i64),
-        DataType::Int32 => Cell::Int(col.as_primitive::<Int32Type>().value(i) as i64),
-        DataType::Int64 => Cell::Int(col.as_primitive::<Int64Type>().value(i)),
-        DataType::UInt8 => Cell::Int(col.as_primitive::<UInt8Type>().value(i) as i64),
-        DataType::UInt16 => Cell::Int(col.as_primitive::<UInt16Type>().value(i) as i64),
-        DataType::UInt32 => Cell::Int(col.as_primitive::<UInt32Type>().value(i) as i64),
-        DataType::UInt64 => {
-            let v = col.as_primitive::<UInt64Type>().value(i);
-            i64::try_from(v).map_or(Cell::Big(v), Cell::Int)
-        }
-        DataType::Float32 => Cell::Number(col.as_primitive::<Float32Type>().value(i) as f64),
-        DataType::Float64 => Cell::Number(col.as_primitive::<Float64Type>().value(i)),
-        DataType::Utf8 => Cell::of_text(col.as_string::<i32>().value(i)),
-        DataType::LargeUtf8 => Cell::of_text(col.as_string::<i64>().value(i)),
-        t => return Err(format!("{t} values are not read here")),
+/// Row `i` of an Arrow column: gridtwin-io's value conversion (any integer width,
+/// floats, text, timestamps), then read as a CSV cell would be where it is text.
+fn cell(col: &ArrayRef, i: usize) -> Result<Cell, String> {
+    use gridtwin_io::Value;
+    Ok(match gridtwin_io::parquet_io::cell(col, i)? {
+        Value::Null => Cell::Empty,
+        Value::Int(v) => Cell::Int(v),
+        Value::Float(x) => Cell::Number(x),
+        // (a u64 above i64::MAX comes as its exact text)
+        Value::Text(s) => Cell::of_text(&s),
+        Value::Bool(b) => Cell::Text(b.to_string()),
     })
 }
 
