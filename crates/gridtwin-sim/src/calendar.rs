@@ -76,13 +76,32 @@ fn parse_days(s: &str) -> Result<std::ops::RangeInclusive<i64>, String> {
 }
 
 /// Working periods per weekday (Monday = 0), as seconds from local midnight.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct WorkingCalendar {
     utc_offset_s: i64,
     days: [Vec<(i64, i64)>; 7],
     /// Local days whose hours differ from their weekday's: `false` a holiday, `true` a
     /// make-up working day (weekday hours).
     exceptions: std::collections::BTreeMap<i64, bool>,
+    /// Working seconds before each midnight of a span of days
+    /// ([`WorkingCalendar::prepare_days`]): a cache, not part of what the calendar says.
+    table: DayTable,
+}
+
+impl PartialEq for WorkingCalendar {
+    fn eq(&self, o: &Self) -> bool {
+        (self.utc_offset_s, &self.days, &self.exceptions) == (o.utc_offset_s, &o.days, &o.exceptions)
+    }
+}
+
+/// Working seconds from the local midnight of `first_day` to each later midnight:
+/// `cum[i]` up to day `first_day + i`. With it, adding working hours is a binary
+/// search instead of a walk day by day (a megacity year sets ~15 M deadlines, each
+/// days of working hours ahead).
+#[derive(Debug, Clone, Default)]
+struct DayTable {
+    first_day: i64,
+    cum: Vec<i64>,
 }
 
 const DAY: i64 = 86_400;
@@ -172,6 +191,7 @@ impl WorkingCalendar {
             utc_offset_s: (f.utc_offset_hours * 3600.0).round() as i64,
             days,
             exceptions,
+            table: DayTable::default(),
         })
     }
 
@@ -204,9 +224,77 @@ impl WorkingCalendar {
         (day, (day + 3).rem_euclid(7) as usize)
     }
 
+    /// Tabulates the working seconds of every local day from the one holding `from`
+    /// to the one holding `to` (at most ten years), so that
+    /// [`WorkingCalendar::add_working_hours`] inside that span is a binary search.
+    /// Results are the same with or without the table.
+    pub fn prepare_days(&mut self, from: i64, to: i64) {
+        let (first, weekday) = self.local_day(from);
+        let last = self.local_day(to).0.clamp(first, first + 3660);
+        let mut cum = Vec::with_capacity((last - first + 2) as usize);
+        let mut total = 0i64;
+        cum.push(0);
+        for (i, day) in (first..=last).enumerate() {
+            total += self
+                .periods(day, (weekday + i) % 7)
+                .iter()
+                .map(|(a, b)| b - a)
+                .sum::<i64>();
+            cum.push(total);
+        }
+        self.table = DayTable {
+            first_day: first,
+            cum,
+        };
+    }
+
     /// The instant `hours` working hours after `t`.
     pub fn add_working_hours(&self, t: i64, hours: f64) -> i64 {
-        let mut left = (hours * 3600.0).round() as i64;
+        let left = (hours * 3600.0).round() as i64;
+        match self.add_by_table(t, left) {
+            Some(u) => u,
+            None => self.add_by_walking(t, left),
+        }
+    }
+
+    /// [`WorkingCalendar::add_working_hours`] from the day table: the earliest instant
+    /// whose working seconds since the table's start are `t`'s plus `left` (the walk's
+    /// answer: an instant inside a period or at its end). `None` where `t` or the
+    /// answer falls outside the table, or `left` is not positive.
+    fn add_by_table(&self, t: i64, left: i64) -> Option<i64> {
+        let DayTable { first_day, cum } = &self.table;
+        if left <= 0 || cum.len() < 2 {
+            return None;
+        }
+        let (day, weekday) = self.local_day(t);
+        let i = usize::try_from(day - first_day).ok().filter(|&i| i + 1 < cum.len())?;
+        let midnight = day * DAY - self.utc_offset_s;
+        // working seconds before t on its own day
+        let before: i64 = self
+            .periods(day, weekday)
+            .iter()
+            .map(|&(a, b)| (t - midnight).clamp(a, b) - a)
+            .sum();
+        let target = cum[i] + before + left;
+        // the first day by whose end `target` is reached (cum[k] < target <= cum[k + 1])
+        let k = cum.partition_point(|&c| c < target).checked_sub(1)?;
+        if k + 1 >= cum.len() {
+            return None;
+        }
+        let day_k = first_day + k as i64;
+        let midnight_k = day_k * DAY - self.utc_offset_s;
+        let mut rem = target - cum[k];
+        for &(a, b) in self.periods(day_k, self.local_day(midnight_k).1) {
+            if rem <= b - a {
+                return Some(midnight_k + a + rem);
+            }
+            rem -= b - a;
+        }
+        None
+    }
+
+    /// The instant `left` working seconds after `t`, walking day by day.
+    fn add_by_walking(&self, t: i64, mut left: i64) -> i64 {
         let (mut day, mut weekday) = self.local_day(t);
         let mut now = t;
         loop {
@@ -427,5 +515,82 @@ workdays = ["2025-09-28", "2025-10-11"]
             let e = WorkingCalendar::from_toml_str(text, "cal.toml").unwrap_err();
             assert!(e.to_string().starts_with("cal.toml:"), "{e}");
         }
+    }
+
+    /// A random calendar: per weekday zero to three periods on a 15-minute raster
+    /// (adjacent ones and one ending at 24:00 included), holidays and make-up days
+    /// over a few months, any quarter-hour offset.
+    fn random_calendar(seed: u64) -> WorkingCalendar {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut days: [Vec<(i64, i64)>; 7] = Default::default();
+        for d in days.iter_mut() {
+            let mut marks: Vec<i64> = (0..2 * next(4)).map(|_| next(97) as i64 * 900).collect();
+            marks.sort();
+            marks.dedup();
+            *d = marks
+                .chunks_exact(2)
+                .map(|w| (w[0], w[1]))
+                .filter(|(a, b)| a < b)
+                .collect();
+        }
+        if days.iter().all(|d| d.is_empty()) {
+            days[2] = vec![(9 * 3600, 17 * 3600)];
+        }
+        let mut exceptions = std::collections::BTreeMap::new();
+        for _ in 0..next(12) {
+            exceptions.insert(20_090 + next(120) as i64, next(3) == 0);
+        }
+        let mut cal = WorkingCalendar {
+            utc_offset_s: (next(113) as i64 - 56) * 900,
+            days,
+            exceptions,
+            table: DayTable::default(),
+        };
+        // (a make-up day on a calendar without weekday periods is refused on load)
+        if cal.days[0].is_empty() {
+            cal.exceptions.retain(|_, w| !*w);
+        }
+        cal
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// Adding working hours by the day table gives the walk's instant, at any
+        /// calendar, start (before, inside and after the table) and length.
+        #[test]
+        fn the_day_table_adds_as_the_walk_does(
+            seed in 0u64..u64::MAX,
+            at in -20i64 * DAY..140 * DAY,
+            seconds in proptest::prop_oneof![0i64..4 * 3600, 0i64..600 * 3600],
+        ) {
+            let walk = random_calendar(seed);
+            let mut table = walk.clone();
+            // 2025-01-06 .. 100 days on: the table covers part of the range of `at`
+            let start = 1_736_092_800;
+            table.prepare_days(start, start + 100 * DAY);
+            let t = start + at;
+            let hours = seconds as f64 / 3600.0;
+            proptest::prop_assert_eq!(table.add_working_hours(t, hours), walk.add_by_walking(t, seconds));
+        }
+    }
+
+    #[test]
+    fn the_day_table_answers_inside_its_span() {
+        // (the property above would hold trivially if the table never answered)
+        let start = 1_736_092_800;
+        let mut answered = 0;
+        for seed in 0..2000u64 {
+            let mut cal = random_calendar(seed);
+            cal.prepare_days(start, start + 100 * DAY);
+            let t = start + (seed as i64 % 60) * DAY + (seed as i64 * 7919) % DAY;
+            answered += usize::from(cal.add_by_table(t, 8 * 3600).is_some());
+        }
+        assert!(answered > 1900, "{answered} of 2000");
     }
 }

@@ -242,6 +242,10 @@ impl World {
         let start = start.as_second();
         let end = start + (scenario.days * 86_400.0).round() as i64;
         let run_start = start - (scenario.warmup_days * 86_400.0).round() as i64;
+        // deadlines are set from the warm-up's start to the end; a limit runs a year
+        // past the end at most before the calendar is walked day by day again
+        let mut calendar = calendar;
+        calendar.prepare_days(run_start.min(start) - 86_400, end + 366 * 86_400);
         let rule = city.rule;
         let mut grid_areas: Vec<_> = city.areas_at(Level::Grid).collect();
         grid_areas.sort_by_key(|a| a.code);
