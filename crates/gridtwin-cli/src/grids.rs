@@ -219,8 +219,9 @@ fn grid_areas(data: &Path, path: &Path) -> Result<Vec<gridtwin_core::Area>> {
 }
 
 fn diff(data: &Path, rule: &CodeRule, a: DiffArgs) -> Result<ExitCode> {
-    let old = grid_areas(data, &a.old)?;
-    let new = grid_areas(data, &a.new)?;
+    // the two grid sets are read side by side (each is seconds at a megacity's size)
+    let (old, new) = rayon::join(|| grid_areas(data, &a.old), || grid_areas(data, &a.new));
+    let (old, new) = (old?, new?);
     write_delta(rule, &old, &new, &a.components, &a.out, a.full)
 }
 

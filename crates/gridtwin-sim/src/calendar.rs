@@ -90,7 +90,8 @@ pub struct WorkingCalendar {
 
 impl PartialEq for WorkingCalendar {
     fn eq(&self, o: &Self) -> bool {
-        (self.utc_offset_s, &self.days, &self.exceptions) == (o.utc_offset_s, &o.days, &o.exceptions)
+        (self.utc_offset_s, &self.days, &self.exceptions)
+            == (o.utc_offset_s, &o.days, &o.exceptions)
     }
 }
 
@@ -267,7 +268,9 @@ impl WorkingCalendar {
             return None;
         }
         let (day, weekday) = self.local_day(t);
-        let i = usize::try_from(day - first_day).ok().filter(|&i| i + 1 < cum.len())?;
+        let i = usize::try_from(day - first_day)
+            .ok()
+            .filter(|&i| i + 1 < cum.len())?;
         let midnight = day * DAY - self.utc_offset_s;
         // working seconds before t on its own day
         let before: i64 = self

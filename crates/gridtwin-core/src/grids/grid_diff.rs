@@ -39,7 +39,7 @@ pub struct GridDiff {
     /// Codes of the grids added, removed or redrawn, sorted.
     pub changed: Vec<String>,
     /// The old and new extents of the changed grids.
-    region: RTree<GeomWithData<Rectangle<[f64; 2]>, ()>>,
+    region: Region,
     old: Assigner,
     new: Assigner,
     /// Re-test every place, not only those in the changed region.
@@ -63,7 +63,7 @@ impl GridDiff {
             .collect();
         changed.sort();
         changed.dedup();
-        let boxes = changed
+        let boxes: Vec<_> = changed
             .iter()
             .flat_map(|c| [old_by.get(c), new_by.get(c)])
             .flatten()
@@ -75,11 +75,16 @@ impl GridDiff {
                 )
             })
             .collect();
+        // (the two locators are built side by side)
+        let (old, new) = rayon::join(
+            || Assigner::new(old, rule, LocatorOptions::default()),
+            || Assigner::new(new, rule, LocatorOptions::default()),
+        );
         GridDiff {
             changed,
-            region: RTree::bulk_load(boxes),
-            old: Assigner::new(old, rule, LocatorOptions::default()),
-            new: Assigner::new(new, rule, LocatorOptions::default()),
+            region: Region::new(boxes, RASTER_SIDE),
+            old,
+            new,
             full,
         }
     }
@@ -92,13 +97,131 @@ impl GridDiff {
     /// The new grid of a place in the changed region (empty: outside every new grid);
     /// `None` for a place outside it, which keeps its grid.
     pub fn retest(&self, x: f64, y: f64) -> Option<String> {
-        let inside = self.full
-            || self
-                .region
-                .locate_in_envelope_intersecting(&AABB::from_point([x, y]))
-                .next()
-                .is_some();
+        let inside = self.full || self.region.contains(x, y);
         inside.then(|| code_of(&self.new, x, y))
+    }
+}
+
+type Extent = GeomWithData<Rectangle<[f64; 2]>, ()>;
+
+/// The changed region: the old and new extents (closed boxes) of the changed grids.
+/// A raster over their joint extent answers most places with one lookup — a cell no
+/// extent touches is outside, a cell inside an extent is inside — and only places in
+/// cells an extent's edge crosses are asked of the R-tree (a megacity's 12 M
+/// components, 1 % of grids changed: the R-tree query was a fifth of `grids diff`).
+struct Region {
+    extents: RTree<Extent>,
+    raster: Option<Raster>,
+}
+
+struct Raster {
+    min: [f64; 2],
+    max: [f64; 2],
+    cell: [f64; 2],
+    n: [usize; 2],
+    /// Per cell: [`OUTSIDE`], [`INSIDE`] or [`EDGE`].
+    cells: Vec<u8>,
+}
+
+const OUTSIDE: u8 = 0;
+const INSIDE: u8 = 1;
+const EDGE: u8 = 2;
+/// Cells per side of the raster at most.
+const RASTER_SIDE: usize = 1024;
+
+impl Region {
+    /// The region of `extents`, with a raster of at most `side` × `side` cells.
+    fn new(extents: Vec<Extent>, side: usize) -> Self {
+        let raster = Raster::new(&extents, side.max(1));
+        Region {
+            extents: RTree::bulk_load(extents),
+            raster,
+        }
+    }
+
+    /// Whether (x, y) lies in a changed extent (its boundary included).
+    fn contains(&self, x: f64, y: f64) -> bool {
+        if let Some(r) = &self.raster {
+            match r.at(x, y) {
+                OUTSIDE => return false,
+                INSIDE => return true,
+                _ => {}
+            }
+        }
+        self.extents
+            .locate_in_envelope_intersecting(&AABB::from_point([x, y]))
+            .next()
+            .is_some()
+    }
+}
+
+impl Raster {
+    fn new(extents: &[Extent], side: usize) -> Option<Self> {
+        let mut min = [f64::INFINITY; 2];
+        let mut max = [f64::NEG_INFINITY; 2];
+        for e in extents {
+            let (lo, hi) = (e.geom().lower(), e.geom().upper());
+            for k in 0..2 {
+                min[k] = min[k].min(lo[k]);
+                max[k] = max[k].max(hi[k]);
+            }
+        }
+        if !(0..2).all(|k| min[k].is_finite() && max[k].is_finite() && max[k] > min[k]) {
+            return None;
+        }
+        let n = [side; 2];
+        let cell = [0, 1].map(|k| (max[k] - min[k]) / n[k] as f64);
+        let mut r = Raster {
+            min,
+            max,
+            cell,
+            n,
+            cells: vec![OUTSIDE; n[0] * n[1]],
+        };
+        // A margin of a millionth of a cell on every test: a place's cell, computed
+        // with rounding, always holds the place within it, so a cell marked outside
+        // holds no place of an extent and one marked inside no place outside it.
+        let tol = [0, 1].map(|k| cell[k] * 1e-6);
+        for e in extents {
+            let (lo, hi) = (e.geom().lower(), e.geom().upper());
+            let first = [0, 1].map(|k| r.index(k, lo[k] - tol[k]));
+            let last = [0, 1].map(|k| r.index(k, hi[k] + tol[k]));
+            for j in first[1]..=last[1] {
+                for i in first[0]..=last[0] {
+                    let c0 = [i, j].map(|v| v as f64);
+                    let inside = (0..2).all(|k| {
+                        let a = min[k] + c0[k] * cell[k];
+                        lo[k] <= a - tol[k] && a + cell[k] + tol[k] <= hi[k]
+                    });
+                    let v = &mut r.cells[j * n[0] + i];
+                    if inside {
+                        *v = INSIDE;
+                    } else if *v == OUTSIDE {
+                        *v = EDGE;
+                    }
+                }
+            }
+        }
+        Some(r)
+    }
+
+    /// The cell column (k = 0) or row (k = 1) of coordinate `v`, clamped to the raster.
+    fn index(&self, k: usize, v: f64) -> usize {
+        let f = ((v - self.min[k]) / self.cell[k]).floor();
+        (f.max(0.0) as usize).min(self.n[k] - 1)
+    }
+
+    /// What the raster knows of (x, y): outside the joint extent is outside.
+    fn at(&self, x: f64, y: f64) -> u8 {
+        if !(x >= self.min[0] && x <= self.max[0] && y >= self.min[1] && y <= self.max[1]) {
+            // (NaN included: the R-tree decides)
+            return if x.is_nan() || y.is_nan() {
+                EDGE
+            } else {
+                OUTSIDE
+            };
+        }
+        self.cells[self.index(1, y) * self.n[0] + self.index(0, x)]
     }
 }
 
@@ -106,5 +229,68 @@ fn code_of(asg: &Assigner, x: f64, y: f64) -> String {
     match asg.assign(x, y, None) {
         Location::Inside(g) => asg.codes(g).grid.clone(),
         _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn extent(x: f64, y: f64, w: f64, h: f64) -> Extent {
+        GeomWithData::new(Rectangle::from_corners([x, y], [x + w, y + h]), ())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+        /// The raster answers as the R-tree alone does, for places anywhere: inside,
+        /// outside, on an extent's edges and corners, just off them.
+        #[test]
+        fn the_raster_answers_as_the_extents_do(
+            boxes in proptest::collection::vec((0.0f64..1.0, 0.0f64..1.0, 0.0f64..0.3, 0.0f64..0.3), 1..12),
+            places in proptest::collection::vec((-0.1f64..1.4, -0.1f64..1.4, 0u8..6, 0usize..12), 1..200),
+            b_side in 0u8..100,
+        ) {
+            let extents: Vec<Extent> = boxes.iter().map(|&(x, y, w, h)| extent(121.0 + x, 31.0 + y, w, h)).collect();
+            let plain = RTree::bulk_load(extents.clone());
+            // (a coarse raster: the same logic, quicker to build a thousand times)
+            let region = Region::new(extents, 1 + b_side as usize);
+            for &(x, y, snap, b) in &places {
+                // snap to an edge, a corner, or the next float beside an edge
+                let (bx, by, bw, bh) = boxes[b % boxes.len()];
+                let (ex, ey) = (121.0 + bx + bw, 31.0 + by + bh);
+                let (x, y) = match snap {
+                    0 => (121.0 + bx, 31.0 + y),
+                    1 => (ex, ey),
+                    2 => (f64::from_bits(ex.to_bits() + 1), 31.0 + by),
+                    3 => (121.0 + x, f64::from_bits((31.0 + by).to_bits() - 1)),
+                    _ => (121.0 + x, 31.0 + y),
+                };
+                let want = plain.locate_in_envelope_intersecting(&AABB::from_point([x, y])).next().is_some();
+                prop_assert_eq!(region.contains(x, y), want, "({}, {})", x, y);
+            }
+        }
+    }
+
+    #[test]
+    fn the_raster_answers_most_places_alone() {
+        // (the property above would hold with every cell an edge)
+        let extents: Vec<Extent> = (0..100)
+            .map(|i| {
+                extent(
+                    121.0 + (i % 10) as f64 * 0.1,
+                    31.0 + (i / 10) as f64 * 0.1,
+                    0.03,
+                    0.03,
+                )
+            })
+            .collect();
+        let r = Region::new(extents, RASTER_SIDE).raster.unwrap();
+        let edge = r.cells.iter().filter(|&&c| c == EDGE).count();
+        let inside = r.cells.iter().filter(|&&c| c == INSIDE).count();
+        assert!(
+            edge * 10 < r.cells.len() && inside > 0,
+            "{edge} edge, {inside} inside"
+        );
     }
 }
