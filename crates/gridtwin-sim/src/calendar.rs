@@ -95,15 +95,20 @@ impl PartialEq for WorkingCalendar {
     }
 }
 
-/// Working seconds from the local midnight of `first_day` to each later midnight:
-/// `cum[i]` up to day `first_day + i`. With it, adding working hours is a binary
-/// search instead of a walk day by day (a megacity year sets ~15 M deadlines, each
-/// days of working hours ahead).
+/// Working seconds from the local midnight of `first_day` to each later midnight,
+/// `cum[i]` up to day `first_day + i`, and which hours each day has: `kind[i]` a
+/// weekday's (0 = Monday; a make-up day has Monday's) or [`HOLIDAY`]. Adding working
+/// hours then reads a few numbers in a row instead of walking day by day through the
+/// holiday map (a megacity year sets ~15 M deadlines).
 #[derive(Debug, Clone, Default)]
 struct DayTable {
     first_day: i64,
     cum: Vec<i64>,
+    kind: Vec<u8>,
 }
+
+/// A day without working hours in [`DayTable::kind`].
+const HOLIDAY: u8 = 7;
 
 const DAY: i64 = 86_400;
 
@@ -232,21 +237,31 @@ impl WorkingCalendar {
     pub fn prepare_days(&mut self, from: i64, to: i64) {
         let (first, weekday) = self.local_day(from);
         let last = self.local_day(to).0.clamp(first, first + 3660);
-        let mut cum = Vec::with_capacity((last - first + 2) as usize);
+        let days = (last - first + 1) as usize;
+        let mut cum = Vec::with_capacity(days + 1);
+        let mut kind = Vec::with_capacity(days);
         let mut total = 0i64;
         cum.push(0);
         for (i, day) in (first..=last).enumerate() {
-            total += self
-                .periods(day, (weekday + i) % 7)
-                .iter()
-                .map(|(a, b)| b - a)
-                .sum::<i64>();
+            let k = match self.exceptions.get(&day) {
+                Some(false) => HOLIDAY,
+                Some(true) => 0,
+                None => ((weekday + i) % 7) as u8,
+            };
+            total += self.hours_of(k).iter().map(|(a, b)| b - a).sum::<i64>();
             cum.push(total);
+            kind.push(k);
         }
         self.table = DayTable {
             first_day: first,
             cum,
+            kind,
         };
+    }
+
+    /// The working periods of a [`DayTable::kind`].
+    fn hours_of(&self, kind: u8) -> &[(i64, i64)] {
+        self.days.get(kind as usize).map_or(&[], |p| p.as_slice())
     }
 
     /// The instant `hours` working hours after `t`.
@@ -263,31 +278,38 @@ impl WorkingCalendar {
     /// answer: an instant inside a period or at its end). `None` where `t` or the
     /// answer falls outside the table, or `left` is not positive.
     fn add_by_table(&self, t: i64, left: i64) -> Option<i64> {
-        let DayTable { first_day, cum } = &self.table;
-        if left <= 0 || cum.len() < 2 {
+        let DayTable {
+            first_day,
+            cum,
+            kind,
+        } = &self.table;
+        if left <= 0 || kind.is_empty() {
             return None;
         }
-        let (day, weekday) = self.local_day(t);
+        let day = (t + self.utc_offset_s).div_euclid(DAY);
         let i = usize::try_from(day - first_day)
             .ok()
-            .filter(|&i| i + 1 < cum.len())?;
-        let midnight = day * DAY - self.utc_offset_s;
+            .filter(|&i| i < kind.len())?;
+        let since_midnight = t - (day * DAY - self.utc_offset_s);
         // working seconds before t on its own day
         let before: i64 = self
-            .periods(day, weekday)
+            .hours_of(kind[i])
             .iter()
-            .map(|&(a, b)| (t - midnight).clamp(a, b) - a)
+            .map(|&(a, b)| since_midnight.clamp(a, b) - a)
             .sum();
         let target = cum[i] + before + left;
-        // the first day by whose end `target` is reached (cum[k] < target <= cum[k + 1])
-        let k = cum.partition_point(|&c| c < target).checked_sub(1)?;
-        if k + 1 >= cum.len() {
+        // the day by whose end `target` is reached (cum[k] < target <= cum[k + 1]): a
+        // limit is hours or days ahead, so a few steps forward
+        let mut k = i;
+        while cum.get(k + 1).is_some_and(|&c| c < target) {
+            k += 1;
+        }
+        if k >= kind.len() {
             return None;
         }
-        let day_k = first_day + k as i64;
-        let midnight_k = day_k * DAY - self.utc_offset_s;
+        let midnight_k = (first_day + k as i64) * DAY - self.utc_offset_s;
         let mut rem = target - cum[k];
-        for &(a, b) in self.periods(day_k, self.local_day(midnight_k).1) {
+        for &(a, b) in self.hours_of(kind[k]) {
             if rem <= b - a {
                 return Some(midnight_k + a + rem);
             }

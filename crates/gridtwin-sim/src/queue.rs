@@ -23,14 +23,6 @@ struct Entry<E> {
     event: E,
 }
 
-impl<E> Entry<E> {
-    /// (time, sequence) as one number of the same order: the time's sign bit flipped
-    /// (so that negative times sort first) above the sequence.
-    fn key(&self) -> u128 {
-        (((self.time as u64) ^ (1 << 63)) as u128) << 64 | self.seq as u128
-    }
-}
-
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, o: &Self) -> bool {
         (self.time, self.seq) == (o.time, o.seq)
@@ -48,83 +40,6 @@ impl<E> Ord for Entry<E> {
     }
 }
 
-/// A monotone min-queue (a radix heap): no entry comes in below the last one taken
-/// out, so an entry's bucket is the highest bit in which its key differs from that
-/// last key, and taking out empties the lowest non-empty bucket into lower ones. An
-/// entry moves down a few buckets in its life, with no comparisons to mispredict: a
-/// megacity year's 30 M heap events spent a fifth of the event loop in a binary heap's
-/// sift.
-struct RadixHeap<E> {
-    /// The key last taken out (every key inside is at least this).
-    last: u128,
-    /// Bucket 0: keys equal to `last`; bucket i: keys whose highest bit differing from
-    /// `last` is bit i − 1.
-    buckets: Vec<Vec<Entry<E>>>,
-    /// Bit i − 1 set: bucket i (1..=128) is not empty.
-    occupied: u128,
-    len: usize,
-}
-
-impl<E> RadixHeap<E> {
-    fn new() -> Self {
-        RadixHeap {
-            last: 0,
-            buckets: (0..=128).map(|_| Vec::new()).collect(),
-            occupied: 0,
-            len: 0,
-        }
-    }
-
-    fn bucket(&self, key: u128) -> usize {
-        (128 - (key ^ self.last).leading_zeros()) as usize
-    }
-
-    /// Adds an entry; its key must be at least [`RadixHeap::last`].
-    fn push(&mut self, e: Entry<E>) {
-        debug_assert!(e.key() >= self.last);
-        let b = self.bucket(e.key());
-        if b > 0 {
-            self.occupied |= 1 << (b - 1);
-        }
-        self.buckets[b].push(e);
-        self.len += 1;
-    }
-
-    /// Brings the least entry into bucket 0 (if any): `last` becomes its key.
-    fn settle(&mut self) {
-        if !self.buckets[0].is_empty() || self.occupied == 0 {
-            return;
-        }
-        let i = self.occupied.trailing_zeros() as usize + 1;
-        self.occupied &= !(1 << (i - 1));
-        let mut moving = std::mem::take(&mut self.buckets[i]);
-        self.last = moving.iter().map(Entry::key).min().expect("occupied");
-        // every entry of bucket i agrees with the new last above bit i − 1: each goes
-        // to a lower bucket
-        for e in moving.drain(..) {
-            let b = self.bucket(e.key());
-            if b > 0 {
-                self.occupied |= 1 << (b - 1);
-            }
-            self.buckets[b].push(e);
-        }
-        // (the bucket keeps its allocation for next time)
-        self.buckets[i] = moving;
-    }
-
-    fn peek(&mut self) -> Option<&Entry<E>> {
-        self.settle();
-        self.buckets[0].last()
-    }
-
-    fn pop(&mut self) -> Option<Entry<E>> {
-        self.settle();
-        let e = self.buckets[0].pop()?;
-        self.len -= 1;
-        Some(e)
-    }
-}
-
 /// A min-queue of events by (time in seconds, scheduling sequence).
 ///
 /// Besides the heap it keeps *lanes*: FIFO lists for event kinds that are scheduled in
@@ -134,15 +49,8 @@ impl<E> RadixHeap<E> {
 /// least (time, sequence) over the heap and all lane fronts, so the order is exactly
 /// that of a single heap. An event scheduled into a lane earlier than the lane's last
 /// entry goes to the heap instead.
-///
-/// The heap is a radix heap (a simulation never schedules before the event it is
-/// handling); an event scheduled earlier than the last one popped from it still pops
-/// in order, from a small binary heap of its own.
 pub struct EventQueue<E> {
-    heap: RadixHeap<E>,
-    /// Events scheduled below the radix heap's last key (all of them below every key
-    /// in it).
-    late: BinaryHeap<Reverse<Entry<E>>>,
+    heap: BinaryHeap<Reverse<Entry<E>>>,
     lanes: Vec<VecDeque<Entry<E>>>,
     next_seq: u64,
 }
@@ -156,8 +64,7 @@ impl<E> Default for EventQueue<E> {
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
-            heap: RadixHeap::new(),
-            late: BinaryHeap::new(),
+            heap: BinaryHeap::new(),
             lanes: Vec::new(),
             next_seq: 0,
         }
@@ -179,13 +86,30 @@ impl<E> EventQueue<E> {
     /// Schedules `event` at `time` in lane `lane`, where events are expected in
     /// non-decreasing time order (falls back to the heap when one is not).
     pub fn schedule_in_lane(&mut self, lane: usize, time: i64, event: E) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
         let l = &mut self.lanes[lane];
         if l.back().is_none_or(|b| b.time <= time) {
-            let seq = self.next_seq;
-            self.next_seq += 1;
             l.push_back(Entry { time, seq, event });
         } else {
-            self.schedule(time, event);
+            self.heap.push(Reverse(Entry { time, seq, event }));
+        }
+    }
+
+    /// The lane whose front comes first, if it comes before the heap's top.
+    fn first_lane(&self) -> Option<usize> {
+        let mut best: Option<(i64, u64, usize)> = None;
+        for (i, l) in self.lanes.iter().enumerate() {
+            if let Some(e) = l.front() {
+                if best.is_none_or(|b| (e.time, e.seq) < (b.0, b.1)) {
+                    best = Some((e.time, e.seq, i));
+                }
+            }
+        }
+        let (t, s, i) = best?;
+        match self.heap.peek() {
+            Some(Reverse(h)) if (h.time, h.seq) < (t, s) => None,
+            _ => Some(i),
         }
     }
 
@@ -193,55 +117,27 @@ impl<E> EventQueue<E> {
     pub fn schedule(&mut self, time: i64, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let e = Entry { time, seq, event };
-        if e.key() >= self.heap.last {
-            self.heap.push(e);
-        } else {
-            self.late.push(Reverse(e));
-        }
-    }
-
-    /// Where the next event is: `None` for the heaps, else its lane.
-    fn next_place(&mut self) -> Option<Option<usize>> {
-        let mut best: Option<(u128, Option<usize>)> = match self.late.peek() {
-            Some(Reverse(e)) => Some((e.key(), None)),
-            None => self.heap.peek().map(|e| (e.key(), None)),
-        };
-        for (i, l) in self.lanes.iter().enumerate() {
-            if let Some(e) = l.front() {
-                if best.is_none_or(|b| e.key() < b.0) {
-                    best = Some((e.key(), Some(i)));
-                }
-            }
-        }
-        best.map(|b| b.1)
+        self.heap.push(Reverse(Entry { time, seq, event }));
     }
 
     /// The earliest event (first scheduled among equal times).
     pub fn pop(&mut self) -> Option<(i64, E)> {
-        let e = match self.next_place()? {
-            Some(lane) => self.lanes[lane].pop_front(),
-            None => match self.late.pop() {
-                Some(Reverse(e)) => Some(e),
-                None => self.heap.pop(),
-            },
-        }?;
-        Some((e.time, e.event))
+        if let Some(i) = self.first_lane() {
+            return self.lanes[i].pop_front().map(|e| (e.time, e.event));
+        }
+        self.heap.pop().map(|Reverse(e)| (e.time, e.event))
     }
 
     /// Time of the next event.
-    pub fn peek_time(&mut self) -> Option<i64> {
-        match self.next_place()? {
-            Some(lane) => self.lanes[lane].front().map(|e| e.time),
-            None => match self.late.peek() {
-                Some(Reverse(e)) => Some(e.time),
-                None => self.heap.peek().map(|e| e.time),
-            },
+    pub fn peek_time(&self) -> Option<i64> {
+        match self.first_lane() {
+            Some(i) => self.lanes[i].front().map(|e| e.time),
+            None => self.heap.peek().map(|Reverse(e)| e.time),
         }
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len + self.late.len() + self.lanes.iter().map(|l| l.len()).sum::<usize>()
+        self.heap.len() + self.lanes.iter().map(|l| l.len()).sum::<usize>()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -296,7 +192,6 @@ mod tests {
         let b: Vec<_> = std::iter::from_fn(|| laned.pop()).collect();
         assert_eq!(a, b);
     }
-
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
         /// Any interleaving of schedules (into the heap or lanes, at any time, before the
