@@ -26,6 +26,11 @@ pub struct FreeCrews {
     /// Bucket of each crew in the index (`u32::MAX`: not in it).
     bucket_of: Vec<u32>,
     len: usize,
+    /// Every crew in the index, in no order, and each one's place in this list: when
+    /// few crews are free (a busy day's peak, a night), the rings would search most
+    /// of the city to find one, and scanning the few is quicker.
+    all: Vec<(u32, f64, f64)>,
+    place_in_all: Vec<u32>,
 }
 
 impl FreeCrews {
@@ -47,6 +52,8 @@ impl FreeCrews {
             buckets: vec![Vec::new(); nx * ny],
             bucket_of: vec![u32::MAX; n_crews],
             len: 0,
+            all: Vec::new(),
+            place_in_all: vec![u32::MAX; n_crews],
         }
     }
 
@@ -80,6 +87,8 @@ impl FreeCrews {
         let b = cy * self.nx + cx;
         self.buckets[b].push((crew, p.0, p.1));
         self.bucket_of[crew as usize] = b as u32;
+        self.place_in_all[crew as usize] = self.all.len() as u32;
+        self.all.push((crew, p.0, p.1));
         self.len += 1;
     }
 
@@ -94,6 +103,11 @@ impl FreeCrews {
             v.swap_remove(i);
         }
         self.bucket_of[crew as usize] = u32::MAX;
+        let i = std::mem::replace(&mut self.place_in_all[crew as usize], u32::MAX) as usize;
+        self.all.swap_remove(i);
+        if let Some(moved) = self.all.get(i) {
+            self.place_in_all[moved.0 as usize] = i as u32;
+        }
         self.len -= 1;
     }
 
@@ -101,6 +115,16 @@ impl FreeCrews {
     pub fn nearest(&self, p: (f64, f64)) -> Option<(u32, f64)> {
         if self.len == 0 {
             return None;
+        }
+        // The rings visit about (buckets / crews) buckets before the first crew: past
+        // the square root of the bucket count, the crews themselves are fewer.
+        if self.len * self.len <= self.buckets.len() {
+            return self
+                .all
+                .iter()
+                .map(|&(k, ex, ey)| ((ex - p.0).powi(2) + (ey - p.1).powi(2), k))
+                .min_by(|a, b| a.partial_cmp(b).expect("finite places"))
+                .map(|(d2, k)| (k, d2.sqrt()));
         }
         let (cx, cy) = self.cell_of(p);
         // How far `p` lies outside its (clamped) bucket: ring bounds shrink by it.
@@ -151,6 +175,13 @@ mod tests {
 
     #[test]
     fn nearest_equals_a_linear_scan() {
+        // the rings (most crews free) and the scan of the few
+        nearest_equals_a_linear_scan_with(300);
+        nearest_equals_a_linear_scan_with(12);
+    }
+
+    /// `n` crews in an index sized for 300.
+    fn nearest_equals_a_linear_scan_with(n: usize) {
         // Crews on a coarse lattice (many equal distances) and random places.
         let mut idx = FreeCrews::new([0.0, 0.0, 5000.0, 3000.0], 300, 300);
         let mut pos = vec![None; 300];
@@ -162,7 +193,7 @@ mod tests {
             (s >> 11) as f64 / (1u64 << 53) as f64
         };
         for step in 0..20_000 {
-            let k = (rnd() * 300.0) as u32;
+            let k = (rnd() * n as f64) as u32;
             if rnd() < 0.5 {
                 let p = (
                     (rnd() * 50.0).floor() * 100.0,
