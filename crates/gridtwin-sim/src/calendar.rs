@@ -232,7 +232,8 @@ impl WorkingCalendar {
 
     /// Tabulates the working seconds of every local day from the one holding `from`
     /// to the one holding `to` (at most ten years), so that
-    /// [`WorkingCalendar::add_working_hours`] inside that span is a binary search.
+    /// [`WorkingCalendar::add_working_hours`] inside that span reads the table, a day
+    /// per step, instead of walking through the holiday map.
     /// Results are the same with or without the table.
     pub fn prepare_days(&mut self, from: i64, to: i64) {
         let (first, weekday) = self.local_day(from);
@@ -556,8 +557,9 @@ workdays = ["2025-09-28", "2025-10-11"]
         let mut days: [Vec<(i64, i64)>; 7] = Default::default();
         for d in days.iter_mut() {
             let mut marks: Vec<i64> = (0..2 * next(4)).map(|_| next(97) as i64 * 900).collect();
+            // (equal marks: a period ending where the next begins, or one of no length
+            // that is dropped)
             marks.sort();
-            marks.dedup();
             *d = marks
                 .chunks_exact(2)
                 .map(|w| (w[0], w[1]))

@@ -123,7 +123,8 @@ impl FreeCrews {
                 .all
                 .iter()
                 .map(|&(k, ex, ey)| ((ex - p.0).powi(2) + (ey - p.1).powi(2), k))
-                .min_by(|a, b| a.partial_cmp(b).expect("finite places"))
+                // (total order: a place that is not a number never panics)
+                .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
                 .map(|(d2, k)| (k, d2.sqrt()));
         }
         let (cx, cy) = self.cell_of(p);
@@ -178,6 +179,17 @@ mod tests {
         // the rings (most crews free) and the scan of the few
         nearest_equals_a_linear_scan_with(300);
         nearest_equals_a_linear_scan_with(12);
+    }
+
+    #[test]
+    fn a_place_that_is_not_a_number_gets_an_answer_not_a_panic() {
+        for n in [3u32, 300] {
+            let mut idx = FreeCrews::new([0.0, 0.0, 5000.0, 3000.0], 300, 300);
+            for k in 0..n {
+                idx.insert(k, (k as f64 * 10.0, 5.0));
+            }
+            assert!(idx.nearest((f64::NAN, 0.0)).is_some(), "{n} crews");
+        }
     }
 
     /// `n` crews in an index sized for 300.
