@@ -3,13 +3,15 @@
 # would allow whole (issue 19: 100 M points in <= 0.5 GB). Writes N uniform points
 # (id, WKB point; GeoParquet 1.1 metadata; row groups of 1 M) in the peers' box
 # (121.2-121.7E, 31.0-31.4N), then assigns them to the 40,000 Voronoi grids of
-# `gridtwin synth --grids 40000 --seed 1`, CSV out (the columnar path), under
-# /usr/bin/time, and checks that every input row is accounted for.
+# `gridtwin synth --grids 40000 --seed 1`, CSV out (or GeoParquet with OUT=parquet;
+# both the columnar path), under /usr/bin/time, and checks that every input row is
+# accounted for.
 #   benches/peers/big_parquet.sh                 # N=100000000 (2.1 GB in, 9 GB out)
 #   N=1000000 benches/peers/big_parquet.sh
+#   N=10000000 OUT=parquet benches/peers/big_parquet.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-N="${N:-100000000}"; WORK="${WORK:-target/peers}"
+N="${N:-100000000}"; WORK="${WORK:-target/peers}"; OUT="${OUT:-csv}"
 PY="${PYTHON:-target/peers-venv/bin/python}"
 mkdir -p "$WORK"
 cargo build --release -q -p gridtwin-cli
@@ -45,7 +47,7 @@ os.replace(path + ".part", path)
 PY
 ls -l "$POINTS"
 /usr/bin/time -f "%e s %M KB" -o "$WORK/time.txt" "$GT" assign --grids "$WORK/city/areas.fgb" \
-  --points "$POINTS" --out "$WORK/big_out.csv"
+  --points "$POINTS" --out "$WORK/big_out.$OUT"
 echo "assign: $(cat "$WORK/time.txt")"
 # every input row accounted for: the report's counts, and one output line per point
 "$PY" - "$N" "$WORK/big_out.report.json" <<'PY'
@@ -54,6 +56,10 @@ n, a = int(sys.argv[1]), json.load(open(sys.argv[2]))["assignment"]
 print({k: a[k] for k in ("rows", "assigned", "nearest", "unassigned", "rejected")})
 assert a["rows"] == n and a["assigned"] + a["nearest"] + a["unassigned"] + a["rejected"] == n
 PY
-lines=$(wc -l < "$WORK/big_out.csv")
-[ "$lines" -eq $((N + 1)) ] || { echo "$lines lines out for $N points" >&2; exit 1; }
+if [ "$OUT" = parquet ]; then
+  lines=$(( $("$PY" -c 'import sys, pyarrow.parquet as pq; print(pq.ParquetFile(sys.argv[1]).metadata.num_rows)' "$WORK/big_out.parquet") + 1 ))
+else
+  lines=$(wc -l < "$WORK/big_out.csv")
+fi
+[ "$lines" -eq $((N + 1)) ] || { echo "$((lines - 1)) rows out for $N points" >&2; exit 1; }
 echo "$N points in, $N rows out"

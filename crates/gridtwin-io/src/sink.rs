@@ -78,6 +78,24 @@ impl TableSink {
         }
     }
 
+    /// Appends rows given as the Arrow columns of a GeoParquet sink's schema (the
+    /// template's fields, then the WKB geometry): the columnar paths build them
+    /// without a row of [`crate::record::Value`]s.
+    pub fn write_columns(&mut self, columns: Vec<arrow_array::ArrayRef>) -> Result<(), IoError> {
+        let name = self.path.display().to_string();
+        match self.inner.as_mut().expect("sink open") {
+            Inner::Parquet(w, schema) => {
+                let batch = arrow_array::RecordBatch::try_new(schema.clone(), columns)
+                    .map_err(|e| IoError::write(&name, e))?;
+                w.write(&batch).map_err(|e| IoError::write(&name, e))
+            }
+            Inner::Csv(_) => Err(IoError::write(
+                &name,
+                "Arrow columns are written to a .parquet sink",
+            )),
+        }
+    }
+
     /// Completes the file and moves it into place.
     pub fn finish(mut self) -> Result<(), IoError> {
         let name = self.path.display().to_string();

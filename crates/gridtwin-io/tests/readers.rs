@@ -116,3 +116,80 @@ fn an_osm_city_plan_with_absurd_street_counts_is_refused_before_cutting() {
         .to_string();
     assert!(e.contains("`streets`") && e.contains("at most"), "{e}");
 }
+
+/// Issue 19: an area layer's polygons are checked side by side, a chunk of 1,024
+/// records at a time, and everything else in file order: over 3,000 grids, with
+/// trouble planted at the chunks' edges, each record ends as it would one at a time
+/// (the code's problem before the polygon's, a duplicate after a repair) and each
+/// repair is logged under its own record.
+#[test]
+fn areas_checked_in_parallel_chunks_keep_file_order_and_reasons() {
+    let t = data();
+    let dir = tempfile::tempdir().unwrap();
+    let square = |i: usize| {
+        let (x, y) = (
+            121.0 + (i % 60) as f64 * 0.001,
+            31.0 + (i / 60) as f64 * 0.001,
+        );
+        format!(
+            "POLYGON(({x} {y},{a} {y},{a} {b},{x} {b},{x} {y}))",
+            a = x + 0.001,
+            b = y + 0.001
+        )
+    };
+    let bow_tie = "POLYGON((121 31,121.001 31.001,121.001 31,121 31.001,121 31))";
+    let code = |i: usize| format!("310101001{:03}{:02}", 1 + i / 90, 1 + i % 90);
+    let mut text = String::from("code,wkt\n");
+    for n in 1..=3000usize {
+        let row = match n {
+            1024 | 2049 => format!("{},\"{bow_tie}\"", code(n)),
+            1025 => format!("{},\"{}\"", code(1), square(n)),
+            1500 => format!(",\"{bow_tie}\""),
+            2048 => format!("31010100x,\"{bow_tie}\""),
+            2050 => format!("{},", code(n)),
+            _ => format!("{},\"{}\"", code(n), square(n)),
+        };
+        text.push_str(&row);
+        text.push('\n');
+    }
+    let p = write(dir.path(), "grids.csv", &text);
+    for make_valid in [false, true] {
+        let mut loader = Loader::new(&t.rule, &t.table);
+        loader.make_valid = make_valid;
+        let mut q = QualityReport::new();
+        let areas = loader.areas("grids.csv", read_records(&p).unwrap(), &mut q);
+        let mut expected = vec![
+            (1025, RejectReason::DuplicateId),
+            (1500, RejectReason::MissingField),
+            (2048, RejectReason::MalformedCode),
+            (2050, RejectReason::MissingCoordinate),
+        ];
+        if !make_valid {
+            expected.extend([
+                (1024, RejectReason::InvalidGeometry),
+                (2049, RejectReason::InvalidGeometry),
+            ]);
+            expected.sort();
+        }
+        assert_eq!(rejections(&q), expected, "make_valid {make_valid}");
+        assert_eq!(areas.len() + expected.len(), 3000);
+        // in file order, each with its own code
+        let codes: Vec<String> = areas.iter().map(|a| a.code.to_string()).collect();
+        let want: Vec<String> = (1..=3000usize)
+            .filter(|n| !expected.iter().any(|(r, _)| *r == *n as u64))
+            .map(code)
+            .collect();
+        assert_eq!(codes, want);
+        let repairs: Vec<(u64, String)> = loader
+            .repairs
+            .borrow()
+            .iter()
+            .map(|r| (r.record, r.id.clone()))
+            .collect();
+        if make_valid {
+            assert_eq!(repairs, vec![(1024, code(1024)), (2049, code(2049))]);
+        } else {
+            assert!(repairs.is_empty());
+        }
+    }
+}

@@ -149,11 +149,11 @@ fn foreign_crs_in_flatgeobuf_and_geoparquet_is_a_clear_error() {
 }
 
 mod columnar_assign {
-    //! Issue 19: a GeoParquet input assigned to CSV takes the columnar path
-    //! (batch/columns.rs); any other output takes the record path. The record path is
-    //! the oracle: over thousands of seeded random rows (text with commas, quotes,
-    //! blanks and nulls, every column type the reader takes, points in every WKB
-    //! encoding, broken and wrong geometries, points outside every grid and out of
+    //! Issue 19: a GeoParquet input assigned to CSV or GeoParquet takes the columnar
+    //! path (batch/columns.rs); any other output takes the record path. The record
+    //! path is the oracle: over thousands of seeded random rows (text with commas,
+    //! quotes, blanks and nulls, every column type the reader takes, points in every
+    //! WKB encoding, broken and wrong geometries, points outside every grid and out of
     //! range, known and unknown categories) both give the same rows, values and
     //! rejections.
 
@@ -475,6 +475,35 @@ mod columnar_assign {
         }
     }
 
+    /// The rows of the columnar GeoParquet output and of the record path's GeoJSON
+    /// output: every field's value and every point the same.
+    fn same_records(parquet: &Path, geojson: &Path) {
+        let ours: Vec<_> = read_records(parquet).unwrap().map(|x| x.unwrap()).collect();
+        let theirs: Vec<_> = read_records(geojson).unwrap().map(|x| x.unwrap()).collect();
+        assert_eq!(ours.len(), theirs.len());
+        for (a, b) in ours.iter().zip(&theirs) {
+            assert_eq!(a.geometry, b.geometry);
+            let names: std::collections::BTreeSet<&String> =
+                a.fields.iter().chain(&b.fields).map(|(k, _)| k).collect();
+            for name in names {
+                let value = |r: &gridtwin_io::record::Record| {
+                    r.fields
+                        .iter()
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or(Value::Null)
+                };
+                let (x, y) = (value(a), value(b));
+                if name == "distance_m" {
+                    assert!(matches!(x, Value::Float(_) | Value::Null), "{x:?}");
+                    assert_eq!(x.as_f64(), y.as_f64(), "{name}");
+                } else {
+                    assert_eq!(x.as_text(), y.as_text(), "{name}");
+                }
+            }
+        }
+    }
+
     /// The two rejected-row files, line for line (the first difference shown).
     fn same_lines(fast: &[u8], slow: &[u8], seed: u64) {
         let (a, b) = (String::from_utf8_lossy(fast), String::from_utf8_lossy(slow));
@@ -500,9 +529,13 @@ mod columnar_assign {
                 rejected_file: String::new(),
                 ..r
             };
+            let (columns, columns_rej) = run(&a, &input, &dir.path().join("o.parquet"));
+            same_lines(&columns_rej, &slow_rej, seed);
             rejected += fast.rejected;
-            assert_eq!(strip(fast), strip(slow), "seed {seed}");
+            assert_eq!(strip(fast), strip(slow.clone()), "seed {seed}");
+            assert_eq!(strip(columns), strip(slow), "seed {seed}");
             same_rows(&dir.path().join("o.csv"), &dir.path().join("o.geojson"));
+            same_records(&dir.path().join("o.parquet"), &dir.path().join("o.geojson"));
         }
         // the draws reach every kind of row
         assert!(rejected > 1000, "{rejected}");
@@ -521,6 +554,10 @@ mod columnar_assign {
         assert_eq!(fast.rows, 70_000);
         assert_eq!(fast.assigned, slow.assigned);
         same_rows(&dir.path().join("o.csv"), &dir.path().join("o.geojson"));
+        let (columns, columns_rej) = run(&a, &input, &dir.path().join("o.parquet"));
+        same_lines(&columns_rej, &slow_rej, 7);
+        assert_eq!(columns.assigned, slow.assigned);
+        same_records(&dir.path().join("o.parquet"), &dir.path().join("o.geojson"));
     }
 }
 

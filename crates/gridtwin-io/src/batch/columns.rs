@@ -1,10 +1,14 @@
 //! The columnar path of a batch assignment: a GeoParquet record batch is cut into
 //! slices handled in parallel, each row's point read straight from its WKB (or its
-//! lon/lat columns) and its fields formatted as CSV text straight from the Arrow
-//! arrays — no record, string or geometry object per row. The rows, their order,
-//! their text and every rejection are those of the record path
+//! lon/lat columns) and its fields formatted as text straight from the Arrow arrays —
+//! no record, string or geometry object per row — then written as CSV lines or as the
+//! Arrow columns of a GeoParquet output. The rows, their order, their text and every
+//! rejection are those of the record path
 //! ([`crate::parquet_io::ParquetRecords::next_batch`]), which other outputs still take.
 
+use std::sync::Arc;
+
+use arrow_array::builder::{BinaryBuilder, Float64Builder, StringBuilder};
 use arrow_array::{
     Array, ArrayRef, BinaryArray, BooleanArray, Float64Array, Int64Array, LargeBinaryArray,
     LargeStringArray, RecordBatch, StringArray,
@@ -184,16 +188,28 @@ fn push_field(out: &mut Vec<u8>, field: &[u8]) {
     }
 }
 
-/// Locates the rows of `batch` (the first numbered `first_number`) and formats each as
-/// a CSV line: the non-geometry columns, then lon/lat where `add_lonlat`, then the
-/// codes, outcome and distance. `geometry` is the WKB column, if any.
+/// What the columnar path writes.
+#[derive(Clone, Copy)]
+pub(super) enum Shape {
+    /// CSV lines: the non-geometry columns, then lon/lat where `add_lonlat`, then the
+    /// codes, outcome and distance.
+    Csv { add_lonlat: bool },
+    /// The columns of the GeoParquet output ([`crate::sink::TableSink`]'s schema): the
+    /// non-geometry columns as text (null where blank), the four codes (null where
+    /// none), outcome, distance rounded to the millimetre, and the point as WKB —
+    /// the values the record path writes.
+    Arrow,
+}
+
+/// Locates the rows of `batch` (the first numbered `first_number`) and writes each in
+/// `shape`. `geometry` is the WKB column, if any.
 pub(super) fn locate_batch(
     assigner: &Assigner,
     nearest_m: Option<f64>,
     parser: &RowParser<'_>,
     batch: &RecordBatch,
     geometry: Option<usize>,
-    add_lonlat: bool,
+    shape: Shape,
     first_number: u64,
 ) -> Vec<Part> {
     use rayon::prelude::*;
@@ -281,6 +297,20 @@ pub(super) fn locate_batch(
             }
             let points: Vec<(f64, f64)> = ok.iter().map(|&(_, p)| p).collect();
             let located = assigner.assign_many(&points, nearest_m);
+            let add_lonlat = match shape {
+                Shape::Csv { add_lonlat } => add_lonlat,
+                Shape::Arrow => {
+                    let rows = Rows {
+                        text: &text,
+                        ends: &ends,
+                        first_field: &first_field,
+                        start,
+                        width: fields.len(),
+                    };
+                    part.columns = Some(arrow_columns(assigner, &rows, &ok, &located, &mut part));
+                    return part;
+                }
+            };
             // Lines are formatted straight into the part's buffer, each field quoted
             // by the csv crate's rule (`QuoteStyle::Necessary`: a field holding a
             // comma, a quote or a line break), so the bytes are the record path's.
@@ -346,9 +376,119 @@ pub(super) fn locate_batch(
         .collect()
 }
 
+/// The text of a slice's fields: field `k` of row `row` is
+/// `text[ends[i - 1]..ends[i]]` with `i = first_field[row - start] + k`.
+struct Rows<'a> {
+    text: &'a [u8],
+    ends: &'a [usize],
+    first_field: &'a [usize],
+    start: usize,
+    width: usize,
+}
+
+impl Rows<'_> {
+    fn field(&self, row: usize, k: usize) -> &[u8] {
+        let i = self.first_field[row - self.start] + k;
+        let from = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[from..self.ends[i]]
+    }
+}
+
+/// A point as the WKB the record path writes (`geozero`'s `to_wkb` of a 2-D point:
+/// little-endian, type 1, x, y).
+fn point_wkb(x: f64, y: f64) -> [u8; 21] {
+    let mut b = [0u8; 21];
+    b[0] = 1;
+    b[1..5].copy_from_slice(&1u32.to_le_bytes());
+    b[5..13].copy_from_slice(&x.to_le_bytes());
+    b[13..21].copy_from_slice(&y.to_le_bytes());
+    b
+}
+
+/// The GeoParquet output's columns for the located rows `ok` of a slice, counting
+/// their outcomes into `part`.
+fn arrow_columns(
+    assigner: &Assigner,
+    rows: &Rows<'_>,
+    ok: &[(usize, (f64, f64))],
+    located: &[Location],
+    part: &mut Part,
+) -> Vec<ArrayRef> {
+    let n = ok.len();
+    let text_bytes = rows.text.len() / rows.width.max(1);
+    let mut fields: Vec<StringBuilder> = (0..rows.width)
+        .map(|_| StringBuilder::with_capacity(n, text_bytes))
+        .collect();
+    let mut codes: [StringBuilder; 4] =
+        std::array::from_fn(|_| StringBuilder::with_capacity(n, n * 12));
+    let mut outcome = StringBuilder::with_capacity(n, n * 8);
+    let mut distance = Float64Builder::with_capacity(n);
+    let mut geometry = BinaryBuilder::with_capacity(n, n * 21);
+    for (&(row, (x, y)), loc) in ok.iter().zip(located) {
+        for (k, column) in fields.iter_mut().enumerate() {
+            match rows.field(row, k) {
+                [] => column.append_null(),
+                f => column.append_value(String::from_utf8_lossy(f)),
+            }
+        }
+        let (grid_codes, what, d) = match *loc {
+            Location::Inside(g) => {
+                part.assigned += 1;
+                (Some(assigner.codes(g)), "assigned", None)
+            }
+            Location::Nearest(g, d) => {
+                part.nearest += 1;
+                (Some(assigner.codes(g)), "nearest", Some(d))
+            }
+            Location::Outside => {
+                part.unassigned += 1;
+                (None, "unassigned", None)
+            }
+        };
+        match grid_codes {
+            Some(c) => {
+                for (column, code) in
+                    codes
+                        .iter_mut()
+                        .zip([&c.grid, &c.community, &c.street, &c.district])
+                {
+                    match code.as_str() {
+                        "" => column.append_null(),
+                        s => column.append_value(s),
+                    }
+                }
+            }
+            None => codes.iter_mut().for_each(|c| c.append_null()),
+        }
+        outcome.append_value(what);
+        distance.append_option(d.map(|d| (d * 1000.0).round() / 1000.0));
+        geometry.append_value(point_wkb(x, y));
+    }
+    let mut columns: Vec<ArrayRef> = fields
+        .iter_mut()
+        .map(|b| Arc::new(b.finish()) as ArrayRef)
+        .collect();
+    columns.extend(codes.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+    columns.push(Arc::new(outcome.finish()));
+    columns.push(Arc::new(distance.finish()));
+    columns.push(Arc::new(geometry.finish()));
+    columns
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_point_is_the_wkb_the_record_path_writes() {
+        use geozero::{CoordDimensions, ToWkb};
+        for (x, y) in [(121.5, 31.25), (-0.0, 1e-300), (f64::MAX, -7.125)] {
+            let theirs = Geometry::Point(Point::new(x, y))
+                .to_wkb(CoordDimensions::xy())
+                .unwrap();
+            assert_eq!(point_wkb(x, y).to_vec(), theirs);
+        }
+    }
 
     fn wkb(order: u8, kind: u32, coords: &[f64]) -> Vec<u8> {
         let mut b = vec![order];

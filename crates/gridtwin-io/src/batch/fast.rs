@@ -11,7 +11,11 @@ use super::parse::RowResult;
 /// One slice of a fast-path block, processed on one thread.
 #[derive(Default)]
 pub(super) struct Part {
+    /// CSV lines, where the output is CSV.
     pub(super) out: Vec<u8>,
+    /// The output's columns for these rows, where the output is GeoParquet (the
+    /// columnar path only).
+    pub(super) columns: Option<Vec<arrow_array::ArrayRef>>,
     pub(super) rejections: Vec<(u64, RejectReason, String)>,
     pub(super) assigned: u64,
     pub(super) nearest: u64,

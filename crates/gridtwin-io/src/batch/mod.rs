@@ -223,13 +223,17 @@ pub fn assign_file(
                         geometry,
                         first_number,
                     } => {
+                        let shape = match out {
+                            Out::Csv(_) => columns::Shape::Csv { add_lonlat },
+                            _ => columns::Shape::Arrow,
+                        };
                         let parts = columns::locate_batch(
                             assigner,
                             opts.nearest_m,
                             &parser,
                             &batch,
                             geometry,
-                            add_lonlat,
+                            shape,
                             first_number,
                         );
                         (parts, first_number + batch.num_rows() as u64 - 1)
@@ -390,15 +394,22 @@ struct Counted<'a> {
 }
 
 impl Counted<'_> {
-    /// Sends the parts' CSV lines to `out` in order, counts their rows and writes
-    /// their rejections.
+    /// Sends the parts' CSV lines (or Arrow columns) to `out` in order, counts their
+    /// rows and writes their rejections.
     fn write(&mut self, parts: Vec<fast::Part>, out: &mut Out) -> Result<(), IoError> {
-        let Out::Csv(w) = out else {
-            unreachable!("the parallel paths write CSV")
-        };
-        w.flush_records()?;
+        if let Out::Csv(w) = out {
+            w.flush_records()?;
+        }
         for mut part in parts {
-            w.send(std::mem::take(&mut part.out))?;
+            match out {
+                Out::Csv(w) => w.send(std::mem::take(&mut part.out))?,
+                Out::Stream(s) => {
+                    if let Some(columns) = part.columns.take() {
+                        s.write_columns(columns)?;
+                    }
+                }
+                Out::Whole(_) => unreachable!("the parallel paths write CSV or GeoParquet"),
+            }
             let report = &mut *self.report;
             report.assigned += part.assigned;
             report.nearest += part.nearest;

@@ -29,7 +29,8 @@ pub(super) enum Chunk {
         points: Vec<Option<Point<f64>>>,
         bytes_done: u64,
     },
-    /// Columnar path: a GeoParquet record batch as decoded, for a CSV output.
+    /// Columnar path: a GeoParquet record batch as decoded, for a CSV or GeoParquet
+    /// output.
     Batch {
         batch: arrow_array::RecordBatch,
         /// The WKB geometry column's index, if the file has one.
@@ -311,11 +312,13 @@ pub(super) fn open(
             _ => Geo::Point,
         };
         let (tx, rx) = sync_channel::<Result<Chunk, IoError>>(2);
-        // A GeoParquet file to CSV takes the columnar path (batch/columns.rs): the
-        // record batch as decoded, located and formatted in parallel (unless two
-        // columns share a name: the record path's fields are by name).
+        // A GeoParquet file to CSV or GeoParquet takes the columnar path
+        // (batch/columns.rs): the record batch as decoded, located and formatted in
+        // parallel (unless two columns share a name: the record path's fields are by
+        // name).
+        let columnar_out = matches!(out_format, Format::Csv | Format::GeoParquet);
         let mut stream = match stream {
-            Streamed::Parquet(mut p) if out_format == Format::Csv && p.distinct_names() => {
+            Streamed::Parquet(mut p) if columnar_out && p.distinct_names() => {
                 let geometry = p.geometry_index();
                 let reader = std::thread::spawn(move || loop {
                     let sent = match p.next_record_batch() {

@@ -3,7 +3,8 @@
 
 use gridtwin_core::{Area, Level, QualityReport, RejectReason, Rejection};
 
-use super::{required, Loader, Repair};
+use super::geometry::PendingRepair;
+use super::{required, Check, Loader, Repair};
 use crate::record::Record;
 
 impl Loader<'_> {
@@ -15,11 +16,44 @@ impl Loader<'_> {
         records: impl Iterator<Item = Result<Record, Rejection>>,
         quality: &mut QualityReport,
     ) -> Vec<Area> {
+        // The polygons, the costly part (OGC validity), are checked side by side a
+        // chunk of records at a time; codes, duplicates and counts go in file order.
+        const CHUNK: usize = 1024;
+        let rules = self.geometry_rules();
+        let mut records = records.peekable();
+        let mut out = Vec::new();
+        while records.peek().is_some() {
+            let chunk: Vec<_> = records.by_ref().take(CHUNK).collect();
+            let shapes: Vec<_> = {
+                use rayon::prelude::*;
+                chunk
+                    .par_iter()
+                    .filter_map(|r| r.as_ref().ok())
+                    .map(|r| rules.polygons(r))
+                    .collect()
+            };
+            out.extend(self.areas_in_order(file, chunk.into_iter(), shapes, quality));
+        }
+        out
+    }
+
+    /// The areas of `records` in file order, each Ok record's polygons (and repair)
+    /// given in `shapes`.
+    fn areas_in_order(
+        &self,
+        file: &str,
+        records: impl Iterator<Item = Result<Record, Rejection>>,
+        shapes: Vec<(Check<geo::MultiPolygon<f64>>, Option<PendingRepair>)>,
+        quality: &mut QualityReport,
+    ) -> Vec<Area> {
+        let mut shapes = shapes.into_iter();
         let mut guard = self.seen.borrow_mut();
         let seen = &mut guard.areas;
         let code_field = self.code_field.as_deref().unwrap_or("code");
         let name_field = self.name_field.as_deref().unwrap_or("name");
         self.run("areas", file, records, quality, |r| {
+            // (taken first: one shape per record that reaches here, in order)
+            let (boundary, repair) = shapes.next().expect("a shape per record");
             let text = required(r, &[code_field])?;
             let code = match r.text(&["level"]) {
                 Some(l) => {
@@ -43,14 +77,14 @@ impl Loader<'_> {
                     ));
                 }
             }
-            let boundary = self.polygons(r)?;
+            let boundary = boundary?;
             if !seen.insert(code) {
                 return Err((
                     RejectReason::DuplicateId,
                     format!("code `{code}` appeared earlier (in this file or an earlier one)"),
                 ));
             }
-            if let Some((problem, given, fixed)) = self.pending_repair.take() {
+            if let Some((problem, given, fixed)) = repair {
                 self.repairs.borrow_mut().push(Repair {
                     file: file.to_string(),
                     record: r.number,

@@ -10,10 +10,48 @@ use super::{Check, Loader};
 use crate::csv_io::{LAT_NAMES, LON_NAMES};
 use crate::record::Record;
 
+/// The rules a geometry is converted under, apart from the loader's bookkeeping:
+/// shared by the threads that check an area layer's polygons side by side.
+#[derive(Clone, Copy)]
+pub(super) struct GeometryRules<'a> {
+    source_crs: Option<&'a crate::dem_crs::Crs>,
+    coords: LonLatSystem,
+    make_valid: bool,
+}
+
+/// A polygon's repair (problem, area given, area after), logged once its record loads.
+pub(super) type PendingRepair = (String, f64, f64);
+
 impl Loader<'_> {
+    pub(super) fn geometry_rules(&self) -> GeometryRules<'_> {
+        GeometryRules {
+            source_crs: self.source_crs.as_deref(),
+            coords: self.coords,
+            make_valid: self.make_valid,
+        }
+    }
+
+    pub(super) fn point(&self, r: &Record) -> Check<Point<f64>> {
+        self.geometry_rules().point(r)
+    }
+
+    pub(super) fn line(&self, r: &Record) -> Check<LineString<f64>> {
+        self.geometry_rules().line(r)
+    }
+
+    /// The record's polygons; a repair made is kept to be logged once the record
+    /// loads.
+    pub(super) fn polygons(&self, r: &Record) -> Check<MultiPolygon<f64>> {
+        let (checked, repair) = self.geometry_rules().polygons(r);
+        self.pending_repair.replace(repair);
+        checked
+    }
+}
+
+impl GeometryRules<'_> {
     /// Converts to WGS-84 and checks every coordinate of a geometry.
     pub(super) fn geometry(&self, g: Geometry<f64>) -> Check<Geometry<f64>> {
-        let g = match self.source_crs.as_deref().filter(|c| !c.is_lon_lat()) {
+        let g = match self.source_crs.filter(|c| !c.is_lon_lat()) {
             Some(crs) => {
                 for c in g.coords_iter() {
                     if !(c.x.is_finite() && c.y.is_finite()) {
@@ -82,8 +120,19 @@ impl Loader<'_> {
         }
     }
 
-    pub(super) fn polygons(&self, r: &Record) -> Check<MultiPolygon<f64>> {
-        self.pending_repair.replace(None);
+    /// The record's polygons, checked under OGC's rules (and repaired, with the
+    /// repair to log, where `make_valid`).
+    pub(super) fn polygons(&self, r: &Record) -> (Check<MultiPolygon<f64>>, Option<PendingRepair>) {
+        let mut repair = None;
+        let checked = self.checked_polygons(r, &mut repair);
+        (checked, repair)
+    }
+
+    fn checked_polygons(
+        &self,
+        r: &Record,
+        repair: &mut Option<PendingRepair>,
+    ) -> Check<MultiPolygon<f64>> {
         let g = r
             .geometry
             .clone()
@@ -104,11 +153,7 @@ impl Loader<'_> {
         if let Err(e) = gridtwin_core::validity::check_area(&mp) {
             if self.make_valid {
                 if let Some(fixed) = gridtwin_core::validity::make_valid(&mp) {
-                    self.pending_repair.replace(Some((
-                        e.to_string(),
-                        area_m2(&mp),
-                        area_m2(&fixed),
-                    )));
+                    *repair = Some((e.to_string(), area_m2(&mp), area_m2(&fixed)));
                     return Ok(fixed);
                 }
                 return Err((

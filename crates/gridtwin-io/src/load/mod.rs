@@ -46,7 +46,7 @@ pub struct Loader<'a> {
     pub repairs: RefCell<Vec<Repair>>,
     /// The repair of the record being read (problem, area given, area after), logged
     /// with its id once the record loads.
-    pending_repair: RefCell<Option<(String, f64, f64)>>,
+    pending_repair: RefCell<Option<geometry::PendingRepair>>,
     /// Codes and ids loaded so far, over every file this loader reads (a duplicate
     /// in a second file is as much a duplicate as one in the first).
     seen: RefCell<Seen>,
