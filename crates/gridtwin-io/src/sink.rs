@@ -1,12 +1,17 @@
 //! Streaming output for tables too large to hold at once (millions of components):
 //! rows are written chunk by chunk to CSV or GeoParquet, into a temporary file that is
-//! renamed over the target only when [`TableSink::finish`] succeeds.
+//! renamed over the target only when [`TableSink::finish`] succeeds. GeoParquet is
+//! encoded on a thread of its own (dictionaries, Snappy), so the caller makes the
+//! next chunk meanwhile.
 
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 
+use arrow_array::RecordBatch;
 use arrow_schema::Schema;
 use parquet::arrow::ArrowWriter;
 
@@ -16,7 +21,54 @@ use crate::record::Table;
 
 enum Inner {
     Csv(csv::Writer<BufWriter<File>>),
-    Parquet(ArrowWriter<BufWriter<File>>, Arc<Schema>),
+    Parquet(ParquetThread),
+}
+
+/// A GeoParquet writer on its own thread, fed record batches.
+struct ParquetThread {
+    tx: Option<SyncSender<RecordBatch>>,
+    handle: Option<JoinHandle<Result<BufWriter<File>, String>>>,
+    schema: Arc<Schema>,
+}
+
+impl ParquetThread {
+    fn start(w: ArrowWriter<BufWriter<File>>, schema: Arc<Schema>) -> Self {
+        let (tx, rx) = sync_channel::<RecordBatch>(2);
+        let handle = std::thread::spawn(move || {
+            let mut w = w;
+            for batch in rx {
+                w.write(&batch).map_err(|e| e.to_string())?;
+            }
+            w.into_inner().map_err(|e| e.to_string())
+        });
+        ParquetThread {
+            tx: Some(tx),
+            handle: Some(handle),
+            schema,
+        }
+    }
+
+    /// Hands a batch to the writer; its error if it has stopped.
+    fn send(&mut self, batch: RecordBatch) -> Result<(), String> {
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(batch).is_ok());
+        if sent {
+            return Ok(());
+        }
+        Err(self
+            .finish()
+            .err()
+            .unwrap_or_else(|| "the writer stopped".into()))
+    }
+
+    /// Waits for every batch to be written; the file, or the writer's error.
+    fn finish(&mut self) -> Result<BufWriter<File>, String> {
+        self.tx = None;
+        match self.handle.take().map(|h| h.join()) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err("the writer thread panicked".into()),
+            None => Err("the writer stopped earlier".into()),
+        }
+    }
 }
 
 /// A point table written in chunks. Each chunk is a [`Table`] with the same schema.
@@ -47,7 +99,7 @@ impl TableSink {
                     Some(crate::parquet_io::properties(&["Point"], None)),
                 )
                 .map_err(|e| IoError::write(&name, e))?;
-                Inner::Parquet(w, schema)
+                Inner::Parquet(ParquetThread::start(w, schema))
             }
             _ => {
                 return Err(IoError::write(
@@ -70,10 +122,10 @@ impl TableSink {
             Inner::Csv(w) => {
                 crate::csv_io::write_rows(w, chunk, true).map_err(|e| IoError::write(&name, e))
             }
-            Inner::Parquet(w, schema) => {
-                let batch = crate::parquet_io::batch(chunk, schema, &chunk.rows)
+            Inner::Parquet(w) => {
+                let batch = crate::parquet_io::batch(chunk, &w.schema, &chunk.rows)
                     .map_err(|e| IoError::write(&name, e))?;
-                w.write(&batch).map_err(|e| IoError::write(&name, e))
+                w.send(batch).map_err(|e| IoError::write(&name, e))
             }
         }
     }
@@ -84,10 +136,10 @@ impl TableSink {
     pub fn write_columns(&mut self, columns: Vec<arrow_array::ArrayRef>) -> Result<(), IoError> {
         let name = self.path.display().to_string();
         match self.inner.as_mut().expect("sink open") {
-            Inner::Parquet(w, schema) => {
-                let batch = arrow_array::RecordBatch::try_new(schema.clone(), columns)
+            Inner::Parquet(w) => {
+                let batch = RecordBatch::try_new(w.schema.clone(), columns)
                     .map_err(|e| IoError::write(&name, e))?;
-                w.write(&batch).map_err(|e| IoError::write(&name, e))
+                w.send(batch).map_err(|e| IoError::write(&name, e))
             }
             Inner::Csv(_) => Err(IoError::write(
                 &name,
@@ -103,7 +155,7 @@ impl TableSink {
             Inner::Csv(w) => w
                 .into_inner()
                 .map_err(|e| IoError::write(&name, e.error()))?,
-            Inner::Parquet(w, _) => w.into_inner().map_err(|e| IoError::write(&name, e))?,
+            Inner::Parquet(mut w) => w.finish().map_err(|e| IoError::write(&name, e))?,
         };
         let file = file
             .into_inner()

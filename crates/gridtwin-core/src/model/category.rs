@@ -156,7 +156,7 @@ pub struct Category {
 #[derive(Debug, Clone)]
 pub struct CategoryTable {
     categories: Vec<Category>,
-    index: HashMap<CategoryKey, usize>,
+    index: rustc_hash::FxHashMap<CategoryKey, usize>,
     rule: CodeRule,
 }
 
@@ -236,7 +236,7 @@ impl CategoryTable {
     ) -> Result<Self, CategoryTableError> {
         let mut problems = Vec::new();
         let mut categories: Vec<Category> = Vec::new();
-        let mut index = HashMap::new();
+        let mut index = rustc_hash::FxHashMap::default();
         let mut major_names: HashMap<(CategoryKind, u32), (String, String, u64)> = HashMap::new();
         let mut reader = csv::ReaderBuilder::new()
             .comment(Some(b'#'))

@@ -230,14 +230,28 @@ impl CodeRule {
     /// Parses a component code.
     pub fn parse_component(&self, s: &str) -> Result<ComponentCode, CodeError> {
         let c = self.component;
-        let value = parse_digits(s, c.width())?;
-        let code = ComponentCode { value, layout: c };
-        for (part, v) in [
-            ("district", code.district_value()),
-            ("major class", code.major() as u64),
-            ("minor class", code.minor() as u64),
-            ("serial", code.serial()),
-        ] {
+        let t = check_digits(s, c.width())?;
+        // One pass gives the value and each part's (a megacity's 12 M codes: the
+        // divisions by the layout's powers of ten were most of parsing one).
+        let ends = [
+            c.district as usize,
+            (c.district + c.major) as usize,
+            (c.district + c.major + c.minor) as usize,
+            c.width(),
+        ];
+        let (mut value, mut parts, mut k) = (0u64, [0u64; 4], 0usize);
+        for (i, &b) in t.as_bytes().iter().enumerate() {
+            while i >= ends[k] {
+                k += 1;
+            }
+            let digit = (b - b'0') as u64;
+            value = value * 10 + digit;
+            parts[k] = parts[k] * 10 + digit;
+        }
+        for (part, v) in ["district", "major class", "minor class", "serial"]
+            .into_iter()
+            .zip(parts)
+        {
             if v == 0 {
                 return Err(CodeError::ZeroSegment {
                     code: s.to_string(),
@@ -245,7 +259,7 @@ impl CodeRule {
                 });
             }
         }
-        Ok(code)
+        Ok(ComponentCode { value, layout: c })
     }
 
     /// Builds a component code from its parts, checking each fits its width.
@@ -284,6 +298,14 @@ impl CodeRule {
 }
 
 fn parse_digits(s: &str, expected: usize) -> Result<u64, CodeError> {
+    let t = check_digits(s, expected)?;
+    // At most 18 ASCII digits, all checked: always fits.
+    Ok(t.bytes().fold(0u64, |v, b| v * 10 + (b - b'0') as u64))
+}
+
+/// `s` trimmed, if it is `expected` ASCII digits; else the first non-digit (counted
+/// from 1 in the trimmed text) or the wrong length.
+fn check_digits(s: &str, expected: usize) -> Result<&str, CodeError> {
     let t = s.trim();
     if let Some(pos) = t.bytes().position(|b| !b.is_ascii_digit()) {
         return Err(CodeError::NotDigits {
@@ -298,6 +320,5 @@ fn parse_digits(s: &str, expected: usize) -> Result<u64, CodeError> {
             found: t.len(),
         });
     }
-    // At most 18 ASCII digits: always fits.
-    Ok(t.parse::<u64>().expect("checked digits"))
+    Ok(t)
 }

@@ -106,6 +106,91 @@ fn grid_code() -> impl Strategy<Value = (u64, u64, u64, u64, u64)> {
     (1u64..=9999, 1u64..=99, 1u64..=999, 1u64..=999, 1u64..=99)
 }
 
+/// The component parser as it was: the whole value parsed, then each part cut out of
+/// it by division (the oracle of the one-pass parser).
+fn parse_component_by_division(r: &CodeRule, s: &str) -> Result<ComponentCode, CodeError> {
+    let c = r.component();
+    let t = s.trim();
+    if let Some(pos) = t.bytes().position(|b| !b.is_ascii_digit()) {
+        return Err(CodeError::NotDigits {
+            code: s.to_string(),
+            position: pos + 1,
+        });
+    }
+    if t.len() != c.width() {
+        return Err(CodeError::WrongLength {
+            code: s.to_string(),
+            expected: c.width().to_string(),
+            found: t.len(),
+        });
+    }
+    let code = ComponentCode {
+        value: t.parse::<u64>().unwrap(),
+        layout: c,
+    };
+    for (part, v) in [
+        ("district", code.district_value()),
+        ("major class", code.major() as u64),
+        ("minor class", code.minor() as u64),
+        ("serial", code.serial()),
+    ] {
+        if v == 0 {
+            return Err(CodeError::ZeroSegment {
+                code: s.to_string(),
+                part,
+            });
+        }
+    }
+    Ok(code)
+}
+
+/// A layout of parts 1..=6 digits wide, at most 18 in all, and a text near it: its
+/// width give or take one, digits mostly (zeros often, so parts are zero), now and
+/// then a space around it or a letter inside.
+fn layout_and_text() -> impl Strategy<Value = (ComponentLayout, String)> {
+    (1u8..=6, 1u8..=4, 1u8..=4, 1u8..=6)
+        .prop_filter("fits 18 digits", |(d, a, b, s)| d + a + b + s <= 18)
+        .prop_flat_map(|(district, major, minor, serial)| {
+            let layout = ComponentLayout {
+                district,
+                major,
+                minor,
+                serial,
+            };
+            let w = layout.width();
+            let chars = prop::collection::vec(
+                prop_oneof![8 => Just('0'), 8 => prop::char::range('1', '9'), 1 => Just('x')],
+                w.saturating_sub(1)..=w + 1,
+            );
+            (Just(layout), chars, any::<bool>(), any::<bool>())
+        })
+        .prop_map(|(layout, chars, lead, trail)| {
+            let body: String = chars.into_iter().collect();
+            let text = format!(
+                "{}{body}{}",
+                if lead { " " } else { "" },
+                if trail { "\t" } else { "" }
+            );
+            (layout, text)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+    #[test]
+    fn one_pass_component_parsing_agrees_with_division((layout, text) in layout_and_text()) {
+        let district = layout.district;
+        let r = CodeRule::new([district - district / 2, district / 2, 1, 1, 1], layout);
+        // (a district of one digit cannot be split into city and district parts)
+        prop_assume!(r.is_ok());
+        let r = r.unwrap();
+        let ours = r.parse_component(&text);
+        let oracle = parse_component_by_division(&r, &text);
+        prop_assert_eq!(ours.as_ref().map(|c| c.value()), oracle.as_ref().map(|c| c.value()));
+        prop_assert_eq!(ours.map_err(|e| e.to_string()), oracle.map_err(|e| e.to_string()));
+    }
+}
+
 proptest! {
     #[test]
     fn area_codes_round_trip((c, d, s, m, g) in grid_code()) {
