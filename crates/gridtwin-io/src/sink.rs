@@ -20,7 +20,7 @@ use crate::format::Format;
 use crate::record::Table;
 
 enum Inner {
-    Csv(csv::Writer<BufWriter<File>>),
+    Csv(Box<csv::Writer<BufWriter<File>>>),
     Parquet(ParquetThread),
 }
 
@@ -89,7 +89,7 @@ impl TableSink {
                 let mut w = csv::Writer::from_writer(file);
                 w.write_record(crate::csv_io::header(template, true))
                     .map_err(|e| IoError::write(&name, e))?;
-                Inner::Csv(w)
+                Inner::Csv(Box::new(w))
             }
             Format::GeoParquet => {
                 let schema = crate::parquet_io::arrow_schema(template);
@@ -152,7 +152,7 @@ impl TableSink {
     pub fn finish(mut self) -> Result<(), IoError> {
         let name = self.path.display().to_string();
         let file = match self.inner.take().expect("sink open") {
-            Inner::Csv(w) => w
+            Inner::Csv(w) => (*w)
                 .into_inner()
                 .map_err(|e| IoError::write(&name, e.error()))?,
             Inner::Parquet(mut w) => w.finish().map_err(|e| IoError::write(&name, e))?,

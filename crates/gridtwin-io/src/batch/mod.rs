@@ -151,7 +151,7 @@ pub fn assign_file(
         Format::Csv => {
             let mut w = CsvOut::create(output)?;
             w.record(&out_header)?;
-            Out::Csv(w)
+            Out::Csv(Box::new(w))
         }
         Format::GeoParquet => Out::Stream(TableSink::create(output, &Table::new(&schema))?),
         Format::GeoJson | Format::FlatGeobuf => Out::Whole(Table::new(&schema)),
@@ -376,7 +376,7 @@ pub fn assign_file(
         let _ = t.join();
     }
     match out {
-        Out::Csv(w) => w.finish()?,
+        Out::Csv(w) => (*w).finish()?,
         Out::Stream(s) => s.finish()?,
         Out::Whole(t) => crate::format::write_table(output, &t)?,
     }

@@ -15,7 +15,7 @@ use crate::record::Table;
 use crate::sink::TableSink;
 
 pub(super) enum Out {
-    Csv(CsvOut),
+    Csv(Box<CsvOut>),
     Stream(TableSink),
     Whole(Table),
 }
