@@ -127,7 +127,7 @@ impl Loader<'_> {
         for next in stream.decode_on_thread() {
             let (batch, first) = next?;
             let columns = Columns::find(&batch, geometry).filter(|_| plain_coords);
-            let fast: Vec<Option<(Component, bool)>> = match &columns {
+            let fast: Vec<Option<Checked>> = match &columns {
                 None => Vec::new(),
                 Some(c) => (0..batch.num_rows())
                     .into_par_iter()
@@ -149,10 +149,10 @@ impl Loader<'_> {
                             .iter()
                             .find_map(|d| d.as_ref().and_then(|d| d.get(row)))
                             .is_some_and(|d| d != &**own);
-                        let component = Component {
+                        Some(Checked {
                             code,
                             location,
-                            department: own.clone(),
+                            own,
                             status,
                             source_id: c
                                 .source_id
@@ -160,8 +160,8 @@ impl Loader<'_> {
                                 .and_then(|s| s.get(row))
                                 .map(SmolStr::new)
                                 .unwrap_or_default(),
-                        };
-                        Some((component, other))
+                            other_department: other,
+                        })
                     })
                     .collect(),
             };
@@ -170,8 +170,17 @@ impl Loader<'_> {
             for row in 0..batch.num_rows() {
                 let number = first + row as u64;
                 let checked = match fast.next().flatten() {
-                    Some((mut component, other_department)) => {
-                        if other_department {
+                    Some(checked) => {
+                        // (the shared department is cloned here, on one thread: its
+                        // counter bounced between the cores when the workers did)
+                        let mut component = Component {
+                            code: checked.code,
+                            location: checked.location,
+                            department: checked.own.clone(),
+                            status: checked.status,
+                            source_id: checked.source_id,
+                        };
+                        if checked.other_department {
                             let name = columns
                                 .as_ref()
                                 .and_then(|c| {
@@ -220,6 +229,17 @@ impl Loader<'_> {
         }
         Ok(out)
     }
+}
+
+/// A row the fast check took: the component's parts, its category's department
+/// (shared), and whether the row names another department.
+struct Checked<'a> {
+    code: gridtwin_core::ComponentCode,
+    location: geo::Point<f64>,
+    own: &'a std::sync::Arc<str>,
+    status: ComponentStatus,
+    source_id: SmolStr,
+    other_department: bool,
 }
 
 fn code_key(code: &gridtwin_core::ComponentCode) -> gridtwin_core::CategoryKey {
