@@ -316,6 +316,7 @@ pub(super) fn locate_batch(
             // comma, a quote or a line break), so the bytes are the record path's.
             part.out.reserve(text.len() + ok.len() * 64);
             for (&(row, (x, y)), loc) in ok.iter().zip(located) {
+                let (codes, outcome, distance) = part.count(assigner, loc);
                 let out = &mut part.out;
                 let at = first_field[row - start];
                 let mut from = if at == 0 { 0 } else { ends[at - 1] };
@@ -339,20 +340,6 @@ pub(super) fn locate_batch(
                     comma(out);
                     push_f64(out, y);
                 }
-                let (codes, outcome, distance) = match loc {
-                    Location::Inside(g) => {
-                        part.assigned += 1;
-                        (Some(assigner.codes(g)), "assigned", None)
-                    }
-                    Location::Nearest(g, d) => {
-                        part.nearest += 1;
-                        (Some(assigner.codes(g)), "nearest", Some(d))
-                    }
-                    Location::Outside => {
-                        part.unassigned += 1;
-                        (None, "unassigned", None)
-                    }
-                };
                 match codes {
                     Some(c) => {
                         for code in [&c.grid, &c.community, &c.street, &c.district] {
@@ -431,20 +418,7 @@ fn arrow_columns(
                 f => column.append_value(String::from_utf8_lossy(f)),
             }
         }
-        let (grid_codes, what, d) = match *loc {
-            Location::Inside(g) => {
-                part.assigned += 1;
-                (Some(assigner.codes(g)), "assigned", None)
-            }
-            Location::Nearest(g, d) => {
-                part.nearest += 1;
-                (Some(assigner.codes(g)), "nearest", Some(d))
-            }
-            Location::Outside => {
-                part.unassigned += 1;
-                (None, "unassigned", None)
-            }
-        };
+        let (grid_codes, what, d) = part.count(assigner, *loc);
         match grid_codes {
             Some(c) => {
                 for (column, code) in

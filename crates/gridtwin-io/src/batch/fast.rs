@@ -22,6 +22,31 @@ pub(super) struct Part {
     pub(super) unassigned: u64,
 }
 
+impl Part {
+    /// Counts a located row's outcome: its grid's codes (none when unassigned), the
+    /// outcome's name and the distance to a nearest grid.
+    pub(super) fn count<'a>(
+        &mut self,
+        assigner: &'a Assigner,
+        loc: Location,
+    ) -> (Option<&'a GridCodes>, &'static str, Option<f64>) {
+        match loc {
+            Location::Inside(g) => {
+                self.assigned += 1;
+                (Some(assigner.codes(g)), "assigned", None)
+            }
+            Location::Nearest(g, d) => {
+                self.nearest += 1;
+                (Some(assigner.codes(g)), "nearest", Some(d))
+            }
+            Location::Outside => {
+                self.unassigned += 1;
+                (None, "unassigned", None)
+            }
+        }
+    }
+}
+
 /// Locates the `lines` of `block` (the first numbered `first_number`), each parsed by
 /// `parse_row` from its comma-separated fields, `width` of them in a well-formed line.
 pub(super) fn locate_lines(
@@ -63,19 +88,11 @@ pub(super) fn locate_lines(
             for (&(k, _), loc) in ok.iter().zip(located) {
                 let (a, b) = slice[k];
                 part.out.extend_from_slice(&block[a as usize..b as usize]);
-                match loc {
-                    Location::Inside(g) => {
-                        part.assigned += 1;
-                        push_codes(&mut part.out, assigner.codes(g), "assigned", None);
+                match part.count(assigner, loc) {
+                    (Some(codes), outcome, distance) => {
+                        push_codes(&mut part.out, codes, outcome, distance)
                     }
-                    Location::Nearest(g, d) => {
-                        part.nearest += 1;
-                        push_codes(&mut part.out, assigner.codes(g), "nearest", Some(d));
-                    }
-                    Location::Outside => {
-                        part.unassigned += 1;
-                        part.out.extend_from_slice(b",,,,,unassigned,\n");
-                    }
+                    (None, _, _) => part.out.extend_from_slice(b",,,,,unassigned,\n"),
                 }
             }
             part
