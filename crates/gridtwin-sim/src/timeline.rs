@@ -264,6 +264,58 @@ pub fn arrow_fields<T: Columns>() -> Result<Vec<arrow_schema::FieldRef>, String>
         .collect())
 }
 
+/// The timeline's time columns: Unix seconds in memory, ISO 8601 text in the city's
+/// zone in CSV, and in Parquet timestamps (milliseconds, with the city's offset as
+/// the column's time zone), which pandas, DuckDB and Spark read as times.
+pub const TIME_COLUMNS: [&str; 20] = [
+    "occurred_at",
+    "intake_at",
+    "verified_at",
+    "dispatched_at",
+    "assigned_at",
+    "arrived_at",
+    "handled_at",
+    "feedback_at",
+    "checked_at",
+    "closed_at",
+    "deadline",
+    "amber_at",
+    "verify_due",
+    "dispatch_due",
+    "handle_due",
+    "check_due",
+    "call_at",
+    "call_answered_at",
+    "call_hung_up_at",
+    "first_arrived_at",
+];
+
+/// An offset east of UTC as an Arrow time zone (`+08:00`, `-05:30`, `+00:00`).
+pub fn arrow_zone(offset_s: i64) -> Arc<str> {
+    let sign = if offset_s < 0 { '-' } else { '+' };
+    let a = offset_s.unsigned_abs();
+    format!("{sign}{:02}:{:02}", a / 3600, a % 3600 / 60).into()
+}
+
+/// The Arrow fields of a Parquet timeline written at `offset_s` seconds east of UTC:
+/// [`arrow_fields::<CaseRecord>`], with the [`TIME_COLUMNS`] as timestamps in that
+/// zone (in milliseconds, whole seconds).
+pub fn case_fields(offset_s: i64) -> Result<Vec<arrow_schema::FieldRef>, String> {
+    use arrow_schema::{DataType, Field, TimeUnit};
+    let zone = arrow_zone(offset_s);
+    Ok(arrow_fields::<CaseRecord>()?
+        .into_iter()
+        .map(|f| {
+            if TIME_COLUMNS.contains(&f.name().as_str()) {
+                let t = DataType::Timestamp(TimeUnit::Millisecond, Some(zone.clone()));
+                Arc::new(Field::new(f.name(), t, true))
+            } else {
+                f
+            }
+        })
+        .collect())
+}
+
 /// Records as one Arrow batch of the given fields.
 pub fn record_batch<T: Serialize>(
     fields: &[arrow_schema::FieldRef],
@@ -272,10 +324,9 @@ pub fn record_batch<T: Serialize>(
     serde_arrow::to_record_batch(fields, &rows).map_err(|e| format!("timeline to Arrow: {e}"))
 }
 
-/// Case records as one Arrow batch of [`arrow_fields::<CaseRecord>`], built column by
-/// column (the same batch as [`record_batch`], which goes through serde one value at a
-/// time: a megacity timeline has 5 M cases of 49 columns). Times are written at
-/// `offset_s` seconds east of UTC.
+/// Case records as one Arrow batch of [`case_fields`]`(offset_s)`, built column by
+/// column (a megacity timeline has 5 M cases of 49 columns): [`record_batch`]'s batch
+/// with the times as timestamps (`offset_s` seconds east of UTC) where it has text.
 pub fn case_batch(
     fields: &[arrow_schema::FieldRef],
     rows: &[CaseRecord],
@@ -292,16 +343,23 @@ pub fn case_batch(
         }
         Arc::new(b.finish())
     };
-    let time = |f: &dyn Fn(&CaseRecord) -> Option<i64>| -> ArrayRef {
-        let mut b = LargeStringBuilder::with_capacity(n, n * 25);
-        let mut buf = [0u8; 32];
-        for r in rows {
-            match f(r) {
-                Some(t) => b.append_value(crate::local_time::format_in(t, offset_s, &mut buf)),
-                None => b.append_null(),
-            }
-        }
-        Arc::new(b.finish())
+    let zone = arrow_zone(offset_s);
+    // (milliseconds: Parquet has no timestamp type in seconds, and a column of
+    // seconds would be read by other tools as plain integers)
+    let time = |f: &dyn Fn(&CaseRecord) -> Option<i64>| -> Result<ArrayRef, String> {
+        let ms = rows
+            .iter()
+            .map(|r| match f(r) {
+                None => Ok(None),
+                Some(t) => t.checked_mul(1000).map(Some).ok_or_else(|| {
+                    format!(
+                        "case {}: time {t} is out of the range of a timestamp",
+                        r.case_id
+                    )
+                }),
+            })
+            .collect::<Result<arrow_array::TimestampMillisecondArray, String>>()?;
+        Ok(Arc::new(ms.with_timezone(zone.clone())))
     };
     let flag = |f: &dyn Fn(&CaseRecord) -> bool| -> ArrayRef {
         Arc::new(BooleanArray::from_iter(rows.iter().map(|r| Some(f(r)))))
@@ -324,37 +382,37 @@ pub fn case_batch(
         text(&|r| &r.district_code),
         Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.lon))),
         Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.lat))),
-        time(&|r| Some(r.occurred_at)),
-        time(&|r| r.intake_at),
+        time(&|r| Some(r.occurred_at))?,
+        time(&|r| r.intake_at)?,
         text(&|r| &r.source),
-        time(&|r| r.verified_at),
+        time(&|r| r.verified_at)?,
         text(&|r| &r.ladder),
-        time(&|r| r.dispatched_at),
+        time(&|r| r.dispatched_at)?,
         text(&|r| &r.crew),
-        time(&|r| r.assigned_at),
-        time(&|r| r.arrived_at),
-        time(&|r| r.handled_at),
-        time(&|r| r.feedback_at),
-        time(&|r| r.checked_at),
-        time(&|r| r.closed_at),
+        time(&|r| r.assigned_at)?,
+        time(&|r| r.arrived_at)?,
+        time(&|r| r.handled_at)?,
+        time(&|r| r.feedback_at)?,
+        time(&|r| r.checked_at)?,
+        time(&|r| r.closed_at)?,
         text(&|r| &r.closed_by),
-        time(&|r| r.deadline),
+        time(&|r| r.deadline)?,
         text(&|r| &r.time_basis),
-        time(&|r| r.amber_at),
-        time(&|r| r.verify_due),
-        time(&|r| r.dispatch_due),
-        time(&|r| r.handle_due),
-        time(&|r| r.check_due),
-        time(&|r| r.call_at),
-        time(&|r| r.call_answered_at),
-        time(&|r| r.call_hung_up_at),
+        time(&|r| r.amber_at)?,
+        time(&|r| r.verify_due)?,
+        time(&|r| r.dispatch_due)?,
+        time(&|r| r.handle_due)?,
+        time(&|r| r.check_due)?,
+        time(&|r| r.call_at)?,
+        time(&|r| r.call_answered_at)?,
+        time(&|r| r.call_hung_up_at)?,
         flag(&|r| r.extended),
         text(&|r| &r.recurrence_of),
         flag(&|r| r.forwarded),
         count(&|r| r.returns),
         secs(&|r| r.dispute_s),
         count(&|r| r.rework),
-        time(&|r| r.first_arrived_at),
+        time(&|r| r.first_arrived_at)?,
         count(&|r| r.passes),
         Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.queue_wait_s))),
         Arc::new(UInt8Array::from_iter_values(
@@ -385,10 +443,21 @@ pub fn writer_properties(
     // times and ids are unique per row, where a dictionary is only built to be dropped.
     for f in fields {
         let n = f.name();
-        if n.ends_with("_at") || n.ends_with("_due") || n == "case_id" || n == "recurrence_of" {
+        if n.ends_with("_at")
+            || n.ends_with("_due")
+            || ["case_id", "recurrence_of", "deadline"].contains(&n.as_str())
+        {
             props = props.set_column_dictionary_enabled(
                 parquet::schema::types::ColumnPath::from(n.as_str()),
                 false,
+            );
+        }
+        // Timestamps as differences from the row before (a timeline comes in time
+        // order: most differences are minutes, a few bytes where plain takes eight).
+        if matches!(f.data_type(), arrow_schema::DataType::Timestamp(..)) {
+            props = props.set_column_encoding(
+                parquet::schema::types::ColumnPath::from(n.as_str()),
+                parquet::basic::Encoding::DELTA_BINARY_PACKED,
             );
         }
     }
@@ -613,7 +682,8 @@ mod tests {
                 let mut t = || -> Option<i64> {
                     match next() % 6 {
                         0 => None,
-                        1 => Some(next() as i64),
+                        // (any time a timestamp in milliseconds holds)
+                        1 => Some((next() as i64) >> 10),
                         2 => Some(-62_135_596_800 - (next() % 1000) as i64),
                         _ => Some(1_700_000_000 + (next() % 100_000_000) as i64),
                     }
@@ -678,30 +748,93 @@ mod tests {
             .collect()
     }
 
-    /// The column-by-column batch is the serde batch, value for value, and its Parquet
-    /// bytes are the same: over 300 seeded random timelines at several offsets.
+    /// The column-by-column batch is the serde batch, value for value, except that its
+    /// times are timestamps in the offset's zone where serde's are the CSV's text; and
+    /// its Parquet file reads back as the records: over 300 seeded random timelines at
+    /// several offsets.
     #[test]
-    fn case_batches_are_the_serde_batches() {
-        let fields = arrow_fields::<CaseRecord>().unwrap();
+    fn case_batches_are_the_serde_batches_with_timestamps() {
+        use arrow_array::cast::AsArray;
+        use arrow_array::types::TimestampMillisecondType;
+        use arrow_array::Array;
+        let traced = arrow_fields::<CaseRecord>().unwrap();
+        let dir = tempfile::tempdir().unwrap();
         for seed in 0..300u64 {
             let rows = random_cases(seed, (seed % 40) as usize);
             let offset = [0, 8 * 3600, -(5 * 3600 + 30 * 60), 345 * 60][seed as usize % 4];
+            let fields = case_fields(offset).unwrap();
             let by_serde =
-                crate::local_time::with_offset(offset, || record_batch(&fields, &rows)).unwrap();
+                crate::local_time::with_offset(offset, || record_batch(&traced, &rows)).unwrap();
             let by_column = case_batch(&fields, &rows, offset).unwrap();
-            assert_eq!(by_column, by_serde, "seed {seed}");
-            if seed % 50 == 0 {
-                let bytes = |b: arrow_array::RecordBatch| {
-                    let mut v = Vec::new();
-                    write_parquet_batches(&fields, [Ok(b)], &mut v).unwrap();
-                    v
-                };
-                assert!(
-                    bytes(by_column) == bytes(by_serde),
-                    "seed {seed}: Parquet bytes"
+            assert_eq!(by_column.num_columns(), by_serde.num_columns());
+            let mut times = 0;
+            for (i, f) in fields.iter().enumerate() {
+                let (ours, theirs) = (by_column.column(i), by_serde.column(i));
+                if !TIME_COLUMNS.contains(&f.name().as_str()) {
+                    assert_eq!(ours, theirs, "seed {seed}: {}", f.name());
+                    continue;
+                }
+                times += 1;
+                let zone = arrow_zone(offset);
+                assert_eq!(
+                    f.data_type(),
+                    &arrow_schema::DataType::Timestamp(
+                        arrow_schema::TimeUnit::Millisecond,
+                        Some(zone)
+                    )
                 );
+                let ours = ours.as_primitive::<TimestampMillisecondType>();
+                let theirs = theirs.as_string::<i64>();
+                for r in 0..rows.len() {
+                    let text = (!theirs.is_null(r)).then(|| theirs.value(r).to_string());
+                    let time = (!ours.is_null(r))
+                        .then(|| crate::local_time::format(ours.value(r) / 1000, offset));
+                    assert_eq!(time, text, "seed {seed}: {} row {r}", f.name());
+                }
+            }
+            assert_eq!(times, TIME_COLUMNS.len());
+            if seed % 10 == 0 {
+                let path = dir.path().join("t.parquet");
+                let mut bytes = Vec::new();
+                write_parquet_batches(&fields, [Ok(by_column)], &mut bytes).unwrap();
+                std::fs::write(&path, &bytes).unwrap();
+                let back: Vec<CaseRecord> = read_records(&path).unwrap();
+                assert_eq!(back, rows, "seed {seed}: read back");
+                // a timestamp in the file itself (UTC-adjusted milliseconds), not an
+                // integer that only gridtwin's own Arrow schema calls a time
+                let file = parquet::file::reader::SerializedFileReader::new(
+                    std::fs::File::open(&path).unwrap(),
+                )
+                .unwrap();
+                use parquet::file::reader::FileReader;
+                let schema = file.metadata().file_metadata().schema_descr_ptr();
+                for c in schema.columns() {
+                    let is_time = TIME_COLUMNS.contains(&c.name());
+                    let stamp = c.logical_type_ref()
+                        == Some(&parquet::basic::LogicalType::timestamp(
+                            true,
+                            parquet::basic::TimeUnit::MILLIS,
+                        ));
+                    assert_eq!(is_time, stamp, "{}: {:?}", c.name(), c.logical_type_ref());
+                }
             }
         }
+    }
+
+    /// A time a millisecond timestamp cannot hold is an error naming the case, not a
+    /// wrapped value.
+    #[test]
+    fn a_time_out_of_timestamp_range_is_an_error() {
+        let mut rows = random_cases(1, 3);
+        rows[2].case_id = "C0000003".into();
+        rows[2].closed_at = Some(i64::MAX / 999);
+        let e = case_batch(&case_fields(0).unwrap(), &rows, 0).unwrap_err();
+        assert!(
+            e.contains("C0000003") && e.contains("out of the range"),
+            "{e}"
+        );
+        rows[2].closed_at = Some(i64::MAX / 1000);
+        assert!(case_batch(&case_fields(0).unwrap(), &rows, 0).is_ok());
     }
 
     /// The column-parallel writer writes the bytes `ArrowWriter` writes (same
@@ -709,7 +842,7 @@ mod tests {
     #[test]
     fn the_parallel_writer_writes_arrow_writers_bytes() {
         use parquet::arrow::ArrowWriter;
-        let fields = arrow_fields::<CaseRecord>().unwrap();
+        let fields = case_fields(8 * 3600).unwrap();
         let rows = random_cases(7, 2_500);
         let batches: Vec<_> = rows
             .chunks(1_000)

@@ -147,9 +147,9 @@ impl Replication<'_> {
     /// [`Replication::timeline_parquet`] written to `w` as it is encoded (a megacity
     /// timeline is hundreds of megabytes: not held in memory whole).
     pub fn write_timeline_parquet<W: std::io::Write + Send>(&self, w: W) -> Result<(), String> {
-        use crate::timeline::{arrow_fields, case_batch, write_parquet_batches, PARQUET_ROWS};
+        use crate::timeline::{case_batch, case_fields, write_parquet_batches, PARQUET_ROWS};
         use rayon::prelude::*;
-        let fields = arrow_fields::<CaseRecord>()?;
+        let fields = case_fields(self.world.utc_offset_s)?;
         let n = self.cases.len();
         let blocks = n.div_ceil(PARQUET_ROWS);
         // two blocks per thread at a time: parallel formatting, bounded memory
