@@ -139,6 +139,205 @@ pub struct CaseRecord {
     pub satisfaction: Option<f64>,
 }
 
+/// A case's name in a timeline: a history's own id, or the number of a simulated
+/// case (`C0000042` for case 41), written without making a string per case.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CaseName<'a> {
+    Text(&'a str),
+    /// Case `n` (from 0) of a replication, named `C` and `n + 1` in seven digits.
+    Number(usize),
+}
+
+impl CaseName<'_> {
+    /// The name as the timeline writes it.
+    pub fn write_to(self, buf: &mut String) -> &str {
+        use std::fmt::Write as _;
+        buf.clear();
+        match self {
+            CaseName::Text(t) => buf.push_str(t),
+            CaseName::Number(n) => {
+                let _ = write!(buf, "C{:07}", n + 1);
+            }
+        }
+        buf
+    }
+}
+
+/// A timeline row borrowed from where the case is kept (a [`CaseRecord`], or a
+/// replication's compact case and its world's shared texts): what a Parquet batch is
+/// built from without a record of owned strings per case. The fields are
+/// [`CaseRecord`]'s; [`CaseRow::to_record`] makes the record.
+#[derive(Debug, Clone, Copy)]
+pub struct CaseRow<'a> {
+    pub case_id: CaseName<'a>,
+    pub kind: &'a Text,
+    pub category: &'a Text,
+    pub department: &'a Text,
+    pub grid_code: &'a Text,
+    pub community_code: &'a Text,
+    pub street_code: &'a Text,
+    pub district_code: &'a Text,
+    pub lon: f64,
+    pub lat: f64,
+    pub occurred_at: i64,
+    pub intake_at: Option<i64>,
+    pub source: &'a Text,
+    pub verified_at: Option<i64>,
+    pub ladder: &'a Text,
+    pub dispatched_at: Option<i64>,
+    pub crew: &'a Text,
+    pub assigned_at: Option<i64>,
+    pub arrived_at: Option<i64>,
+    pub handled_at: Option<i64>,
+    pub feedback_at: Option<i64>,
+    pub checked_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub closed_by: &'a Text,
+    pub deadline: Option<i64>,
+    pub time_basis: &'a Text,
+    pub amber_at: Option<i64>,
+    pub verify_due: Option<i64>,
+    pub dispatch_due: Option<i64>,
+    pub handle_due: Option<i64>,
+    pub check_due: Option<i64>,
+    pub call_at: Option<i64>,
+    pub call_answered_at: Option<i64>,
+    pub call_hung_up_at: Option<i64>,
+    pub extended: bool,
+    /// `None`: not a recurrence (an empty cell).
+    pub recurrence_of: Option<CaseName<'a>>,
+    pub forwarded: bool,
+    pub returns: u32,
+    pub dispute_s: i64,
+    pub rework: u32,
+    pub first_arrived_at: Option<i64>,
+    pub passes: u32,
+    pub queue_wait_s: Option<i64>,
+    pub priority: u8,
+    pub escalated: bool,
+    pub preempted: u32,
+    pub signal_delay_s: i64,
+    pub cut_off_s: i64,
+    pub satisfaction: Option<f64>,
+}
+
+impl CaseRecord {
+    /// The record as a borrowed row.
+    pub fn row(&self) -> CaseRow<'_> {
+        CaseRow {
+            case_id: CaseName::Text(&self.case_id),
+            kind: &self.kind,
+            category: &self.category,
+            department: &self.department,
+            grid_code: &self.grid_code,
+            community_code: &self.community_code,
+            street_code: &self.street_code,
+            district_code: &self.district_code,
+            lon: self.lon,
+            lat: self.lat,
+            occurred_at: self.occurred_at,
+            intake_at: self.intake_at,
+            source: &self.source,
+            verified_at: self.verified_at,
+            ladder: &self.ladder,
+            dispatched_at: self.dispatched_at,
+            crew: &self.crew,
+            assigned_at: self.assigned_at,
+            arrived_at: self.arrived_at,
+            handled_at: self.handled_at,
+            feedback_at: self.feedback_at,
+            checked_at: self.checked_at,
+            closed_at: self.closed_at,
+            closed_by: &self.closed_by,
+            deadline: self.deadline,
+            time_basis: &self.time_basis,
+            amber_at: self.amber_at,
+            verify_due: self.verify_due,
+            dispatch_due: self.dispatch_due,
+            handle_due: self.handle_due,
+            check_due: self.check_due,
+            call_at: self.call_at,
+            call_answered_at: self.call_answered_at,
+            call_hung_up_at: self.call_hung_up_at,
+            extended: self.extended,
+            recurrence_of: Some(CaseName::Text(&self.recurrence_of)),
+            forwarded: self.forwarded,
+            returns: self.returns,
+            dispute_s: self.dispute_s,
+            rework: self.rework,
+            first_arrived_at: self.first_arrived_at,
+            passes: self.passes,
+            queue_wait_s: self.queue_wait_s,
+            priority: self.priority,
+            escalated: self.escalated,
+            preempted: self.preempted,
+            signal_delay_s: self.signal_delay_s,
+            cut_off_s: self.cut_off_s,
+            satisfaction: self.satisfaction,
+        }
+    }
+}
+
+impl CaseRow<'_> {
+    /// The row as an owned record (texts shared, not copied).
+    pub fn to_record(&self) -> CaseRecord {
+        let mut buf = String::new();
+        CaseRecord {
+            case_id: self.case_id.write_to(&mut buf).to_string(),
+            kind: self.kind.clone(),
+            category: self.category.clone(),
+            department: self.department.clone(),
+            grid_code: self.grid_code.clone(),
+            community_code: self.community_code.clone(),
+            street_code: self.street_code.clone(),
+            district_code: self.district_code.clone(),
+            lon: self.lon,
+            lat: self.lat,
+            occurred_at: self.occurred_at,
+            intake_at: self.intake_at,
+            source: self.source.clone(),
+            verified_at: self.verified_at,
+            ladder: self.ladder.clone(),
+            dispatched_at: self.dispatched_at,
+            crew: self.crew.clone(),
+            assigned_at: self.assigned_at,
+            arrived_at: self.arrived_at,
+            handled_at: self.handled_at,
+            feedback_at: self.feedback_at,
+            checked_at: self.checked_at,
+            closed_at: self.closed_at,
+            closed_by: self.closed_by.clone(),
+            deadline: self.deadline,
+            time_basis: self.time_basis.clone(),
+            amber_at: self.amber_at,
+            verify_due: self.verify_due,
+            dispatch_due: self.dispatch_due,
+            handle_due: self.handle_due,
+            check_due: self.check_due,
+            call_at: self.call_at,
+            call_answered_at: self.call_answered_at,
+            call_hung_up_at: self.call_hung_up_at,
+            extended: self.extended,
+            recurrence_of: self
+                .recurrence_of
+                .map_or_else(String::new, |r| r.write_to(&mut buf).to_string()),
+            forwarded: self.forwarded,
+            returns: self.returns,
+            dispute_s: self.dispute_s,
+            rework: self.rework,
+            first_arrived_at: self.first_arrived_at,
+            passes: self.passes,
+            queue_wait_s: self.queue_wait_s,
+            priority: self.priority,
+            escalated: self.escalated,
+            preempted: self.preempted,
+            signal_delay_s: self.signal_delay_s,
+            cut_off_s: self.cut_off_s,
+            satisfaction: self.satisfaction,
+        }
+    }
+}
+
 /// One signal-priority decision: two emergency trips at one signal within the window.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContentionRecord {
@@ -324,18 +523,28 @@ pub fn record_batch<T: Serialize>(
     serde_arrow::to_record_batch(fields, &rows).map_err(|e| format!("timeline to Arrow: {e}"))
 }
 
-/// Case records as one Arrow batch of [`case_fields`]`(offset_s)`, built column by
+/// Case rows as one Arrow batch of [`case_fields`]`(offset_s)`, built column by
 /// column (a megacity timeline has 5 M cases of 49 columns): [`record_batch`]'s batch
 /// with the times as timestamps (`offset_s` seconds east of UTC) where it has text.
-pub fn case_batch(
+pub fn case_batch<'a>(
     fields: &[arrow_schema::FieldRef],
-    rows: &[CaseRecord],
+    rows: &[CaseRow<'a>],
     offset_s: i64,
 ) -> Result<arrow_array::RecordBatch, String> {
     use arrow_array::builder::LargeStringBuilder;
     use arrow_array::{ArrayRef, BooleanArray, Float64Array, Int64Array, UInt32Array, UInt8Array};
     let n = rows.len();
-    let text = |f: &dyn Fn(&CaseRecord) -> &str| -> ArrayRef {
+    // names of simulated cases are written from their numbers (a megacity year has
+    // 5 M of them): into one buffer, not a string per case
+    let name = |f: &dyn Fn(&CaseRow<'a>) -> Option<CaseName<'a>>| -> ArrayRef {
+        let mut b = LargeStringBuilder::with_capacity(n, n * 8);
+        let mut buf = String::new();
+        for r in rows {
+            b.append_value(f(r).map_or("", |c| c.write_to(&mut buf)));
+        }
+        Arc::new(b.finish())
+    };
+    let text = |f: &dyn Fn(&CaseRow<'a>) -> &'a str| -> ArrayRef {
         let bytes = rows.iter().map(|r| f(r).len()).sum();
         let mut b = LargeStringBuilder::with_capacity(n, bytes);
         for r in rows {
@@ -346,33 +555,32 @@ pub fn case_batch(
     let zone = arrow_zone(offset_s);
     // (milliseconds: Parquet has no timestamp type in seconds, and a column of
     // seconds would be read by other tools as plain integers)
-    let time = |f: &dyn Fn(&CaseRecord) -> Option<i64>| -> Result<ArrayRef, String> {
+    let time = |f: &dyn Fn(&CaseRow) -> Option<i64>| -> Result<ArrayRef, String> {
         let ms = rows
             .iter()
             .map(|r| match f(r) {
                 None => Ok(None),
                 Some(t) => t.checked_mul(1000).map(Some).ok_or_else(|| {
-                    format!(
-                        "case {}: time {t} is out of the range of a timestamp",
-                        r.case_id
-                    )
+                    let mut buf = String::new();
+                    let case = r.case_id.write_to(&mut buf);
+                    format!("case {case}: time {t} is out of the range of a timestamp")
                 }),
             })
             .collect::<Result<arrow_array::TimestampMillisecondArray, String>>()?;
         Ok(Arc::new(ms.with_timezone(zone.clone())))
     };
-    let flag = |f: &dyn Fn(&CaseRecord) -> bool| -> ArrayRef {
+    let flag = |f: &dyn Fn(&CaseRow) -> bool| -> ArrayRef {
         Arc::new(BooleanArray::from_iter(rows.iter().map(|r| Some(f(r)))))
     };
-    let count = |f: &dyn Fn(&CaseRecord) -> u32| -> ArrayRef {
+    let count = |f: &dyn Fn(&CaseRow) -> u32| -> ArrayRef {
         Arc::new(UInt32Array::from_iter_values(rows.iter().map(f)))
     };
-    let secs = |f: &dyn Fn(&CaseRecord) -> i64| -> ArrayRef {
+    let secs = |f: &dyn Fn(&CaseRow) -> i64| -> ArrayRef {
         Arc::new(Int64Array::from_iter_values(rows.iter().map(f)))
     };
     // in the order of CaseRecord's fields (the traced schema's)
     let columns: Vec<ArrayRef> = vec![
-        text(&|r| &r.case_id),
+        name(&|r| Some(r.case_id)),
         text(&|r| &r.kind),
         text(&|r| &r.category),
         text(&|r| &r.department),
@@ -407,7 +615,7 @@ pub fn case_batch(
         time(&|r| r.call_answered_at)?,
         time(&|r| r.call_hung_up_at)?,
         flag(&|r| r.extended),
-        text(&|r| &r.recurrence_of),
+        name(&|r| r.recurrence_of),
         flag(&|r| r.forwarded),
         count(&|r| r.returns),
         secs(&|r| r.dispute_s),
@@ -765,7 +973,8 @@ mod tests {
             let fields = case_fields(offset).unwrap();
             let by_serde =
                 crate::local_time::with_offset(offset, || record_batch(&traced, &rows)).unwrap();
-            let by_column = case_batch(&fields, &rows, offset).unwrap();
+            let views: Vec<CaseRow> = rows.iter().map(CaseRecord::row).collect();
+            let by_column = case_batch(&fields, &views, offset).unwrap();
             assert_eq!(by_column.num_columns(), by_serde.num_columns());
             let mut times = 0;
             for (i, f) in fields.iter().enumerate() {
@@ -828,13 +1037,17 @@ mod tests {
         let mut rows = random_cases(1, 3);
         rows[2].case_id = "C0000003".into();
         rows[2].closed_at = Some(i64::MAX / 999);
-        let e = case_batch(&case_fields(0).unwrap(), &rows, 0).unwrap_err();
+        let batch = |rows: &[CaseRecord]| {
+            let views: Vec<CaseRow> = rows.iter().map(CaseRecord::row).collect();
+            case_batch(&case_fields(0).unwrap(), &views, 0)
+        };
+        let e = batch(&rows).unwrap_err();
         assert!(
             e.contains("C0000003") && e.contains("out of the range"),
             "{e}"
         );
         rows[2].closed_at = Some(i64::MAX / 1000);
-        assert!(case_batch(&case_fields(0).unwrap(), &rows, 0).is_ok());
+        assert!(batch(&rows).is_ok());
     }
 
     /// The column-parallel writer writes the bytes `ArrowWriter` writes (same
@@ -846,7 +1059,10 @@ mod tests {
         let rows = random_cases(7, 2_500);
         let batches: Vec<_> = rows
             .chunks(1_000)
-            .map(|b| case_batch(&fields, b, 8 * 3600).unwrap())
+            .map(|b| {
+                let views: Vec<CaseRow> = b.iter().map(CaseRecord::row).collect();
+                case_batch(&fields, &views, 8 * 3600).unwrap()
+            })
             .collect();
         let schema = Arc::new(arrow_schema::Schema::new(fields.clone()));
         // the reference: ArrowWriter itself with the properties write_parquet_batches

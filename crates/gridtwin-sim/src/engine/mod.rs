@@ -34,7 +34,7 @@ use crate::network::{Closed, RoadNetwork};
 use crate::queue::EventQueue;
 use crate::rng::{text_id, uniform, Stream};
 use crate::scenario::{parse_shift, DiscoveryMode, Duration, LadderStage, Scenario, TravelMode};
-use crate::timeline::{CaseRecord, ContentionRecord, CrewRecord, Text};
+use crate::timeline::{CaseName, CaseRecord, CaseRow, ContentionRecord, CrewRecord, Text};
 
 mod arrivals;
 mod case;

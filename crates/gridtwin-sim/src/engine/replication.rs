@@ -22,18 +22,24 @@ pub struct Replication<'w> {
 impl Replication<'_> {
     /// The timeline record of case `i`.
     pub fn record(&self, i: usize) -> CaseRecord {
+        self.row(i).to_record()
+    }
+
+    /// The timeline row of case `i`, borrowed from the case and the world's shared
+    /// texts (what the Parquet timeline is built from: no string made per case).
+    pub fn row(&self, i: usize) -> CaseRow<'_> {
         let world = self.world;
         let c = &self.cases[i];
         let tx = &world.texts;
         let cat = &world.categories[c.category as usize];
         let codes = c.grid.map(|g| &world.grids[g.ix()].codes);
-        let code = |i: usize| codes.map_or_else(|| tx.empty.clone(), |g| g[i].clone());
+        let code = |i: usize| codes.map_or(&tx.empty, |g| &g[i]);
 
-        CaseRecord {
-            case_id: format!("C{:07}", i + 1),
-            kind: cat.kind_text.clone(),
-            category: cat.class_text.clone(),
-            department: c.department_text.clone(),
+        CaseRow {
+            case_id: CaseName::Number(i),
+            kind: &cat.kind_text,
+            category: &cat.class_text,
+            department: &c.department_text,
             grid_code: code(0),
             community_code: code(1),
             street_code: code(2),
@@ -42,13 +48,11 @@ impl Replication<'_> {
             lat: c.at.1,
             occurred_at: c.occurred,
             intake_at: secs(c.intake),
-            source: tx.sources[c.source as usize].clone(),
+            source: &tx.sources[c.source as usize],
             verified_at: secs(c.verified),
-            ladder: cat.ladder_text[c.ladder as usize].clone(),
+            ladder: &cat.ladder_text[c.ladder as usize],
             dispatched_at: secs(c.dispatched),
-            crew: c
-                .crew
-                .map_or_else(|| tx.empty.clone(), |k| world.crews[k.ix()].id.clone()),
+            crew: c.crew.map_or(&tx.empty, |k| &world.crews[k.ix()].id),
             assigned_at: secs(c.assigned),
             arrived_at: secs(c.arrived),
             handled_at: secs(c.handled),
@@ -56,17 +60,16 @@ impl Replication<'_> {
             checked_at: secs(c.checked),
             closed_at: secs(c.closed),
             closed_by: if c.declined {
-                tx.not_registered.clone()
+                &tx.not_registered
             } else if let (Some(stage), Some(_)) = (c.complied, c.closed) {
-                cat.compliance_text[stage as usize].clone()
+                &cat.compliance_text[stage as usize]
             } else if c.closed.is_some() {
-                tx.crew_closed.clone()
+                &tx.crew_closed
             } else {
-                tx.empty.clone()
+                &tx.empty
             },
             deadline: secs(c.deadline),
-            time_basis: tx.basis[(cat.time_basis == gridtwin_core::TimeBasis::Natural) as usize]
-                .clone(),
+            time_basis: &tx.basis[(cat.time_basis == gridtwin_core::TimeBasis::Natural) as usize],
             amber_at: secs(c.amber_at),
             verify_due: secs(c.verify_due),
             dispatch_due: secs(c.dispatch_due),
@@ -76,9 +79,7 @@ impl Replication<'_> {
             call_answered_at: secs(c.call_answered),
             call_hung_up_at: secs(c.call_hung_up),
             extended: c.extended,
-            recurrence_of: c
-                .recurrence_of
-                .map_or_else(String::new, |r| format!("C{:07}", r.get() + 1)),
+            recurrence_of: c.recurrence_of.map(|r| CaseName::Number(r.ix())),
             forwarded: c.forwarded,
             returns: c.returns as u32,
             dispute_s: c.dispute,
@@ -159,8 +160,8 @@ impl Replication<'_> {
             (first..(first + wave).min(blocks))
                 .into_par_iter()
                 .map(|b| {
-                    let rows: Vec<CaseRecord> = (b * PARQUET_ROWS..((b + 1) * PARQUET_ROWS).min(n))
-                        .map(|i| self.record(i))
+                    let rows: Vec<CaseRow> = (b * PARQUET_ROWS..((b + 1) * PARQUET_ROWS).min(n))
+                        .map(|i| self.row(i))
                         .collect();
                     case_batch(&fields, &rows, self.world.utc_offset_s)
                 })
