@@ -53,6 +53,8 @@ pub struct EventQueue<E> {
     heap: BinaryHeap<Reverse<Entry<E>>>,
     lanes: Vec<VecDeque<Entry<E>>>,
     next_seq: u64,
+    /// The lane the last event popped from (`None`: the heap).
+    last_lane: Option<usize>,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -67,6 +69,7 @@ impl<E> EventQueue<E> {
             heap: BinaryHeap::new(),
             lanes: Vec::new(),
             next_seq: 0,
+            last_lane: None,
         }
     }
 
@@ -123,9 +126,23 @@ impl<E> EventQueue<E> {
     /// The earliest event (first scheduled among equal times).
     pub fn pop(&mut self) -> Option<(i64, E)> {
         if let Some(i) = self.first_lane() {
+            self.last_lane = Some(i);
             return self.lanes[i].pop_front().map(|e| (e.time, e.event));
         }
+        self.last_lane = None;
         self.heap.pop().map(|Reverse(e)| (e.time, e.event))
+    }
+
+    /// Events known to come later, without popping them: the `k`-th (from 0) still
+    /// waiting in the lane the last event popped from, and the heap's first. A lane
+    /// holds its events in time order, so a loop can start loading what they will
+    /// touch before it gets to them (the order of events is not changed).
+    pub fn ahead(&self, k: usize) -> (Option<&E>, Option<&E>) {
+        let lane = self
+            .last_lane
+            .and_then(|i| self.lanes[i].get(k))
+            .map(|e| &e.event);
+        (lane, self.heap.peek().map(|Reverse(e)| &e.event))
     }
 
     /// Time of the next event.
@@ -192,6 +209,23 @@ mod tests {
         let b: Vec<_> = std::iter::from_fn(|| laned.pop()).collect();
         assert_eq!(a, b);
     }
+    #[test]
+    fn ahead_shows_what_pops_later() {
+        let mut q = EventQueue::with_lanes(1);
+        for (t, e) in [(1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')] {
+            q.schedule_in_lane(0, t, e);
+        }
+        q.schedule(0, 'h');
+        assert_eq!(q.pop(), Some((0, 'h')));
+        assert_eq!(q.ahead(1), (None, None)); // from the heap, now empty
+        assert_eq!(q.pop(), Some((1, 'a')));
+        assert_eq!(q.ahead(0), (Some(&'b'), None));
+        assert_eq!(q.ahead(2), (Some(&'d'), None));
+        assert_eq!(q.ahead(3), (None, None));
+        q.schedule(9, 'x');
+        assert_eq!(q.ahead(1), (Some(&'c'), Some(&'x')));
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
         /// Any interleaving of schedules (into the heap or lanes, at any time, before the

@@ -131,6 +131,29 @@ enum Ev {
     ShiftEnd(u32),
 }
 
+impl Ev {
+    /// The case the event is about, if any.
+    fn case(&self) -> Option<CaseId> {
+        match *self {
+            Ev::Intake(id)
+            | Ev::Verified(id)
+            | Ev::Ladder(id, _)
+            | Ev::Dispatch(id)
+            | Ev::Arrive(id, _)
+            | Ev::Handled(id, _)
+            | Ev::Checked(id)
+            | Ev::Deadline(id)
+            | Ev::Call(id)
+            | Ev::CallDone(id)
+            | Ev::HangUp(id)
+            | Ev::IntakeFrom(id, _)
+            | Ev::StationDone(_, id)
+            | Ev::Feedback(id) => Some(id),
+            Ev::WorkerStep(_) | Ev::CrewFree(_) | Ev::ShiftStart(_) | Ev::ShiftEnd(_) => None,
+        }
+    }
+}
+
 /// The command centre's two stations: its operators register a case, then dispatch
 /// it (the index of each station's operators and queue).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
