@@ -14,8 +14,10 @@
 //! assert_eq!(q.pop(), None);
 //! ```
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
+
+mod radix;
+use radix::RadixHeap;
 
 struct Entry<E> {
     time: i64,
@@ -50,7 +52,8 @@ impl<E> Ord for Entry<E> {
 /// that of a single heap. An event scheduled into a lane earlier than the lane's last
 /// entry goes to the heap instead.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Reverse<Entry<E>>>,
+    /// Events in no lane (a radix heap: see `radix.rs`).
+    heap: RadixHeap<E>,
     lanes: Vec<VecDeque<Entry<E>>>,
     next_seq: u64,
     /// The lane the last event popped from (`None`: the heap).
@@ -66,7 +69,7 @@ impl<E> Default for EventQueue<E> {
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            heap: RadixHeap::new(),
             lanes: Vec::new(),
             next_seq: 0,
             last_lane: None,
@@ -95,7 +98,7 @@ impl<E> EventQueue<E> {
         if l.back().is_none_or(|b| b.time <= time) {
             l.push_back(Entry { time, seq, event });
         } else {
-            self.heap.push(Reverse(Entry { time, seq, event }));
+            self.heap.push(Entry { time, seq, event });
         }
     }
 
@@ -111,7 +114,7 @@ impl<E> EventQueue<E> {
         }
         let (t, s, i) = best?;
         match self.heap.peek() {
-            Some(Reverse(h)) if (h.time, h.seq) < (t, s) => None,
+            Some(h) if (h.time, h.seq) < (t, s) => None,
             _ => Some(i),
         }
     }
@@ -120,7 +123,7 @@ impl<E> EventQueue<E> {
     pub fn schedule(&mut self, time: i64, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Reverse(Entry { time, seq, event }));
+        self.heap.push(Entry { time, seq, event });
     }
 
     /// The earliest event (first scheduled among equal times).
@@ -130,7 +133,7 @@ impl<E> EventQueue<E> {
             return self.lanes[i].pop_front().map(|e| (e.time, e.event));
         }
         self.last_lane = None;
-        self.heap.pop().map(|Reverse(e)| (e.time, e.event))
+        self.heap.pop().map(|e| (e.time, e.event))
     }
 
     /// Events known to come later, without popping them: the `k`-th (from 0) still
@@ -142,14 +145,14 @@ impl<E> EventQueue<E> {
             .last_lane
             .and_then(|i| self.lanes[i].get(k))
             .map(|e| &e.event);
-        (lane, self.heap.peek().map(|Reverse(e)| &e.event))
+        (lane, self.heap.peek().map(|e| &e.event))
     }
 
     /// Time of the next event.
     pub fn peek_time(&self) -> Option<i64> {
         match self.first_lane() {
             Some(i) => self.lanes[i].front().map(|e| e.time),
-            None => self.heap.peek().map(|Reverse(e)| e.time),
+            None => self.heap.peek().map(|e| e.time),
         }
     }
 

@@ -6,10 +6,13 @@ use super::*;
 /// ([`Replication::record`]) is made only when written, so a megacity year's
 /// timeline stays compact in memory.
 #[derive(Clone)]
-pub struct SimCase {
+pub struct SimCase<'w> {
     /// The incident's identity key ([`Arrival`]): every draw for the case is keyed by it.
     pub(super) key: u64,
-    pub(super) category_text: Text,
+    /// Its category, borrowed from the world (its texts: no counter of a shared text
+    /// is touched per case, a thin pointer where two texts were), and the category's
+    /// index (its deadline lane).
+    pub(super) cat: &'w SimCategory,
     pub(super) category: u16,
     pub(super) source: IntakeSource,
     /// Escalation-ladder stages passed.
@@ -24,7 +27,6 @@ pub struct SimCase {
     /// Priority at arrival (`priority` rises when the case falls overdue).
     pub(super) arrival_priority: u8,
     pub(super) natural_time: bool,
-    pub(super) department_text: Text,
     /// When it turns amber, and the step deadlines (set as each step's clock starts).
     pub(super) amber_at: Option<Moment>,
     pub(super) verify_due: Option<Moment>,
@@ -85,7 +87,7 @@ pub struct SimCase {
     pub(super) queued_at: i64,
 }
 
-impl crate::kpi::CaseTimes for SimCase {
+impl crate::kpi::CaseTimes for SimCase<'_> {
     fn occurred_at(&self) -> i64 {
         self.occurred
     }
@@ -114,7 +116,7 @@ impl crate::kpi::CaseTimes for SimCase {
         self.complied.is_some() && self.closed.is_some()
     }
     fn category(&self) -> &str {
-        &self.category_text
+        &self.cat.class_text
     }
     fn lon_lat(&self) -> (f64, f64) {
         self.at
@@ -138,7 +140,7 @@ impl crate::kpi::CaseTimes for SimCase {
         self.declined
     }
     fn department(&self) -> &str {
-        &self.department_text
+        &self.cat.department_text
     }
     fn natural_time(&self) -> bool {
         self.natural_time
@@ -192,7 +194,7 @@ impl crate::kpi::CaseTimes for SimCase {
 }
 
 /// A new case of an incident, found by `source`.
-pub(super) fn new_case(world: &World, a: &Arrival, source: IntakeSource) -> SimCase {
+pub(super) fn new_case<'w>(world: &'w World, a: &Arrival, source: IntakeSource) -> SimCase<'w> {
     let Arrival {
         t,
         category,
@@ -209,7 +211,7 @@ pub(super) fn new_case(world: &World, a: &Arrival, source: IntakeSource) -> SimC
     let cat = &world.categories[category];
     SimCase {
         key,
-        category_text: cat.class_text.clone(),
+        cat,
         category: category as u16,
         source,
         ladder: 0,
@@ -231,7 +233,6 @@ pub(super) fn new_case(world: &World, a: &Arrival, source: IntakeSource) -> SimC
         call_hung_up: None,
         arrival_priority: priority,
         natural_time: cat.time_basis == gridtwin_core::TimeBasis::Natural,
-        department_text: world.texts.departments[cat.department].clone(),
         amber_at: None,
         verify_due: None,
         dispatch_due: None,

@@ -60,6 +60,7 @@ pub(super) fn add_category(
         class: class.to_string(),
         class_text: class.into(),
         kind_text: kind.name().into(),
+        department_text: c.department.as_str().into(),
         ladder_text,
         compliance_text,
         department: departments.index(&c.department),

@@ -9,7 +9,7 @@ pub struct Replication<'w> {
     /// timeline holds every one of them).
     pub arrivals: usize,
     /// The timeline, in case order (compact; see [`Replication::record`]).
-    pub cases: Vec<SimCase>,
+    pub cases: Vec<SimCase<'w>>,
     pub crews: Vec<CrewRecord>,
     pub events: u64,
     /// Signal-priority decisions, in the order they were taken.
@@ -39,7 +39,7 @@ impl Replication<'_> {
             case_id: CaseName::Number(i),
             kind: &cat.kind_text,
             category: &cat.class_text,
-            department: &c.department_text,
+            department: &cat.department_text,
             grid_code: code(0),
             community_code: code(1),
             street_code: code(2),

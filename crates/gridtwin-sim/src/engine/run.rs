@@ -102,7 +102,7 @@ pub(super) struct Run<'w> {
     /// Events handled.
     pub(super) events: u64,
     /// Every case, by number.
-    pub(super) cases: Vec<SimCase>,
+    pub(super) cases: Vec<SimCase<'w>>,
     /// Incidents drawn (recurrences come on top).
     pub(super) n_arrivals: usize,
     /// Problems that came back after a compliance closure.
@@ -189,24 +189,42 @@ impl<'w> Run<'w> {
         let arrivals = draw_arrivals(world, seed, rep);
 
         let n_arrivals = arrivals.len();
-        let mut cases: Vec<SimCase> = Vec::with_capacity(n_arrivals);
+        // Each case is made from its own arrival and keyed draws alone, so they are made
+        // side by side (in case order: the same cases at any thread count); the intake
+        // and call times come back beside them.
+        let mut cases: Vec<SimCase<'w>> = Vec::new();
+        let mut found: Vec<(i64, Option<i64>)> = Vec::new();
+        {
+            use rayon::prelude::*;
+            arrivals
+                .par_iter()
+                .map(|a| {
+                    let (intake, source, call_at) =
+                        discover(world, (seed, rep), a.key, a.t, a.grid);
+                    let mut c = new_case(world, a, source);
+                    let call_at = call_at.filter(|&t| t < world.end);
+                    if let Some(call_at) = call_at {
+                        c.call_at = at(call_at);
+                    }
+                    (c, (intake, call_at))
+                })
+                .unzip_into_vecs(&mut cases, &mut found);
+        }
+        drop(arrivals);
         let mut intakes: Vec<(i64, CaseId)> = Vec::with_capacity(n_arrivals);
         let mut calls: Vec<(i64, CaseId)> = Vec::new();
-        let recurrences = 0usize;
-        for (id, a) in arrivals.iter().enumerate() {
+        for (id, &(intake, call_at)) in found.iter().enumerate() {
             let id = CaseId::new(id);
-            let (intake, source, call_at) = discover(world, (seed, rep), a.key, a.t, a.grid);
-            let mut c = new_case(world, a, source);
             if intake < world.end {
                 intakes.push((intake, id));
             }
-            if let Some(call_at) = call_at.filter(|&t| t < world.end) {
-                c.call_at = at(call_at);
+            if let Some(call_at) = call_at {
                 calls.push((call_at, id));
             }
-            cases.push(c);
         }
-        drop(arrivals);
+        drop(found);
+        let recurrences = 0usize;
+        cases.reserve(world.open_at_start.len());
         enter_open_cases(world, seed, rep, &mut cases, &mut queue);
         // Intakes are scheduled first, in time then case order, into their own lane: at
         // equal times an intake comes before any other event.

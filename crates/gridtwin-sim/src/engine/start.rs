@@ -89,11 +89,11 @@ impl World {
 
 /// A warm start: the cases open at the start enter at the step each had reached,
 /// their remaining step time drawn on the time already spent.
-pub(super) fn enter_open_cases(
-    world: &World,
+pub(super) fn enter_open_cases<'w>(
+    world: &'w World,
     seed: u64,
     rep: u64,
-    cases: &mut Vec<SimCase>,
+    cases: &mut Vec<SimCase<'w>>,
     queue: &mut EventQueue<Ev>,
 ) {
     let sc = &world.scenario;

@@ -74,6 +74,8 @@ pub(super) struct SimCategory {
     pub(super) class: String,
     pub(super) class_text: Text,
     pub(super) kind_text: Text,
+    /// Its department's name.
+    pub(super) department_text: Text,
     /// `ladder` text after k stages passed (`""`, `notify`, `notify>visit`, …).
     pub(super) ladder_text: Vec<Text>,
     /// `closed_by` text when stage k's compliance closes the case.
@@ -204,7 +206,6 @@ pub(super) struct Texts {
     pub(super) not_registered: Text,
     /// `working`, `natural`.
     pub(super) basis: [Text; 2],
-    pub(super) departments: Vec<Text>,
 }
 
 pub(super) fn weights<const N: usize>(w: &Option<Vec<f64>>) -> [f64; N] {
@@ -327,7 +328,6 @@ impl World {
         }
         let (workers, worker_of_grid) = worker_beats(&scenario, &grids)?;
         let departments = departments.0;
-        let department_texts: Vec<Text> = departments.iter().map(|d| d.as_str().into()).collect();
         Ok(World {
             scenario,
             grids,
@@ -351,7 +351,6 @@ impl World {
                 crew_closed: "crew".into(),
                 not_registered: "not_registered".into(),
                 basis: ["working".into(), "natural".into()],
-                departments: department_texts,
             },
             closure_times: hazards.closure_times,
             closure_states: hazards.closure_states,
