@@ -36,7 +36,19 @@ pub fn replicate_range<'w>(
     reps.into_par_iter()
         .map(|rep| {
             let r = run(world, seed, rep);
-            let mut k = compute(&r.cases, &r.crews, settings);
+            // (the warm-up's backlog beside the indicators: a sort of every case's
+            // intake and closure, as long as the repeat search on a megacity)
+            let (mut k, warmup_backlog) = rayon::join(
+                || compute(&r.cases, &r.crews, settings),
+                || {
+                    crate::kpi::backlog_series(
+                        &r.cases,
+                        world.run_start(),
+                        world.start(),
+                        settings.sample_secs,
+                    )
+                },
+            );
             for (p, share) in crate::kpi::response_within_target(
                 &r.cases,
                 world.start(),
@@ -53,12 +65,7 @@ pub fn replicate_range<'w>(
                 let c = crate::kpi::composite(&k.values, &s.composite);
                 k.values.insert("composite_index".into(), c);
             }
-            k.warmup_backlog = crate::kpi::backlog_series(
-                &r.cases,
-                world.run_start(),
-                world.start(),
-                settings.sample_secs,
-            );
+            k.warmup_backlog = warmup_backlog;
             done();
             (r, k)
         })

@@ -45,27 +45,76 @@ fn quantiles_by_selection_equal_quantiles_of_sorted_values() {
 fn repeats_equal_a_brute_force_search() {
     // Clustered cases at a high latitude (narrow lon cells), three categories, many
     // equal times: the bucketed search counts exactly what an all-pairs one does.
-    let mut s = 99u64;
+    let (cases, radius, window) = clustered_cases(99, 3000, 60.17, 60.0, 1800);
+    let brute = repeats_by_all_pairs(&cases, radius, window);
+    assert!(brute > 50, "the fixture should have repeats: {brute}");
+    assert_eq!(repeats(&cases, radius, window), brute);
+}
+
+#[test]
+fn repeats_equal_a_brute_force_search_over_seeded_cities() {
+    // 2,000 seeded clusters at latitudes from −75° to 75°, radii from 5 m to 2 km and
+    // windows from a minute to two days, cases on cell edges included (coarse places):
+    // the four nearest cells always hold every repeat the all-pairs search finds.
+    for seed in 0..2000u64 {
+        let lat = -75.0 + (seed % 31) as f64 * 5.0;
+        let radius = [5.0, 37.5, 60.0, 250.0, 2000.0][(seed % 5) as usize];
+        let window = [60, 1800, 172_800][(seed % 3) as usize];
+        let (cases, radius, window) = clustered_cases(seed, 120, lat, radius, window);
+        assert_eq!(
+            repeats(&cases, radius, window),
+            repeats_by_all_pairs(&cases, radius, window),
+            "seed {seed}, latitude {lat}, radius {radius} m, window {window} s"
+        );
+    }
+}
+
+/// `n` cases of three categories in a patch of about `radius_m` × 10 at `lat`, on
+/// whole minutes of 200 (many equal times), some on a coarse lattice of places.
+fn clustered_cases(
+    seed: u64,
+    n: usize,
+    lat: f64,
+    radius_m: f64,
+    window: i64,
+) -> (Vec<CaseRecord>, f64, i64) {
+    let mut s = seed.wrapping_mul(2654435761).wrapping_add(99);
     let mut rnd = || {
         s = s
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         (s >> 11) as f64 / (1u64 << 53) as f64
     };
-    let cases: Vec<CaseRecord> = (0..3000)
-        .map(|i| CaseRecord {
-            case_id: format!("C{i:05}"),
-            category: ["a", "b", "c"][(rnd() * 3.0) as usize].into(),
-            occurred_at: (rnd() * 200.0).floor() as i64 * 60,
-            lon: 24.94 + rnd() * 0.01,
-            lat: 60.17 + rnd() * 0.004,
-            ..Default::default()
+    let span = radius_m * 10.0 / 111_000.0;
+    let lon_span = span / lat.to_radians().cos();
+    let cases = (0..n)
+        .map(|i| {
+            let (mut x, mut y) = (rnd(), rnd());
+            if i % 4 == 0 {
+                // places on a lattice a half radius apart: on cell edges and at
+                // exactly equal distances
+                x = (x * 20.0).floor() / 20.0;
+                y = (y * 20.0).floor() / 20.0;
+            }
+            CaseRecord {
+                case_id: format!("C{i:05}"),
+                category: ["a", "b", "c"][(rnd() * 3.0) as usize].into(),
+                occurred_at: (rnd() * 200.0).floor() as i64 * 60,
+                lon: 24.94 + x * lon_span,
+                lat: lat + y * span,
+                ..Default::default()
+            }
         })
         .collect();
-    let (radius, window) = (60.0, 1800);
+    (cases, radius_m, window)
+}
+
+/// Repeats by the definition: every earlier case of the category (by time, then by
+/// place in the list) checked against every later one.
+fn repeats_by_all_pairs(cases: &[CaseRecord], radius: f64, window: i64) -> usize {
     let mut order: Vec<&CaseRecord> = cases.iter().collect();
     order.sort_by_key(|c| c.occurred_at);
-    let brute = (0..order.len())
+    (0..order.len())
         .filter(|&i| {
             let c = order[i];
             order[..i].iter().any(|e| {
@@ -74,9 +123,7 @@ fn repeats_equal_a_brute_force_search() {
                     && haversine_m(e.lon, e.lat, c.lon, c.lat) <= radius
             })
         })
-        .count();
-    assert!(brute > 50, "the fixture should have repeats: {brute}");
-    assert_eq!(repeats(&cases, radius, window), brute);
+        .count()
 }
 
 #[test]
