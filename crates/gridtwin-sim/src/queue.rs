@@ -14,7 +14,8 @@
 //! assert_eq!(q.pop(), None);
 //! ```
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 mod radix;
 use radix::RadixHeap;
@@ -55,6 +56,11 @@ pub struct EventQueue<E> {
     /// Events in no lane (a radix heap: see `radix.rs`).
     heap: RadixHeap<E>,
     lanes: Vec<VecDeque<Entry<E>>>,
+    /// The front of every lane that holds events: (time, sequence, lane). A lane's
+    /// front changes only when it is popped or first filled, so the next lane is found
+    /// here, not by looking at every lane on every pop (a city has dozens of
+    /// categories, each a deadline lane, most of them empty).
+    fronts: BinaryHeap<Reverse<(i64, u64, usize)>>,
     next_seq: u64,
     /// The lane the last event popped from (`None`: the heap).
     last_lane: Option<usize>,
@@ -71,6 +77,7 @@ impl<E> EventQueue<E> {
         EventQueue {
             heap: RadixHeap::new(),
             lanes: Vec::new(),
+            fronts: BinaryHeap::new(),
             next_seq: 0,
             last_lane: None,
         }
@@ -95,7 +102,10 @@ impl<E> EventQueue<E> {
         let seq = self.next_seq;
         self.next_seq += 1;
         let l = &mut self.lanes[lane];
-        if l.back().is_none_or(|b| b.time <= time) {
+        if l.is_empty() {
+            self.fronts.push(Reverse((time, seq, lane)));
+            l.push_back(Entry { time, seq, event });
+        } else if l.back().is_some_and(|b| b.time <= time) {
             l.push_back(Entry { time, seq, event });
         } else {
             self.heap.push(Entry { time, seq, event });
@@ -104,15 +114,7 @@ impl<E> EventQueue<E> {
 
     /// The lane whose front comes first, if it comes before the heap's top.
     fn first_lane(&self) -> Option<usize> {
-        let mut best: Option<(i64, u64, usize)> = None;
-        for (i, l) in self.lanes.iter().enumerate() {
-            if let Some(e) = l.front() {
-                if best.is_none_or(|b| (e.time, e.seq) < (b.0, b.1)) {
-                    best = Some((e.time, e.seq, i));
-                }
-            }
-        }
-        let (t, s, i) = best?;
+        let &Reverse((t, s, i)) = self.fronts.peek()?;
         match self.heap.peek() {
             Some(h) if (h.time, h.seq) < (t, s) => None,
             _ => Some(i),
@@ -130,7 +132,19 @@ impl<E> EventQueue<E> {
     pub fn pop(&mut self) -> Option<(i64, E)> {
         if let Some(i) = self.first_lane() {
             self.last_lane = Some(i);
-            return self.lanes[i].pop_front().map(|e| (e.time, e.event));
+            let lane = &mut self.lanes[i];
+            let e = lane
+                .pop_front()
+                .expect("a lane among the fronts holds events");
+            // the lane's next event is its new front (it was the least of the fronts)
+            let mut top = self.fronts.peek_mut().expect("the lane's front");
+            match lane.front() {
+                Some(next) => *top = Reverse((next.time, next.seq, i)),
+                None => {
+                    std::collections::binary_heap::PeekMut::pop(top);
+                }
+            }
+            return Some((e.time, e.event));
         }
         self.last_lane = None;
         self.heap.pop().map(|e| (e.time, e.event))
