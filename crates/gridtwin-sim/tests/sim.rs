@@ -84,6 +84,25 @@ fn a_parquet_timeline_reads_back_equal_to_the_csv_and_to_the_run() {
 }
 
 #[test]
+fn a_timeline_of_many_row_blocks_reads_back_equal_to_the_run() {
+    // A row group is built from rows a thousand at a time and joined: a month of the
+    // demo has several blocks and a part-filled last one, whose joins must lose,
+    // repeat or reorder no case.
+    use gridtwin_sim::timeline::{read_records, CaseRecord};
+    let (_, mut sc) = demo();
+    sc.days = 28.0;
+    let world = world_of(sc).unwrap();
+    let r = run(&world, 3, 0);
+    let n = r.cases.len();
+    assert!(n > 2 * 1024 && n % 1024 != 0, "{n} cases");
+    let dir = tempfile::tempdir().unwrap();
+    let parquet = dir.path().join("timeline.parquet");
+    std::fs::write(&parquet, r.timeline_parquet().unwrap()).unwrap();
+    let back: Vec<CaseRecord> = read_records(&parquet).unwrap();
+    assert_eq!(back, r.records());
+}
+
+#[test]
 fn straight_line_travel_and_shift_starts_by_hand() {
     // One crew on 08:00-12:00 UTC, straight-line travel at 10 m/s with detour 1.5.
     let text = mmc_text(1.0, 20.0, 1, 3.0)
