@@ -94,7 +94,7 @@ fn a_timeline_of_many_row_blocks_reads_back_equal_to_the_run() {
     let world = world_of(sc).unwrap();
     let r = run(&world, 3, 0);
     let n = r.cases.len();
-    assert!(n > 2 * 1024 && n % 1024 != 0, "{n} cases");
+    assert!(n > 2 * 1024 && !n.is_multiple_of(1024), "{n} cases");
     let dir = tempfile::tempdir().unwrap();
     let parquet = dir.path().join("timeline.parquet");
     std::fs::write(&parquet, r.timeline_parquet().unwrap()).unwrap();
