@@ -38,5 +38,8 @@ pub fn run(a: InfoArgs) -> Result<ExitCode> {
             (serde_json::to_string_pretty(&json)? + "\n").as_bytes(),
         )?;
     }
+    // The process ends here: its memory goes back whole, without dropping a
+    // megacity's 12 M components one by one (half a second of `info`).
+    std::mem::forget(city);
     Ok(ExitCode::SUCCESS)
 }

@@ -11,6 +11,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
+use arrow_array::cast::AsArray;
 use arrow_array::{
     Array, ArrayRef, BinaryArray, BooleanArray, Float32Array, Float64Array, Int32Array, Int64Array,
     LargeBinaryArray, LargeStringArray, RecordBatch, StringArray,
@@ -86,6 +87,15 @@ pub fn cell(array: &ArrayRef, row: usize) -> Result<Value, String> {
     if array.is_null(row) {
         return Ok(Value::Null);
     }
+    // A dictionary column (pandas' categoricals, or a text column gridtwin reads as
+    // one): the value its key points to.
+    if let Some(d) = array.as_any_dictionary_opt() {
+        let key = dictionary_key(d.keys(), row).ok_or("unreadable dictionary key")?;
+        if key >= d.values().len() {
+            return Err(format!("dictionary key {key} is past the dictionary's end"));
+        }
+        return cell(d.values(), key);
+    }
     let a = array.as_any();
     macro_rules! try_as {
         ($t:ty, $f:expr) => {
@@ -145,6 +155,27 @@ pub fn cell(array: &ArrayRef, row: usize) -> Result<Value, String> {
     ))
 }
 
+/// Row `row` of a dictionary's keys (any integer type), `None` when null or negative.
+pub(crate) fn dictionary_key(keys: &dyn Array, row: usize) -> Option<usize> {
+    use arrow_array::types::*;
+    use arrow_array::PrimitiveArray;
+    if keys.is_null(row) {
+        return None;
+    }
+    let a = keys.as_any();
+    macro_rules! key_as {
+        ($($t:ty),*) => {$(
+            if let Some(k) = a.downcast_ref::<PrimitiveArray<$t>>() {
+                return usize::try_from(k.value(row)).ok();
+            }
+        )*};
+    }
+    key_as!(
+        Int32Type, Int8Type, Int16Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type
+    );
+    None
+}
+
 /// Reads every row of a (Geo)Parquet file (its declared row count checked against
 /// the in-memory limit first).
 pub fn read(path: &Path) -> Result<Vec<Result<Record, Rejection>>, IoError> {
@@ -179,8 +210,28 @@ pub fn open(path: &Path) -> Result<ParquetRecords, IoError> {
 /// [`open`], reading only the columns whose names `keep` takes (and the geometry):
 /// the records and batches then hold those alone.
 pub fn open_columns(path: &Path, keep: impl Fn(&str) -> bool) -> Result<ParquetRecords, IoError> {
+    open_columns_as(path, keep, |_| false)
+}
+
+/// [`open`], decoding the text columns whose names `as_dictionary` takes as
+/// dictionary arrays (`Dictionary(Int32, Utf8)`): a column of a few distinct values
+/// (a category, a department, a status) is then read as its Parquet dictionary and
+/// keys, with no string per row (issue 19: a megacity's 12 M components).
+pub fn open_as_dictionaries(
+    path: &Path,
+    as_dictionary: impl Fn(&str) -> bool,
+) -> Result<ParquetRecords, IoError> {
+    open_columns_as(path, |_| true, as_dictionary)
+}
+
+fn open_columns_as(
+    path: &Path,
+    keep: impl Fn(&str) -> bool,
+    as_dictionary: impl Fn(&str) -> bool,
+) -> Result<ParquetRecords, IoError> {
     let file = path.display().to_string();
     let f = File::open(path).map_err(|e| IoError::read(&file, e))?;
+    let again = f.try_clone().map_err(|e| IoError::read(&file, e))?;
     let builder = isolate(|| ParquetRecordBatchReaderBuilder::try_new(f))
         .map_err(|e| IoError::read(&file, format!("corrupt metadata: {e}")))?
         .map_err(|e| IoError::read(&file, e))?;
@@ -213,8 +264,10 @@ pub fn open_columns(path: &Path, keep: impl Fn(&str) -> bool) -> Result<ParquetR
                 | DataType::Float32
                 | DataType::Boolean
                 | DataType::Timestamp(_, _)
-        ) || (Some(f.name()) == geom_col.as_ref()
-            && matches!(f.data_type(), DataType::Binary | DataType::LargeBinary));
+        ) || matches!(f.data_type(), DataType::Dictionary(k, v)
+                if k.is_integer() && matches!(**v, DataType::Utf8 | DataType::LargeUtf8))
+            || (Some(f.name()) == geom_col.as_ref()
+                && matches!(f.data_type(), DataType::Binary | DataType::LargeBinary));
         if !supported {
             return Err(IoError::read(
                 &file,
@@ -226,6 +279,51 @@ pub fn open_columns(path: &Path, keep: impl Fn(&str) -> bool) -> Result<ParquetR
             ));
         }
     }
+    let dictionaries: Vec<usize> = (0..schema.fields().len())
+        .filter(|&i| {
+            let f = schema.field(i);
+            // (a dictionary column of other keys, pandas' categoricals, is read with
+            // Int32 keys, the one kind the columnar readers take)
+            let text = match f.data_type() {
+                DataType::Utf8 => true,
+                DataType::Dictionary(k, v) => **k != DataType::Int32 && **v == DataType::Utf8,
+                _ => false,
+            };
+            text && as_dictionary(f.name())
+        })
+        .collect();
+    let (builder, schema) = if dictionaries.is_empty() {
+        (builder, schema)
+    } else {
+        let fields: Vec<Field> = schema
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let f = f.as_ref().clone();
+                if dictionaries.contains(&i) {
+                    f.with_data_type(DataType::Dictionary(
+                        Box::new(DataType::Int32),
+                        Box::new(DataType::Utf8),
+                    ))
+                } else {
+                    f
+                }
+            })
+            .collect();
+        let supplied = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+        let options =
+            parquet::arrow::arrow_reader::ArrowReaderOptions::new().with_schema(supplied.clone());
+        let meta = parquet::arrow::arrow_reader::ArrowReaderMetadata::try_new(
+            builder.metadata().clone(),
+            options,
+        )
+        .map_err(|e| IoError::read(&file, e))?;
+        (
+            ParquetRecordBatchReaderBuilder::new_with_metadata(again, meta),
+            supplied,
+        )
+    };
     let kept: Vec<usize> = (0..schema.fields().len())
         .filter(|&i| {
             let name = schema.field(i).name();

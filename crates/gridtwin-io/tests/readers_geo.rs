@@ -572,8 +572,8 @@ mod columnar_components {
     use std::path::Path;
     use std::sync::Arc;
 
-    use arrow_array::{ArrayRef, BinaryArray, Int64Array, RecordBatch, StringArray};
-    use arrow_schema::{Field, Schema};
+    use arrow_array::{Array, ArrayRef, BinaryArray, Int64Array, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
     use gridtwin_core::{Component, QualityReport, RejectReason};
     use gridtwin_io::{read_records, Loader};
 
@@ -620,7 +620,13 @@ mod columnar_components {
                     t.rule
                         .component_code(&district, maj, min, serial)
                         .ok()
-                        .map(|c| format!(" {} ", c.value()))
+                        .map(|c| {
+                            if serial.is_multiple_of(3) {
+                                c.value().to_string()
+                            } else {
+                                format!(" {} ", c.value())
+                            }
+                        })
                 }
             }
         };
@@ -647,7 +653,22 @@ mod columnar_components {
         let category: StringArray = (0..rows)
             .map(|_| pick(&mut d, &["0101", "Water supply manhole cover", "nope", ""]))
             .collect();
-        cols.push(("category", Arc::new(category)));
+        // text columns stored as dictionaries (pandas' categoricals: Int8 keys), in
+        // a third of the layers
+        let text = |a: StringArray| -> ArrayRef {
+            if seed.is_multiple_of(3) {
+                let d: arrow_array::DictionaryArray<arrow_array::types::Int8Type> =
+                    a.iter().collect();
+                assert_eq!(
+                    d.data_type(),
+                    &DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8))
+                );
+                Arc::new(d)
+            } else {
+                Arc::new(a)
+            }
+        };
+        cols.push(("category", text(category)));
         if !seed.is_multiple_of(3) {
             let dept: StringArray = (0..rows)
                 .map(|_| pick(&mut d, &["Dept A", " Dept B ", ""]))
@@ -666,7 +687,7 @@ mod columnar_components {
                 )
             })
             .collect();
-        cols.push(("status", Arc::new(status)));
+        cols.push(("status", text(status)));
         if seed.is_multiple_of(2) {
             let ids: StringArray = (0..rows)
                 .map(|i| (i % 9 != 0).then(|| format!("s{i}")))

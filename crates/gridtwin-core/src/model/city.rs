@@ -146,7 +146,7 @@ impl City {
             }
             named
         };
-        let components = by_name(count_in_parallel(&self.components, |c| c.category()));
+        let components = by_name(count_components_by_class(&self.components));
         let incidents = by_name(count_in_parallel(&self.incidents, |i| i.category));
         let grid_area_m2: f64 = self.areas_at(Level::Grid).map(|a| a.area_m2()).sum();
         let grids = self.areas_at(Level::Grid).count();
@@ -180,6 +180,35 @@ impl City {
                 / 1000.0,
         }
     }
+}
+
+/// How many components each category has: counted on all threads by the code's
+/// class prefix (one division a component, a hash of a few hundred entries), each
+/// prefix's category read once (a megacity has 12 M components; a `BTreeMap` entry
+/// and four divisions a component were most of `gridtwin info`'s summary).
+fn count_components_by_class(components: &[crate::Component]) -> BTreeMap<CategoryKey, usize> {
+    use rayon::prelude::*;
+    type ByPrefix =
+        rustc_hash::FxHashMap<(u64, crate::code::ComponentLayout), (usize, CategoryKey)>;
+    let by_prefix = components
+        .par_iter()
+        .fold(ByPrefix::default, |mut m, c| {
+            m.entry(c.code.class_prefix())
+                .or_insert_with(|| (0, c.category()))
+                .0 += 1;
+            m
+        })
+        .reduce(ByPrefix::default, |mut a, b| {
+            for (prefix, (n, key)) in b {
+                a.entry(prefix).or_insert((0, key)).0 += n;
+            }
+            a
+        });
+    let mut out = BTreeMap::new();
+    for (n, key) in by_prefix.into_values() {
+        *out.entry(key).or_default() += n;
+    }
+    out
 }
 
 /// How many of `items` have each key (counted on all threads, merged in key order).
@@ -262,5 +291,45 @@ impl std::fmt::Display for CitySummary {
             "roads: {} ({:.1} km; speed from {:?})",
             self.roads, self.road_length_km, self.roads_by_speed_source
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::code::{CodeRule, Level};
+    use crate::{Component, ComponentStatus};
+
+    /// The count by class prefix against the plain count by category, over seeded
+    /// components of several districts, classes and serials.
+    #[test]
+    fn components_counted_by_class_prefix_equal_a_count_by_category() {
+        let rule = CodeRule::national();
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let districts =
+            ["310101", "310104", "110101"].map(|d| rule.parse_area(Level::District, d).unwrap());
+        let components: Vec<Component> = (0..20_000)
+            .map(|_| {
+                let d = &districts[next(3) as usize];
+                let (major, minor) = (1 + next(12) as u32, 1 + next(9) as u32);
+                Component {
+                    code: rule.component_code(d, major, minor, 1 + next(999)).unwrap(),
+                    location: geo::Point::new(121.4, 31.2),
+                    department: "Roads".into(),
+                    status: ComponentStatus::InService,
+                    source_id: Default::default(),
+                }
+            })
+            .collect();
+        let by_prefix = count_components_by_class(&components);
+        assert_eq!(by_prefix, count_in_parallel(&components, |c| c.category()));
+        assert!(by_prefix.len() > 90, "{}", by_prefix.len());
+        assert_eq!(by_prefix.values().sum::<usize>(), components.len());
     }
 }

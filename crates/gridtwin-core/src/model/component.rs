@@ -75,3 +75,15 @@ impl Component {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A megacity holds 12 M components: each byte is 12 MB (issue 19).
+    #[test]
+    fn a_component_takes_72_bytes() {
+        assert_eq!(std::mem::size_of::<ComponentCode>(), 12);
+        assert_eq!(std::mem::size_of::<Component>(), 72);
+    }
+}

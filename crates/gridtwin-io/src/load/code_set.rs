@@ -31,15 +31,20 @@ impl CodeSet {
             return added;
         }
         let (block, bit) = (value >> BLOCK_BITS, value & ((1 << BLOCK_BITS) - 1));
-        if !self.blocks.contains_key(&block) && self.blocks.len() >= self.len / 64 + 1024 {
-            // sparse codes: a bitmap block per few codes would outgrow a hash set
-            self.become_sparse();
-            return self.insert(value);
-        }
-        let words = self
-            .blocks
-            .entry(block)
-            .or_insert_with(|| Box::new([0; WORDS]));
+        // (one lookup for a block already there, the usual case)
+        let words = match self.blocks.get_mut(&block) {
+            Some(words) => words,
+            None => {
+                if self.blocks.len() >= self.len / 64 + 1024 {
+                    // sparse codes: a bitmap block per few codes would outgrow a hash set
+                    self.become_sparse();
+                    return self.insert(value);
+                }
+                self.blocks
+                    .entry(block)
+                    .or_insert_with(|| Box::new([0; WORDS]))
+            }
+        };
         let (word, mask) = ((bit >> 6) as usize, 1u64 << (bit & 63));
         if words[word] & mask != 0 {
             return false;

@@ -9,8 +9,10 @@
 
 use std::path::Path;
 
+use arrow_array::types::Int32Type;
 use arrow_array::{
-    Array, BinaryArray, LargeBinaryArray, LargeStringArray, RecordBatch, StringArray,
+    Array, BinaryArray, DictionaryArray, Int32Array, LargeBinaryArray, LargeStringArray,
+    RecordBatch, StringArray,
 };
 use gridtwin_core::coord::{check_lon_lat, LonLatSystem};
 use gridtwin_core::{Component, ComponentStatus, QualityReport, RejectReason, Rejection, SmolStr};
@@ -23,6 +25,9 @@ use crate::parquet_io::plain_point;
 enum Text<'a> {
     Utf8(&'a StringArray),
     Large(&'a LargeStringArray),
+    /// A dictionary column's keys and its values (category, department, status: read
+    /// as Parquet's dictionary and keys, see [`DICTIONARY_COLUMNS`]).
+    Dictionary(&'a Int32Array, &'a StringArray),
 }
 
 impl Text<'_> {
@@ -31,11 +36,28 @@ impl Text<'_> {
         let s = match self {
             Text::Utf8(a) => (!a.is_null(row)).then(|| a.value(row)),
             Text::Large(a) => (!a.is_null(row)).then(|| a.value(row)),
+            Text::Dictionary(keys, values) => {
+                let k = usize::try_from(keys.values()[row]).ok()?;
+                (!keys.is_null(row) && k < values.len() && !values.is_null(k))
+                    .then(|| values.value(k))
+            }
         }?;
-        let s = s.trim();
+        // (text that starts and ends with a visible ASCII character has nothing to
+        // trim: the usual case, and `trim` decodes a character at each end)
+        let b = s.as_bytes();
+        let s = if b.first().is_some_and(u8::is_ascii_graphic)
+            && b.last().is_some_and(u8::is_ascii_graphic)
+        {
+            s
+        } else {
+            s.trim()
+        };
         (!s.is_empty()).then_some(s)
     }
 }
+
+/// The columns read as dictionaries: few distinct values in millions of rows.
+const DICTIONARY_COLUMNS: [&str; 5] = ["category", "class", "department", "owner", "status"];
 
 /// The columns a component is read from, found as [`crate::record::Record::text`]
 /// finds them: for each name in turn, the first column of that name (any case).
@@ -60,7 +82,12 @@ impl<'a> Columns<'a> {
                 return Ok(None);
             };
             let any = batch.column(i).as_any();
-            if let Some(a) = any.downcast_ref::<StringArray>() {
+            if let Some(d) = any.downcast_ref::<DictionaryArray<Int32Type>>() {
+                match d.values().as_any().downcast_ref::<StringArray>() {
+                    Some(values) => Ok(Some(Text::Dictionary(d.keys(), values))),
+                    None => Err(()),
+                }
+            } else if let Some(a) = any.downcast_ref::<StringArray>() {
                 Ok(Some(Text::Utf8(a)))
             } else if let Some(a) = any.downcast_ref::<LargeStringArray>() {
                 Ok(Some(Text::Large(a)))
@@ -102,7 +129,11 @@ impl Loader<'_> {
     ) -> Result<Vec<Component>, IoError> {
         use rayon::prelude::*;
         let file = path.display().to_string();
-        let stream = crate::parquet_io::open(path)?;
+        let stream = crate::parquet_io::open_as_dictionaries(path, |name| {
+            DICTIONARY_COLUMNS
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(name))
+        })?;
         crate::limits::check_rows(&file, stream.rows)?;
         let geometry = stream.geometry_index();
         // The fast check reads WGS-84 lon/lat points; a layer to reproject or convert
@@ -121,6 +152,7 @@ impl Loader<'_> {
                 .iter()
                 .map(|c| (c.key, self.department(&c.department)))
                 .collect();
+        let classes = Classes::new(rule, table, &departments);
         // Batches are decoded on a thread of their own while the previous one is
         // checked.
         let rows = stream.row_reader();
@@ -133,8 +165,10 @@ impl Loader<'_> {
                     .into_par_iter()
                     .with_min_len(4096)
                     .map(|row| {
-                        let code = rule.parse_component(c.code.as_ref()?.get(row)?).ok()?;
-                        let category = table.get(&code_key(&code))?;
+                        let (code, major, minor) = rule
+                            .parse_component_classes(c.code.as_ref()?.get(row)?)
+                            .ok()?;
+                        let (category, own) = classes.get(major, minor)?;
                         let status = match c.status.as_ref().and_then(|s| s.get(row)) {
                             None => ComponentStatus::InService,
                             Some(s) => s.parse().ok()?,
@@ -143,7 +177,7 @@ impl Loader<'_> {
                         check_lon_lat(location.x(), location.y()).ok()?;
                         // the category's own department, shared (the usual case); a
                         // row naming another is interned in the ordered pass below
-                        let own = departments.get(&category.key)?;
+                        let _ = category;
                         let other = c
                             .department
                             .iter()
@@ -242,10 +276,74 @@ struct Checked<'a> {
     other_department: bool,
 }
 
-fn code_key(code: &gridtwin_core::ComponentCode) -> gridtwin_core::CategoryKey {
-    gridtwin_core::CategoryKey {
-        kind: gridtwin_core::CategoryKind::Component,
-        major: code.major(),
-        minor: code.minor(),
+/// The component categories and their departments by class numbers: a table indexed
+/// by `major × 10^minor width + minor` where the layout's class widths make it small
+/// (the usual 2 + 2 digits: 10,000 entries), the category table's hash otherwise.
+struct Classes<'a> {
+    table: &'a gridtwin_core::CategoryTable,
+    departments: &'a rustc_hash::FxHashMap<gridtwin_core::CategoryKey, std::sync::Arc<str>>,
+    /// `10^minor width`, and the direct table (empty when too large).
+    minor_span: u64,
+    direct: Vec<Option<(&'a gridtwin_core::Category, &'a std::sync::Arc<str>)>>,
+}
+
+impl<'a> Classes<'a> {
+    /// Class widths up to this many entries are indexed directly.
+    const MAX_DIRECT: u64 = 1 << 20;
+
+    fn new(
+        rule: &gridtwin_core::CodeRule,
+        table: &'a gridtwin_core::CategoryTable,
+        departments: &'a rustc_hash::FxHashMap<gridtwin_core::CategoryKey, std::sync::Arc<str>>,
+    ) -> Self {
+        let layout = rule.component();
+        let span = |w: u8| 10u64.checked_pow(w as u32);
+        let (minor_span, size) = match (span(layout.minor), span(layout.major + layout.minor)) {
+            (Some(m), Some(all)) if all <= Self::MAX_DIRECT => (m, all),
+            _ => (0, 0),
+        };
+        let mut direct = vec![None; size as usize];
+        if size > 0 {
+            for c in table.iter() {
+                // (a class wider than the layout's no code can name: skipped, not
+                // aliased onto another class's slot)
+                if c.key.kind != gridtwin_core::CategoryKind::Component
+                    || c.key.minor as u64 >= minor_span
+                {
+                    continue;
+                }
+                let i = c.key.major as u64 * minor_span + c.key.minor as u64;
+                if let (Some(slot), Some(d)) = (direct.get_mut(i as usize), departments.get(&c.key))
+                {
+                    *slot = Some((c, d));
+                }
+            }
+        }
+        Classes {
+            table,
+            departments,
+            minor_span,
+            direct,
+        }
+    }
+
+    /// The category of a code's classes and its department, `None` if not in the table.
+    fn get(
+        &self,
+        major: u32,
+        minor: u32,
+    ) -> Option<(&'a gridtwin_core::Category, &'a std::sync::Arc<str>)> {
+        if self.direct.is_empty() {
+            let key = gridtwin_core::CategoryKey {
+                kind: gridtwin_core::CategoryKind::Component,
+                major,
+                minor,
+            };
+            let c = self.table.get(&key)?;
+            return Some((c, self.departments.get(&c.key)?));
+        }
+        *self
+            .direct
+            .get((major as u64 * self.minor_span + minor as u64) as usize)?
     }
 }

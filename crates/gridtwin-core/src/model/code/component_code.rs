@@ -8,7 +8,11 @@ use serde::Serialize;
 use super::{AreaCode, CodeRule, ComponentLayout, Level};
 
 /// A component code: district + major class + minor class + serial.
+///
+/// Packed to 12 bytes (align 4): a component then takes 72 bytes, not 80 — 96 MB
+/// less for a megacity's 12 M (issue 19). Fields are read by copy, never borrowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(C, packed(4))]
 pub struct ComponentCode {
     pub(super) value: u64,
     pub(super) layout: ComponentLayout,
@@ -60,6 +64,14 @@ impl ComponentCode {
         self.digits(l.serial, l.minor) as u32
     }
 
+    /// The code without its serial (its district and class digits) with its layout:
+    /// codes of equal prefixes are of one district and class. One division, where
+    /// [`ComponentCode::major`] and [`ComponentCode::minor`] take four: what a count
+    /// over a megacity's 12 M components keys by (then reads each prefix's class once).
+    pub fn class_prefix(&self) -> (u64, ComponentLayout) {
+        (self.digits(self.layout.serial, u8::MAX), self.layout)
+    }
+
     /// Serial within district and class.
     pub fn serial(&self) -> u64 {
         self.digits(0, self.layout.serial)
@@ -73,7 +85,8 @@ impl ComponentCode {
 
 impl fmt::Display for ComponentCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:0width$}", self.value, width = self.layout.width())
+        let value = self.value;
+        write!(f, "{:0width$}", value, width = self.layout.width())
     }
 }
 

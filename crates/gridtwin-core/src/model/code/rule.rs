@@ -229,6 +229,12 @@ impl CodeRule {
 
     /// Parses a component code.
     pub fn parse_component(&self, s: &str) -> Result<ComponentCode, CodeError> {
+        self.parse_component_classes(s).map(|(code, _, _)| code)
+    }
+
+    /// [`CodeRule::parse_component`], with the code's major and minor class numbers
+    /// read in the same pass (a loader looks each code's category up at once).
+    pub fn parse_component_classes(&self, s: &str) -> Result<(ComponentCode, u32, u32), CodeError> {
         let c = self.component;
         let t = check_digits(s, c.width())?;
         // One pass gives the value and each part's (a megacity's 12 M codes: the
@@ -259,7 +265,11 @@ impl CodeRule {
                 });
             }
         }
-        Ok(ComponentCode { value, layout: c })
+        Ok((
+            ComponentCode { value, layout: c },
+            parts[1] as u32,
+            parts[2] as u32,
+        ))
     }
 
     /// Builds a component code from its parts, checking each fits its width.
@@ -306,7 +316,15 @@ fn parse_digits(s: &str, expected: usize) -> Result<u64, CodeError> {
 /// `s` trimmed, if it is `expected` ASCII digits; else the first non-digit (counted
 /// from 1 in the trimmed text) or the wrong length.
 fn check_digits(s: &str, expected: usize) -> Result<&str, CodeError> {
-    let t = s.trim();
+    // (a code that starts and ends with a digit has nothing to trim: the usual case,
+    // and `trim` decodes a character at each end)
+    let b = s.as_bytes();
+    let t = if b.first().is_some_and(u8::is_ascii_digit) && b.last().is_some_and(u8::is_ascii_digit)
+    {
+        s
+    } else {
+        s.trim()
+    };
     if let Some(pos) = t.bytes().position(|b| !b.is_ascii_digit()) {
         return Err(CodeError::NotDigits {
             code: s.to_string(),
