@@ -69,6 +69,18 @@ pub fn check_area(area: &MultiPolygon<f64>) -> Result<(), InvalidArea> {
             message: "empty polygon".into(),
         });
     }
+    // A single strictly convex ring, the usual unit grid (a Voronoi cell, a square),
+    // is valid by construction; the full check is for the rest.
+    if let [p] = area.0.as_slice() {
+        if p.interiors().is_empty() && strictly_convex(p.exterior()) {
+            return Ok(());
+        }
+    }
+    check_area_fully(area)
+}
+
+/// [`check_area`] without its convex shortcut (the shortcut's oracle in the tests).
+fn check_area_fully(area: &MultiPolygon<f64>) -> Result<(), InvalidArea> {
     // Degenerate rings first: geo reports some of them as something else, or not at all.
     for (j, p) in area.iter().enumerate() {
         let rings = std::iter::once(p.exterior()).chain(p.interiors());
@@ -110,6 +122,67 @@ pub fn check_area(area: &MultiPolygon<f64>) -> Result<(), InvalidArea> {
         }
     }
     Ok(())
+}
+
+/// Whether `ring` is a closed ring of finite points that turns the same way, strictly,
+/// at every vertex and winds once: a simple convex polygon of positive area, valid
+/// under every OGC rule (issue 19: 40,000 grid cells of a megacity each went through
+/// the full check, most of loading its areas).
+///
+/// Every turn is judged by the exact orientation predicate, so no rounding can pass
+/// a reflex or straight vertex; a ring that turns one way throughout but winds more
+/// than once (a pentagram) reverses its x and y directions more than twice each, and
+/// is left to the full check, as is any ring with a repeated point.
+fn strictly_convex(ring: &LineString<f64>) -> bool {
+    let c = &ring.0;
+    // closed, at least a triangle
+    if c.len() < 4 || c.first() != c.last() || !c.iter().all(|p| p.x.is_finite() && p.y.is_finite())
+    {
+        return false;
+    }
+    let n = c.len() - 1; // distinct vertices (the last repeats the first)
+    let mut sign = 0.0f64;
+    let (mut x_turns, mut y_turns) = (0, 0);
+    let (mut last_dx, mut last_dy) = (0.0f64, 0.0f64);
+    for i in 0..n {
+        let (a, b, d) = (c[i], c[i + 1], c[(i + 2) % n]);
+        let o = robust::orient2d(pt(a), pt(b), pt(d));
+        if o == 0.0 || (sign != 0.0 && o.signum() != sign) {
+            return false;
+        }
+        sign = o.signum();
+        let (dx, dy) = (b.x - a.x, b.y - a.y);
+        if dx != 0.0 {
+            if last_dx != 0.0 && dx.signum() != last_dx.signum() {
+                x_turns += 1;
+            }
+            last_dx = dx;
+        }
+        if dy != 0.0 {
+            if last_dy != 0.0 && dy.signum() != last_dy.signum() {
+                y_turns += 1;
+            }
+            last_dy = dy;
+        }
+    }
+    // the direction changes across the closing vertex, back to the first edge
+    let (dx, dy) = first_nonzero(c);
+    if dx != 0.0 && last_dx != 0.0 && dx.signum() != last_dx.signum() {
+        x_turns += 1;
+    }
+    if dy != 0.0 && last_dy != 0.0 && dy.signum() != last_dy.signum() {
+        y_turns += 1;
+    }
+    x_turns <= 2 && y_turns <= 2
+}
+
+/// The first non-zero step in x and the first in y along a closed ring.
+fn first_nonzero(c: &[Coord<f64>]) -> (f64, f64) {
+    let steps = || c.windows(2).map(|w| (w[1].x - w[0].x, w[1].y - w[0].y));
+    (
+        steps().map(|s| s.0).find(|&d| d != 0.0).unwrap_or(0.0),
+        steps().map(|s| s.1).find(|&d| d != 0.0).unwrap_or(0.0),
+    )
 }
 
 /// A point of `ring` if all its points lie on one line (or it has fewer than three

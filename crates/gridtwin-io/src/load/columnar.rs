@@ -153,13 +153,11 @@ impl Loader<'_> {
                 .map(|c| (c.key, self.department(&c.department)))
                 .collect();
         let classes = Classes::new(rule, table, &departments);
-        // Batches are decoded on a thread of their own while the previous one is
-        // checked.
         let rows = stream.row_reader();
-        for next in stream.decode_on_thread() {
-            let (batch, first) = next?;
-            let columns = Columns::find(&batch, geometry).filter(|_| plain_coords);
-            let fast: Vec<Option<Checked>> = match &columns {
+        // The rows of a batch checked on all threads, straight from its arrays.
+        let check = |batch: &RecordBatch| -> Vec<Option<Checked>> {
+            let columns = Columns::find(batch, geometry).filter(|_| plain_coords);
+            match &columns {
                 None => Vec::new(),
                 Some(c) => (0..batch.num_rows())
                     .into_par_iter()
@@ -168,7 +166,7 @@ impl Loader<'_> {
                         let (code, major, minor) = rule
                             .parse_component_classes(c.code.as_ref()?.get(row)?)
                             .ok()?;
-                        let (category, own) = classes.get(major, minor)?;
+                        let (_, own) = classes.get(major, minor)?;
                         let status = match c.status.as_ref().and_then(|s| s.get(row)) {
                             None => ComponentStatus::InService,
                             Some(s) => s.parse().ok()?,
@@ -177,7 +175,6 @@ impl Loader<'_> {
                         check_lon_lat(location.x(), location.y()).ok()?;
                         // the category's own department, shared (the usual case); a
                         // row naming another is interned in the ordered pass below
-                        let _ = category;
                         let other = c
                             .department
                             .iter()
@@ -198,7 +195,12 @@ impl Loader<'_> {
                         })
                     })
                     .collect(),
-            };
+            }
+        };
+        // The ordered pass over a checked batch: duplicates, the record path for the
+        // rows the check did not take, the counts.
+        let mut ordered = |batch: RecordBatch, first: u64, fast: Vec<Option<Checked>>| {
+            let columns = Columns::find(&batch, geometry).filter(|_| plain_coords);
             let mut fast = fast.into_iter();
             let mut loaded = 0u64;
             for row in 0..batch.num_rows() {
@@ -260,6 +262,25 @@ impl Loader<'_> {
                 }
             }
             quality.loaded_many(&file, "components", loaded);
+        };
+        // Batch n's ordered pass (on this thread) runs beside batch n + 1's check (on
+        // the pool), while the reader thread decodes batch n + 2: the ordered pass
+        // alone left both cores but one idle.
+        let mut pending: Option<(RecordBatch, u64, Vec<Option<Checked>>)> = None;
+        let mut batches = stream.decode_on_thread();
+        loop {
+            let next = batches.next().transpose()?;
+            let checked = std::thread::scope(|scope| {
+                let checking = next.as_ref().map(|(batch, _)| scope.spawn(|| check(batch)));
+                if let Some((batch, first, fast)) = pending.take() {
+                    ordered(batch, first, fast);
+                }
+                checking.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            });
+            match (next, checked) {
+                (Some((batch, first)), Some(fast)) => pending = Some((batch, first, fast)),
+                _ => break,
+            }
         }
         Ok(out)
     }

@@ -152,3 +152,125 @@ fn the_kinds_and_places_reported() {
         InvalidKind::Empty
     );
 }
+
+/// The convex shortcut never passes an area the full check rejects: thousands of
+/// seeded rings — convex hulls (on a coarse lattice, so with collinear and repeated
+/// points, and at lon/lat magnitudes), angle-sorted stars, shuffled vertex orders,
+/// star polygons that wind more than once, hulls with a repeated or a straight
+/// vertex — each judged both ways. The shortcut must also be taken, mostly by the
+/// hulls.
+#[test]
+fn the_convex_shortcut_agrees_with_the_full_check() {
+    use geo::ConvexHull;
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(19);
+    let (mut shortcut, mut hulls) = (0, 0);
+    for case in 0..6_000u32 {
+        let n = rng.random_range(3..12usize);
+        let lattice = case % 2 == 0;
+        let (scale, origin) = if case % 3 == 0 {
+            (1e-3, (121.4, 31.2))
+        } else {
+            (1.0, (0.0, 0.0))
+        };
+        let point = |rng: &mut rand_chacha::ChaCha8Rng| {
+            let (x, y): (f64, f64) = if lattice {
+                (rng.random_range(0..8) as f64, rng.random_range(0..8) as f64)
+            } else {
+                (rng.random_range(-10.0..10.0), rng.random_range(-10.0..10.0))
+            };
+            Coord {
+                x: origin.0 + x * scale,
+                y: origin.1 + y * scale,
+            }
+        };
+        let pts: Vec<Coord<f64>> = (0..n).map(|_| point(&mut rng)).collect();
+        let mut ring: Vec<Coord<f64>> = match case % 6 {
+            // a convex hull
+            0 | 1 => {
+                let hull =
+                    geo::MultiPoint::from(pts.iter().map(|&c| geo::Point(c)).collect::<Vec<_>>())
+                        .convex_hull();
+                let mut r = hull.exterior().0.clone();
+                r.pop();
+                r
+            }
+            // sorted by angle about the centre: simple, often not convex
+            2 => {
+                let (cx, cy) = (
+                    pts.iter().map(|c| c.x).sum::<f64>() / n as f64,
+                    pts.iter().map(|c| c.y).sum::<f64>() / n as f64,
+                );
+                let mut p = pts.clone();
+                p.sort_by(|a, b| {
+                    (a.y - cy)
+                        .atan2(a.x - cx)
+                        .total_cmp(&(b.y - cy).atan2(b.x - cx))
+                });
+                p
+            }
+            // in drawn order: often crossing itself
+            3 => pts.clone(),
+            // a star polygon {m/k}: turns one way throughout, winds k times
+            4 => {
+                let m = rng.random_range(5..12usize);
+                let k = rng.random_range(1..m.div_ceil(2));
+                (0..m)
+                    .map(|i| {
+                        let a = std::f64::consts::TAU * (i * k % m) as f64 / m as f64;
+                        Coord {
+                            x: origin.0 + 5.0 * scale * a.cos(),
+                            y: origin.1 + 5.0 * scale * a.sin(),
+                        }
+                    })
+                    .collect()
+            }
+            // a hull with a vertex repeated or a point inserted mid-edge
+            _ => {
+                let hull =
+                    geo::MultiPoint::from(pts.iter().map(|&c| geo::Point(c)).collect::<Vec<_>>())
+                        .convex_hull();
+                let mut r = hull.exterior().0.clone();
+                r.pop();
+                if r.len() >= 3 {
+                    let i = rng.random_range(0..r.len());
+                    let (a, b) = (r[i], r[(i + 1) % r.len()]);
+                    let extra = if rng.random_bool(0.5) {
+                        a
+                    } else {
+                        Coord {
+                            x: (a.x + b.x) / 2.0,
+                            y: (a.y + b.y) / 2.0,
+                        }
+                    };
+                    r.insert(i + 1, extra);
+                }
+                r
+            }
+        };
+        if rng.random_bool(0.5) {
+            ring.reverse();
+        }
+        if ring.is_empty() {
+            continue;
+        }
+        ring.push(ring[0]);
+        let area = MultiPolygon(vec![Polygon::new(LineString(ring.clone()), vec![])]);
+        let fast = super::strictly_convex(&LineString(ring));
+        let full = super::check_area_fully(&area);
+        if fast {
+            shortcut += 1;
+            assert!(
+                full.is_ok(),
+                "case {case}: shortcut passed {area:?}: {full:?}"
+            );
+        }
+        // (a hull may keep a straight vertex, exactly or by rounding at lon/lat
+        // magnitudes: the shortcut declines those, rightly)
+        if case % 6 <= 1 && fast {
+            hulls += 1;
+        }
+        assert_eq!(check_area(&area), full, "case {case}");
+    }
+    assert!(shortcut > 1_000 && hulls > 1_000, "{shortcut} {hulls}");
+}
