@@ -235,25 +235,68 @@ impl CodeRule {
     /// [`CodeRule::parse_component`], with the code's major and minor class numbers
     /// read in the same pass (a loader looks each code's category up at once).
     pub fn parse_component_classes(&self, s: &str) -> Result<(ComponentCode, u32, u32), CodeError> {
+        match self.component_parts_fast(s) {
+            Some(parts) => self.component_of_parts(s, parts),
+            None => self.component_of_parts(s, self.component_parts(s)?),
+        }
+    }
+
+    /// A code's four parts (district, major, minor, serial) where it is exactly the
+    /// layout's width of ASCII digits (the usual case: each part read in a loop of
+    /// its own, no trimming, no position kept for an error); `None` otherwise, for
+    /// [`CodeRule::component_parts`] to judge.
+    fn component_parts_fast(&self, s: &str) -> Option<[u64; 4]> {
+        let c = self.component;
+        let b = s.as_bytes();
+        if b.len() != c.width() {
+            return None;
+        }
+        let (mut parts, mut at, mut bad) = ([0u64; 4], 0usize, false);
+        for (part, w) in parts
+            .iter_mut()
+            .zip([c.district, c.major, c.minor, c.serial])
+        {
+            let mut v = 0u64;
+            for &x in &b[at..at + w as usize] {
+                let d = x.wrapping_sub(b'0');
+                bad |= d > 9;
+                // (wrapping: a non-digit's value is thrown away below)
+                v = v.wrapping_mul(10).wrapping_add(d as u64);
+            }
+            *part = v;
+            at += w as usize;
+        }
+        (!bad).then_some(parts)
+    }
+
+    /// A code's four parts, trimmed and checked digit by digit (the error names the
+    /// first character that is not a digit, or the length).
+    fn component_parts(&self, s: &str) -> Result<[u64; 4], CodeError> {
         let c = self.component;
         let t = check_digits(s, c.width())?;
-        // One pass gives the value and each part's (a megacity's 12 M codes: the
-        // divisions by the layout's powers of ten were most of parsing one).
         let ends = [
             c.district as usize,
             (c.district + c.major) as usize,
             (c.district + c.major + c.minor) as usize,
             c.width(),
         ];
-        let (mut value, mut parts, mut k) = (0u64, [0u64; 4], 0usize);
+        let (mut parts, mut k) = ([0u64; 4], 0usize);
         for (i, &b) in t.as_bytes().iter().enumerate() {
             while i >= ends[k] {
                 k += 1;
             }
-            let digit = (b - b'0') as u64;
-            value = value * 10 + digit;
-            parts[k] = parts[k] * 10 + digit;
+            parts[k] = parts[k] * 10 + (b - b'0') as u64;
         }
+        Ok(parts)
+    }
+
+    /// The code of its four parts, each of which must be non-zero.
+    fn component_of_parts(
+        &self,
+        s: &str,
+        parts: [u64; 4],
+    ) -> Result<(ComponentCode, u32, u32), CodeError> {
+        let c = self.component;
         for (part, v) in ["district", "major class", "minor class", "serial"]
             .into_iter()
             .zip(parts)
@@ -265,6 +308,12 @@ impl CodeRule {
                 });
             }
         }
+        // (the digits side by side: at most 18 of them, so no overflow)
+        let shift = |v: u64, w: u8| v * 10u64.pow(w as u32);
+        let value = shift(
+            shift(shift(parts[0], c.major) + parts[1], c.minor) + parts[2],
+            c.serial,
+        ) + parts[3];
         Ok((
             ComponentCode { value, layout: c },
             parts[1] as u32,

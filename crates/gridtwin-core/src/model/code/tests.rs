@@ -187,7 +187,13 @@ proptest! {
         let ours = r.parse_component(&text);
         let oracle = parse_component_by_division(&r, &text);
         prop_assert_eq!(ours.as_ref().map(|c| c.value()), oracle.as_ref().map(|c| c.value()));
-        prop_assert_eq!(ours.map_err(|e| e.to_string()), oracle.map_err(|e| e.to_string()));
+        prop_assert_eq!(ours.map_err(|e| e.to_string()), oracle.as_ref().map_err(|e| e.to_string()).copied());
+        // the classes read in the same pass are the code's
+        let classes = r.parse_component_classes(&text);
+        prop_assert_eq!(
+            classes.map(|(c, major, minor)| (c.value(), major, minor)).ok(),
+            oracle.ok().map(|c| (c.value(), c.major(), c.minor()))
+        );
     }
 }
 
