@@ -106,6 +106,10 @@ pub fn cell(array: &ArrayRef, row: usize) -> Result<Value, String> {
     }
     try_as!(StringArray, |s: &str| Value::Text(s.to_string()));
     try_as!(LargeStringArray, |s: &str| Value::Text(s.to_string()));
+    // (string views: what Polars writes, and what gridtwin reads a code column as)
+    try_as!(arrow_array::StringViewArray, |s: &str| Value::Text(
+        s.to_string()
+    ));
     try_as!(Int64Array, Value::Int);
     try_as!(Int32Array, |x: i32| Value::Int(x as i64));
     // (narrower and unsigned integers: what other writers use for counts and flags,
@@ -210,7 +214,7 @@ pub fn open(path: &Path) -> Result<ParquetRecords, IoError> {
 /// [`open`], reading only the columns whose names `keep` takes (and the geometry):
 /// the records and batches then hold those alone.
 pub fn open_columns(path: &Path, keep: impl Fn(&str) -> bool) -> Result<ParquetRecords, IoError> {
-    open_columns_as(path, keep, |_| false)
+    open_columns_as(path, keep, |_| false, |_| false)
 }
 
 /// [`open`], decoding the text columns whose names `as_dictionary` takes as
@@ -221,13 +225,26 @@ pub fn open_as_dictionaries(
     path: &Path,
     as_dictionary: impl Fn(&str) -> bool,
 ) -> Result<ParquetRecords, IoError> {
-    open_columns_as(path, |_| true, as_dictionary)
+    open_columns_as(path, |_| true, as_dictionary, |_| false)
+}
+
+/// [`open_as_dictionaries`], also decoding the text columns whose names `as_view`
+/// takes as string views (`Utf8View`): a column of distinct values (codes, ids) is
+/// then read as views into the decoded pages, with no copy of each value into an
+/// array of its own (issue 19: most of decoding a megacity's component codes).
+pub fn open_as_dictionaries_and_views(
+    path: &Path,
+    as_dictionary: impl Fn(&str) -> bool,
+    as_view: impl Fn(&str) -> bool,
+) -> Result<ParquetRecords, IoError> {
+    open_columns_as(path, |_| true, as_dictionary, as_view)
 }
 
 fn open_columns_as(
     path: &Path,
     keep: impl Fn(&str) -> bool,
     as_dictionary: impl Fn(&str) -> bool,
+    as_view: impl Fn(&str) -> bool,
 ) -> Result<ParquetRecords, IoError> {
     let file = path.display().to_string();
     let f = File::open(path).map_err(|e| IoError::read(&file, e))?;
@@ -252,6 +269,7 @@ fn open_columns_as(
             f.data_type(),
             DataType::Utf8
                 | DataType::LargeUtf8
+                | DataType::Utf8View
                 | DataType::Int64
                 | DataType::Int32
                 | DataType::Int16
@@ -279,6 +297,12 @@ fn open_columns_as(
             ));
         }
     }
+    let views: Vec<usize> = (0..schema.fields().len())
+        .filter(|&i| {
+            let f = schema.field(i);
+            matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8) && as_view(f.name())
+        })
+        .collect();
     let dictionaries: Vec<usize> = (0..schema.fields().len())
         .filter(|&i| {
             let f = schema.field(i);
@@ -292,7 +316,7 @@ fn open_columns_as(
             text && as_dictionary(f.name())
         })
         .collect();
-    let (builder, schema) = if dictionaries.is_empty() {
+    let (builder, schema) = if dictionaries.is_empty() && views.is_empty() {
         (builder, schema)
     } else {
         let fields: Vec<Field> = schema
@@ -306,6 +330,8 @@ fn open_columns_as(
                         Box::new(DataType::Int32),
                         Box::new(DataType::Utf8),
                     ))
+                } else if views.contains(&i) {
+                    f.with_data_type(DataType::Utf8View)
                 } else {
                     f
                 }
@@ -590,6 +616,8 @@ impl PointBatch<'_> {
             (!a.is_null(row)).then(|| a.value(row))
         } else if let Some(a) = any.downcast_ref::<LargeStringArray>() {
             (!a.is_null(row)).then(|| a.value(row))
+        } else if let Some(a) = any.downcast_ref::<arrow_array::StringViewArray>() {
+            (!a.is_null(row)).then(|| a.value(row))
         } else {
             return None;
         };
@@ -690,6 +718,10 @@ pub fn for_each_text(
                 take((!a.is_null(i)).then(|| a.value(i)));
             }
         } else if let Some(a) = any.downcast_ref::<LargeStringArray>() {
+            for i in 0..a.len() {
+                take((!a.is_null(i)).then(|| a.value(i)));
+            }
+        } else if let Some(a) = any.downcast_ref::<arrow_array::StringViewArray>() {
             for i in 0..a.len() {
                 take((!a.is_null(i)).then(|| a.value(i)));
             }

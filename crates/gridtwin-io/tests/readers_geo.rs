@@ -566,7 +566,8 @@ mod columnar_components {
     //! (`Loader::components_parquet`). The record path (`Loader::components` on the
     //! file's records) is the oracle: over seeded random layers with duplicate,
     //! malformed and missing codes, unknown classes, bad statuses, broken geometries,
-    //! `department`/`owner`/`Code` columns present or not and a code column of numbers,
+    //! `department`/`owner`/`Code` columns present or not, a code column of numbers or
+    //! of string views, text columns as dictionaries,
     //! both give the same components and the same quality report, example for example.
 
     use std::path::Path;
@@ -644,6 +645,17 @@ mod columnar_components {
                 .map(|c| c.as_ref().and_then(|c| c.trim().parse::<i64>().ok()))
                 .collect();
             cols.push((name, Arc::new(n)));
+        } else if seed % 4 == 1 {
+            // string views, as Polars writes them
+            cols.push((
+                name,
+                Arc::new(
+                    codes
+                        .iter()
+                        .cloned()
+                        .collect::<arrow_array::StringViewArray>(),
+                ),
+            ));
         } else {
             cols.push((
                 name,

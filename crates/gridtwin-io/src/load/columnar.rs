@@ -12,7 +12,7 @@ use std::path::Path;
 use arrow_array::types::Int32Type;
 use arrow_array::{
     Array, BinaryArray, DictionaryArray, Int32Array, LargeBinaryArray, LargeStringArray,
-    RecordBatch, StringArray,
+    RecordBatch, StringArray, StringViewArray,
 };
 use gridtwin_core::coord::{check_lon_lat, LonLatSystem};
 use gridtwin_core::{Component, ComponentStatus, QualityReport, RejectReason, Rejection, SmolStr};
@@ -28,6 +28,8 @@ enum Text<'a> {
     /// A dictionary column's keys and its values (category, department, status: read
     /// as Parquet's dictionary and keys, see [`DICTIONARY_COLUMNS`]).
     Dictionary(&'a Int32Array, &'a StringArray),
+    /// String views into the decoded pages (code and source id, see [`VIEW_COLUMNS`]).
+    View(&'a StringViewArray),
 }
 
 impl Text<'_> {
@@ -36,6 +38,7 @@ impl Text<'_> {
         let s = match self {
             Text::Utf8(a) => (!a.is_null(row)).then(|| a.value(row)),
             Text::Large(a) => (!a.is_null(row)).then(|| a.value(row)),
+            Text::View(a) => (!a.is_null(row)).then(|| a.value(row)),
             Text::Dictionary(keys, values) => {
                 let k = usize::try_from(keys.values()[row]).ok()?;
                 (!keys.is_null(row) && k < values.len() && !values.is_null(k))
@@ -58,6 +61,9 @@ impl Text<'_> {
 
 /// The columns read as dictionaries: few distinct values in millions of rows.
 const DICTIONARY_COLUMNS: [&str; 5] = ["category", "class", "department", "owner", "status"];
+
+/// The columns read as string views: a value per row, read in place.
+const VIEW_COLUMNS: [&str; 3] = ["code", "source_id", "id"];
 
 /// The columns a component is read from, found as [`crate::record::Record::text`]
 /// finds them: for each name in turn, the first column of that name (any case).
@@ -87,6 +93,8 @@ impl<'a> Columns<'a> {
                     Some(values) => Ok(Some(Text::Dictionary(d.keys(), values))),
                     None => Err(()),
                 }
+            } else if let Some(a) = any.downcast_ref::<StringViewArray>() {
+                Ok(Some(Text::View(a)))
             } else if let Some(a) = any.downcast_ref::<StringArray>() {
                 Ok(Some(Text::Utf8(a)))
             } else if let Some(a) = any.downcast_ref::<LargeStringArray>() {
@@ -129,11 +137,14 @@ impl Loader<'_> {
     ) -> Result<Vec<Component>, IoError> {
         use rayon::prelude::*;
         let file = path.display().to_string();
-        let stream = crate::parquet_io::open_as_dictionaries(path, |name| {
-            DICTIONARY_COLUMNS
-                .iter()
-                .any(|d| d.eq_ignore_ascii_case(name))
-        })?;
+        let named = |list: &'static [&'static str]| {
+            move |name: &str| list.iter().any(|d| d.eq_ignore_ascii_case(name))
+        };
+        let stream = crate::parquet_io::open_as_dictionaries_and_views(
+            path,
+            named(&DICTIONARY_COLUMNS),
+            named(&VIEW_COLUMNS),
+        )?;
         crate::limits::check_rows(&file, stream.rows)?;
         let geometry = stream.geometry_index();
         // The fast check reads WGS-84 lon/lat points; a layer to reproject or convert
