@@ -510,34 +510,8 @@ pub(super) fn indicators_by_passes<C: CaseTimes>(
         "closed_by_compliance".into(),
         taken.iter().filter(|c| c.closed_by_compliance()).count() as f64,
     );
-    // Utilisation per department: the pooled figure hides the bottleneck.
-    // (busy on shift over time on shift: work past a shift's end is overtime)
-    let mut by_dept: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
-    for c in crews {
-        let e = by_dept.entry(&c.department).or_default();
-        e.0 += c.busy_secs - c.overtime_secs;
-        e.1 += c.on_shift_secs;
-    }
-    k.insert(
-        "crew_overtime_h".into(),
-        crews.iter().map(|c| c.overtime_secs).sum::<i64>() as f64 / 3600.0,
-    );
-    let (busy, shift) = by_dept
-        .values()
-        .fold((0, 0), |(b, o), &(b2, o2)| (b + b2, o + o2));
-    k.insert(
-        "crew_utilisation".into(),
-        rate(busy as usize, shift as usize),
-    );
-    let mut max_u = f64::NAN;
-    for (d, (b, o)) in &by_dept {
-        let u = rate(*b as usize, *o as usize);
-        k.insert(format!("crew_utilisation:{d}"), u);
-        if u.is_finite() && (max_u.is_nan() || u > max_u) {
-            max_u = u;
-        }
-    }
-    k.insert("crew_utilisation_max".into(), max_u);
+    // (crews and calls as the one-pass code has them: the oracle is for the cases)
+    crew_indicators(&mut k, crews);
     // 按期处置率 per department, timed from dispatch
     let mut depts: BTreeMap<&str, Vec<&C>> = BTreeMap::new();
     for c in cases.iter().filter(|c| !c.department().is_empty()) {
@@ -558,19 +532,7 @@ pub(super) fn indicators_by_passes<C: CaseTimes>(
         .filter_map(|c| c.call())
         .filter(|c| window(c.0))
         .collect();
-    if !calls.is_empty() {
-        let hung = calls.iter().filter(|c| c.2.is_some()).count();
-        k.insert("hotline_calls".into(), calls.len() as f64);
-        k.insert("hotline_abandon_rate".into(), rate(hung, calls.len()));
-        let wait: i64 = calls
-            .iter()
-            .map(|&(at, answered, hung)| answered.or(hung).unwrap_or(s.end).min(s.end) - at)
-            .sum();
-        k.insert(
-            "hotline_wait_mean_min".into(),
-            wait as f64 / 60.0 / calls.len() as f64,
-        );
-    }
+    calls_indicators(&mut k, &calls, &s);
     k.insert(
         "signal_delay_total_min".into(),
         taken.iter().map(|c| c.signal_delay_s()).sum::<i64>() as f64 / 60.0,
@@ -580,14 +542,7 @@ pub(super) fn indicators_by_passes<C: CaseTimes>(
         taken.iter().map(|c| c.cut_off_s()).sum::<i64>() as f64 / 60.0,
     );
 
-    // Backlog: open cases (warm-up ones too) at each sample time.
-    let backlog = backlog_series(cases, s.start, s.end, s.sample_secs);
-    let backlog_mean = mean(&backlog.iter().map(|b| b.1 as f64).collect::<Vec<_>>());
-    k.insert("backlog_mean".into(), backlog_mean);
-    k.insert(
-        "backlog_max".into(),
-        backlog.iter().map(|b| b.1).max().unwrap_or(0) as f64,
-    );
+    let backlog = backlog_indicators(&mut k, cases, &s);
     // Little's law ingredients: arrival rate per hour and mean time in system (open
     // cases counted up to the end), so L = λW can be checked on any run.
     let in_system: Vec<f64> = taken
