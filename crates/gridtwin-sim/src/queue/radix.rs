@@ -37,9 +37,6 @@ pub(super) struct RadixHeap<E> {
     buckets: Vec<Vec<Entry<E>>>,
     /// Entries in the buckets (not counting `front`).
     in_buckets: usize,
-    /// Bit `b − 1` set when bucket `b` holds entries: the earliest bucket is found
-    /// by one instruction, not by looking at up to 64 lists.
-    filled: u64,
     /// Entries scheduled before `last`.
     early: BinaryHeap<Reverse<Entry<E>>>,
 }
@@ -61,7 +58,6 @@ impl<E> RadixHeap<E> {
             front: VecDeque::new(),
             buckets: (0..BUCKETS).map(|_| Vec::new()).collect(),
             in_buckets: 0,
-            filled: 0,
             early: BinaryHeap::new(),
         }
     }
@@ -79,9 +75,7 @@ impl<E> RadixHeap<E> {
         } else if k == self.last {
             self.front.push_back(e);
         } else if k > self.last {
-            let b = bucket(k, self.last);
-            self.buckets[b].push(e);
-            self.filled |= 1 << (b - 1);
+            self.buckets[bucket(k, self.last)].push(e);
             self.in_buckets += 1;
         } else {
             self.early.push(Reverse(e));
@@ -117,9 +111,9 @@ impl<E> RadixHeap<E> {
     /// minimum fill `front` (in the bucket's order, which is sequence order), the rest
     /// go to lower buckets, all empty now.
     fn refill(&mut self) {
-        debug_assert!(self.filled != 0, "entries in the buckets");
-        let j = self.filled.trailing_zeros() as usize + 1;
-        self.filled &= !(1 << (j - 1));
+        let j = (1..BUCKETS)
+            .find(|&j| !self.buckets[j].is_empty())
+            .expect("entries in the buckets");
         let mut moving = std::mem::take(&mut self.buckets[j]);
         let min = moving
             .iter()
@@ -133,9 +127,7 @@ impl<E> RadixHeap<E> {
             if k == min {
                 self.front.push_back(e);
             } else {
-                let b = bucket(k, min);
-                self.buckets[b].push(e);
-                self.filled |= 1 << (b - 1);
+                self.buckets[bucket(k, min)].push(e);
                 self.in_buckets += 1;
             }
         }
