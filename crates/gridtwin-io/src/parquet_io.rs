@@ -106,7 +106,7 @@ pub fn cell(array: &ArrayRef, row: usize) -> Result<Value, String> {
     }
     try_as!(StringArray, |s: &str| Value::Text(s.to_string()));
     try_as!(LargeStringArray, |s: &str| Value::Text(s.to_string()));
-    // (string views: what Polars writes, and what gridtwin reads a code column as)
+    // (string views: what Polars writes)
     try_as!(arrow_array::StringViewArray, |s: &str| Value::Text(
         s.to_string()
     ));
@@ -214,7 +214,7 @@ pub fn open(path: &Path) -> Result<ParquetRecords, IoError> {
 /// [`open`], reading only the columns whose names `keep` takes (and the geometry):
 /// the records and batches then hold those alone.
 pub fn open_columns(path: &Path, keep: impl Fn(&str) -> bool) -> Result<ParquetRecords, IoError> {
-    open_columns_as(path, keep, |_| false, |_| false)
+    open_columns_as(path, keep, |_| false)
 }
 
 /// [`open`], decoding the text columns whose names `as_dictionary` takes as
@@ -225,26 +225,13 @@ pub fn open_as_dictionaries(
     path: &Path,
     as_dictionary: impl Fn(&str) -> bool,
 ) -> Result<ParquetRecords, IoError> {
-    open_columns_as(path, |_| true, as_dictionary, |_| false)
-}
-
-/// [`open_as_dictionaries`], also decoding the text columns whose names `as_view`
-/// takes as string views (`Utf8View`): a column of distinct values (codes, ids) is
-/// then read as views into the decoded pages, with no copy of each value into an
-/// array of its own (issue 19: most of decoding a megacity's component codes).
-pub fn open_as_dictionaries_and_views(
-    path: &Path,
-    as_dictionary: impl Fn(&str) -> bool,
-    as_view: impl Fn(&str) -> bool,
-) -> Result<ParquetRecords, IoError> {
-    open_columns_as(path, |_| true, as_dictionary, as_view)
+    open_columns_as(path, |_| true, as_dictionary)
 }
 
 fn open_columns_as(
     path: &Path,
     keep: impl Fn(&str) -> bool,
     as_dictionary: impl Fn(&str) -> bool,
-    as_view: impl Fn(&str) -> bool,
 ) -> Result<ParquetRecords, IoError> {
     let file = path.display().to_string();
     let f = File::open(path).map_err(|e| IoError::read(&file, e))?;
@@ -297,12 +284,6 @@ fn open_columns_as(
             ));
         }
     }
-    let views: Vec<usize> = (0..schema.fields().len())
-        .filter(|&i| {
-            let f = schema.field(i);
-            matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8) && as_view(f.name())
-        })
-        .collect();
     let dictionaries: Vec<usize> = (0..schema.fields().len())
         .filter(|&i| {
             let f = schema.field(i);
@@ -316,7 +297,7 @@ fn open_columns_as(
             text && as_dictionary(f.name())
         })
         .collect();
-    let (builder, schema) = if dictionaries.is_empty() && views.is_empty() {
+    let (builder, schema) = if dictionaries.is_empty() {
         (builder, schema)
     } else {
         let fields: Vec<Field> = schema
@@ -330,8 +311,6 @@ fn open_columns_as(
                         Box::new(DataType::Int32),
                         Box::new(DataType::Utf8),
                     ))
-                } else if views.contains(&i) {
-                    f.with_data_type(DataType::Utf8View)
                 } else {
                     f
                 }

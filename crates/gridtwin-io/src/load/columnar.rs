@@ -28,7 +28,7 @@ enum Text<'a> {
     /// A dictionary column's keys and its values (category, department, status: read
     /// as Parquet's dictionary and keys, see [`DICTIONARY_COLUMNS`]).
     Dictionary(&'a Int32Array, &'a StringArray),
-    /// String views into the decoded pages (code and source id, see [`VIEW_COLUMNS`]).
+    /// String views (a file written by Polars).
     View(&'a StringViewArray),
 }
 
@@ -61,9 +61,6 @@ impl Text<'_> {
 
 /// The columns read as dictionaries: few distinct values in millions of rows.
 const DICTIONARY_COLUMNS: [&str; 5] = ["category", "class", "department", "owner", "status"];
-
-/// The columns read as string views: a value per row, read in place.
-const VIEW_COLUMNS: [&str; 3] = ["code", "source_id", "id"];
 
 /// The columns a component is read from, found as [`crate::record::Record::text`]
 /// finds them: for each name in turn, the first column of that name (any case).
@@ -137,14 +134,11 @@ impl Loader<'_> {
     ) -> Result<Vec<Component>, IoError> {
         use rayon::prelude::*;
         let file = path.display().to_string();
-        let named = |list: &'static [&'static str]| {
-            move |name: &str| list.iter().any(|d| d.eq_ignore_ascii_case(name))
-        };
-        let stream = crate::parquet_io::open_as_dictionaries_and_views(
-            path,
-            named(&DICTIONARY_COLUMNS),
-            named(&VIEW_COLUMNS),
-        )?;
+        let stream = crate::parquet_io::open_as_dictionaries(path, |name| {
+            DICTIONARY_COLUMNS
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(name))
+        })?;
         crate::limits::check_rows(&file, stream.rows)?;
         let geometry = stream.geometry_index();
         // The fast check reads WGS-84 lon/lat points; a layer to reproject or convert
