@@ -665,8 +665,8 @@ mod columnar_components {
         let category: StringArray = (0..rows)
             .map(|_| pick(&mut d, &["0101", "Water supply manhole cover", "nope", ""]))
             .collect();
-        // text columns stored as dictionaries (pandas' categoricals: Int8 keys), in
-        // a third of the layers
+        // text columns stored as dictionaries (pandas' categoricals: Int8 keys, and
+        // large-string values as pyarrow writes them), in a third of the layers
         let text = |a: StringArray| -> ArrayRef {
             if seed.is_multiple_of(3) {
                 let d: arrow_array::DictionaryArray<arrow_array::types::Int8Type> =
@@ -675,6 +675,19 @@ mod columnar_components {
                     d.data_type(),
                     &DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8))
                 );
+                if seed.is_multiple_of(2) {
+                    let values: arrow_array::LargeStringArray = d
+                        .values()
+                        .as_any()
+                        .downcast_ref::<StringArray>()
+                        .unwrap()
+                        .iter()
+                        .collect();
+                    let large =
+                        arrow_array::DictionaryArray::try_new(d.keys().clone(), Arc::new(values))
+                            .unwrap();
+                    return Arc::new(large);
+                }
                 Arc::new(d)
             } else {
                 Arc::new(a)
